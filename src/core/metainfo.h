@@ -1,0 +1,86 @@
+/*
+ * metainfo.h: a .torrent file (BEP 3, v1), loaded and validated.
+ *
+ * Everything here is owned by struct metainfo and copied out of the
+ * input, so the input buffer may be freed after metainfo_parse.
+ *
+ * Paths: every file's path is relative, components joined by '/'.  For a
+ * multi-file torrent the first component is the torrent name.  Each
+ * component has been checked: not empty, not "." or "..", no '/' or NUL
+ * or '\\' inside, not absolute.  A torrent that fails any of these checks
+ * is rejected as a whole, so nothing derived from it can leave the
+ * download directory.  name.utf-8 / path.utf-8 are preferred when present.
+ *
+ * Consistency: piece length is a positive power-of-two-free value up to
+ * METAINFO_MAX_PIECE_LEN; pieces is a multiple of 20 bytes; the number of
+ * pieces equals ceil(total / piece length); sums are checked for overflow.
+ *
+ * Trackers (BEP 12): announce-list tiers when present and non-empty,
+ * otherwise one tier holding announce.  Order is as in the file; the
+ * tracker module shuffles within tiers.
+ */
+#ifndef THR_METAINFO_H
+#define THR_METAINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define METAINFO_MAX_FILE_SIZE	(64u << 20)	/* a .torrent we will read */
+#define METAINFO_MAX_PIECE_LEN	(64u << 20)	/* 64 MiB: bounds memory */
+#define METAINFO_MAX_FILES	1000000u
+#define METAINFO_MAX_PATH	4096u		/* joined relative path */
+#define METAINFO_MAX_TRACKERS	256u
+#define METAINFO_MAX_PIECES	(1u << 24)
+
+struct metainfo_file {
+	char		*path;		/* owned, relative, validated */
+	uint64_t	 length;
+	uint64_t	 offset;	/* of its first byte in the torrent */
+};
+
+struct metainfo_tier {
+	char	**urls;			/* owned */
+	size_t	  nurls;
+};
+
+struct metainfo {
+	uint8_t			 info_hash[20];
+	char			*name;		/* owned, validated */
+	uint64_t		 piece_length;
+	uint32_t		 npieces;
+	uint8_t			*hashes;	/* owned, 20 * npieces */
+	uint64_t		 total_length;
+	struct metainfo_file	*files;		/* owned */
+	size_t			 nfiles;
+	bool			 multi;		/* had a "files" list */
+	bool			 is_private;	/* BEP 27 */
+	struct metainfo_tier	*tiers;		/* owned */
+	size_t			 ntiers;
+	char			*comment;	/* owned, may be NULL */
+	char			*created_by;	/* owned, may be NULL */
+	int64_t			 creation_date;	/* 0 if absent */
+};
+
+/*
+ * Parse a .torrent from memory.  On error m is left zeroed (safe to
+ * release) and err names the problem and its byte offset.
+ * Errors: THR_EINVAL (bad bencode or missing/invalid key), THR_EUNSAFE
+ * (path attack), THR_ELIMIT (caps above), THR_ENOMEM.
+ */
+int	metainfo_parse(struct metainfo *m, const uint8_t *buf, size_t len,
+	    struct thr_error *err);
+/* Read a file (capped at METAINFO_MAX_FILE_SIZE) and parse it.
+ * THR_EIO / THR_ENOENT with the system error in err->msg. */
+int	metainfo_load(struct metainfo *m, const char *path,
+	    struct thr_error *err);
+void	metainfo_release(struct metainfo *m);
+
+/* Size of piece i (the last one may be short). */
+uint32_t	metainfo_piece_size(const struct metainfo *m, uint32_t i);
+/* True if p[0..len) is an acceptable path component (see above). */
+bool	metainfo_component_ok(const uint8_t *p, size_t len);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * storage.h: the torrent's bytes on disk.
+ *
+ * The torrent is one byte range [0, total_length) split into pieces and,
+ * independently, into files; this module maps between the two.  Files
+ * are created under the download directory at their full length (sparse,
+ * with ftruncate, never shrinking an existing larger file... except to
+ * its exact length) and written with pwrite.
+ *
+ * Safety: every path is opened relative to a directory fd of the download
+ * directory, one component at a time (mkdirat/openat with O_NOFOLLOW), so
+ * neither ".." (already refused by metainfo) nor a symlink planted inside
+ * the directory can make us write elsewhere.
+ *
+ * Only this module and resume touch the disk.  File descriptors stay open
+ * for the life of the storage (capped at STORAGE_MAX_OPEN; files beyond
+ * are opened on demand and closed after use).
+ */
+#ifndef THR_STORAGE_H
+#define THR_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "metainfo.h"
+
+#define STORAGE_MAX_OPEN	256
+
+struct storage {
+	const struct metainfo	*mi;	/* borrowed, must outlive storage */
+	int			 dirfd;	/* the download directory */
+	int			*fds;	/* per file, -1 when closed; owned */
+	size_t			 nopen;
+};
+
+/* One file's share of a byte range. */
+struct storage_span {
+	size_t		file;		/* index into mi->files */
+	uint64_t	file_off;	/* offset inside that file */
+	uint64_t	len;
+};
+
+/*
+ * Open the download directory dir (created if missing) and create every
+ * file at its full length (empty files too), with parent directories.
+ * Errors: THR_EIO with the path and strerror in err, THR_EUNSAFE if a
+ * component is a symlink or not a directory.
+ */
+int	storage_open(struct storage *s, const struct metainfo *mi,
+	    const char *dir, struct thr_error *err);
+void	storage_close(struct storage *s);
+
+/*
+ * Split [off, off+len) into file spans.  Fills at most max spans and
+ * returns how many were needed (may exceed max: call again with more).
+ * Zero-length files are skipped.
+ */
+size_t	storage_map(const struct metainfo *mi, uint64_t off, uint64_t len,
+	    struct storage_span *spans, size_t max);
+
+/* Write/read len bytes at torrent offset off, across files.  0 or THR_EIO
+ * (a short read past a file's current end reads zeros). */
+int	storage_write(struct storage *s, uint64_t off, const uint8_t *p,
+	    size_t len);
+int	storage_read(struct storage *s, uint64_t off, uint8_t *p, size_t len);
+
+/*
+ * Read piece i from disk and compare its SHA-1 with the torrent's.
+ * *ok is set on success.  buf must hold mi->piece_length bytes (the
+ * caller's scratch, so that no allocation happens per piece).
+ */
+int	storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf,
+	    bool *ok);
+/* True if the hash of data (one whole piece i) matches. */
+bool	storage_piece_matches(const struct metainfo *mi, uint32_t i,
+	    const uint8_t *data, size_t len);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * http.h: HTTP(S) GETs through libcurl's multi interface, driven by the
+ * loop: libcurl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION)
+ * and when to wake it (CURLMOPT_TIMERFUNCTION), and we never call a
+ * blocking curl function.  Each body is capped; a larger one aborts the
+ * transfer with an error.
+ */
+#ifndef THR_HTTP_H
+#define THR_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+
+#define HTTP_MAX_REDIRECTS	5
+#define HTTP_CONNECT_TIMEOUT_S	15
+#define HTTP_TOTAL_TIMEOUT_S	30
+
+/*
+ * Completion: status is 0 and body/len the response (borrowed, valid
+ * only during the call) when the server answered 2xx; otherwise status is
+ * a negative thr_err and errmsg (never NULL) says what went wrong.
+ */
+typedef void	http_done_cb(void *ud, int status, long http_code,
+		    const uint8_t *body, size_t len, const char *errmsg);
+
+struct http;	/* opaque */
+
+/* NULL on failure.  The loop must outlive the http. */
+struct http	*http_new(struct loop *l);
+void	http_free(struct http *h);	/* cancels pending requests silently */
+/* Start a GET; max_body bounds the response. Returns a request id > 0 or
+ * a negative thr_err. cb is called exactly once unless cancelled. */
+long	http_get(struct http *h, const char *url, size_t max_body,
+	    http_done_cb *cb, void *ud);
+void	http_cancel(struct http *h, long id);
+
+#endif
