@@ -4,6 +4,11 @@
  * and when to wake it (CURLMOPT_TIMERFUNCTION), and we never call a
  * blocking curl function.  Each body is capped; a larger one aborts the
  * transfer with an error.
+ *
+ * libcurl's global state is the program's to set up: main must call
+ * curl_global_init(CURL_GLOBAL_DEFAULT) once before the first http_new
+ * (and curl_global_cleanup at exit); http_new does not, since that state
+ * is process-wide and not thread-safe to initialise lazily.
  */
 #ifndef THR_HTTP_H
 #define THR_HTTP_H
