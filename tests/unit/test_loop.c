@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -341,6 +342,39 @@ Test(loop, run_until_stop_and_max_wait)
 	loop_add_timer(&l, 20, stop_timer, NULL);
 	cr_assert_eq(loop_run(&l), 0);
 	cr_assert(l.stop);
+}
+
+static void
+on_alarm(int sig)
+{
+}
+
+Test(loop, eintr_returns_zero_and_bad_fd_is_eio)
+{
+	struct loop l;
+	struct fdrec r = { .other = -1 };
+	struct sigaction sa;
+	struct itimerval it;
+	uint64_t start;
+	int p[2];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART: select sees EINTR */
+	cr_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = 20000;
+	cr_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	loop_init(&l);
+	start = loop_now_ms();
+	cr_assert_eq(loop_run_once(&l, 3000), 0);
+	cr_assert_lt(loop_now_ms() - start, 2000);
+
+	/* A closed fd makes select() fail with EBADF. */
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(loop_add_fd(&l, p[0], LOOP_READ, fd_cb, &r), 0);
+	close(p[0]);
+	close(p[1]);
+	cr_assert_eq(loop_run_once(&l, 10), THR_EIO);
 }
 
 /* ---- http ---- */
@@ -830,4 +864,32 @@ Test(http, free_from_callback, .init = http_setup_env,
 	cr_assert_eq(c.victim.done, 0);
 	cr_assert_eq(l.maxfd, -1);
 	server_stop(&sv);
+}
+
+Test(http, request_table_is_capped, .init = http_setup_env,
+    .fini = http_teardown_env)
+{
+	struct loop l;
+	struct http *h;
+	struct result r = { 0 };
+	long id, last = 0;
+	int i, n = 0;
+
+	cr_assert_null(http_new(NULL));
+	loop_init(&l);
+	h = http_new(&l);
+	/* Nothing is sent until the loop runs, so no server is needed. */
+	for (i = 0; i < 1000; i++) {
+		id = http_get(h, "http://127.0.0.1:9/", 16, on_done, &r);
+		if (id < 0)
+			break;
+		cr_assert_gt(id, last, "ids increase");
+		last = id;
+		n++;
+	}
+	cr_assert_eq(id, THR_ELIMIT);
+	cr_assert_gt(n, 0);
+	cr_assert_lt(n, 1000);
+	http_free(h);
+	cr_assert_eq(r.done, 0);
 }
