@@ -1,1 +1,490 @@
-/* placeholder until the module lands */
+/*
+ * storage.c: the torrent's bytes on disk.
+ *
+ * Data model: the torrent is the byte range [0, total_length); file k of
+ * mi->files covers [offset, offset + length) of it, in order and without
+ * gaps, so a torrent offset is turned into (file, offset in file) with a
+ * binary search over the offsets.  Zero-length files own no bytes: they
+ * are created on disk but never appear in a span.
+ *
+ * Every file is reached from s->dirfd one path component at a time with
+ * mkdirat and openat(O_NOFOLLOW), so a symlink planted anywhere under the
+ * download directory is refused (THR_EUNSAFE) instead of followed.  The
+ * first STORAGE_MAX_OPEN descriptors stay open; the rest are opened for
+ * each read or write and closed again, which keeps us under the process
+ * fd limit for torrents with very many files.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "hash.h"
+#include "storage.h"
+
+/* The longest component we can pass to openat (POSIX NAME_MAX). */
+#define STORAGE_NAME_MAX	NAME_MAX
+
+/* Files must be addressable through off_t. */
+#define STORAGE_MAX_FILE_LEN	((uint64_t)INT64_MAX)
+
+static int	storage_mkdir_p(const char *dir, struct thr_error *err);
+static int	storage_open_file(struct storage *s, size_t i, bool sizeit,
+		    int *fdp, struct thr_error *err);
+static size_t	storage_find(const struct metainfo *mi, uint64_t off);
+static int	storage_io(struct storage *s, uint64_t off, uint8_t *rp,
+		    const uint8_t *wp, size_t len);
+static uint64_t	storage_piece_size(const struct metainfo *mi, uint32_t i);
+
+/*
+ * Create dir and its missing parents.  dir is the user's own choice, so
+ * symlinks in it are followed like mkdir -p would; only paths taken from
+ * the torrent are distrusted.
+ */
+static int
+storage_mkdir_p(const char *dir, struct thr_error *err)
+{
+	struct stat st;
+	size_t n, i;
+	char *p;
+	int saved;
+
+	n = strlen(dir);
+	if (n == 0)
+		return thr_error_set(err, THR_EINVAL, 0,
+		    "empty download directory");
+	if ((p = malloc(n + 1)) == NULL)
+		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+	memcpy(p, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		if (p[i - 1] == '/')
+			continue;	/* "a//b" or a trailing slash */
+		p[i] = '\0';
+		if (mkdir(p, 0755) == -1) {
+			saved = errno;
+			/* Existing directories may report EEXIST or, on
+			 * some file systems, EACCES/EROFS: look, do not
+			 * guess. */
+			if (stat(p, &st) == -1 || !S_ISDIR(st.st_mode)) {
+				thr_error_set(err, THR_EIO, 0, "%s: %s", p,
+				    strerror(saved == EEXIST ? ENOTDIR :
+				    saved));
+				free(p);
+				return THR_EIO;
+			}
+		}
+		if (i < n)
+			p[i] = '/';
+	}
+	free(p);
+	return 0;
+}
+
+/*
+ * Open (creating as needed) file i and its parent directories below
+ * s->dirfd.  With sizeit, make the file exactly its torrent length.
+ */
+static int
+storage_open_file(struct storage *s, size_t i, bool sizeit, int *fdp,
+    struct thr_error *err)
+{
+	const struct metainfo_file *f = &s->mi->files[i];
+	const char *path = f->path;
+	char name[STORAGE_NAME_MAX + 1];
+	const char *slash;
+	struct stat st;
+	size_t plen, start, end, clen;
+	struct thr_error local;
+	int cur, nfd, fd, saved;
+
+	/* The cleanup labels return err->code, so err is never NULL here. */
+	if (err == NULL)
+		err = &local;
+	*fdp = -1;
+	if (path == NULL)
+		return thr_error_set(err, THR_EUNSAFE, 0,
+		    "file %zu has no path", i);
+	if (f->length > STORAGE_MAX_FILE_LEN)
+		return thr_error_set(err, THR_ELIMIT, 0,
+		    "%s: file too large", path);
+	plen = strlen(path);
+	cur = s->dirfd;
+	start = 0;
+	for (;;) {
+		slash = memchr(path + start, '/', plen - start);
+		end = slash != NULL ? (size_t)(slash - path) : plen;
+		clen = end - start;
+		/* metainfo already refused these; check again because a
+		 * mistake here would write outside the directory. */
+		if (clen == 0 || (clen == 1 && path[start] == '.') ||
+		    (clen == 2 && memcmp(path + start, "..", 2) == 0)) {
+			thr_error_set(err, THR_EUNSAFE, 0,
+			    "%s: unsafe path component", path);
+			goto close_cur;
+		}
+		if (clen > STORAGE_NAME_MAX) {
+			thr_error_set(err, THR_EIO, 0, "%.*s: %s", (int)end,
+			    path, strerror(ENAMETOOLONG));
+			goto close_cur;
+		}
+		memcpy(name, path + start, clen);
+		name[clen] = '\0';
+		if (slash == NULL)
+			break;
+
+		/* EEXIST covers a planted symlink too; the O_NOFOLLOW open
+		 * below is what refuses it. */
+		if (mkdirat(cur, name, 0755) == -1 && errno != EEXIST) {
+			thr_error_set(err, THR_EIO, 0, "%.*s: %s", (int)end,
+			    path, strerror(errno));
+			goto close_cur;
+		}
+		nfd = openat(cur, name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		saved = errno;
+		if (cur != s->dirfd)
+			close(cur);
+		cur = s->dirfd;
+		if (nfd == -1) {
+			if (saved == ELOOP || saved == ENOTDIR)
+				return thr_error_set(err, THR_EUNSAFE, 0,
+				    "%.*s: not a directory or a symlink, "
+				    "refusing to follow", (int)end, path);
+			return thr_error_set(err, THR_EIO, 0, "%.*s: %s",
+			    (int)end, path, strerror(saved));
+		}
+		cur = nfd;
+		start = end + 1;
+	}
+
+	/* O_NONBLOCK so that a planted FIFO cannot hang us before the
+	 * S_ISREG check; it means nothing for regular files. */
+	fd = openat(cur, name,
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+	saved = errno;
+	if (cur != s->dirfd)
+		close(cur);
+	if (fd == -1) {
+		if (saved == ELOOP)
+			return thr_error_set(err, THR_EUNSAFE, 0,
+			    "%s: is a symlink, refusing to follow", path);
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", path,
+		    strerror(saved));
+	}
+	if (fstat(fd, &st) == -1) {
+		thr_error_set(err, THR_EIO, 0, "%s: %s", path,
+		    strerror(errno));
+		goto close_fd;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		thr_error_set(err, THR_EUNSAFE, 0, "%s: not a regular file",
+		    path);
+		goto close_fd;
+	}
+	/* ftruncate both grows sparsely and cuts a longer leftover file to
+	 * its exact length, so piece offsets line up with the torrent. */
+	if (sizeit && (uint64_t)st.st_size != f->length &&
+	    ftruncate(fd, (off_t)f->length) == -1) {
+		thr_error_set(err, THR_EIO, 0, "%s: %s", path,
+		    strerror(errno));
+		goto close_fd;
+	}
+	*fdp = fd;
+	return 0;
+
+close_fd:
+	close(fd);
+	return err->code;
+close_cur:
+	if (cur != s->dirfd)
+		close(cur);
+	return err->code;
+}
+
+int
+storage_open(struct storage *s, const struct metainfo *mi, const char *dir,
+    struct thr_error *err)
+{
+	size_t i;
+	int rc, fd;
+
+	s->mi = mi;
+	s->dirfd = -1;
+	s->fds = NULL;
+	s->nopen = 0;
+
+	if ((rc = storage_mkdir_p(dir, err)) != 0)
+		return rc;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd == -1)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", dir,
+		    strerror(errno));
+	if (mi->nfiles > 0) {
+		s->fds = calloc(mi->nfiles, sizeof(*s->fds));
+		if (s->fds == NULL) {
+			rc = thr_error_set(err, THR_ENOMEM, 0,
+			    "out of memory");
+			goto close_all;
+		}
+	}
+	for (i = 0; i < mi->nfiles; i++)
+		s->fds[i] = -1;
+	for (i = 0; i < mi->nfiles; i++) {
+		if ((rc = storage_open_file(s, i, true, &fd, err)) != 0)
+			goto close_all;
+		if (s->nopen < STORAGE_MAX_OPEN) {
+			s->fds[i] = fd;
+			s->nopen++;
+		} else
+			close(fd);
+	}
+	return 0;
+
+close_all:
+	storage_close(s);
+	return rc;
+}
+
+void
+storage_close(struct storage *s)
+{
+	size_t i;
+
+	if (s->fds != NULL && s->mi != NULL) {
+		for (i = 0; i < s->mi->nfiles; i++) {
+			if (s->fds[i] >= 0)
+				close(s->fds[i]);
+		}
+	}
+	free(s->fds);
+	s->fds = NULL;
+	s->nopen = 0;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
+}
+
+/*
+ * Index of the file holding byte off: the last file starting at or before
+ * off.  Zero-length files share their offset with the next file, so the
+ * last one with that offset is the non-empty one (or the very last file).
+ */
+static size_t
+storage_find(const struct metainfo *mi, uint64_t off)
+{
+	size_t lo = 0, hi = mi->nfiles, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (mi->files[mid].offset <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 ? lo - 1 : 0;
+}
+
+size_t
+storage_map(const struct metainfo *mi, uint64_t off, uint64_t len,
+    struct storage_span *spans, size_t max)
+{
+	const struct metainfo_file *f;
+	uint64_t fo, n;
+	size_t i, need = 0;
+
+	if (len == 0 || off >= mi->total_length)
+		return 0;
+	if (len > mi->total_length - off)
+		len = mi->total_length - off;
+	for (i = storage_find(mi, off); i < mi->nfiles && len > 0; i++) {
+		f = &mi->files[i];
+		if (f->length == 0 || off < f->offset ||
+		    off - f->offset >= f->length)
+			continue;
+		fo = off - f->offset;
+		n = f->length - fo;
+		if (n > len)
+			n = len;
+		if (need < max && spans != NULL) {
+			spans[need].file = i;
+			spans[need].file_off = fo;
+			spans[need].len = n;
+		}
+		need++;
+		off += n;
+		len -= n;
+	}
+	return need;
+}
+
+/* Write all of p or fail; a short write is retried, not an error. */
+static int
+storage_pwrite(int fd, const uint8_t *p, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, (off_t)off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return THR_EIO;
+		}
+		if (n == 0)
+			return THR_EIO;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Read len bytes; what lies past the file's end reads as zeros. */
+static int
+storage_pread(int fd, uint8_t *p, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, p, len, (off_t)off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return THR_EIO;
+		}
+		if (n == 0) {
+			memset(p, 0, len);
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Read into rp or write from wp (exactly one is non-NULL). */
+static int
+storage_io(struct storage *s, uint64_t off, uint8_t *rp, const uint8_t *wp,
+    size_t len)
+{
+	const struct metainfo *mi = s->mi;
+	const struct metainfo_file *f;
+	uint64_t fo, n;
+	size_t i;
+	int fd, rc;
+
+	if (len == 0)
+		return 0;
+	if (off > mi->total_length || len > mi->total_length - off)
+		return THR_EINVAL;
+	if (s->fds == NULL)
+		return THR_EIO;
+	for (i = storage_find(mi, off); i < mi->nfiles && len > 0; i++) {
+		f = &mi->files[i];
+		if (f->length == 0 || off < f->offset ||
+		    off - f->offset >= f->length)
+			continue;
+		fo = off - f->offset;
+		n = f->length - fo;
+		if (n > len)
+			n = len;
+		fd = s->fds[i];
+		if (fd < 0) {
+			/* Past STORAGE_MAX_OPEN: open just for this span. */
+			if ((rc = storage_open_file(s, i, false, &fd,
+			    NULL)) != 0)
+				return rc;
+		}
+		if (rp != NULL)
+			rc = storage_pread(fd, rp, (size_t)n, fo);
+		else
+			rc = storage_pwrite(fd, wp, (size_t)n, fo);
+		if (s->fds[i] < 0)
+			close(fd);
+		if (rc != 0)
+			return rc;
+		if (rp != NULL)
+			rp += n;
+		else
+			wp += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	/* Bytes left over mean the file table has a gap. */
+	return len == 0 ? 0 : THR_EIO;
+}
+
+int
+storage_write(struct storage *s, uint64_t off, const uint8_t *p, size_t len)
+{
+	return storage_io(s, off, NULL, p, len);
+}
+
+int
+storage_read(struct storage *s, uint64_t off, uint8_t *p, size_t len)
+{
+	return storage_io(s, off, p, NULL, len);
+}
+
+/* Size of piece i, 0 if there is no such piece. */
+static uint64_t
+storage_piece_size(const struct metainfo *mi, uint32_t i)
+{
+	uint64_t start, rem;
+
+	if (i >= mi->npieces || mi->piece_length == 0 ||
+	    (uint64_t)i > mi->total_length / mi->piece_length)
+		return 0;
+	start = (uint64_t)i * mi->piece_length;
+	if (start >= mi->total_length)
+		return 0;
+	rem = mi->total_length - start;
+	return rem < mi->piece_length ? rem : mi->piece_length;
+}
+
+int
+storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf, bool *ok)
+{
+	uint8_t md[HASH_SHA1_LEN];
+	uint64_t size;
+	int rc;
+
+	*ok = false;
+	if ((size = storage_piece_size(s->mi, i)) == 0)
+		return THR_EINVAL;
+	if ((rc = storage_read(s, (uint64_t)i * s->mi->piece_length, buf,
+	    (size_t)size)) != 0)
+		return rc;
+	if ((rc = hash_sha1(buf, (size_t)size, md)) != 0)
+		return rc;
+	*ok = memcmp(md, s->mi->hashes + (size_t)i * HASH_SHA1_LEN,
+	    HASH_SHA1_LEN) == 0;
+	return 0;
+}
+
+bool
+storage_piece_matches(const struct metainfo *mi, uint32_t i,
+    const uint8_t *data, size_t len)
+{
+	uint8_t md[HASH_SHA1_LEN];
+	uint64_t size;
+
+	if ((size = storage_piece_size(mi, i)) == 0 || (uint64_t)len != size)
+		return false;
+	if (hash_sha1(data, len, md) != 0)
+		return false;
+	return memcmp(md, mi->hashes + (size_t)i * HASH_SHA1_LEN,
+	    HASH_SHA1_LEN) == 0;
+}

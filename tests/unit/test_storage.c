@@ -1,1 +1,799 @@
+/*
+ * test_storage.c: mapping, writing, reading and verifying torrent bytes
+ * on disk, and refusing paths that would lead out of the directory.
+ *
+ * The metainfo here is built by hand (not parsed) so that these tests
+ * depend only on storage; hashes come straight from OpenSSL EVP so they
+ * check hash.c too rather than trusting it.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/metainfo.h"
+#include "core/storage.h"
+
+#define PLEN	30000u	/* does not divide any file size */
+
+static char	 tmpdir[64];
+static char	 outside[64];
+
+static void
+sha1(const uint8_t *p, size_t n, uint8_t out[20])
+{
+	unsigned int len = 0;
+
+	cr_assert_eq(EVP_Digest(p, n, out, &len, EVP_sha1(), NULL), 1);
+	cr_assert_eq(len, 20);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+rm_rf(const char *path)
+{
+	if (path[0] != '\0')
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+setup_dirs(void)
+{
+	strcpy(tmpdir, "/tmp/thr-storage-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	strcpy(outside, "/tmp/thr-outside-XXXXXX");
+	cr_assert_not_null(mkdtemp(outside));
+}
+
+static void
+teardown_dirs(void)
+{
+	rm_rf(tmpdir);
+	rm_rf(outside);
+}
+
+/* A deterministic, position-dependent pattern (never all zeros). */
+static uint8_t
+pattern(uint64_t off)
+{
+	return (uint8_t)((off * 2654435761u) >> 13 ^ off);
+}
+
+/*
+ * Fill mi from (path, length) pairs; computes offsets, pieces and their
+ * hashes over data (total bytes of pattern()), which the caller frees.
+ */
+static void
+mi_build(struct metainfo *mi, const char *const *paths,
+    const uint64_t *lens, size_t n, uint64_t plen, uint8_t **datap)
+{
+	uint64_t off = 0, i, sz;
+	uint8_t *data;
+	size_t k;
+
+	memset(mi, 0, sizeof(*mi));
+	mi->files = calloc(n > 0 ? n : 1, sizeof(*mi->files));
+	cr_assert_not_null(mi->files);
+	for (k = 0; k < n; k++) {
+		mi->files[k].path = paths[k] ? strdup(paths[k]) : NULL;
+		mi->files[k].length = lens[k];
+		mi->files[k].offset = off;
+		off += lens[k];
+	}
+	mi->nfiles = n;
+	mi->total_length = off;
+	mi->piece_length = plen;
+	mi->npieces = (uint32_t)((off + plen - 1) / plen);
+	mi->hashes = calloc(mi->npieces > 0 ? mi->npieces : 1, 20);
+	cr_assert_not_null(mi->hashes);
+	data = malloc(off > 0 ? off : 1);
+	cr_assert_not_null(data);
+	for (i = 0; i < off; i++)
+		data[i] = pattern(i);
+	for (i = 0; i < mi->npieces; i++) {
+		sz = off - i * plen < plen ? off - i * plen : plen;
+		sha1(data + i * plen, sz, mi->hashes + 20 * i);
+	}
+	if (datap != NULL)
+		*datap = data;
+	else
+		free(data);
+}
+
+static void
+mi_free(struct metainfo *mi)
+{
+	size_t k;
+
+	for (k = 0; k < mi->nfiles; k++)
+		free(mi->files[k].path);
+	free(mi->files);
+	free(mi->hashes);
+	memset(mi, 0, sizeof(*mi));
+}
+
+/* The standard torrent: three files, the middle one empty, nested. */
+static const char *const std_paths[] = {
+	"t/a.bin", "t/empty", "t/sub/dir/c.bin"
+};
+static const uint64_t std_lens[] = { 100000, 0, 70001 };
+
+static void
+std_build(struct metainfo *mi, uint8_t **data)
+{
+	mi_build(mi, std_paths, std_lens, 3, PLEN, data);
+}
+
+static char *
+under(const char *base, const char *rel)
+{
+	static char p[4][512];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", base, rel);
+	return p[k];
+}
+
+static off_t
+size_of(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return -1;
+	return st.st_size;
+}
+
+static bool
+dir_is_empty(const char *path)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", path);
+	return system(cmd) == 0;
+}
+
+/* storage_map */
+
+TestSuite(storage, .init = setup_dirs, .fini = teardown_dirs);
+
+Test(storage, map_inside_one_file)
+{
+	struct metainfo mi;
+	struct storage_span sp[4];
+
+	std_build(&mi, NULL);
+	cr_assert_eq(storage_map(&mi, 10, 100, sp, 4), 1);
+	cr_assert_eq(sp[0].file, 0);
+	cr_assert_eq(sp[0].file_off, 10);
+	cr_assert_eq(sp[0].len, 100);
+	cr_assert_eq(storage_map(&mi, 100000, 5, sp, 4), 1);
+	cr_assert_eq(sp[0].file, 2, "the empty file owns no bytes");
+	cr_assert_eq(sp[0].file_off, 0);
+	cr_assert_eq(sp[0].len, 5);
+	mi_free(&mi);
+}
+
+Test(storage, map_across_empty_file)
+{
+	struct metainfo mi;
+	struct storage_span sp[4];
+
+	std_build(&mi, NULL);
+	/* Piece 3 is [90000, 120000): the tail of a.bin, head of c.bin. */
+	cr_assert_eq(storage_map(&mi, 3 * PLEN, PLEN, sp, 4), 2);
+	cr_assert_eq(sp[0].file, 0);
+	cr_assert_eq(sp[0].file_off, 90000);
+	cr_assert_eq(sp[0].len, 10000);
+	cr_assert_eq(sp[1].file, 2);
+	cr_assert_eq(sp[1].file_off, 0);
+	cr_assert_eq(sp[1].len, 20000);
+	mi_free(&mi);
+}
+
+Test(storage, map_last_byte_and_clamp)
+{
+	struct metainfo mi;
+	struct storage_span sp[4];
+
+	std_build(&mi, NULL);
+	cr_assert_eq(storage_map(&mi, 170000, 1, sp, 4), 1);
+	cr_assert_eq(sp[0].file, 2);
+	cr_assert_eq(sp[0].file_off, 70000);
+	cr_assert_eq(sp[0].len, 1);
+	/* Last piece is short: the range is clamped to the torrent. */
+	cr_assert_eq(storage_map(&mi, 5 * PLEN, PLEN, sp, 4), 1);
+	cr_assert_eq(sp[0].len, 170001 - 5 * PLEN);
+	cr_assert_eq(storage_map(&mi, 170001, 1, sp, 4), 0);
+	cr_assert_eq(storage_map(&mi, UINT64_MAX, UINT64_MAX, sp, 4), 0);
+	cr_assert_eq(storage_map(&mi, 5, 0, sp, 4), 0);
+	mi_free(&mi);
+}
+
+Test(storage, map_reports_needed_beyond_max)
+{
+	struct metainfo mi;
+	struct storage_span sp[2];
+
+	memset(sp, 0xaa, sizeof(sp));
+	std_build(&mi, NULL);
+	cr_assert_eq(storage_map(&mi, 0, 170001, sp, 1), 2);
+	cr_assert_eq(sp[0].file, 0);
+	cr_assert_eq(sp[0].len, 100000);
+	cr_assert_eq(sp[1].file, (size_t)0xaaaaaaaaaaaaaaaaull,
+	    "must not write past max");
+	cr_assert_eq(storage_map(&mi, 0, 170001, NULL, 0), 2);
+	mi_free(&mi);
+}
+
+Test(storage, map_leading_and_trailing_empty_files)
+{
+	static const char *const paths[] = { "e0", "e1", "x", "e2", "y",
+		"e3" };
+	static const uint64_t lens[] = { 0, 0, 3, 0, 4, 0 };
+	struct metainfo mi;
+	struct storage_span sp[4];
+
+	mi_build(&mi, paths, lens, 6, 2, NULL);
+	cr_assert_eq(storage_map(&mi, 0, 7, sp, 4), 2);
+	cr_assert_eq(sp[0].file, 2);
+	cr_assert_eq(sp[0].len, 3);
+	cr_assert_eq(sp[1].file, 4);
+	cr_assert_eq(sp[1].file_off, 0);
+	cr_assert_eq(sp[1].len, 4);
+	cr_assert_eq(storage_map(&mi, 6, 1, sp, 4), 1);
+	cr_assert_eq(sp[0].file, 4);
+	cr_assert_eq(sp[0].file_off, 3);
+	mi_free(&mi);
+}
+
+Test(storage, map_many_files_binary_search)
+{
+	struct metainfo mi;
+	struct storage_span sp[4];
+	const size_t n = 1000000;
+	uint64_t off = 0, o;
+	size_t k, got;
+
+	/* A million files, every third empty, the others 1..7 bytes. */
+	memset(&mi, 0, sizeof(mi));
+	mi.files = calloc(n, sizeof(*mi.files));
+	cr_assert_not_null(mi.files);
+	for (k = 0; k < n; k++) {
+		mi.files[k].length = k % 3 == 1 ? 0 : 1 + k % 7;
+		mi.files[k].offset = off;
+		off += mi.files[k].length;
+	}
+	mi.nfiles = n;
+	mi.total_length = off;
+	for (k = 0; k < n; k += 9973) {
+		if (mi.files[k].length == 0)
+			continue;
+		o = mi.files[k].offset + mi.files[k].length - 1;
+		got = storage_map(&mi, o, 2, sp, 4);
+		cr_assert_eq(got, 2);
+		cr_assert_eq(sp[0].file, k);
+		cr_assert_eq(sp[0].len, 1);
+		cr_assert_eq(sp[1].file, mi.files[k + 1].length ? k + 1 :
+		    k + 2);
+	}
+	free(mi.files);
+}
+
+/* storage_open */
+
+Test(storage, open_creates_full_length_and_dirs)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	struct stat st;
+
+	std_build(&mi, NULL);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(size_of(under(tmpdir, "t/a.bin")), 100000);
+	cr_assert_eq(size_of(under(tmpdir, "t/empty")), 0);
+	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), 70001);
+	cr_assert_eq(stat(under(tmpdir, "t/sub/dir"), &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(s.nopen, 3);
+	storage_close(&s);
+	storage_close(&s);	/* twice is harmless */
+	mi_free(&mi);
+}
+
+Test(storage, open_is_sparse)
+{
+	static const char *const paths[] = { "big" };
+	static const uint64_t lens[] = { 256u << 20 };
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	struct stat st;
+
+	/* Build by hand: hashing 256 MiB would be slow and is not needed. */
+	memset(&mi, 0, sizeof(mi));
+	mi.files = calloc(1, sizeof(*mi.files));
+	mi.files[0].path = strdup(paths[0]);
+	mi.files[0].length = lens[0];
+	mi.nfiles = 1;
+	mi.total_length = lens[0];
+	mi.piece_length = 1u << 20;
+	mi.npieces = 256;
+	mi.hashes = calloc(256, 20);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(stat(under(tmpdir, "big"), &st), 0);
+	cr_assert_eq((uint64_t)st.st_size, lens[0]);
+	cr_assert_lt((uint64_t)st.st_blocks * 512, lens[0] / 16,
+	    "file should be sparse");
+	storage_close(&s);
+	mi_free(&mi);
+}
+
+Test(storage, open_creates_download_dir_like_mkdir_p)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	char *dir = under(tmpdir, "x/y//z/");
+
+	std_build(&mi, NULL);
+	cr_assert_eq(storage_open(&s, &mi, dir, &err), 0, "%s", err.msg);
+	cr_assert_eq(size_of(under(tmpdir, "x/y/z/t/a.bin")), 100000);
+	storage_close(&s);
+	/* Existing directory: fine again. */
+	cr_assert_eq(storage_open(&s, &mi, dir, &err), 0, "%s", err.msg);
+	storage_close(&s);
+	mi_free(&mi);
+}
+
+Test(storage, open_dir_is_a_file_fails)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	char *dir = under(tmpdir, "plain");
+	int fd;
+
+	fd = open(dir, O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	std_build(&mi, NULL);
+	cr_assert_eq(storage_open(&s, &mi, dir, &err), THR_EIO);
+	cr_assert_not_null(strstr(err.msg, "plain"), "%s", err.msg);
+	cr_assert_eq(s.dirfd, -1);
+	cr_assert_null(s.fds);
+	mi_free(&mi);
+}
+
+/* storage_write / storage_read / storage_verify_piece */
+
+Test(storage, write_out_of_order_read_back_verify)
+{
+	static const uint32_t order[] = { 5, 2, 0, 4, 1, 3 };
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, *back, *scratch;
+	uint64_t off, sz;
+	uint32_t i, k;
+	bool ok;
+
+	std_build(&mi, &data);
+	cr_assert_eq(mi.npieces, 6);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	scratch = malloc(PLEN);
+
+	/* Nothing written yet: every piece is zeros and fails. */
+	for (i = 0; i < mi.npieces; i++) {
+		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert_not(ok);
+	}
+	for (k = 0; k < 6; k++) {
+		i = order[k];
+		off = (uint64_t)i * PLEN;
+		sz = mi.total_length - off < PLEN ? mi.total_length - off :
+		    PLEN;
+		cr_assert_eq(storage_write(&s, off, data + off, sz), 0);
+	}
+	for (i = 0; i < mi.npieces; i++) {
+		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert(ok, "piece %u", i);
+	}
+	back = malloc(mi.total_length);
+	cr_assert_eq(storage_read(&s, 0, back, mi.total_length), 0);
+	cr_assert_eq(memcmp(back, data, mi.total_length), 0);
+	/* An odd range crossing the empty file. */
+	cr_assert_eq(storage_read(&s, 99990, back, 33), 0);
+	cr_assert_eq(memcmp(back, data + 99990, 33), 0);
+	storage_close(&s);
+
+	/* What is on disk is the torrent, file by file. */
+	cr_assert_eq(size_of(under(tmpdir, "t/a.bin")), 100000);
+	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), 70001);
+	free(back);
+	free(scratch);
+	free(data);
+	mi_free(&mi);
+}
+
+Test(storage, files_hold_their_bytes)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, got[16];
+	int fd;
+
+	std_build(&mi, &data);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	storage_close(&s);
+	fd = open(under(tmpdir, "t/sub/dir/c.bin"), O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, got, 16, 5), 16);
+	cr_assert_eq(memcmp(got, data + 100005, 16), 0);
+	close(fd);
+	free(data);
+	mi_free(&mi);
+}
+
+Test(storage, verify_detects_corruption)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, *scratch, bad;
+	bool ok;
+	int fd;
+
+	std_build(&mi, &data);
+	scratch = malloc(PLEN);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	/* Flip one byte of c.bin behind storage's back (piece 4). */
+	fd = open(under(tmpdir, "t/sub/dir/c.bin"), O_RDWR);
+	cr_assert_geq(fd, 0);
+	bad = (uint8_t)~data[100000 + 30000];
+	cr_assert_eq(pwrite(fd, &bad, 1, 30000), 1);
+	close(fd);
+	cr_assert_eq(storage_verify_piece(&s, 3, scratch, &ok), 0);
+	cr_assert(ok);
+	cr_assert_eq(storage_verify_piece(&s, 4, scratch, &ok), 0);
+	cr_assert_not(ok);
+	cr_assert_eq(storage_verify_piece(&s, 5, scratch, &ok), 0);
+	cr_assert(ok);
+	/* Through storage_write too. */
+	cr_assert_eq(storage_write(&s, 7, &bad, 1), 0);
+	cr_assert_eq(storage_verify_piece(&s, 0, scratch, &ok), 0);
+	cr_assert_not(ok);
+	/* No such piece. */
+	ok = true;
+	cr_assert_eq(storage_verify_piece(&s, 6, scratch, &ok), THR_EINVAL);
+	cr_assert_not(ok);
+	storage_close(&s);
+	free(scratch);
+	free(data);
+	mi_free(&mi);
+}
+
+Test(storage, piece_matches)
+{
+	struct metainfo mi;
+	uint8_t *data;
+
+	std_build(&mi, &data);
+	cr_assert(storage_piece_matches(&mi, 0, data, PLEN));
+	cr_assert(storage_piece_matches(&mi, 5, data + 5 * PLEN,
+	    170001 - 5 * PLEN));
+	cr_assert_not(storage_piece_matches(&mi, 5, data + 5 * PLEN, PLEN),
+	    "wrong length");
+	cr_assert_not(storage_piece_matches(&mi, 1, data, PLEN));
+	cr_assert_not(storage_piece_matches(&mi, 6, data, PLEN));
+	data[PLEN + 1] ^= 1;
+	cr_assert_not(storage_piece_matches(&mi, 1, data + PLEN, PLEN));
+	free(data);
+	mi_free(&mi);
+}
+
+Test(storage, write_out_of_range_refused)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t b[2] = { 1, 2 };
+
+	std_build(&mi, NULL);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_lt(storage_write(&s, 170000, b, 2), 0);
+	cr_assert_lt(storage_read(&s, 170001, b, 1), 0);
+	cr_assert_lt(storage_write(&s, UINT64_MAX, b, 2), 0);
+	cr_assert_eq(storage_write(&s, 170000, b, 1), 0);
+	cr_assert_eq(storage_write(&s, 170001, b, 0), 0);
+	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), 70001);
+	storage_close(&s);
+	mi_free(&mi);
+}
+
+Test(storage, read_past_file_end_gives_zeros)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, got[200];
+	size_t k;
+
+	std_build(&mi, &data);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	/* Someone shortened a.bin while we run. */
+	cr_assert_eq(truncate(under(tmpdir, "t/a.bin"), 99900), 0);
+	memset(got, 0x55, sizeof(got));
+	cr_assert_eq(storage_read(&s, 99800, got, 200), 0);
+	cr_assert_eq(memcmp(got, data + 99800, 100), 0);
+	for (k = 100; k < 200; k++)
+		cr_assert_eq(got[k], 0, "byte %zu", k);
+	storage_close(&s);
+	free(data);
+	mi_free(&mi);
+}
+
+Test(storage, reopen_keeps_data)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, *scratch;
+	uint32_t i;
+	bool ok;
+
+	std_build(&mi, &data);
+	scratch = malloc(PLEN);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	storage_close(&s);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	for (i = 0; i < mi.npieces; i++) {
+		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert(ok, "piece %u lost on reopen", i);
+	}
+	storage_close(&s);
+	free(scratch);
+	free(data);
+	mi_free(&mi);
+}
+
+Test(storage, longer_file_truncated_to_length)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, *scratch;
+	bool ok;
+	int fd;
+
+	std_build(&mi, &data);
+	scratch = malloc(PLEN);
+	cr_assert_eq(mkdir(under(tmpdir, "t"), 0755), 0);
+	/* a.bin holds the right bytes and 5000 bytes of junk after. */
+	fd = open(under(tmpdir, "t/a.bin"), O_CREAT | O_WRONLY, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, data, 100000), 100000);
+	cr_assert_eq(write(fd, data, 5000), 5000);
+	close(fd);
+	fd = open(under(tmpdir, "t/empty"), O_CREAT | O_WRONLY, 0644);
+	cr_assert_eq(write(fd, "junk", 4), 4);
+	close(fd);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(size_of(under(tmpdir, "t/a.bin")), 100000);
+	cr_assert_eq(size_of(under(tmpdir, "t/empty")), 0);
+	cr_assert_eq(storage_verify_piece(&s, 0, scratch, &ok), 0);
+	cr_assert(ok, "existing bytes kept");
+	storage_close(&s);
+	free(scratch);
+	free(data);
+	mi_free(&mi);
+}
+
+/* Path safety */
+
+Test(storage, symlink_dir_component_refused)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+
+	std_build(&mi, NULL);
+	cr_assert_eq(mkdir(under(tmpdir, "t"), 0755), 0);
+	cr_assert_eq(symlink(outside, under(tmpdir, "t/sub")), 0);
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
+	cr_assert_eq(err.code, THR_EUNSAFE);
+	cr_assert_not_null(strstr(err.msg, "t/sub"), "%s", err.msg);
+	cr_assert(dir_is_empty(outside), "nothing may be written outside");
+	cr_assert_eq(s.dirfd, -1);
+	cr_assert_null(s.fds);
+	mi_free(&mi);
+}
+
+Test(storage, symlink_top_component_refused)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+
+	std_build(&mi, NULL);
+	cr_assert_eq(symlink(outside, under(tmpdir, "t")), 0);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
+	cr_assert(dir_is_empty(outside));
+	mi_free(&mi);
+}
+
+Test(storage, symlink_file_refused_target_untouched)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	char *victim = under(outside, "victim");
+	int fd;
+
+	std_build(&mi, NULL);
+	fd = open(victim, O_CREAT | O_WRONLY, 0644);
+	cr_assert_eq(write(fd, "precious", 8), 8);
+	close(fd);
+	cr_assert_eq(mkdir(under(tmpdir, "t"), 0755), 0);
+	cr_assert_eq(symlink(victim, under(tmpdir, "t/a.bin")), 0);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
+	cr_assert_not_null(strstr(err.msg, "t/a.bin"), "%s", err.msg);
+	cr_assert_eq(size_of(victim), 8, "target must not be truncated");
+	mi_free(&mi);
+}
+
+Test(storage, dangling_symlink_file_refused)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+
+	std_build(&mi, NULL);
+	cr_assert_eq(mkdir(under(tmpdir, "t"), 0755), 0);
+	cr_assert_eq(symlink(under(outside, "new"), under(tmpdir, "t/empty")),
+	    0);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
+	cr_assert(dir_is_empty(outside), "must not create through it");
+	mi_free(&mi);
+}
+
+Test(storage, file_where_dir_expected_refused)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	int fd;
+
+	std_build(&mi, NULL);
+	cr_assert_eq(mkdir(under(tmpdir, "t"), 0755), 0);
+	fd = open(under(tmpdir, "t/sub"), O_CREAT | O_WRONLY, 0644);
+	close(fd);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
+	mi_free(&mi);
+}
+
+Test(storage, fifo_refused)
+{
+	static const char *const paths[] = { "f" };
+	static const uint64_t lens[] = { 10 };
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+
+	mi_build(&mi, paths, lens, 1, 16, NULL);
+	cr_assert_eq(mkfifo(under(tmpdir, "f"), 0644), 0);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
+	mi_free(&mi);
+}
+
+Test(storage, bad_components_rechecked)
+{
+	static const char *const bad[] = {
+		"../escape", "a/../../escape", "a//b", "./a", "a/.", "/abs",
+		"a/", ""
+	};
+	static const uint64_t lens[] = { 1 };
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	char *dir = under(tmpdir, "dl");
+	size_t k;
+
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		mi_build(&mi, &bad[k], lens, 1, 16, NULL);
+		cr_assert_eq(storage_open(&s, &mi, dir, &err), THR_EUNSAFE,
+		    "path \"%s\"", bad[k]);
+		mi_free(&mi);
+	}
+	cr_assert_eq(size_of(under(tmpdir, "escape")), -1);
+}
+
+Test(storage, more_files_than_open_cap)
+{
+	enum { N = STORAGE_MAX_OPEN + 44 };
+	static char names[N][32];
+	const char *paths[N];
+	uint64_t lens[N];
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, *back, *scratch;
+	uint32_t i;
+	size_t k;
+	bool ok;
+
+	for (k = 0; k < N; k++) {
+		snprintf(names[k], sizeof(names[k]), "many/d%zu/f%zu",
+		    k % 7, k);
+		paths[k] = names[k];
+		lens[k] = k % 5 == 0 ? 0 : 10 + k % 13;
+	}
+	mi_build(&mi, paths, lens, N, 64, &data);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(s.nopen, STORAGE_MAX_OPEN);
+	cr_assert_eq(s.fds[N - 1], -1);
+	cr_assert_eq(size_of(under(tmpdir, names[N - 1])), (off_t)lens[N - 1]);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	back = malloc(mi.total_length);
+	cr_assert_eq(storage_read(&s, 0, back, mi.total_length), 0);
+	cr_assert_eq(memcmp(back, data, mi.total_length), 0);
+	scratch = malloc(64);
+	for (i = 0; i < mi.npieces; i++) {
+		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert(ok, "piece %u", i);
+	}
+	storage_close(&s);
+	free(scratch);
+	free(back);
+	free(data);
+	mi_free(&mi);
+}
+
+Test(storage, single_file_torrent)
+{
+	static const char *const paths[] = { "only.iso" };
+	static const uint64_t lens[] = { 1000 };
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, scratch[256];
+	bool ok;
+
+	mi_build(&mi, paths, lens, 1, 256, &data);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(storage_write(&s, 768, data + 768, 232), 0);
+	cr_assert_eq(storage_verify_piece(&s, 3, scratch, &ok), 0);
+	cr_assert(ok);
+	cr_assert_eq(storage_verify_piece(&s, 2, scratch, &ok), 0);
+	cr_assert_not(ok);
+	storage_close(&s);
+	free(data);
+	mi_free(&mi);
+}
