@@ -205,8 +205,15 @@ tracker_parse_response(const uint8_t *body, size_t len,
 	 * the default cap, so a long dictionary peer list cannot fail the
 	 * parse; the peers kept are capped below instead. */
 	rc = bencode_decode(&b, body, len, BENCODE_DEFAULT_MAX_TOKENS, err);
-	if (rc != 0)
-		return rc == THR_ENOMEM ? rc : THR_EINVAL;
+	if (rc != 0) {
+		/* Any bencode failure means "not a bencoded dict" to callers;
+		 * err keeps the decoder's offset and message. */
+		if (rc != THR_ENOMEM)
+			rc = THR_EINVAL;
+		if (err != NULL)
+			err->code = rc;
+		return rc;
+	}
 	if (!bencode_is(&b, 0, BENCODE_DICT)) {
 		rc = thr_error_set(err, THR_EINVAL, 0,
 		    "tracker response is not a dictionary");

@@ -436,3 +436,28 @@ Test(wire, handshake_bad)
 	hs[5] = 't';
 	cr_assert_eq(wire_handshake_parse(hs, NULL, NULL, NULL), THR_EPROTO);
 }
+
+Test(wire, bitfield_unknown_piece_count)
+{
+	/* npieces 0: a magnet download before its metadata arrived. */
+	static const uint8_t m[] = { 0, 0, 0, 4, 5, 0xff, 0xff, 0xff };
+	static const uint8_t huge[] = { 0, 0x10, 0, 1, 5 };
+	struct wire_msg w;
+	size_t used;
+
+	cr_assert_eq(wire_parse(m, sizeof m, 0, &w, &used), 1);
+	cr_assert_eq(w.payload_len, 3);
+	cr_assert_eq(parse_raw(huge, sizeof huge, 0), THR_EPROTO);
+}
+
+Test(wire, bitfield_larger_than_max_msg)
+{
+	/* 2^24 pieces need a 2 MiB + 1 bitfield message: not refused on the
+	 * prefix even though it exceeds WIRE_MAX_MSG. */
+	const uint32_t npieces = 1u << 24;
+	static const uint8_t m[] = { 0, 0x20, 0, 1, 5 };
+
+	cr_assert_eq(parse_raw(m, 4, npieces), 0);
+	cr_assert_eq(parse_raw(m, sizeof m, npieces), 0);
+	cr_assert_eq(parse_raw(m, 4, NPIECES), THR_EPROTO);
+}
