@@ -312,6 +312,7 @@ start_lt_seeder() {
 # peers for a .torrent and uses the tracker only).  Extra thorrent
 # options may be given in SUBJECT_OPTS (array).
 SUBJECT_OPTS=()
+SUBJECT_LOG=info
 start_subject_download() {
 	local name=$1 t=$2 dest=$3 p args=()
 	shift 3
@@ -322,7 +323,7 @@ start_subject_download() {
 			args+=(--peer "127.0.0.1:$p")
 		done
 		start_bg "$name" "$THORRENT" --no-tui --path "$dest" \
-		    --port "$(free_port)" --seed-ratio 0 --log=info \
+		    --port "$(free_port)" --seed-ratio 0 --log="$SUBJECT_LOG" \
 		    "${args[@]}" "${SUBJECT_OPTS[@]}" "$t"
 		;;
 	aria2)
