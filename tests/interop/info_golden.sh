@@ -1,0 +1,60 @@
+#!/bin/bash
+# Golden test for "thorrent info": the committed fixture
+# tests/data/golden/multi.torrent must describe itself exactly as the
+# committed multi.info.txt and multi.info.json say, byte for byte (that
+# includes the escaped ANSI sequence in its comment).  Also checks the
+# exit statuses of a bad file (1) and of bad usage (2).
+# Exit 0 pass, 1 fail.  No network.
+set -u
+
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+THORRENT=${THORRENT:-$PWD/thorrent}
+GOLDEN=$TOP_SRCDIR/tests/data/golden
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/thorrent-info-golden.XXXXXX") || exit 1
+trap 'rm -rf "$WORK"' EXIT
+
+status=0
+fail() {
+	echo "info_golden: FAIL: $*" >&2
+	status=1
+}
+
+# A fixed locale: the golden files hold the untranslated strings.
+export LC_ALL=C.UTF-8 LANGUAGE=
+
+"$THORRENT" info "$GOLDEN/multi.torrent" >"$WORK/out.txt" 2>"$WORK/err" ||
+	fail "info exited $?: $(cat "$WORK/err")"
+diff -u "$GOLDEN/multi.info.txt" "$WORK/out.txt" >&2 ||
+	fail "text output differs"
+
+"$THORRENT" info --json "$GOLDEN/multi.torrent" >"$WORK/out.json" \
+    2>"$WORK/err" || fail "info --json exited $?: $(cat "$WORK/err")"
+diff -u "$GOLDEN/multi.info.json" "$WORK/out.json" >&2 ||
+	fail "JSON output differs"
+
+# Options may also follow the file name.
+"$THORRENT" info "$GOLDEN/multi.torrent" --json >"$WORK/out2.json" \
+    2>/dev/null && cmp -s "$GOLDEN/multi.info.json" "$WORK/out2.json" ||
+	fail "info FILE --json differs"
+
+# A truncated torrent: exit 1 and exactly one line on stderr.
+head -c 100 "$GOLDEN/multi.torrent" >"$WORK/cut.torrent"
+"$THORRENT" info "$WORK/cut.torrent" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+[ $rc -eq 1 ] || fail "truncated torrent: exit $rc, want 1"
+[ "$(wc -l <"$WORK/err")" -eq 1 ] ||
+	fail "truncated torrent: want one line on stderr, got: $(cat "$WORK/err")"
+grep -q "^thorrent: .*cut.torrent: " "$WORK/err" ||
+	fail "truncated torrent: message does not name the file"
+[ -s "$WORK/out" ] && fail "truncated torrent: something on stdout"
+
+# Bad usage: exit 2.
+"$THORRENT" info >/dev/null 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "no argument: exit $rc, want 2"
+"$THORRENT" info --no-such-option "$GOLDEN/multi.torrent" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "unknown option: exit $rc, want 2"
+
+[ $status -eq 0 ] && echo "info_golden: ok"
+exit $status
