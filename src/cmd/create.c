@@ -106,6 +106,18 @@ create_msg(bool warning, const char *what, const char *text)
 	buf_release(&b);
 }
 
+/* root/rel for messages, without doubling a slash the user typed. */
+static void
+create_shown(char *out, size_t outlen, const char *root, const char *rel,
+    const char *name)
+{
+	size_t n = strlen(root);
+
+	snprintf(out, outlen, "%s%s%s%s%s", root,
+	    n > 0 && root[n - 1] == '/' ? "" : "/", rel,
+	    *rel != '\0' && *name != '\0' ? "/" : "", name);
+}
+
 /* "16K", "4M", "262144": a byte count with an optional binary suffix.
  * Returns false on anything else, including overflow. */
 static bool
@@ -231,8 +243,7 @@ create_walk(int dfd, char *rel, size_t namelen, const char *root,
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		nlen = strlen(de->d_name);
-		snprintf(shown, sizeof(shown), "%s/%s%s%s", root, rel,
-		    rlen > 0 ? "/" : "", de->d_name);
+		create_shown(shown, sizeof(shown), root, rel, de->d_name);
 		if (!metainfo_component_ok((const uint8_t *)de->d_name, nlen)) {
 			create_msg(false, shown,
 			    _("file name not allowed in a torrent"));
@@ -359,8 +370,8 @@ create_hash(const struct create_list *l, int rootfd, const char *path,
 			snprintf(shown, sizeof(shown), "%s", path);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 		} else {
-			snprintf(shown, sizeof(shown), "%s/%s", path,
-			    l->files[i].path);
+			create_shown(shown, sizeof(shown), path,
+			    l->files[i].path, "");
 			/* Not following a symlink swapped in after the walk. */
 			fd = openat(rootfd, l->files[i].path,
 			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
