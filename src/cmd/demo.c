@@ -1,1 +1,271 @@
-/* placeholder until the module lands */
+/*
+ * demo.c: "thorrent demo": a whole swarm on loopback, with no internet.
+ *
+ * It makes a temporary payload (several files, one empty, sizes that do
+ * not line up with pieces), a torrent for it, starts DEMO_SEEDERS
+ * thorrent seeders as child processes on free loopback ports, downloads
+ * from all of them in this process, then stops the seeders by PID and
+ * removes everything it made.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/i18n.h"
+
+#define DEMO_SEEDERS	3
+#define DEMO_READY_MS	30000	/* seeders must have checked by then */
+
+struct demo_file {
+	const char	*path;
+	size_t		 size;
+};
+
+/* Sizes chosen so that file edges fall inside pieces. */
+static const struct demo_file demo_files[] = {
+	{ "demo/alpha.bin", 9 * 1024 * 1024 + 12345 },
+	{ "demo/empty.txt", 0 },
+	{ "demo/beta/gamma.bin", 6 * 1024 * 1024 + 777 },
+	{ "demo/readme.txt", 3001 },
+};
+
+static int
+write_random(const char *path, size_t size)
+{
+	uint8_t chunk[65536];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	while (size > 0) {
+		size_t n = size < sizeof(chunk) ? size : sizeof(chunk);
+		if (getrandom(chunk, n, 0) != (ssize_t)n ||
+		    write(fd, chunk, n) != (ssize_t)n) {
+			close(fd);
+			return -1;
+		}
+		size -= n;
+	}
+	return close(fd);
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (s < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
+		port = ntohs(sin.sin_port);
+	close(s);
+	return port;
+}
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static bool
+log_has(const char *path, const char *needle)
+{
+	char line[512];
+	bool found = false;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		found = strstr(line, needle) != NULL;
+	fclose(fp);
+	return found;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static pid_t
+start_seeder(const char *self, const char *dir, const char *torrent,
+    int port, const char *logpath)
+{
+	char portstr[16];
+	pid_t pid;
+
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dup2(fd, STDERR_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	execl(self, "thorrent", "--no-tui", "--log", "info", "--path", dir,
+	    "--port", portstr, "--seed-ratio", "-1", torrent, (char *)NULL);
+	_exit(127);
+}
+
+static void
+stop_child(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 50; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return;
+		sleep_ms(100);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+int
+cmd_demo(int argc, char **argv)
+{
+	char tmp[] = "/tmp/thorrent-demo.XXXXXX";
+	char path[256], torrent[64], seeddir[64], dldir[64], self[512];
+	char logs[DEMO_SEEDERS][64], peers[DEMO_SEEDERS][32];
+	pid_t pids[DEMO_SEEDERS];
+	int nseed = 0, rc = CMD_EXIT_ERROR;
+	ssize_t n;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, _("usage: thorrent demo\n"));
+		return CMD_EXIT_USAGE;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "thorrent: %s\n",
+		    _("demo: cannot find the thorrent binary"));
+		return CMD_EXIT_ERROR;
+	}
+	self[n] = '\0';
+	if (mkdtemp(tmp) == NULL) {
+		fprintf(stderr, _("thorrent: demo: cannot make a temporary "
+		    "directory: %s\n"), strerror(errno));
+		return CMD_EXIT_ERROR;
+	}
+	snprintf(seeddir, sizeof(seeddir), "%s/seed", tmp);
+	snprintf(dldir, sizeof(dldir), "%s/download", tmp);
+	snprintf(torrent, sizeof(torrent), "%s/demo.torrent", tmp);
+	if (mkdir(seeddir, 0755) != 0) {
+		fprintf(stderr, _("thorrent: demo: cannot create %s: %s\n"),
+		    seeddir, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/demo", seeddir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/demo/beta", seeddir);
+	mkdir(path, 0755);
+	printf(_("demo: making a %d-file payload in %s\n"),
+	    (int)(sizeof(demo_files) / sizeof(demo_files[0])), seeddir);
+	for (size_t i = 0; i < sizeof(demo_files) / sizeof(demo_files[0]);
+	    i++) {
+		snprintf(path, sizeof(path), "%s/%s", seeddir,
+		    demo_files[i].path);
+		if (write_random(path, demo_files[i].size) != 0) {
+			fprintf(stderr, _("thorrent: demo: cannot write %s: "
+			    "%s\n"), path, strerror(errno));
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/demo", seeddir);
+	{
+		char *cargv[] = { "create", "-o", torrent, "--piece-size",
+		    "256K", path, NULL };
+		fflush(stdout);
+		if (cmd_create(6, cargv) != 0)
+			goto out;
+	}
+	for (int i = 0; i < DEMO_SEEDERS; i++) {
+		int port = free_port();
+
+		if (port < 0)
+			goto out;
+		snprintf(logs[i], sizeof(logs[i]), "%s/seeder%d.log", tmp, i);
+		snprintf(peers[i], sizeof(peers[i]), "127.0.0.1:%d", port);
+		fflush(stdout);
+		pids[nseed] = start_seeder(self, seeddir, torrent, port,
+		    logs[i]);
+		if (pids[nseed] < 0)
+			goto out;
+		nseed++;
+		printf(_("demo: seeder %d listening on %s (pid %ld)\n"), i + 1,
+		    peers[i], (long)pids[i]);
+	}
+	for (int waited = 0, ready = 0; ready < nseed;
+	    waited += 100) {
+		ready = 0;
+		for (int i = 0; i < nseed; i++)
+			ready += log_has(logs[i], "listening on") &&
+			    log_has(logs[i], "resume:");
+		if (waited > DEMO_READY_MS) {
+			fprintf(stderr, "thorrent: %s\n",
+			    _("demo: the seeders did not start in time"));
+			goto out;
+		}
+		sleep_ms(100);
+	}
+	printf(_("demo: downloading into %s from %d seeders\n"), dldir, nseed);
+	fflush(stdout);
+	{
+		char *dargv[8 + 2 * DEMO_SEEDERS];
+		int k = 0;
+
+		dargv[k++] = "thorrent";
+		dargv[k++] = "--no-tui";
+		dargv[k++] = "--path";
+		dargv[k++] = dldir;
+		dargv[k++] = "--seed-ratio";
+		dargv[k++] = "0";
+		for (int i = 0; i < nseed; i++) {
+			dargv[k++] = "--peer";
+			dargv[k++] = peers[i];
+		}
+		dargv[k++] = torrent;
+		dargv[k] = NULL;
+		rc = cmd_run(k, dargv);
+	}
+	if (rc == CMD_EXIT_OK)
+		printf(_("demo: download complete and verified; cleaning up\n"));
+out:
+	for (int i = 0; i < nseed; i++)
+		stop_child(pids[i]);
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}

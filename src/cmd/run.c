@@ -1,1 +1,620 @@
-/* placeholder until the module lands */
+/*
+ * run.c: "thorrent [OPTIONS] FILE.torrent": download, then seed.
+ *
+ * This file is the glue between the state (core/state.h) and the world:
+ * it owns the select() loop, the listening socket, peer sockets, the
+ * libcurl multi handle for trackers and the signal self-pipe.  Each loop
+ * iteration it pumps every peer (fill and flush buffers), reaps dead
+ * ones, starts new connections and announces when due.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "core/escape.h"
+#include "core/i18n.h"
+#include "core/state.h"
+#include "net/conn.h"
+#include "net/http.h"
+#include "net/loop.h"
+
+#define RUN_STOP_GRACE_MS	3000	/* wait for the "stopped" announce */
+#define RUN_CONNECTS_PER_ITER	8
+#define RUN_READ_BUDGET		(1u << 20)	/* per peer per wakeup */
+#define RUN_URL_MAX		8192
+
+/* The one global: the write end of the signal self-pipe (STYLE.md). */
+static int run_sigfd = -1;
+
+struct run {
+	struct thr_state	 st;
+	struct loop		*loop;		/* owned, large */
+	struct http		*http;
+	long			 tracker_req;
+	int			 lfd;
+	int			 sigpipe[2];
+	struct buf		 url;
+	uint32_t		 fd_peer[FD_SETSIZE];	/* fd -> peer id */
+	uint64_t		 next_tick_ms;
+	bool			 progress;
+	bool			 quitting;
+	uint64_t		 quit_deadline;
+	int			 exit_code;
+	char			 exit_msg[256];
+};
+
+static void
+on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	if (run_sigfd >= 0)
+		(void)!write(run_sigfd, &c, 1);
+	errno = saved;
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, _("usage: thorrent [OPTIONS] FILE.torrent\n"
+	    "       thorrent create [-o OUT] [-t URL]... [--piece-size N] PATH\n"
+	    "       thorrent info [--json] FILE.torrent\n"
+	    "       thorrent demo\n"
+	    "options:\n"
+	    "  --file FILE         the torrent to download (or give it last)\n"
+	    "  --path DIR          download directory (default .)\n"
+	    "  --peer HOST:PORT    connect to this peer too (repeatable)\n"
+	    "  --port N            listening port (default 6881, next free if taken)\n"
+	    "  --seed-ratio R      seed until uploaded/size reaches R (default 1.0;\n"
+	    "                      0 exits when complete)\n"
+	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
+	    "  --no-tui            plain progress lines on stderr\n"
+	    "  -h, --help          this help\n"
+	    "  --version           print the version\n"));
+}
+
+static void
+human(uint64_t v, char *out, size_t len)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int i = 0;
+
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(out, len, i ? "%.1f %s" : "%.0f %s", d, u[i]);
+}
+
+static void
+print_progress(struct run *r, uint64_t now)
+{
+	struct thr_state *s = &r->st;
+	char done[32], total[32], down[32], up[32], eta[32];
+	uint64_t dr = rate_get(&s->down, now), ur = rate_get(&s->up, now);
+	size_t active = 0;
+
+	for (size_t i = 0; i < s->npeers; i++)
+		if (s->peers[i]->phase == PEER_ACTIVE)
+			active++;
+	human(s->mi.total_length - s->left, done, sizeof(done));
+	human(s->mi.total_length, total, sizeof(total));
+	human(dr, down, sizeof(down));
+	human(ur, up, sizeof(up));
+	if (s->phase == STATE_CHECKING)
+		snprintf(eta, sizeof(eta), "checking %u/%u", s->check_next,
+		    s->mi.npieces);
+	else if (s->left == 0)
+		snprintf(eta, sizeof(eta), "seeding");
+	else if (dr == 0)
+		snprintf(eta, sizeof(eta), "ETA -");
+	else {
+		uint64_t t = s->left / dr;
+		snprintf(eta, sizeof(eta), "ETA %llu:%02llu:%02llu",
+		    (unsigned long long)(t / 3600),
+		    (unsigned long long)(t / 60 % 60),
+		    (unsigned long long)(t % 60));
+	}
+	fprintf(stderr, _("thorrent: %5.1f%% %s/%s  down %s/s  up %s/s  "
+	    "peers %zu  %s\n"), state_percent(s), done, total, down, up,
+	    active, eta);
+}
+
+/* --- peers ------------------------------------------------------------ */
+
+static void	peer_event(struct loop *, int, int, void *);
+
+static void
+close_peer(struct run *r, struct peer *p)
+{
+	char a[ADDR_STR_MAX];
+	uint32_t id = p->id;
+
+	addr_format(&p->addr, a, sizeof(a));
+	if (p->phase == PEER_CONNECTING && !p->incoming)
+		state_connect_failed(&r->st, &p->addr, loop_now_ms());
+	log_msg(&r->st.log, p->phase == PEER_ACTIVE ? LOG_INFO : LOG_DEBUG,
+	    "peer %s closed: %s", a, p->why[0] ? p->why : "closed");
+	if (p->fd >= 0) {
+		loop_del_fd(r->loop, p->fd);
+		r->fd_peer[p->fd] = 0;
+		close(p->fd);
+		p->fd = -1;
+	}
+	state_peer_remove(&r->st, id);
+}
+
+/* Move bytes out; ask the state for more when the buffer runs low. */
+static void
+flush_peer(struct run *r, struct peer *p, uint64_t now)
+{
+	char why[96];
+
+	if (p->phase == PEER_CONNECTING || p->dead)
+		return;
+	for (int i = 0; i < 8; i++) {
+		ssize_t n;
+
+		state_peer_fill(&r->st, p, now);
+		if (p->out.len == 0)
+			break;
+		n = conn_write(p->fd, &p->out, why, sizeof(why));
+		if (n < 0) {
+			peer_kill(p, why);
+			return;
+		}
+		state_peer_sent(&r->st, p, (size_t)n, now);
+		if (n == 0 || p->out.len > 0)
+			break;
+	}
+	loop_set_mask(r->loop, p->fd,
+	    LOOP_READ | (p->out.len > 0 ? LOOP_WRITE : 0));
+}
+
+static void
+peer_event(struct loop *l, int fd, int events, void *ud)
+{
+	struct run *r = ud;
+	struct peer *p = state_peer_find(&r->st, r->fd_peer[fd]);
+	uint64_t now = loop_now_ms();
+	char why[96];
+
+	(void)l;
+	if (p == NULL) {
+		loop_del_fd(r->loop, fd);
+		close(fd);
+		return;
+	}
+	if (p->phase == PEER_CONNECTING) {
+		if (!(events & LOOP_WRITE))
+			return;
+		if (conn_connect_result(fd, why, sizeof(why)) != 0) {
+			peer_kill(p, why);
+			return;
+		}
+		state_peer_connected(&r->st, p, now);
+	}
+	if (events & LOOP_READ) {
+		size_t got = 0;
+
+		while (!p->dead && got < RUN_READ_BUDGET) {
+			ssize_t n = conn_read(fd, &p->in, PEER_READ_CHUNK,
+			    why, sizeof(why));
+			if (n < 0) {
+				/* Act on what arrived before the close. */
+				state_peer_input(&r->st, p, now);
+				peer_kill(p, why);
+				break;
+			}
+			if (n == 0)
+				break;
+			got += (size_t)n;
+			state_peer_input(&r->st, p, now);
+		}
+	}
+	flush_peer(r, p, now);
+}
+
+static void
+listen_event(struct loop *l, int fd, int events, void *ud)
+{
+	struct run *r = ud;
+	uint64_t now = loop_now_ms();
+
+	(void)l;
+	(void)events;
+	for (int i = 0; i < 16; i++) {
+		struct thr_addr a;
+		struct peer *p;
+		int cfd;
+
+		if (conn_accept(fd, &cfd, &a) != 1)
+			return;
+		if (cfd >= FD_SETSIZE || r->st.phase == STATE_CHECKING ||
+		    (p = state_peer_add(&r->st, &a, true, now)) == NULL) {
+			close(cfd);	/* full: refuse cleanly */
+			continue;
+		}
+		p->fd = cfd;
+		r->fd_peer[cfd] = p->id;
+		if (loop_add_fd(r->loop, cfd, LOOP_READ, peer_event, r) != 0)
+			peer_kill(p, "cannot watch socket");
+	}
+}
+
+static void
+connect_more(struct run *r, uint64_t now)
+{
+	struct thr_addr a;
+
+	for (int i = 0; i < RUN_CONNECTS_PER_ITER &&
+	    state_next_connect(&r->st, now, &a); i++) {
+		struct peer *p;
+		int fd;
+
+		if (conn_connect(&a, &fd) != 0) {
+			state_connect_failed(&r->st, &a, now);
+			continue;
+		}
+		if (fd >= FD_SETSIZE ||
+		    (p = state_peer_add(&r->st, &a, false, now)) == NULL) {
+			close(fd);
+			state_connect_failed(&r->st, &a, now);
+			break;
+		}
+		p->fd = fd;
+		r->fd_peer[fd] = p->id;
+		if (loop_add_fd(r->loop, fd, LOOP_WRITE, peer_event, r) != 0)
+			peer_kill(p, "cannot watch socket");
+	}
+}
+
+/* --- tracker ----------------------------------------------------------- */
+
+static void
+tracker_done(void *ud, int status, long code, const uint8_t *body,
+    size_t len, const char *errmsg)
+{
+	struct run *r = ud;
+
+	(void)code;
+	r->tracker_req = 0;
+	state_tracker_done(&r->st, status, body, len, errmsg, loop_now_ms());
+}
+
+static void
+tracker_pump(struct run *r, uint64_t now)
+{
+	long id;
+
+	if (r->tracker_req != 0 || !state_tracker_due(&r->st, now, &r->url))
+		return;
+	log_msg(&r->st.log, LOG_DEBUG, "announce %s", (char *)r->url.data);
+	id = http_get(r->http, (char *)r->url.data, TRACKER_MAX_BODY,
+	    tracker_done, r);
+	if (id < 0)
+		state_tracker_done(&r->st, (int)id, NULL, 0,
+		    "cannot start request", now);
+	else
+		r->tracker_req = id;
+}
+
+/* --- the loop ---------------------------------------------------------- */
+
+static void
+begin_quit(struct run *r, uint64_t now)
+{
+	if (r->quitting)
+		return;
+	r->quitting = true;
+	r->quit_deadline = now + RUN_STOP_GRACE_MS;
+	if (r->tracker_req != 0) {
+		http_cancel(r->http, r->tracker_req);
+		r->tracker_req = 0;
+	}
+	/* Only announce "stopped" to a tracker that knows us. */
+	if (r->st.tracker_event != TRACKER_EVENT_STARTED)
+		state_tracker_stop(&r->st);
+	else
+		r->st.tracker_phase = TRACKER_NONE;
+}
+
+static void
+signal_event(struct loop *l, int fd, int events, void *ud)
+{
+	struct run *r = ud;
+	unsigned char c;
+
+	(void)l;
+	(void)events;
+	while (read(fd, &c, 1) == 1) {
+		if (r->st.phase != STATE_DONE && !state_complete(&r->st)) {
+			r->exit_code = CMD_EXIT_ERROR;
+			snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",
+			    _("interrupted before the download completed"));
+		}
+		begin_quit(r, loop_now_ms());
+	}
+}
+
+static void
+before_sleep(struct loop *l, void *ud)
+{
+	struct run *r = ud;
+	struct thr_state *s = &r->st;
+	uint64_t now = loop_now_ms();
+
+	(void)l;
+	if (s->phase == STATE_CHECKING)
+		state_check_step(s, now);
+	if (now >= r->next_tick_ms) {
+		state_tick(s, now);
+		if (r->progress)
+			print_progress(r, now);
+		r->next_tick_ms = now + 1000;
+	}
+	for (size_t i = 0; i < s->npeers; i++)
+		flush_peer(r, s->peers[i], now);
+	for (size_t i = 0; i < s->npeers; ) {
+		struct peer *p = s->peers[i];
+		if (p->dead)
+			close_peer(r, p);	/* swaps the last one in */
+		else
+			i++;
+	}
+	if (s->fatal && !r->quitting) {
+		r->exit_code = CMD_EXIT_ERROR;
+		snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",
+		    s->fatal_msg);
+		begin_quit(r, now);
+	}
+	if (s->phase == STATE_DONE && !r->quitting)
+		begin_quit(r, now);
+	if (!r->quitting)
+		connect_more(r, now);
+	tracker_pump(r, now);
+	if (r->quitting && (now >= r->quit_deadline ||
+	    (s->tracker_phase == TRACKER_NONE && r->tracker_req == 0) ||
+	    (s->tracker_phase == TRACKER_IDLE &&
+	    s->tracker_event != TRACKER_EVENT_STOPPED)))
+		loop_stop(r->loop);
+}
+
+static int
+parse_ratio(const char *s, double *out)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || d != d || d > 1e9)
+		return -1;
+	*out = d;
+	return 0;
+}
+
+static int
+parse_port(const char *s, uint16_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 65535)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int
+setup_signals(struct run *r)
+{
+	struct sigaction sa;
+
+	if (pipe2(r->sigpipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+	run_sigfd = r->sigpipe[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	enum { OPT_FILE = 256, OPT_PATH, OPT_LOG, OPT_PEER, OPT_PORT,
+	    OPT_RATIO, OPT_NOTUI, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "file", required_argument, NULL, OPT_FILE },
+		{ "path", required_argument, NULL, OPT_PATH },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "peer", required_argument, NULL, OPT_PEER },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "seed-ratio", required_argument, NULL, OPT_RATIO },
+		{ "no-tui", no_argument, NULL, OPT_NOTUI },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct state_opts o;
+	struct thr_error err;
+	struct run *r;
+	const char *torrent = NULL;
+	int c, lv, rc;
+	uint64_t now;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = ".";
+	o.port = 6881;
+	o.seed_ratio = 1.0;
+	o.log_level = LOG_WARN;
+	o.max_peers = 80;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FILE:
+			torrent = optarg;
+			break;
+		case OPT_PATH:
+			o.dir = optarg;
+			break;
+		case OPT_LOG:
+			if ((lv = log_parse_level(optarg)) < 0) {
+				fprintf(stderr, _("thorrent: unknown log level "
+				    "'%s' (use error, warn, info or debug)\n"),
+				    optarg);
+				return CMD_EXIT_USAGE;
+			}
+			o.log_level = (enum log_level)lv;
+			break;
+		case OPT_PEER:
+			if (o.ngiven == STATE_MAX_GIVEN) {
+				fprintf(stderr, _("thorrent: at most %d --peer "
+				    "options\n"), STATE_MAX_GIVEN);
+				return CMD_EXIT_USAGE;
+			}
+			if (addr_parse(optarg, &o.given[o.ngiven]) != 0) {
+				fprintf(stderr, _("thorrent: --peer wants "
+				    "HOST:PORT with a numeric address, not "
+				    "'%s'\n"), optarg);
+				return CMD_EXIT_USAGE;
+			}
+			o.ngiven++;
+			break;
+		case OPT_PORT:
+			if (parse_port(optarg, &o.port) != 0) {
+				fprintf(stderr, _("thorrent: --port wants a "
+				    "number from 0 to 65535\n"));
+				return CMD_EXIT_USAGE;
+			}
+			break;
+		case OPT_RATIO:
+			if (parse_ratio(optarg, &o.seed_ratio) != 0) {
+				fprintf(stderr, _("thorrent: --seed-ratio wants "
+				    "a number\n"));
+				return CMD_EXIT_USAGE;
+			}
+			break;
+		case OPT_NOTUI:
+			o.no_tui = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return CMD_EXIT_OK;
+		case OPT_VERSION:
+			printf("thorrent %s\n", PACKAGE_VERSION);
+			return CMD_EXIT_OK;
+		default:
+			usage(stderr);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	if (torrent == NULL && optind < argc)
+		torrent = argv[optind++];
+	if (torrent == NULL || optind != argc) {
+		usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	o.torrent_path = torrent;
+
+	r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->loop = malloc(sizeof(*r->loop))) == NULL) {
+		fprintf(stderr, "thorrent: %s\n", _("out of memory"));
+		free(r);
+		return CMD_EXIT_ERROR;
+	}
+	now = loop_now_ms();
+	/* The seed makes piece choices reproducible when fixed; by
+	 * default it varies per run. */
+	o.seed = ((uint64_t)getpid() << 32) ^ now;
+	memset(&err, 0, sizeof(err));
+	if (state_init(&r->st, &o, now, &err) != 0) {
+		char safe[256];
+
+		escape_str(torrent, strlen(torrent), safe, sizeof(safe));
+		if (err.offset)
+			fprintf(stderr, _("thorrent: %s: %s (at byte %zu)\n"),
+			    safe, err.msg, err.offset);
+		else
+			fprintf(stderr, "thorrent: %s: %s\n", safe, err.msg);
+		free(r->loop);
+		free(r);
+		return CMD_EXIT_ERROR;
+	}
+	loop_init(r->loop);
+	buf_init(&r->url, RUN_URL_MAX);
+	r->progress = true;
+	r->exit_code = CMD_EXIT_OK;
+	r->lfd = -1;
+	r->sigpipe[0] = r->sigpipe[1] = -1;
+	rc = CMD_EXIT_ERROR;
+	if (conn_listen(o.port, &r->lfd, &r->st.port) != 0) {
+		fprintf(stderr, _("thorrent: cannot listen on port %u or the "
+		    "%d after it: %s\n"), o.port, CONN_PORT_TRIES,
+		    strerror(errno));
+		goto out;
+	}
+	log_msg(&r->st.log, LOG_INFO, "listening on port %u", r->st.port);
+	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL) {
+		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
+		goto out;
+	}
+	loop_add_fd(r->loop, r->lfd, LOOP_READ, listen_event, r);
+	loop_add_fd(r->loop, r->sigpipe[0], LOOP_READ, signal_event, r);
+	loop_set_before_sleep(r->loop, before_sleep, r);
+	while (!r->loop->stop) {
+		/* While checking, do not sleep: check a slice per pass. */
+		uint64_t wait = r->st.phase == STATE_CHECKING ? 0 : 200;
+		if (loop_run_once(r->loop, wait) != 0)
+			break;
+	}
+	if (r->exit_code == CMD_EXIT_OK && !state_complete(&r->st)) {
+		r->exit_code = CMD_EXIT_ERROR;
+		snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",
+		    _("stopped before the download completed"));
+	}
+	if (r->exit_code != CMD_EXIT_OK)
+		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
+	else
+		log_msg(&r->st.log, LOG_INFO, "done: downloaded %llu bytes, "
+		    "uploaded %llu bytes",
+		    (unsigned long long)r->st.downloaded,
+		    (unsigned long long)r->st.uploaded);
+	rc = r->exit_code;
+out:
+	for (size_t i = r->st.npeers; i > 0; i--)
+		close_peer(r, r->st.peers[i - 1]);
+	if (r->http != NULL)
+		http_free(r->http);
+	if (r->lfd >= 0)
+		close(r->lfd);
+	run_sigfd = -1;
+	if (r->sigpipe[0] >= 0) {
+		close(r->sigpipe[0]);
+		close(r->sigpipe[1]);
+	}
+	buf_release(&r->url);
+	state_release(&r->st);
+	free(r->loop);
+	free(r);
+	return rc;
+}

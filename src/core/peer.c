@@ -1,1 +1,155 @@
-/* placeholder until the module lands */
+/*
+ * peer.c: the peer record and its request lists.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "peer.h"
+
+struct peer *
+peer_new(uint32_t id, const struct thr_addr *addr, bool incoming,
+    uint32_t npieces, uint64_t now_ms)
+{
+	struct peer *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	if (bitfield_init(&p->have, npieces) != 0) {
+		free(p);
+		return NULL;
+	}
+	p->id = id;
+	p->fd = -1;
+	p->addr = *addr;
+	p->incoming = incoming;
+	p->phase = incoming ? PEER_HANDSHAKE : PEER_CONNECTING;
+	p->am_choking = true;
+	p->peer_choking = true;
+	/* The outgoing cap must hold a whole bitfield message. */
+	buf_init(&p->in, PEER_IN_MAX);
+	buf_init(&p->out, PEER_OUT_LOW + (2u << 20) + npieces / 8);
+	rate_init(&p->down, now_ms);
+	rate_init(&p->up, now_ms);
+	p->connected_ms = now_ms;
+	p->last_recv_ms = now_ms;
+	p->last_send_ms = now_ms;
+	p->last_piece_ms = now_ms;
+	snprintf(p->client, sizeof(p->client), "?");
+	return p;
+}
+
+void
+peer_free(struct peer *p)
+{
+	if (p == NULL)
+		return;
+	bitfield_release(&p->have);
+	buf_release(&p->in);
+	buf_release(&p->out);
+	free(p);
+}
+
+static bool
+blk_eq(const struct picker_block *a, const struct picker_block *b)
+{
+	return a->index == b->index && a->begin == b->begin &&
+	    a->length == b->length;
+}
+
+bool
+peer_reqs_remove(struct peer *p, const struct picker_block *b)
+{
+	for (uint32_t i = 0; i < p->nreqs; i++) {
+		if (blk_eq(&p->reqs[i], b)) {
+			memmove(&p->reqs[i], &p->reqs[i + 1],
+			    (p->nreqs - i - 1) * sizeof(p->reqs[0]));
+			p->nreqs--;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+peer_reqs_has(const struct peer *p, const struct picker_block *b)
+{
+	for (uint32_t i = 0; i < p->nreqs; i++)
+		if (blk_eq(&p->reqs[i], b))
+			return true;
+	return false;
+}
+
+bool
+peer_queue_push(struct peer *p, const struct picker_block *b)
+{
+	if (p->qlen == PEER_MAX_QUEUED)
+		return false;
+	p->queue[(p->qhead + p->qlen) % PEER_MAX_QUEUED] = *b;
+	p->qlen++;
+	return true;
+}
+
+bool
+peer_queue_pop(struct peer *p, struct picker_block *b)
+{
+	if (p->qlen == 0)
+		return false;
+	*b = p->queue[p->qhead];
+	p->qhead = (p->qhead + 1) % PEER_MAX_QUEUED;
+	p->qlen--;
+	return true;
+}
+
+void
+peer_queue_remove(struct peer *p, const struct picker_block *b)
+{
+	uint32_t keep = 0;
+
+	/* Compact in place, preserving order. */
+	for (uint32_t i = 0; i < p->qlen; i++) {
+		struct picker_block *q =
+		    &p->queue[(p->qhead + i) % PEER_MAX_QUEUED];
+		if (blk_eq(q, b))
+			continue;
+		p->queue[(p->qhead + keep) % PEER_MAX_QUEUED] = *q;
+		keep++;
+	}
+	p->qlen = keep;
+}
+
+void
+peer_queue_clear(struct peer *p)
+{
+	p->qhead = 0;
+	p->qlen = 0;
+}
+
+void
+peer_kill(struct peer *p, const char *why)
+{
+	if (p->dead)
+		return;
+	p->dead = true;
+	snprintf(p->why, sizeof(p->why), "%s", why);
+}
+
+void
+peer_client_name(const uint8_t id[20], char *out, size_t len)
+{
+	/* Azureus style: '-' two letters, four version chars, '-'. */
+	if (id[0] == '-' && id[7] == '-') {
+		char tag[7];
+
+		for (int i = 0; i < 6; i++) {
+			uint8_t c = id[1 + i];
+			tag[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		}
+		tag[6] = '\0';
+		snprintf(out, len, "%.2s %.4s", tag, tag + 2);
+		return;
+	}
+	snprintf(out, len, "unknown");
+}

@@ -1,0 +1,84 @@
+/*
+ * peer.h: one connection to a remote peer, as data: its protocol flags,
+ * its pieces, the requests in flight each way, and its byte buffers.
+ * No sockets here: the network layer moves bytes between the socket and
+ * in/out, and the session (state.c) interprets them.
+ *
+ * A peer is known to the rest of the program by its id, which is never
+ * reused during a run, so a stale id simply finds nothing.
+ */
+#ifndef THR_PEER_H
+#define THR_PEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "bitfield.h"
+#include "buf.h"
+#include "picker.h"
+#include "rate.h"
+
+#define PEER_MAX_REQS		256	/* our requests in flight to one peer */
+#define PEER_MIN_REQS		8
+#define PEER_MAX_QUEUED		512	/* its requests we hold; BEP 10 reqq */
+#define PEER_OUT_LOW		(256u << 10)	/* refill below this */
+#define PEER_IN_MAX		((1u << 20) + (64u << 10))
+#define PEER_READ_CHUNK		(64u << 10)
+#define PEER_CLIENT_MAX		24
+
+enum peer_phase {
+	PEER_CONNECTING,	/* outgoing connect() in progress */
+	PEER_HANDSHAKE,		/* waiting for its handshake */
+	PEER_ACTIVE,		/* handshakes done, messages flow */
+};
+
+struct peer {
+	uint32_t		 id;
+	int			 fd;		/* owned by the net layer */
+	struct thr_addr		 addr;
+	bool			 incoming;
+	enum peer_phase		 phase;
+	bool			 sent_handshake;
+	bool			 got_first_msg;	/* bitfield only allowed first */
+	uint8_t			 peer_id[20];
+	char			 client[PEER_CLIENT_MAX];	/* printable */
+
+	bool			 am_choking, am_interested;
+	bool			 peer_choking, peer_interested;
+	bool			 optimistic;
+	struct bitfield		 have;
+
+	struct picker_block	 reqs[PEER_MAX_REQS];	/* ours, in flight */
+	uint32_t		 nreqs;
+	struct picker_block	 queue[PEER_MAX_QUEUED];	/* theirs */
+	uint32_t		 qhead, qlen;
+
+	struct buf		 in, out;
+	struct rate		 down, up;	/* payload bytes */
+	uint64_t		 downloaded, uploaded;
+	uint64_t		 connected_ms, last_recv_ms, last_send_ms;
+	uint64_t		 last_piece_ms;	/* last block we got */
+	uint32_t		 strikes;	/* hash failures it was part of */
+	bool			 dead;		/* close at the next chance */
+	char			 why[96];	/* reason for closing */
+};
+
+/* Allocate a peer for a torrent of npieces.  NULL on ENOMEM. */
+struct peer	*peer_new(uint32_t id, const struct thr_addr *addr,
+		    bool incoming, uint32_t npieces, uint64_t now_ms);
+void	peer_free(struct peer *p);
+/* Remove request b from p->reqs; true if it was there. */
+bool	peer_reqs_remove(struct peer *p, const struct picker_block *b);
+bool	peer_reqs_has(const struct peer *p, const struct picker_block *b);
+/* Requests queue (theirs): push (false when full), pop, remove. */
+bool	peer_queue_push(struct peer *p, const struct picker_block *b);
+bool	peer_queue_pop(struct peer *p, struct picker_block *b);
+void	peer_queue_remove(struct peer *p, const struct picker_block *b);
+void	peer_queue_clear(struct peer *p);
+/* Mark for closing with a reason (first reason wins). */
+void	peer_kill(struct peer *p, const char *why);
+/* A printable client name from a peer id (Azureus-style "-TR3000-"). */
+void	peer_client_name(const uint8_t peer_id[20], char *out, size_t len);
+
+#endif

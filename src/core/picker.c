@@ -1,1 +1,308 @@
-/* placeholder until the module lands */
+/*
+ * picker.c: rarest-first block picking with an endgame.  See picker.h
+ * for the data model.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "picker.h"
+
+#define BLOCK	16384u	/* BEP 3: requests are conventionally 16 KiB */
+
+int
+picker_init(struct picker *pk, const struct metainfo *mi,
+    const struct bitfield *have, size_t max_active)
+{
+	memset(pk, 0, sizeof(*pk));
+	pk->mi = mi;
+	pk->npieces = mi->npieces;
+	pk->max_active = max_active ? max_active : 1;
+	pk->state = calloc(mi->npieces ? mi->npieces : 1, 1);
+	pk->avail = calloc(mi->npieces ? mi->npieces : 1, sizeof(uint16_t));
+	pk->active = calloc(pk->max_active, sizeof(*pk->active));
+	if (pk->state == NULL || pk->avail == NULL || pk->active == NULL) {
+		picker_release(pk);
+		return THR_ENOMEM;
+	}
+	for (uint32_t i = 0; i < pk->npieces; i++) {
+		if (have != NULL && bitfield_get(have, i)) {
+			pk->state[i] = PICKER_HAVE;
+			pk->nhave++;
+		} else
+			pk->nfree_missing++;
+	}
+	return 0;
+}
+
+static void
+piece_free(struct picker_piece *pp)
+{
+	free(pp->blk);
+	free(pp->data);
+	memset(pp, 0, sizeof(*pp));
+}
+
+void
+picker_release(struct picker *pk)
+{
+	for (size_t i = 0; i < pk->nactive; i++)
+		piece_free(&pk->active[i]);
+	free(pk->active);
+	free(pk->state);
+	free(pk->avail);
+	memset(pk, 0, sizeof(*pk));
+}
+
+void
+picker_add_have(struct picker *pk, uint32_t index)
+{
+	if (index < pk->npieces && pk->avail[index] < UINT16_MAX)
+		pk->avail[index]++;
+}
+
+void
+picker_add_bitfield(struct picker *pk, const struct bitfield *bf)
+{
+	for (uint32_t i = 0; i < pk->npieces && i < bf->nbits; i++)
+		if (bitfield_get(bf, i) && pk->avail[i] < UINT16_MAX)
+			pk->avail[i]++;
+}
+
+void
+picker_remove_bitfield(struct picker *pk, const struct bitfield *bf)
+{
+	for (uint32_t i = 0; i < pk->npieces && i < bf->nbits; i++)
+		if (bitfield_get(bf, i) && pk->avail[i] > 0)
+			pk->avail[i]--;
+}
+
+bool
+picker_interesting(const struct picker *pk, const struct bitfield *bf)
+{
+	if (bf->count == 0)
+		return false;
+	for (uint32_t i = 0; i < pk->npieces && i < bf->nbits; i++)
+		if (pk->state[i] != PICKER_HAVE && bitfield_get(bf, i))
+			return true;
+	return false;
+}
+
+static struct picker_piece *
+find_active(struct picker *pk, uint32_t index)
+{
+	for (size_t i = 0; i < pk->nactive; i++)
+		if (pk->active[i].index == index)
+			return &pk->active[i];
+	return NULL;
+}
+
+static void
+fill_block(const struct picker_piece *pp, uint32_t b, struct picker_block *out)
+{
+	out->index = pp->index;
+	out->begin = b * BLOCK;
+	out->length = pp->size - out->begin < BLOCK ?
+	    pp->size - out->begin : BLOCK;
+}
+
+/* Choose a MISSING piece the peer has: random while we are new to the
+ * swarm, otherwise rarest with a random choice among equals (reservoir
+ * sampling keeps it one pass and unbiased). */
+static int64_t
+choose_new(struct picker *pk, const struct bitfield *bf, struct rng *rng)
+{
+	int64_t best = -1;
+	uint32_t best_avail = UINT32_MAX, ties = 0;
+	bool random_mode = pk->nhave < PICKER_RANDOM_FIRST;
+
+	for (uint32_t i = 0; i < pk->npieces; i++) {
+		if (pk->state[i] != PICKER_MISSING || !bitfield_get(bf, i))
+			continue;
+		uint32_t a = random_mode ? 0 : pk->avail[i];
+		if (a < best_avail) {
+			best_avail = a;
+			best = i;
+			ties = 1;
+		} else if (a == best_avail) {
+			ties++;
+			if (rng_below(rng, ties) == 0)
+				best = i;
+		}
+	}
+	return best;
+}
+
+static struct picker_piece *
+activate(struct picker *pk, uint32_t index)
+{
+	struct picker_piece *pp = &pk->active[pk->nactive];
+
+	memset(pp, 0, sizeof(*pp));
+	pp->index = index;
+	pp->size = metainfo_piece_size(pk->mi, index);
+	pp->nblocks = (pp->size + BLOCK - 1) / BLOCK;
+	pp->blk = calloc(pp->nblocks, 1);
+	pp->data = malloc(pp->size);
+	if (pp->blk == NULL || pp->data == NULL) {
+		piece_free(pp);
+		return NULL;
+	}
+	pk->nactive++;
+	pk->state[index] = PICKER_ACTIVE;
+	pk->nfree_missing--;
+	return pp;
+}
+
+bool
+picker_pick(struct picker *pk, const struct bitfield *bf, struct rng *rng,
+    bool (*skip)(void *, const struct picker_block *), void *ctx,
+    struct picker_block *out)
+{
+	struct picker_piece *pp;
+
+	/* Finish what is started: free blocks of active pieces. */
+	for (size_t i = 0; i < pk->nactive; i++) {
+		pp = &pk->active[i];
+		if (!bitfield_get(bf, pp->index))
+			continue;
+		for (uint32_t b = 0; b < pp->nblocks; b++) {
+			if (pp->blk[b] != 0)
+				continue;
+			fill_block(pp, b, out);
+			if (skip != NULL && skip(ctx, out))
+				continue;
+			pp->blk[b] = 1;
+			return true;
+		}
+	}
+	/* Start a new piece. */
+	if (pk->nactive < pk->max_active && pk->nfree_missing > 0) {
+		int64_t idx = choose_new(pk, bf, rng);
+		if (idx >= 0 && (pp = activate(pk, (uint32_t)idx)) != NULL) {
+			fill_block(pp, 0, out);
+			pp->blk[0] = 1;
+			return true;
+		}
+	}
+	/* Endgame: everything missing is requested; ask this peer too for
+	 * the least-requested block it does not already have in flight. */
+	if (pk->nfree_missing == 0) {
+		struct picker_piece *bp = NULL;
+		uint32_t bb = 0;
+		uint8_t bn = PICKER_BLK_MAXREQ;
+
+		for (size_t i = 0; i < pk->nactive; i++) {
+			pp = &pk->active[i];
+			if (!bitfield_get(bf, pp->index))
+				continue;
+			for (uint32_t b = 0; b < pp->nblocks; b++) {
+				struct picker_block cand;
+
+				if (pp->blk[b] == PICKER_BLK_RECV ||
+				    pp->blk[b] >= bn)
+					continue;
+				fill_block(pp, b, &cand);
+				if (skip != NULL && skip(ctx, &cand))
+					continue;
+				bp = pp;
+				bb = b;
+				bn = pp->blk[b];
+			}
+		}
+		if (bp != NULL) {
+			fill_block(bp, bb, out);
+			bp->blk[bb]++;
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+picker_unrequest(struct picker *pk, const struct picker_block *b)
+{
+	struct picker_piece *pp = find_active(pk, b->index);
+	uint32_t blk;
+
+	if (pp == NULL || b->begin % BLOCK != 0)
+		return;
+	blk = b->begin / BLOCK;
+	if (blk < pp->nblocks && pp->blk[blk] > 0 &&
+	    pp->blk[blk] != PICKER_BLK_RECV)
+		pp->blk[blk]--;
+}
+
+enum picker_recv
+picker_received(struct picker *pk, uint32_t peer_id, uint32_t index,
+    uint32_t begin, const uint8_t *data, uint32_t len,
+    struct picker_piece **piece)
+{
+	struct picker_piece *pp = find_active(pk, index);
+	struct picker_block want;
+	uint32_t blk;
+	bool known = false;
+
+	if (pp == NULL || begin % BLOCK != 0)
+		return PICKER_RECV_IGNORED;
+	blk = begin / BLOCK;
+	if (blk >= pp->nblocks || pp->blk[blk] == PICKER_BLK_RECV)
+		return PICKER_RECV_IGNORED;
+	fill_block(pp, blk, &want);
+	if (len != want.length)
+		return PICKER_RECV_IGNORED;
+	memcpy(pp->data + begin, data, len);
+	pp->blk[blk] = PICKER_BLK_RECV;
+	pp->nrecv++;
+	for (uint32_t i = 0; i < pp->ncontrib; i++)
+		if (pp->contrib[i] == peer_id)
+			known = true;
+	if (!known && pp->ncontrib < PICKER_MAX_CONTRIB)
+		pp->contrib[pp->ncontrib++] = peer_id;
+	if (pp->nrecv < pp->nblocks)
+		return PICKER_RECV_STORED;
+	*piece = pp;
+	return PICKER_RECV_COMPLETE;
+}
+
+void
+picker_piece_done(struct picker *pk, uint32_t index, bool ok)
+{
+	struct picker_piece *pp = find_active(pk, index);
+	size_t at;
+
+	if (pp == NULL)
+		return;
+	at = (size_t)(pp - pk->active);
+	piece_free(pp);
+	memmove(&pk->active[at], &pk->active[at + 1],
+	    (pk->nactive - at - 1) * sizeof(*pp));
+	pk->nactive--;
+	if (ok) {
+		pk->state[index] = PICKER_HAVE;
+		pk->nhave++;
+	} else {
+		pk->state[index] = PICKER_MISSING;
+		pk->nfree_missing++;
+	}
+}
+
+bool
+picker_endgame(const struct picker *pk)
+{
+	if (pk->nfree_missing > 0)
+		return false;
+	for (size_t i = 0; i < pk->nactive; i++)
+		for (uint32_t b = 0; b < pk->active[i].nblocks; b++)
+			if (pk->active[i].blk[b] == 0)
+				return false;
+	return pk->nactive > 0;
+}
+
+bool
+picker_complete(const struct picker *pk)
+{
+	return pk->nhave == pk->npieces;
+}

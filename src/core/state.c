@@ -1,1 +1,986 @@
-/* placeholder until the module lands */
+/*
+ * state.c: the session: what happens to the torrent state when bytes,
+ * time or tracker answers arrive.  See state.h for the data model.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escape.h"
+#include "hash.h"
+#include "state.h"
+#include "wire.h"
+
+static void	state_set_phase(struct thr_state *, enum state_phase);
+static void	update_interest(struct thr_state *, struct peer *);
+static void	request_more(struct thr_state *, struct peer *, uint64_t);
+
+/* Peer ids follow the Azureus convention: "-TH0100-" then random bytes. */
+static void
+make_peer_id(struct thr_state *s)
+{
+	static const char alnum[] =
+	    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	memcpy(s->peer_id, "-TH0100-", 8);
+	for (int i = 8; i < 20; i++)
+		s->peer_id[i] = (uint8_t)alnum[rng_below(&s->rng,
+		    sizeof(alnum) - 1)];
+}
+
+static uint32_t
+rng_cb(void *ctx)
+{
+	return rng_next(ctx);
+}
+
+int
+state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
+    struct thr_error *err)
+{
+	int rc;
+	size_t max_active;
+
+	memset(s, 0, sizeof(*s));
+	s->opts = *o;
+	s->log.level = o->log_level;
+	s->log.fp = stderr;
+	rng_seed(&s->rng, o->seed);
+	make_peer_id(s);
+	s->announce_key = rng_next(&s->rng);
+	s->next_peer_id = 1;
+	s->start_ms = now_ms;
+	rate_init(&s->down, now_ms);
+	rate_init(&s->up, now_ms);
+
+	if ((rc = metainfo_load(&s->mi, o->torrent_path, err)) != 0)
+		goto fail;
+	if ((rc = bitfield_init(&s->have, s->mi.npieces)) != 0) {
+		thr_error_set(err, rc, 0, "out of memory");
+		goto fail;
+	}
+	s->scratch = malloc(s->mi.piece_length);
+	s->known = calloc(STATE_MAX_KNOWN, sizeof(*s->known));
+	if (s->scratch == NULL || s->known == NULL) {
+		rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+		goto fail;
+	}
+	if ((rc = storage_open(&s->st, &s->mi, o->dir, err)) != 0)
+		goto fail;
+	s->st_open = true;
+	/* Pieces in memory are bounded by bytes, not by torrent size. */
+	max_active = STATE_ACTIVE_BYTES / s->mi.piece_length;
+	if (max_active < 4)
+		max_active = 4;
+	if (max_active > 512)
+		max_active = 512;
+	if ((rc = picker_init(&s->pk, &s->mi, NULL, max_active)) != 0) {
+		thr_error_set(err, rc, 0, "out of memory");
+		goto fail;
+	}
+	if ((rc = tracker_list_init(&s->tl, &s->mi, rng_cb, &s->rng)) != 0) {
+		thr_error_set(err, rc, 0, "out of memory");
+		goto fail;
+	}
+	s->tracker_phase = tracker_list_current(&s->tl) ? TRACKER_IDLE :
+	    TRACKER_NONE;
+	s->tracker_event = TRACKER_EVENT_STARTED;
+	snprintf(s->tracker_status, sizeof(s->tracker_status), "%s",
+	    s->tracker_phase == TRACKER_NONE ? "no tracker" : "waiting");
+	for (size_t i = 0; i < o->ngiven; i++)
+		state_known_add(s, &o->given[i], true);
+	s->left = s->mi.total_length;
+	s->phase = STATE_CHECKING;
+	return 0;
+fail:
+	state_release(s);
+	return rc;
+}
+
+void
+state_release(struct thr_state *s)
+{
+	for (size_t i = 0; i < s->npeers; i++)
+		peer_free(s->peers[i]);
+	s->npeers = 0;
+	tracker_list_release(&s->tl);
+	picker_release(&s->pk);
+	if (s->st_open)
+		storage_close(&s->st);
+	s->st_open = false;
+	free(s->scratch);
+	free(s->known);
+	s->scratch = NULL;
+	s->known = NULL;
+	bitfield_release(&s->have);
+	metainfo_release(&s->mi);
+}
+
+static void
+state_set_phase(struct thr_state *s, enum state_phase ph)
+{
+	static const char *const names[] = {
+		"checking", "downloading", "seeding", "done"
+	};
+
+	if (s->phase == ph)
+		return;
+	log_msg(&s->log, LOG_DEBUG, "phase %s -> %s", names[s->phase],
+	    names[ph]);
+	s->phase = ph;
+}
+
+void
+state_check_step(struct thr_state *s, uint64_t now_ms)
+{
+	uint64_t budget = 0;
+	bool ok;
+
+	if (s->phase != STATE_CHECKING)
+		return;
+	while (s->check_next < s->mi.npieces && budget < STATE_CHECK_BYTES) {
+		uint32_t i = s->check_next++;
+
+		budget += metainfo_piece_size(&s->mi, i);
+		if (storage_verify_piece(&s->st, i, s->scratch, &ok) != 0)
+			ok = false;
+		if (ok) {
+			bitfield_set(&s->have, i);
+			s->check_valid++;
+			s->left -= metainfo_piece_size(&s->mi, i);
+		}
+	}
+	if (s->check_next < s->mi.npieces)
+		return;
+	picker_release(&s->pk);
+	{
+		size_t max_active = STATE_ACTIVE_BYTES / s->mi.piece_length;
+		if (max_active < 4)
+			max_active = 4;
+		if (max_active > 512)
+			max_active = 512;
+		if (picker_init(&s->pk, &s->mi, &s->have, max_active) != 0) {
+			s->fatal = THR_ENOMEM;
+			snprintf(s->fatal_msg, sizeof(s->fatal_msg),
+			    "out of memory");
+			return;
+		}
+	}
+	log_msg(&s->log, LOG_INFO, "resume: %u of %u pieces valid",
+	    s->check_valid, s->mi.npieces);
+	if (bitfield_full(&s->have)) {
+		s->tracker_sent_completed = true;	/* not completed here */
+		state_set_phase(s, STATE_SEEDING);
+		log_msg(&s->log, LOG_INFO, "complete");
+	} else
+		state_set_phase(s, STATE_DOWNLOADING);
+	(void)now_ms;
+}
+
+/* --- peers ------------------------------------------------------------ */
+
+struct peer *
+state_peer_find(const struct thr_state *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->npeers; i++)
+		if (s->peers[i]->id == id)
+			return s->peers[i];
+	return NULL;
+}
+
+bool
+state_peer_connected_to(const struct thr_state *s, const struct thr_addr *a)
+{
+	for (size_t i = 0; i < s->npeers; i++)
+		if (addr_equal(&s->peers[i]->addr, a))
+			return true;
+	return false;
+}
+
+struct peer *
+state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
+    uint64_t now_ms)
+{
+	struct peer *p;
+	size_t cap = s->opts.max_peers > 0 &&
+	    (size_t)s->opts.max_peers < STATE_MAX_PEERS ?
+	    (size_t)s->opts.max_peers : STATE_MAX_PEERS;
+
+	if (s->npeers >= cap)
+		return NULL;
+	p = peer_new(s->next_peer_id++, a, incoming, s->mi.npieces, now_ms);
+	if (p == NULL)
+		return NULL;
+	s->peers[s->npeers++] = p;
+	return p;
+}
+
+static void
+send_handshake(struct thr_state *s, struct peer *p)
+{
+	uint8_t hs[WIRE_HANDSHAKE_LEN];
+
+	wire_handshake_build(hs, s->mi.info_hash, s->peer_id, NULL);
+	if (buf_append(&p->out, hs, sizeof(hs)) != 0) {
+		peer_kill(p, "output buffer full");
+		return;
+	}
+	/* BEP 3: the bitfield is optional when we have nothing. */
+	if (s->have.count > 0 &&
+	    wire_put_bitfield(&p->out, s->have.bits,
+	    bitfield_bytes(&s->have)) != 0)
+		peer_kill(p, "output buffer full");
+	p->sent_handshake = true;
+}
+
+void
+state_peer_connected(struct thr_state *s, struct peer *p, uint64_t now_ms)
+{
+	p->phase = PEER_HANDSHAKE;
+	p->last_recv_ms = now_ms;
+	send_handshake(s, p);
+}
+
+static void
+send_simple(struct peer *p, enum wire_id id)
+{
+	if (wire_put_simple(&p->out, id) != 0)
+		peer_kill(p, "output buffer full");
+}
+
+static void
+set_choke(struct peer *p, bool choke)
+{
+	if (p->am_choking == choke)
+		return;
+	p->am_choking = choke;
+	send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
+	if (choke)
+		peer_queue_clear(p);	/* BEP 3: choking drops requests */
+}
+
+static void
+update_interest(struct thr_state *s, struct peer *p)
+{
+	bool want = s->phase == STATE_DOWNLOADING &&
+	    picker_interesting(&s->pk, &p->have);
+
+	if (want == p->am_interested)
+		return;
+	p->am_interested = want;
+	send_simple(p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
+}
+
+/* Give back every request in flight to p (choke, close). */
+static void
+drop_requests(struct thr_state *s, struct peer *p)
+{
+	for (uint32_t i = 0; i < p->nreqs; i++)
+		picker_unrequest(&s->pk, &p->reqs[i]);
+	p->nreqs = 0;
+}
+
+void
+state_peer_remove(struct thr_state *s, uint32_t id)
+{
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+
+		if (p->id != id)
+			continue;
+		drop_requests(s, p);
+		if (p->phase == PEER_ACTIVE)
+			picker_remove_bitfield(&s->pk, &p->have);
+		for (size_t k = 0; k < s->nknown; k++)
+			if (addr_equal(&s->known[k].addr, &p->addr))
+				s->known[k].connected = false;
+		if (s->optimistic_id == id)
+			s->optimistic_id = 0;
+		peer_free(p);
+		s->peers[i] = s->peers[--s->npeers];
+		return;
+	}
+}
+
+static bool
+skip_cb(void *ctx, const struct picker_block *b)
+{
+	return peer_reqs_has(ctx, b);
+}
+
+/*
+ * Keep enough requests in flight to cover about three seconds of this
+ * peer's rate, bounded, so a fast peer on a fat pipe never idles and a
+ * slow one does not hoard blocks.
+ */
+static uint32_t
+pipeline_depth(struct peer *p, uint64_t now_ms)
+{
+	uint64_t want = rate_get(&p->down, now_ms) * 3 / WIRE_BLOCK;
+
+	if (want < PEER_MIN_REQS * 4)
+		want = PEER_MIN_REQS * 4;
+	if (want > PEER_MAX_REQS)
+		want = PEER_MAX_REQS;
+	return (uint32_t)want;
+}
+
+static void
+request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
+{
+	struct picker_block b;
+	uint32_t depth;
+
+	if (p->dead || p->phase != PEER_ACTIVE || p->peer_choking ||
+	    !p->am_interested || s->phase != STATE_DOWNLOADING)
+		return;
+	depth = pipeline_depth(p, now_ms);
+	while (p->nreqs < depth) {
+		if (!picker_pick(&s->pk, &p->have, &s->rng, skip_cb, p, &b))
+			break;
+		if (wire_put_request(&p->out, WIRE_REQUEST, b.index, b.begin,
+		    b.length) != 0) {
+			picker_unrequest(&s->pk, &b);
+			break;
+		}
+		p->reqs[p->nreqs++] = b;
+	}
+}
+
+/* Tell everyone about a new piece, and re-evaluate interest in the peers
+ * that had it: only they can have become uninteresting. */
+static void
+announce_have(struct thr_state *s, uint32_t index)
+{
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+
+		if (p->phase != PEER_ACTIVE || p->dead)
+			continue;
+		if (wire_put_have(&p->out, index) != 0)
+			peer_kill(p, "output buffer full");
+		if (bitfield_get(&p->have, index) || s->phase != STATE_DOWNLOADING)
+			update_interest(s, p);
+	}
+}
+
+static void
+on_complete(struct thr_state *s)
+{
+	state_set_phase(s, STATE_SEEDING);
+	log_msg(&s->log, LOG_INFO, "complete");
+	/* Seeds have nothing to give each other. */
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+
+		update_interest(s, p);
+		if (p->phase == PEER_ACTIVE && bitfield_full(&p->have))
+			peer_kill(p, "both are seeds");
+	}
+	if (!s->tracker_sent_completed && s->tracker_phase != TRACKER_NONE) {
+		s->tracker_event = TRACKER_EVENT_COMPLETED;
+		s->tracker_next_ms = 0;
+		s->tracker_sent_completed = true;
+	}
+}
+
+static void
+piece_verified(struct thr_state *s, struct picker_piece *pp)
+{
+	uint64_t off = (uint64_t)pp->index * s->mi.piece_length;
+	uint32_t index = pp->index, size = pp->size;
+	bool ok = storage_piece_matches(&s->mi, index, pp->data, size);
+
+	if (!ok) {
+		s->hash_fails++;
+		s->wasted += size;
+		log_msg(&s->log, LOG_WARN, "piece %u failed its hash check",
+		    index);
+		for (uint32_t c = 0; c < pp->ncontrib; c++) {
+			struct peer *q = state_peer_find(s, pp->contrib[c]);
+			if (q != NULL && ++q->strikes >= 3)
+				peer_kill(q, "sent corrupt data repeatedly");
+		}
+		picker_piece_done(&s->pk, index, false);
+		return;
+	}
+	if (storage_write(&s->st, off, pp->data, size) != 0) {
+		/* Keep the piece missing; a full disk stops the run with a
+		 * clear error instead of losing data silently. */
+		picker_piece_done(&s->pk, index, false);
+		s->fatal = THR_EIO;
+		snprintf(s->fatal_msg, sizeof(s->fatal_msg),
+		    "cannot write piece %u to disk", index);
+		return;
+	}
+	picker_piece_done(&s->pk, index, true);
+	bitfield_set(&s->have, index);
+	s->left -= size;
+	log_msg(&s->log, LOG_DEBUG, "piece %u verified", index);
+	if (bitfield_full(&s->have))
+		on_complete(s);
+	announce_have(s, index);
+}
+
+static void
+on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
+    uint64_t now_ms)
+{
+	struct picker_block b = { m->index, m->begin,
+	    (uint32_t)m->payload_len };
+	struct picker_piece *pp = NULL;
+	enum picker_recv r;
+
+	if (!peer_reqs_remove(p, &b)) {
+		/* Not requested (or cancelled in endgame): count it as
+		 * waste, it may still be useful below. */
+		s->wasted += b.length;
+	}
+	p->downloaded += b.length;
+	p->last_piece_ms = now_ms;
+	rate_add(&p->down, now_ms, b.length);
+	rate_add(&s->down, now_ms, b.length);
+	s->downloaded += b.length;
+	if (s->phase != STATE_DOWNLOADING)
+		return;
+	r = picker_received(&s->pk, p->id, b.index, b.begin, m->payload,
+	    b.length, &pp);
+	if (r == PICKER_RECV_IGNORED)
+		return;
+	/* Endgame: others asked for the same block; cancel theirs. */
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *q = s->peers[i];
+
+		if (q != p && peer_reqs_remove(q, &b) &&
+		    wire_put_request(&q->out, WIRE_CANCEL, b.index, b.begin,
+		    b.length) != 0)
+			peer_kill(q, "output buffer full");
+	}
+	if (r == PICKER_RECV_COMPLETE)
+		piece_verified(s, pp);
+}
+
+static void
+on_request(struct thr_state *s, struct peer *p, const struct wire_msg *m)
+{
+	struct picker_block b = { m->index, m->begin, m->length };
+
+	if (m->index >= s->mi.npieces || m->length == 0 ||
+	    m->length > WIRE_MAX_BLOCK ||
+	    (uint64_t)m->begin + m->length >
+	    metainfo_piece_size(&s->mi, m->index)) {
+		peer_kill(p, "request out of range");
+		return;
+	}
+	if (p->am_choking)
+		return;		/* BEP 3: requests while choked are dropped */
+	if (!bitfield_get(&s->have, m->index)) {
+		peer_kill(p, "requested a piece we do not have");
+		return;
+	}
+	if (!peer_queue_push(p, &b))
+		peer_kill(p, "too many requests queued");
+}
+
+static void
+handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
+    uint64_t now_ms)
+{
+	bool first = !p->got_first_msg;
+
+	if (m->keepalive)
+		return;
+	p->got_first_msg = true;
+	switch (m->id) {
+	case WIRE_CHOKE:
+		p->peer_choking = true;
+		drop_requests(s, p);
+		break;
+	case WIRE_UNCHOKE:
+		p->peer_choking = false;
+		request_more(s, p, now_ms);
+		break;
+	case WIRE_INTERESTED:
+		p->peer_interested = true;
+		break;
+	case WIRE_NOT_INTERESTED:
+		p->peer_interested = false;
+		break;
+	case WIRE_HAVE:
+		if (m->index >= s->mi.npieces) {
+			peer_kill(p, "have index out of range");
+			return;
+		}
+		if (!bitfield_get(&p->have, m->index)) {
+			bitfield_set(&p->have, m->index);
+			picker_add_have(&s->pk, m->index);
+			if (!bitfield_get(&s->have, m->index))
+				update_interest(s, p);
+			request_more(s, p, now_ms);
+		}
+		break;
+	case WIRE_BITFIELD:
+		if (!first) {
+			peer_kill(p, "bitfield after the first message");
+			return;
+		}
+		if (bitfield_load(&p->have, m->payload, m->payload_len) != 0) {
+			peer_kill(p, "invalid bitfield");
+			return;
+		}
+		picker_add_bitfield(&s->pk, &p->have);
+		if (s->phase == STATE_SEEDING && bitfield_full(&p->have)) {
+			peer_kill(p, "both are seeds");
+			return;
+		}
+		update_interest(s, p);
+		break;
+	case WIRE_REQUEST:
+		on_request(s, p, m);
+		break;
+	case WIRE_PIECE:
+		on_piece(s, p, m, now_ms);
+		request_more(s, p, now_ms);
+		break;
+	case WIRE_CANCEL: {
+		struct picker_block b = { m->index, m->begin, m->length };
+		peer_queue_remove(p, &b);
+		break;
+	}
+	default:
+		/* Extensions we did not advertise: ignore (BEP 3 says
+		 * unknown ids must be ignored). */
+		break;
+	}
+}
+
+static void
+on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
+{
+	uint8_t ih[20], pid[20];
+
+	if (wire_handshake_parse(p->in.data, ih, pid, NULL) != 0) {
+		peer_kill(p, "bad handshake");
+		return;
+	}
+	if (memcmp(ih, s->mi.info_hash, 20) != 0) {
+		peer_kill(p, "handshake for another torrent");
+		return;
+	}
+	if (memcmp(pid, s->peer_id, 20) == 0) {
+		peer_kill(p, "connected to ourselves");
+		return;
+	}
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *q = s->peers[i];
+		if (q != p && q->phase == PEER_ACTIVE &&
+		    memcmp(q->peer_id, pid, 20) == 0) {
+			peer_kill(p, "duplicate connection");
+			return;
+		}
+	}
+	memcpy(p->peer_id, pid, 20);
+	peer_client_name(pid, p->client, sizeof(p->client));
+	buf_consume(&p->in, WIRE_HANDSHAKE_LEN);
+	if (!p->sent_handshake)
+		send_handshake(s, p);
+	p->phase = PEER_ACTIVE;
+	p->last_recv_ms = now_ms;
+	{
+		char a[ADDR_STR_MAX];
+		addr_format(&p->addr, a, sizeof(a));
+		log_msg(&s->log, LOG_INFO, "peer %s connected (%s, %s)", a,
+		    p->client, p->incoming ? "incoming" : "outgoing");
+	}
+	/* A newcomer gets a free slot at once rather than waiting for the
+	 * next choke round. */
+}
+
+void
+state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms)
+{
+	struct wire_msg m;
+	size_t used, off = 0;
+	int rc;
+
+	p->last_recv_ms = now_ms;
+	if (p->phase == PEER_HANDSHAKE) {
+		if (p->in.len < WIRE_HANDSHAKE_LEN)
+			return;
+		on_handshake(s, p, now_ms);
+	}
+	/* Consume once at the end: one memmove per read, not per message. */
+	while (!p->dead && p->phase == PEER_ACTIVE && off < p->in.len) {
+		rc = wire_parse(p->in.data + off, p->in.len - off,
+		    s->mi.npieces, &m, &used);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			peer_kill(p, "malformed message");
+			break;
+		}
+		handle_msg(s, p, &m, now_ms);
+		off += used;
+	}
+	buf_consume(&p->in, off);
+}
+
+void
+state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms)
+{
+	struct picker_block b;
+	uint8_t *dst;
+
+	while (!p->dead && p->out.len < PEER_OUT_LOW &&
+	    peer_queue_pop(p, &b)) {
+		uint64_t off = (uint64_t)b.index * s->mi.piece_length + b.begin;
+
+		if (wire_put_piece_header(&p->out, b.index, b.begin,
+		    b.length) != 0 ||
+		    (dst = buf_reserve(&p->out, b.length)) == NULL) {
+			peer_kill(p, "output buffer full");
+			return;
+		}
+		if (storage_read(&s->st, off, dst, b.length) != 0) {
+			s->fatal = THR_EIO;
+			snprintf(s->fatal_msg, sizeof(s->fatal_msg),
+			    "cannot read piece %u from disk", b.index);
+			peer_kill(p, "disk read failed");
+			return;
+		}
+		buf_commit(&p->out, b.length);
+		p->uploaded += b.length;
+		s->uploaded += b.length;
+		rate_add(&p->up, now_ms, b.length);
+		rate_add(&s->up, now_ms, b.length);
+	}
+}
+
+void
+state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
+    uint64_t now_ms)
+{
+	(void)s;
+	if (n > 0)
+		p->last_send_ms = now_ms;
+}
+
+/* --- known addresses ------------------------------------------------- */
+
+void
+state_known_add(struct thr_state *s, const struct thr_addr *a, bool given)
+{
+	for (size_t i = 0; i < s->nknown; i++)
+		if (addr_equal(&s->known[i].addr, a))
+			return;
+	if (s->nknown >= STATE_MAX_KNOWN)
+		return;
+	memset(&s->known[s->nknown], 0, sizeof(s->known[0]));
+	s->known[s->nknown].addr = *a;
+	s->known[s->nknown].given = given;
+	s->nknown++;
+}
+
+bool
+state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
+{
+	size_t cap = s->opts.max_peers > 0 &&
+	    (size_t)s->opts.max_peers < STATE_MAX_PEERS ?
+	    (size_t)s->opts.max_peers : STATE_MAX_PEERS;
+
+	if (s->phase == STATE_CHECKING || s->phase == STATE_DONE ||
+	    s->npeers >= cap)
+		return false;
+	for (size_t i = 0; i < s->nknown; i++) {
+		struct state_known *k = &s->known[i];
+
+		if (k->connected || k->next_try_ms > now_ms)
+			continue;
+		if (state_peer_connected_to(s, &k->addr))
+			continue;
+		/* A seed needs no outgoing connections except to the
+		 * addresses the user gave. */
+		if (s->phase == STATE_SEEDING && !k->given)
+			continue;
+		if (s->phase == STATE_SEEDING && k->given && k->fails > 0)
+			continue;
+		k->connected = true;
+		k->next_try_ms = now_ms + STATE_RETRY_MS;
+		*out = k->addr;
+		return true;
+	}
+	return false;
+}
+
+void
+state_connect_failed(struct thr_state *s, const struct thr_addr *a,
+    uint64_t now_ms)
+{
+	for (size_t i = 0; i < s->nknown; i++) {
+		struct state_known *k = &s->known[i];
+
+		if (!addr_equal(&k->addr, a))
+			continue;
+		k->connected = false;
+		k->fails++;
+		/* Back off: 15 s, 30 s, 60 s... capped at 10 minutes. */
+		k->next_try_ms = now_ms + (STATE_RETRY_MS <<
+		    (k->fails > 5 ? 5 : k->fails));
+		if (k->next_try_ms > now_ms + 600000)
+			k->next_try_ms = now_ms + 600000;
+	}
+}
+
+/* --- choking ---------------------------------------------------------- */
+
+static uint64_t
+choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
+{
+	/* Tit-for-tat: while downloading, reward those who give us the
+	 * most; while seeding, those who take the most (they spread it). */
+	return s->phase == STATE_DOWNLOADING ? rate_get(&p->down, now_ms) :
+	    rate_get(&p->up, now_ms);
+}
+
+static void
+run_choker(struct thr_state *s, uint64_t now_ms)
+{
+	struct peer *cand[STATE_MAX_PEERS];
+	uint64_t score[STATE_MAX_PEERS];
+	size_t n = 0, slots = STATE_UPLOAD_SLOTS;
+
+	if (now_ms >= s->next_optimistic_ms) {
+		/* Rotate the optimistic slot among choked interested peers. */
+		size_t seen = 0;
+		s->optimistic_id = 0;
+		for (size_t i = 0; i < s->npeers; i++) {
+			struct peer *p = s->peers[i];
+			if (p->phase != PEER_ACTIVE || !p->peer_interested ||
+			    !p->am_choking)
+				continue;
+			if (rng_below(&s->rng, (uint32_t)++seen) == 0)
+				s->optimistic_id = p->id;
+		}
+		s->next_optimistic_ms = now_ms + STATE_OPTIMISTIC_MS;
+	}
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+		if (p->phase != PEER_ACTIVE || !p->peer_interested)
+			continue;
+		cand[n] = p;
+		score[n] = choke_score(s, p, now_ms);
+		n++;
+	}
+	/* Partial selection sort: the top slots by score. */
+	for (size_t i = 0; i < n && i < slots; i++) {
+		size_t best = i;
+		for (size_t j = i + 1; j < n; j++)
+			if (score[j] > score[best])
+				best = j;
+		struct peer *tp = cand[i]; cand[i] = cand[best];
+		cand[best] = tp;
+		uint64_t ts = score[i]; score[i] = score[best];
+		score[best] = ts;
+	}
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+		bool unchoke = false;
+
+		if (p->phase != PEER_ACTIVE)
+			continue;
+		for (size_t j = 0; j < n && j < slots; j++)
+			if (cand[j] == p)
+				unchoke = true;
+		if (p->id == s->optimistic_id && p->peer_interested)
+			unchoke = true;
+		set_choke(p, !unchoke);
+	}
+	s->next_choke_ms = now_ms + STATE_CHOKE_PERIOD_MS;
+}
+
+void
+state_tick(struct thr_state *s, uint64_t now_ms)
+{
+	size_t unchoked = 0;
+
+	if (s->phase == STATE_CHECKING)
+		return;
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+		uint64_t age = now_ms - p->connected_ms;
+
+		if (p->phase == PEER_CONNECTING &&
+		    age > STATE_CONNECT_TIMEOUT_MS)
+			peer_kill(p, "connect timed out");
+		else if (p->phase == PEER_HANDSHAKE &&
+		    age > STATE_HANDSHAKE_TIMEOUT_MS)
+			peer_kill(p, "handshake timed out");
+		else if (p->phase == PEER_ACTIVE &&
+		    now_ms - p->last_recv_ms > STATE_IDLE_TIMEOUT_MS)
+			peer_kill(p, "idle for too long");
+		if (p->phase == PEER_ACTIVE && !p->dead &&
+		    now_ms - p->last_send_ms > STATE_KEEPALIVE_MS &&
+		    p->out.len == 0 && wire_put_keepalive(&p->out) == 0)
+			p->last_send_ms = now_ms;
+		/* A peer that holds our requests for a minute without
+		 * sending anything gets them taken back (snubbed). */
+		if (p->phase == PEER_ACTIVE && p->nreqs > 0 &&
+		    now_ms - p->last_piece_ms > 60000) {
+			drop_requests(s, p);
+			p->last_piece_ms = now_ms;
+		}
+		if (p->phase == PEER_ACTIVE && !p->am_choking)
+			unchoked++;
+		request_more(s, p, now_ms);
+	}
+	if (now_ms >= s->next_choke_ms)
+		run_choker(s, now_ms);
+	else if (unchoked < STATE_UPLOAD_SLOTS + 1) {
+		/* Fill free slots now rather than at the next round. */
+		for (size_t i = 0; i < s->npeers &&
+		    unchoked < STATE_UPLOAD_SLOTS + 1; i++) {
+			struct peer *p = s->peers[i];
+			if (p->phase == PEER_ACTIVE && p->peer_interested &&
+			    p->am_choking) {
+				set_choke(p, false);
+				unchoked++;
+			}
+		}
+	}
+	if (state_finished(s))
+		state_set_phase(s, STATE_DONE);
+}
+
+/* --- tracker ---------------------------------------------------------- */
+
+bool
+state_tracker_due(struct thr_state *s, uint64_t now_ms, struct buf *url)
+{
+	struct tracker_announce a;
+	const char *base;
+
+	if (s->tracker_phase != TRACKER_IDLE || now_ms < s->tracker_next_ms ||
+	    s->phase == STATE_CHECKING)
+		return false;
+	if ((base = tracker_list_current(&s->tl)) == NULL)
+		return false;
+	memset(&a, 0, sizeof(a));
+	memcpy(a.info_hash, s->mi.info_hash, 20);
+	memcpy(a.peer_id, s->peer_id, 20);
+	a.port = s->port;
+	a.uploaded = s->uploaded;
+	a.downloaded = s->downloaded;
+	a.left = s->left;
+	a.event = s->tracker_event;
+	a.numwant = s->tracker_event == TRACKER_EVENT_STOPPED ? 0 : 80;
+	a.key = s->announce_key;
+	a.tracker_id = s->tl.tracker_id[0] ? s->tl.tracker_id : NULL;
+	buf_reset(url);
+	if (tracker_build_url(base, &a, url) != 0)
+		return false;
+	s->tracker_phase = TRACKER_BUSY;
+	return true;
+}
+
+void
+state_tracker_done(struct thr_state *s, int status, const uint8_t *body,
+    size_t len, const char *errmsg, uint64_t now_ms)
+{
+	struct tracker_response r;
+	struct thr_error err;
+	char url[128];
+	int wait;
+	bool stopped = s->tracker_event == TRACKER_EVENT_STOPPED;
+
+	escape_str(tracker_list_current(&s->tl) ?
+	    tracker_list_current(&s->tl) : "", strlen(
+	    tracker_list_current(&s->tl) ? tracker_list_current(&s->tl) : ""),
+	    url, sizeof(url));
+	s->tracker_phase = TRACKER_IDLE;
+	memset(&r, 0, sizeof(r));
+	if (status == 0)
+		status = tracker_parse_response(body, len, &r, &err);
+	else
+		snprintf(err.msg, sizeof(err.msg), "%s", errmsg);
+	if (status == 0 && r.failed) {
+		snprintf(err.msg, sizeof(err.msg), "tracker says: %.150s",
+		    r.failure);
+		status = THR_EPROTO;
+	}
+	if (status != 0) {
+		wait = tracker_list_failed(&s->tl);
+		log_msg(&s->log, LOG_WARN, "tracker %s: %s", url, err.msg);
+		snprintf(s->tracker_status, sizeof(s->tracker_status),
+		    "error: %.120s", err.msg);
+		s->tracker_next_ms = now_ms + (uint64_t)wait * 1000;
+		tracker_response_release(&r);
+		if (stopped)
+			s->tracker_phase = TRACKER_NONE;
+		return;
+	}
+	tracker_list_succeeded(&s->tl);
+	if (r.tracker_id[0])
+		snprintf(s->tl.tracker_id, sizeof(s->tl.tracker_id), "%s",
+		    r.tracker_id);
+	if (r.warning[0])
+		log_msg(&s->log, LOG_WARN, "tracker %s warns: %s", url,
+		    r.warning);
+	for (size_t i = 0; i < r.npeers; i++)
+		state_known_add(s, &r.peers[i], false);
+	s->tracker_interval = r.interval;
+	if (r.min_interval > r.interval)
+		s->tracker_interval = r.min_interval;
+	s->tracker_next_ms = now_ms + (uint64_t)s->tracker_interval * 1000;
+	snprintf(s->tracker_status, sizeof(s->tracker_status),
+	    "ok: %zu peers", r.npeers);
+	log_msg(&s->log, LOG_INFO, "tracker %s: %zu peers, next in %llds",
+	    url, r.npeers, (long long)s->tracker_interval);
+	s->tracker_event = TRACKER_EVENT_NONE;
+	if (stopped)
+		s->tracker_phase = TRACKER_NONE;
+	tracker_response_release(&r);
+}
+
+void
+state_tracker_stop(struct thr_state *s)
+{
+	if (s->tracker_phase == TRACKER_NONE)
+		return;
+	s->tracker_event = TRACKER_EVENT_STOPPED;
+	s->tracker_next_ms = 0;
+	if (s->tracker_phase == TRACKER_BUSY)
+		s->tracker_phase = TRACKER_IDLE;	/* caller cancelled */
+}
+
+/* --- summaries ---------------------------------------------------------- */
+
+bool
+state_complete(const struct thr_state *s)
+{
+	return s->phase != STATE_CHECKING && bitfield_full(&s->have);
+}
+
+bool
+state_finished(const struct thr_state *s)
+{
+	if (!state_complete(s))
+		return false;
+	if (s->opts.seed_ratio < 0)
+		return false;
+	if (s->opts.seed_ratio == 0)
+		return true;
+	return (double)s->uploaded >=
+	    s->opts.seed_ratio * (double)s->mi.total_length;
+}
+
+double
+state_percent(const struct thr_state *s)
+{
+	if (s->mi.total_length == 0)
+		return 100.0;
+	return 100.0 * (double)(s->mi.total_length - s->left) /
+	    (double)s->mi.total_length;
+}

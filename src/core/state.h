@@ -1,0 +1,185 @@
+/*
+ * state.h: struct thr_state, the one torrent state of a run, and the
+ * session logic that drives it.
+ *
+ * Data model: the metainfo and storage describe the torrent; the picker
+ * owns piece progress; peers live in an array of pointers and are named
+ * by id everywhere else; "known" holds addresses to connect to (from the
+ * tracker and --peer).  The network layer (net/, cmd/run.c) moves bytes
+ * in and out of peer buffers and calls the state_* functions below with
+ * the current time; the view only reads this struct.  Nothing here does
+ * socket I/O; storage does the disk I/O.
+ */
+#ifndef THR_STATE_H
+#define THR_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "bitfield.h"
+#include "err.h"
+#include "log.h"
+#include "metainfo.h"
+#include "peer.h"
+#include "picker.h"
+#include "rate.h"
+#include "rng.h"
+#include "storage.h"
+#include "tracker.h"
+
+#define STATE_MAX_PEERS		200	/* connections, both directions */
+#define STATE_MAX_KNOWN		2000	/* addresses remembered */
+#define STATE_MAX_GIVEN		64	/* --peer addresses */
+#define STATE_UPLOAD_SLOTS	4	/* BEP 3 tit-for-tat, regular slots */
+#define STATE_CHOKE_PERIOD_MS	10000
+#define STATE_OPTIMISTIC_MS	30000
+#define STATE_CONNECT_TIMEOUT_MS	10000
+#define STATE_HANDSHAKE_TIMEOUT_MS	20000
+#define STATE_IDLE_TIMEOUT_MS	180000	/* nothing received at all */
+#define STATE_KEEPALIVE_MS	90000
+#define STATE_RETRY_MS		15000	/* between tries of one address */
+#define STATE_ACTIVE_BYTES	(64u << 20)	/* piece buffers in memory */
+#define STATE_CHECK_BYTES	(32u << 20)	/* verified per check step */
+
+struct state_opts {
+	const char	*torrent_path;
+	const char	*dir;
+	struct thr_addr	 given[STATE_MAX_GIVEN];	/* --peer */
+	size_t		 ngiven;
+	uint16_t	 port;			/* wanted listening port */
+	double		 seed_ratio;		/* < 0: seed forever */
+	int		 max_peers;
+	uint64_t	 seed;			/* PRNG seed */
+	enum log_level	 log_level;
+	bool		 no_tui;
+};
+
+enum state_phase {
+	STATE_CHECKING,		/* verifying existing data */
+	STATE_DOWNLOADING,
+	STATE_SEEDING,
+	STATE_DONE,		/* finished: the loop should end */
+};
+
+struct state_known {
+	struct thr_addr	addr;
+	uint64_t	next_try_ms;
+	uint32_t	fails;
+	bool		given;		/* from --peer: retried forever */
+	bool		connected;
+};
+
+enum state_tracker_phase {
+	TRACKER_IDLE,		/* waiting for next_ms */
+	TRACKER_BUSY,		/* a request is in flight */
+	TRACKER_NONE,		/* no trackers */
+};
+
+struct thr_state {
+	struct state_opts	 opts;
+	struct log		 log;
+	struct rng		 rng;
+	uint8_t			 peer_id[20];
+	uint16_t		 port;		/* actual listening port */
+
+	struct metainfo		 mi;
+	struct storage		 st;
+	bool			 st_open;
+	struct bitfield		 have;
+	struct picker		 pk;
+	uint8_t			*scratch;	/* one piece, for checks */
+	enum state_phase	 phase;
+	uint32_t		 check_next;	/* next piece to check */
+	uint32_t		 check_valid;
+	uint64_t		 left;		/* bytes still missing */
+
+	struct peer		*peers[STATE_MAX_PEERS];
+	size_t			 npeers;
+	uint32_t		 next_peer_id;
+	struct state_known	*known;		/* owned */
+	size_t			 nknown;
+
+	uint64_t		 downloaded, uploaded;	/* payload, session */
+	uint64_t		 wasted;	/* bytes of failed pieces */
+	uint32_t		 hash_fails;
+	struct rate		 down, up;
+	uint64_t		 start_ms;
+	uint64_t		 next_choke_ms, next_optimistic_ms;
+	uint32_t		 optimistic_id;	/* 0: none */
+
+	struct tracker_list	 tl;
+	enum state_tracker_phase tracker_phase;
+	uint64_t		 tracker_next_ms;
+	enum tracker_event	 tracker_event;	/* event of the next announce */
+	bool			 tracker_sent_completed;
+	int64_t			 tracker_interval;
+	char			 tracker_status[160];
+	uint32_t		 announce_key;
+
+	int			 fatal;		/* set: stop with error */
+	char			 fatal_msg[256];
+};
+
+/*
+ * Load the torrent, open storage (creating files), prepare everything.
+ * On error err holds a one-line message; the state is released.
+ */
+int	state_init(struct thr_state *s, const struct state_opts *o,
+	    uint64_t now_ms, struct thr_error *err);
+void	state_release(struct thr_state *s);
+
+/* Resume check: verify up to STATE_CHECK_BYTES of existing data.  Moves
+ * to DOWNLOADING or SEEDING when done. */
+void	state_check_step(struct thr_state *s, uint64_t now_ms);
+
+/* Peers.  state_peer_add returns NULL when full or out of memory. */
+struct peer	*state_peer_add(struct thr_state *s, const struct thr_addr *a,
+		    bool incoming, uint64_t now_ms);
+struct peer	*state_peer_find(const struct thr_state *s, uint32_t id);
+bool	state_peer_connected_to(const struct thr_state *s,
+	    const struct thr_addr *a);
+/* An outgoing connect finished: send our handshake. */
+void	state_peer_connected(struct thr_state *s, struct peer *p,
+	    uint64_t now_ms);
+/* Bytes were appended to p->in: parse and act.  Marks p dead on error. */
+void	state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms);
+/* p->out has room: queue requested blocks from disk. */
+void	state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms);
+/* Account bytes written to the socket (for keep-alive timing). */
+void	state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
+	    uint64_t now_ms);
+/* Forget a peer (its fd is already closed): return its requests. */
+void	state_peer_remove(struct thr_state *s, uint32_t id);
+
+/* Remember addresses to connect to (deduplicated, capped). */
+void	state_known_add(struct thr_state *s, const struct thr_addr *a,
+	    bool given);
+/* An address we should connect to now, or false. */
+bool	state_next_connect(struct thr_state *s, uint64_t now_ms,
+	    struct thr_addr *out);
+void	state_connect_failed(struct thr_state *s, const struct thr_addr *a,
+	    uint64_t now_ms);
+
+/* Once a second: choking, timeouts, keep-alives. */
+void	state_tick(struct thr_state *s, uint64_t now_ms);
+
+/* Tracker: when due, builds the announce URL into url and returns true
+ * (the caller fetches it and reports with state_tracker_done). */
+bool	state_tracker_due(struct thr_state *s, uint64_t now_ms,
+	    struct buf *url);
+void	state_tracker_done(struct thr_state *s, int status,
+	    const uint8_t *body, size_t len, const char *errmsg,
+	    uint64_t now_ms);
+/* Ask for a final "stopped" announce on the next state_tracker_due. */
+void	state_tracker_stop(struct thr_state *s);
+
+/* Data complete and verified. */
+bool	state_complete(const struct thr_state *s);
+/* Seeding goal reached (or --seed-ratio 0 and complete). */
+bool	state_finished(const struct thr_state *s);
+/* Percent done in [0, 100]. */
+double	state_percent(const struct thr_state *s);
+
+#endif
