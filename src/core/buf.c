@@ -45,7 +45,9 @@ buf_grow(struct buf *b, size_t n)
 	size_t need, ncap;
 	uint8_t *p;
 
-	if (n > b->max || b->len > b->max - n)
+	/* The last test keeps len + n + 1 from wrapping when max is
+	 * SIZE_MAX. */
+	if (n > b->max || b->len > b->max - n || b->len + n == SIZE_MAX)
 		return THR_ELIMIT;
 	need = b->len + n + 1;
 	if (need <= b->cap)
@@ -53,7 +55,7 @@ buf_grow(struct buf *b, size_t n)
 	ncap = b->cap ? b->cap : 64;
 	while (ncap < need)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
-	if (ncap > b->max + 1)
+	if (b->max < SIZE_MAX && ncap > b->max + 1)
 		ncap = b->max + 1;
 	p = realloc(b->data, ncap);
 	if (p == NULL)

@@ -259,3 +259,25 @@ Test(buf, reset_keeps_allocation)
 	cr_assert_str_eq((char *)b.data, "reuse");
 	buf_release(&b);
 }
+
+/*
+ * Regression: with max == SIZE_MAX ("no practical cap") the ceiling
+ * arithmetic wrapped: max + 1 became 0 and the allocation shrank to
+ * nothing, and len + n + 1 wrapped so an absurd n looked as if it fit.
+ */
+Test(buf, max_size_max_does_not_wrap)
+{
+	struct buf b;
+
+	buf_init(&b, SIZE_MAX);
+	cr_assert_eq(buf_append(&b, "abc", 3), 0);
+	cr_assert_str_eq((char *)b.data, "abc");
+	cr_assert_geq(b.cap, 4);
+	cr_assert_neq(buf_append(&b, "x", SIZE_MAX), 0);
+	cr_assert_neq(buf_append(&b, "x", SIZE_MAX - 3), 0);
+	cr_assert_null(buf_reserve(&b, SIZE_MAX - 3));
+	cr_assert_eq(b.len, 3);
+	cr_assert_eq(buf_printf(&b, "%0300d", 1), 0);
+	cr_assert_eq(b.len, 303);
+	buf_release(&b);
+}

@@ -797,3 +797,50 @@ Test(storage, single_file_torrent)
 	free(data);
 	mi_free(&mi);
 }
+
+static int
+fd_count(void)
+{
+	int n = 0, fd;
+
+	for (fd = 0; fd < 4096; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	}
+	return n;
+}
+
+Test(storage, no_descriptor_leaks)
+{
+	enum { N = STORAGE_MAX_OPEN + 3 };
+	static char names[N][32];
+	const char *paths[N];
+	uint64_t lens[N];
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data;
+	int before;
+	size_t k;
+
+	for (k = 0; k < N; k++) {
+		snprintf(names[k], sizeof(names[k]), "n/a/b/f%zu", k);
+		paths[k] = names[k];
+		lens[k] = 3;
+	}
+	mi_build(&mi, paths, lens, N, 16, &data);
+	before = fd_count();
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	cr_assert_eq(storage_read(&s, 0, data, mi.total_length), 0);
+	storage_close(&s);
+	cr_assert_eq(fd_count(), before);
+
+	/* A failure half way must close what was opened so far. */
+	cr_assert_eq(unlink(under(tmpdir, "n/a/b/f100")), 0);
+	cr_assert_eq(symlink(outside, under(tmpdir, "n/a/b/f100")), 0);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
+	cr_assert_eq(fd_count(), before);
+	free(data);
+	mi_free(&mi);
+}
