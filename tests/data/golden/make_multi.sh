@@ -2,9 +2,15 @@
 # Regenerate multi.torrent and its expected "info" output.  Only needed
 # when the fixture itself must change: the output is committed, and the
 # golden test checks thorrent against it.  Usage (from the source tree):
-#   THORRENT=/path/to/thorrent sh tests/data/golden/make_multi.sh
+#   THORRENT=/path/to/thorrent sh tests/data/golden/make_multi.sh [OUTDIR]
+# OUTDIR defaults to this directory; tests/interop/info_golden.sh passes a
+# scratch one to check that "create" still makes the same bytes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here}
+# The golden files hold the untranslated strings.
+LC_ALL=C.UTF-8 LANGUAGE=
+export LC_ALL LANGUAGE
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -24,11 +30,11 @@ done > "$tmp/golden-multi/data/lines.txt"
 
 esc=$(printf '\033')
 SOURCE_DATE_EPOCH=1700000000 "$THORRENT" create \
-    -o "$here/multi.torrent" \
+    -o "$out/multi.torrent" \
     -t http://127.0.0.1:6969/announce \
     -t udp://127.0.0.1:6969 \
     --piece-size 16K \
     --comment "golden ${esc}[31mfixture${esc}[0m" \
     "$tmp/golden-multi" >/dev/null
-"$THORRENT" info "$here/multi.torrent" > "$here/multi.info.txt"
-"$THORRENT" info --json "$here/multi.torrent" > "$here/multi.info.json"
+"$THORRENT" info "$out/multi.torrent" > "$out/multi.info.txt"
+"$THORRENT" info --json "$out/multi.torrent" > "$out/multi.info.json"
