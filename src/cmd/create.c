@@ -42,13 +42,15 @@
 #include "core/i18n.h"
 #include "core/metainfo.h"
 
-#define CREATE_MIN_PIECE	(16u << 10)	/* BEP 3 clients expect >= 16 KiB */
-#define CREATE_MAX_PIECE	(64u << 20)	/* = METAINFO_MAX_PIECE_LEN */
+/* Pieces are requested in 16 KiB blocks, so a smaller piece is never
+ * useful; the largest is what our own loader accepts. */
+#define CREATE_MIN_PIECE	(16u << 10)
+#define CREATE_MAX_PIECE	METAINFO_MAX_PIECE_LEN
 /* The default piece size aims at 1000-2000 pieces: enough to share
  * well, few enough to keep the torrent small.  Beyond 16 MiB pieces a
  * peer wastes too much on one bad piece, so huge payloads get more. */
 #define CREATE_TARGET_PIECES	2000u
-#define CREATE_MAX_DEFAULT_PIECE	(16u << 20)
+#define CREATE_MAX_DEFAULT	(16u << 20)
 /* A directory tree deeper than this is more likely a loop or an attack
  * than a payload; it also bounds the open directory descriptors. */
 #define CREATE_MAX_DEPTH	64
@@ -150,7 +152,7 @@ create_default_piece(uint64_t total)
 {
 	uint64_t piece = CREATE_MIN_PIECE;
 
-	while (piece < CREATE_MAX_DEFAULT_PIECE &&
+	while (piece < CREATE_MAX_DEFAULT &&
 	    total / piece >= CREATE_TARGET_PIECES)
 		piece *= 2;
 	return piece;
@@ -582,13 +584,13 @@ static int
 create_parse_args(int argc, char **argv, struct create_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "output",	required_argument,	NULL,	'o' },
-		{ "tracker",	required_argument,	NULL,	't' },
-		{ "piece-size",	required_argument,	NULL,	'p' },
-		{ "private",	no_argument,		NULL,	'P' },
-		{ "comment",	required_argument,	NULL,	'c' },
-		{ "help",	no_argument,		NULL,	'h' },
-		{ NULL,		0,			NULL,	0 }
+		{ "output",	required_argument,	NULL, 'o' },
+		{ "tracker",	required_argument,	NULL, 't' },
+		{ "piece-size",	required_argument,	NULL, 'p' },
+		{ "private",	no_argument,		NULL, 'P' },
+		{ "comment",	required_argument,	NULL, 'c' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
 	};
 	int ch;
 

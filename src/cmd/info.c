@@ -154,7 +154,8 @@ info_text(const struct metainfo *m, const char *hex, struct buf *b)
 		return rc;
 	for (i = 0; i < m->ntiers; i++) {
 		for (j = 0; j < m->tiers[i].nurls; j++) {
-			if ((rc = buf_printf(b, _("  tier %zu: "), i + 1)) != 0 ||
+			rc = buf_printf(b, _("  tier %zu: "), i + 1);
+			if (rc != 0 ||
 			    (rc = escape_buf(b, m->tiers[i].urls[j])) != 0 ||
 			    (rc = buf_puts(b, "\n")) != 0 ||
 			    (rc = info_flush(b)) != 0)
