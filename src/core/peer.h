@@ -40,7 +40,7 @@ struct peer {
 	bool			 incoming;
 	enum peer_phase		 phase;
 	bool			 sent_handshake;
-	bool			 got_first_msg;	/* bitfield only allowed first */
+	bool			 got_first_msg;	/* had a have or bitfield */
 	uint8_t			 peer_id[20];
 	char			 client[PEER_CLIENT_MAX];	/* printable */
 

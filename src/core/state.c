@@ -489,11 +489,8 @@ static void
 handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
     uint64_t now_ms)
 {
-	bool first = !p->got_first_msg;
-
 	if (m->keepalive)
 		return;
-	p->got_first_msg = true;
 	switch (m->id) {
 	case WIRE_CHOKE:
 		p->peer_choking = true;
@@ -514,6 +511,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 			peer_kill(p, "have index out of range");
 			return;
 		}
+		p->got_first_msg = true;
 		if (!bitfield_get(&p->have, m->index)) {
 			bitfield_set(&p->have, m->index);
 			picker_add_have(&s->pk, m->index);
@@ -523,11 +521,14 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		}
 		break;
 	case WIRE_BITFIELD:
-		if (!first) {
-			peer_kill(p, "bitfield after the first message");
-			return;
-		}
+		/* BEP 3 wants it first, but aria2 sends a fresh bitfield
+		 * later instead of a run of haves: replace the old one. */
+		if (p->got_first_msg)
+			picker_remove_bitfield(&s->pk, &p->have);
+		p->got_first_msg = true;
 		if (bitfield_load(&p->have, m->payload, m->payload_len) != 0) {
+			bitfield_release(&p->have);
+			bitfield_init(&p->have, s->mi.npieces);
 			peer_kill(p, "invalid bitfield");
 			return;
 		}
