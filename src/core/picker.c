@@ -22,8 +22,11 @@ picker_init(struct picker *pk, const struct metainfo *mi,
 	pk->max_active = max_active ? max_active : 1;
 	pk->state = calloc(mi->npieces ? mi->npieces : 1, 1);
 	pk->avail = calloc(mi->npieces ? mi->npieces : 1, sizeof(uint16_t));
+	pk->failed_by = calloc(mi->npieces ? mi->npieces : 1,
+	    sizeof(uint32_t));
 	pk->active = calloc(pk->max_active, sizeof(*pk->active));
-	if (pk->state == NULL || pk->avail == NULL || pk->active == NULL) {
+	if (pk->state == NULL || pk->avail == NULL || pk->active == NULL ||
+	    pk->failed_by == NULL) {
 		picker_release(pk);
 		return THR_ENOMEM;
 	}
@@ -53,6 +56,7 @@ picker_release(struct picker *pk)
 	free(pk->active);
 	free(pk->state);
 	free(pk->avail);
+	free(pk->failed_by);
 	memset(pk, 0, sizeof(*pk));
 }
 
@@ -112,7 +116,8 @@ fill_block(const struct picker_piece *pp, uint32_t b, struct picker_block *out)
  * swarm, otherwise rarest with a random choice among equals (reservoir
  * sampling keeps it one pass and unbiased). */
 static int64_t
-choose_new(struct picker *pk, const struct bitfield *bf, struct rng *rng)
+choose_new(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
+    struct rng *rng, bool avoid_failed)
 {
 	int64_t best = -1;
 	uint32_t best_avail = UINT32_MAX, ties = 0;
@@ -120,6 +125,8 @@ choose_new(struct picker *pk, const struct bitfield *bf, struct rng *rng)
 
 	for (uint32_t i = 0; i < pk->npieces; i++) {
 		if (pk->state[i] != PICKER_MISSING || !bitfield_get(bf, i))
+			continue;
+		if (avoid_failed && pk->failed_by[i] == peer_id)
 			continue;
 		uint32_t a = random_mode ? 0 : pk->avail[i];
 		if (a < best_avail) {
@@ -157,7 +164,8 @@ activate(struct picker *pk, uint32_t index)
 }
 
 bool
-picker_pick(struct picker *pk, const struct bitfield *bf, struct rng *rng,
+picker_pick(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
+    struct rng *rng,
     bool (*skip)(void *, const struct picker_block *), void *ctx,
     struct picker_block *out)
 {
@@ -180,7 +188,10 @@ picker_pick(struct picker *pk, const struct bitfield *bf, struct rng *rng,
 	}
 	/* Start a new piece. */
 	if (pk->nactive < pk->max_active && pk->nfree_missing > 0) {
-		int64_t idx = choose_new(pk, bf, rng);
+		int64_t idx = choose_new(pk, peer_id, bf, rng, true);
+
+		if (idx < 0)
+			idx = choose_new(pk, peer_id, bf, rng, false);
 		if (idx >= 0 && (pp = activate(pk, (uint32_t)idx)) != NULL) {
 			fill_block(pp, 0, out);
 			pp->blk[0] = 1;
@@ -276,6 +287,8 @@ picker_piece_done(struct picker *pk, uint32_t index, bool ok)
 	if (pp == NULL)
 		return;
 	at = (size_t)(pp - pk->active);
+	if (!ok && pp->ncontrib > 0)
+		pk->failed_by[index] = pp->contrib[0];
 	piece_free(pp);
 	memmove(&pk->active[at], &pk->active[at + 1],
 	    (pk->nactive - at - 1) * sizeof(*pp));

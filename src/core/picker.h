@@ -56,6 +56,8 @@ struct picker {
 	uint32_t		 npieces;
 	uint8_t			*state;		/* owned, enum picker_state */
 	uint16_t		*avail;		/* owned, peers having each */
+	uint32_t		*failed_by;	/* owned: a peer whose data
+						 * failed this piece, 0 none */
 	struct picker_piece	*active;	/* owned */
 	size_t			 nactive;
 	size_t			 max_active;
@@ -84,13 +86,15 @@ void	picker_remove_bitfield(struct picker *pk, const struct bitfield *bf);
 bool	picker_interesting(const struct picker *pk, const struct bitfield *bf);
 
 /*
- * Choose the next block for a peer that has bf.  skip(ctx, blk) says a
+ * Choose the next block for peer peer_id, which has bf.  A piece that
+ * failed its hash check with data from this peer is started from another
+ * peer when there is any other choice.  skip(ctx, blk) says a
  * block is already requested from this peer (for endgame); may be NULL.
  * Marks the block requested and returns true, or false if there is
  * nothing to ask this peer for.
  */
-bool	picker_pick(struct picker *pk, const struct bitfield *bf,
-	    struct rng *rng, bool (*skip)(void *, const struct picker_block *),
+bool	picker_pick(struct picker *pk, uint32_t peer_id,
+	    const struct bitfield *bf, struct rng *rng, bool (*skip)(void *, const struct picker_block *),
 	    void *ctx, struct picker_block *out);
 /* A request was dropped (choke, cancel, peer gone): the block is free
  * again unless others still have it requested. */
@@ -107,7 +111,8 @@ enum picker_recv picker_received(struct picker *pk, uint32_t peer_id,
 	    uint32_t index, uint32_t begin, const uint8_t *data, uint32_t len,
 	    struct picker_piece **piece);
 /* The complete piece was checked: ok marks it HAVE, otherwise its data is
- * discarded and it becomes MISSING, to be fetched again. */
+ * discarded and it becomes MISSING, to be fetched again (preferably from
+ * a peer that did not contribute to it). */
 void	picker_piece_done(struct picker *pk, uint32_t index, bool ok);
 /* True when every block of every missing piece is requested (endgame). */
 bool	picker_endgame(const struct picker *pk);

@@ -339,7 +339,8 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		return;
 	depth = pipeline_depth(p, now_ms);
 	while (p->nreqs < depth) {
-		if (!picker_pick(&s->pk, &p->have, &s->rng, skip_cb, p, &b))
+		if (!picker_pick(&s->pk, p->id, &p->have, &s->rng, skip_cb,
+		    p, &b))
 			break;
 		if (wire_put_request(&p->out, WIRE_REQUEST, b.index, b.begin,
 		    b.length) != 0) {
