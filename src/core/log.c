@@ -1,5 +1,5 @@
 /*
- * log.c: leveled log lines.
+ * log.c: leveled log lines with a ring of recent ones.
  */
 #include "config.h"
 
@@ -21,17 +21,44 @@ log_parse_level(const char *s)
 	return -1;
 }
 
+const char *
+log_level_name(enum log_level lv)
+{
+	return (unsigned)lv < 4 ? log_names[lv] : "?";
+}
+
 void
-log_msg(const struct log *l, enum log_level lv, const char *fmt, ...)
+log_msg(struct log *l, enum log_level lv, const char *fmt, ...)
 {
 	va_list ap;
+	char *slot;
 
-	if (l == NULL || l->fp == NULL || lv > l->level)
+	if (l == NULL || lv > l->level)
 		return;
-	fprintf(l->fp, "thorrent: %s: ", log_names[lv]);
+	slot = l->ring[l->head];
 	va_start(ap, fmt);
-	vfprintf(l->fp, fmt, ap);
+	vsnprintf(slot, LOG_LINE_MAX, fmt, ap);
 	va_end(ap);
-	fputc('\n', l->fp);
-	fflush(l->fp);
+	l->ring_level[l->head] = (uint8_t)lv;
+	l->head = (l->head + 1) % LOG_RING;
+	if (l->count < LOG_RING)
+		l->count++;
+	l->seq++;
+	if (l->fp != NULL) {
+		fprintf(l->fp, "thorrent: %s: %s\n", log_names[lv], slot);
+		fflush(l->fp);
+	}
+}
+
+const char *
+log_line(const struct log *l, uint32_t i, enum log_level *lv)
+{
+	uint32_t at;
+
+	if (i >= l->count)
+		return NULL;
+	at = (l->head + LOG_RING - l->count + i) % LOG_RING;
+	if (lv != NULL)
+		*lv = (enum log_level)l->ring_level[at];
+	return l->ring[at];
 }

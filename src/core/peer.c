@@ -135,21 +135,3 @@ peer_kill(struct peer *p, const char *why)
 	p->dead = true;
 	snprintf(p->why, sizeof(p->why), "%s", why);
 }
-
-void
-peer_client_name(const uint8_t id[20], char *out, size_t len)
-{
-	/* Azureus style: '-' two letters, four version chars, '-'. */
-	if (id[0] == '-' && id[7] == '-') {
-		char tag[7];
-
-		for (int i = 0; i < 6; i++) {
-			uint8_t c = id[1 + i];
-			tag[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-		}
-		tag[6] = '\0';
-		snprintf(out, len, "%.2s %.4s", tag, tag + 2);
-		return;
-	}
-	snprintf(out, len, "unknown");
-}

@@ -25,7 +25,7 @@
 #define PEER_OUT_LOW		(256u << 10)	/* refill below this */
 #define PEER_IN_MAX		((1u << 20) + (64u << 10))
 #define PEER_READ_CHUNK		(64u << 10)
-#define PEER_CLIENT_MAX		24
+#define PEER_CLIENT_MAX		32
 
 enum peer_phase {
 	PEER_CONNECTING,	/* outgoing connect() in progress */
@@ -59,6 +59,7 @@ struct peer {
 	uint64_t		 downloaded, uploaded;
 	uint64_t		 connected_ms, last_recv_ms, last_send_ms;
 	uint64_t		 last_piece_ms;	/* last block we got */
+	bool			 snubbed;	/* sat on our requests */
 	uint32_t		 strikes;	/* hash failures it was part of */
 	bool			 dead;		/* close at the next chance */
 	char			 why[96];	/* reason for closing */
@@ -78,7 +79,5 @@ void	peer_queue_remove(struct peer *p, const struct picker_block *b);
 void	peer_queue_clear(struct peer *p);
 /* Mark for closing with a reason (first reason wins). */
 void	peer_kill(struct peer *p, const char *why);
-/* A printable client name from a peer id (Azureus-style "-TR3000-"). */
-void	peer_client_name(const uint8_t peer_id[20], char *out, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "escape.h"
 #include "hash.h"
+#include "peerid.h"
 #include "state.h"
 #include "wire.h"
 
@@ -52,6 +53,7 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	make_peer_id(s);
 	s->announce_key = rng_next(&s->rng);
 	s->next_peer_id = 1;
+	s->strategy = "rarest";
 	s->start_ms = now_ms;
 	rate_init(&s->down, now_ms);
 	rate_init(&s->up, now_ms);
@@ -301,6 +303,7 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 			s->optimistic_id = 0;
 		peer_free(p);
 		s->peers[i] = s->peers[--s->npeers];
+		s->changes++;
 		return;
 	}
 }
@@ -442,6 +445,7 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	}
 	p->downloaded += b.length;
 	p->last_piece_ms = now_ms;
+	p->snubbed = false;
 	rate_add(&p->down, now_ms, b.length);
 	rate_add(&s->down, now_ms, b.length);
 	s->downloaded += b.length;
@@ -451,6 +455,7 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	    b.length, &pp);
 	if (r == PICKER_RECV_IGNORED)
 		return;
+	s->changes++;
 	/* Endgame: others asked for the same block; cancel theirs. */
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *q = s->peers[i];
@@ -585,12 +590,13 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		}
 	}
 	memcpy(p->peer_id, pid, 20);
-	peer_client_name(pid, p->client, sizeof(p->client));
+	peerid_client(pid, p->client, sizeof(p->client));
 	buf_consume(&p->in, WIRE_HANDSHAKE_LEN);
 	if (!p->sent_handshake)
 		send_handshake(s, p);
 	p->phase = PEER_ACTIVE;
 	p->last_recv_ms = now_ms;
+	s->changes++;
 	{
 		char a[ADDR_STR_MAX];
 		addr_format(&p->addr, a, sizeof(a));
@@ -694,7 +700,7 @@ state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
 	    (size_t)s->opts.max_peers : STATE_MAX_PEERS;
 
 	if (s->phase == STATE_CHECKING || s->phase == STATE_DONE ||
-	    s->npeers >= cap)
+	    s->paused || s->npeers >= cap)
 		return false;
 	for (size_t i = 0; i < s->nknown; i++) {
 		struct state_known *k = &s->known[i];
@@ -833,6 +839,7 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		    now_ms - p->last_piece_ms > 60000) {
 			drop_requests(s, p);
 			p->last_piece_ms = now_ms;
+			p->snubbed = true;
 		}
 		if (p->phase == PEER_ACTIVE && !p->am_choking)
 			unchoked++;
@@ -955,6 +962,26 @@ state_tracker_stop(struct thr_state *s)
 	s->tracker_next_ms = 0;
 	if (s->tracker_phase == TRACKER_BUSY)
 		s->tracker_phase = TRACKER_IDLE;	/* caller cancelled */
+}
+
+void
+state_set_paused(struct thr_state *s, bool paused)
+{
+	if (s->paused == paused)
+		return;
+	s->paused = paused;
+	log_msg(&s->log, LOG_INFO, "%s", paused ? "paused" : "resumed");
+	if (paused) {
+		for (size_t i = 0; i < s->npeers; i++)
+			peer_kill(s->peers[i], "paused");
+		return;
+	}
+	/* Resume: every address may be tried again at once. */
+	for (size_t i = 0; i < s->nknown; i++) {
+		s->known[i].next_try_ms = 0;
+		s->known[i].fails = 0;
+	}
+	s->tracker_next_ms = 0;
 }
 
 /* --- summaries ---------------------------------------------------------- */

@@ -118,6 +118,11 @@ struct thr_state {
 	char			 tracker_status[160];
 	uint32_t		 announce_key;
 
+	bool			 paused;	/* no peers, no connecting */
+	bool			 quit_requested;	/* by the user */
+	const char		*strategy;	/* piece strategy name */
+	uint64_t		 changes;	/* bumped on anything visible */
+
 	int			 fatal;		/* set: stop with error */
 	char			 fatal_msg[256];
 };
@@ -174,6 +179,9 @@ void	state_tracker_done(struct thr_state *s, int status,
 	    uint64_t now_ms);
 /* Ask for a final "stopped" announce on the next state_tracker_due. */
 void	state_tracker_stop(struct thr_state *s);
+
+/* Pause (drop every peer, stop connecting and requesting) or resume. */
+void	state_set_paused(struct thr_state *s, bool paused);
 
 /* Data complete and verified. */
 bool	state_complete(const struct thr_state *s);

@@ -1,0 +1,63 @@
+/*
+ * view.h: the ncurses terminal view.  It reads struct thr_state and
+ * draws; it never does network or disk I/O and changes protocol state
+ * only by returning commands (core/command.h) for the loop to execute,
+ * the same commands the keys are bound to.
+ *
+ * Layout: a header (3 lines), the main pane (peers, pieces, files or log,
+ * switched with Tab or 1-4), and a one-line status/key hint at the
+ * bottom.  The help overlay ('?') is generated from the key table.
+ * Windows smaller than VIEW_MIN_COLS x VIEW_MIN_ROWS show a one-line
+ * notice instead.  Strings from torrents or peers are drawn escaped.
+ */
+#ifndef THR_UI_VIEW_H
+#define THR_UI_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/command.h"
+#include "core/state.h"
+
+#define VIEW_MIN_COLS	40
+#define VIEW_MIN_ROWS	10
+
+enum view_pane {
+	VIEW_PANE_PEERS,
+	VIEW_PANE_PIECES,
+	VIEW_PANE_FILES,
+	VIEW_PANE_LOG,
+	VIEW_NPANES,
+};
+
+struct view;	/* opaque: curses screen, pane, scroll, overlay */
+
+/*
+ * Start curses on the given terminal streams (stdin/stdout normally; a
+ * pty in tests).  Uses newterm, cbreak, noecho, keypad, nodelay, colours
+ * when has_colors(), UTF-8 glyphs when the locale's codeset is UTF-8.
+ * NULL on failure with a message in err.
+ */
+struct view	*view_new(FILE *in, FILE *out, struct thr_error *err);
+/* Restore the terminal (endwin) and free.  Safe with NULL. */
+void	view_free(struct view *v);
+/* The terminal changed size (after SIGWINCH): re-read it and re-layout. */
+void	view_resize(struct view *v);
+/* For tests: set the size explicitly instead of asking the terminal. */
+void	view_set_size(struct view *v, int cols, int rows);
+/* Redraw everything from s. */
+void	view_draw(struct view *v, const struct thr_state *s, uint64_t now_ms);
+/*
+ * Read every pending key (non-blocking).  View-local keys (panes,
+ * scrolling, availability toggle, help) are handled here; the first key
+ * that needs the state changed is returned as its command, COMMAND_NONE
+ * otherwise.  *dirty is set when a redraw is needed.
+ */
+enum command_id	view_keys(struct view *v, bool *dirty);
+/* The cell text at (row, col) of the last drawn screen, for tests:
+ * writes up to len-1 bytes of UTF-8 of the row into out. */
+void	view_row_text(struct view *v, int row, char *out, size_t len);
+enum view_pane	view_current_pane(const struct view *v);
+
+#endif
