@@ -57,6 +57,8 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	s->start_ms = now_ms;
 	rate_init(&s->down, now_ms);
 	rate_init(&s->up, now_ms);
+	bucket_init(&s->up_limit, o->max_up, now_ms);
+	bucket_init(&s->down_limit, o->max_down, now_ms);
 
 	if ((rc = metainfo_load(&s->mi, o->torrent_path, err)) != 0)
 		goto fail;
@@ -643,7 +645,7 @@ state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	uint8_t *dst;
 
 	while (!p->dead && p->out.len < PEER_OUT_LOW &&
-	    peer_queue_pop(p, &b)) {
+	    bucket_ready(&s->up_limit, now_ms) && peer_queue_pop(p, &b)) {
 		uint64_t off = (uint64_t)b.index * s->mi.piece_length + b.begin;
 
 		if (wire_put_piece_header(&p->out, b.index, b.begin,
@@ -660,6 +662,7 @@ state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms)
 			return;
 		}
 		buf_commit(&p->out, b.length);
+		bucket_take(&s->up_limit, b.length);
 		p->uploaded += b.length;
 		s->uploaded += b.length;
 		rate_add(&p->up, now_ms, b.length);

@@ -19,6 +19,7 @@
 
 #include "addr.h"
 #include "bitfield.h"
+#include "bucket.h"
 #include "err.h"
 #include "log.h"
 #include "metainfo.h"
@@ -50,6 +51,7 @@ struct state_opts {
 	size_t		 ngiven;
 	uint16_t	 port;			/* wanted listening port */
 	double		 seed_ratio;		/* < 0: seed forever */
+	uint64_t	 max_up, max_down;	/* bytes/s, 0 unlimited */
 	int		 max_peers;
 	uint64_t	 seed;			/* PRNG seed */
 	enum log_level	 log_level;
@@ -105,6 +107,7 @@ struct thr_state {
 	uint64_t		 wasted;	/* bytes of failed pieces */
 	uint32_t		 hash_fails;
 	struct rate		 down, up;
+	struct bucket		 up_limit, down_limit;
 	uint64_t		 start_ms;
 	uint64_t		 next_choke_ms, next_optimistic_ms;
 	uint32_t		 optimistic_id;	/* 0: none */
