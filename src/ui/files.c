@@ -1,1 +1,64 @@
-/* placeholder until the module lands */
+/*
+ * files.c: one row per file of the torrent: index, progress bar,
+ * percent, size and path.  Paths come from the torrent and are drawn
+ * escaped.
+ */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "ui/bar.h"
+#include "ui/draw.h"
+
+#define FILES_INDEX_W	5
+#define FILES_BAR_W	20
+#define FILES_PCT_W	6
+#define FILES_SIZE_W	10
+
+void
+draw_files(struct view *v, const struct thr_state *s, int top, int height)
+{
+	char idx[24], pct[16], size[32], rsize[40];
+	attr_t head = draw_attr(v, ROLE_TITLE), norm = draw_attr(v, ROLE_NORMAL);
+	int first, y, x, bar_w;
+	double frac;
+
+	bar_w = v->cols / 4 < FILES_BAR_W ? v->cols / 4 : FILES_BAR_W;
+	x = 0;
+	draw_text(v, top, x, FILES_INDEX_W, "    #", head);
+	x += FILES_INDEX_W + 1;
+	draw_text(v, top, x, bar_w, "progress", head);
+	x += bar_w + 1;
+	draw_text(v, top, x, FILES_PCT_W, "  done", head);
+	x += FILES_PCT_W + 1;
+	draw_text(v, top, x, FILES_SIZE_W, "      size", head);
+	x += FILES_SIZE_W + 1;
+	draw_text(v, top, x, v->cols - x, "path", head);
+
+	first = draw_clamp(&v->scroll[VIEW_PANE_FILES], (int)s->mi.nfiles,
+	    height - 1);
+	for (y = 1; y < height && (size_t)(first + y - 1) < s->mi.nfiles;
+	    y++) {
+		size_t i = (size_t)(first + y - 1);
+		const struct metainfo_file *f = &s->mi.files[i];
+
+		frac = bar_file_progress(s, i);
+		snprintf(idx, sizeof(idx), "%5zu", i);
+		snprintf(pct, sizeof(pct), "%5.1f%%", 100.0 * frac);
+		bar_human_bytes(f->length, size, sizeof(size));
+		x = 0;
+		draw_text(v, top + y, x, FILES_INDEX_W, idx, norm);
+		x += FILES_INDEX_W + 1;
+		draw_bar(v, top + y, x, bar_w, frac, draw_attr(v,
+		    frac >= 1.0 ? ROLE_HAVE : ROLE_PARTIAL));
+		x += bar_w + 1;
+		draw_text(v, top + y, x, FILES_PCT_W, pct, norm);
+		x += FILES_PCT_W + 1;
+		/* Right-align the size in its column. */
+		snprintf(rsize, sizeof(rsize), "%*s", FILES_SIZE_W, size);
+		draw_text(v, top + y, x, FILES_SIZE_W, rsize, norm);
+		x += FILES_SIZE_W + 1;
+		draw_untrusted(v, top + y, x, v->cols - x,
+		    f->path != NULL ? f->path : "?", norm);
+	}
+}

@@ -1,1 +1,187 @@
-/* placeholder until the module lands */
+/*
+ * pieces.c: the piece map and the pieces in flight.
+ *
+ * The map gives one character to each cell of bar_piece_cells, filling
+ * the pane's width row by row.  A cell holding one piece shows its kind;
+ * a cell aggregating a range shows, in UTF-8, a shade by the fraction
+ * had.  Colour (or a monochrome attribute) always gives the kind.  With
+ * the availability toggle the cell shows how many peers have its rarest
+ * piece: 0-9, '+' for more.
+ *
+ * Below the map, one row per active piece: index, a bar of blocks
+ * received, and the addresses of the peers that sent blocks.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/bar.h"
+#include "ui/draw.h"
+
+/* Rows the map keeps when pieces are in flight: the rest lists them. */
+#define PIECES_MAP_SHARE	2	/* of 3 */
+
+static const char *
+pieces_glyph(const struct view *v, const struct cell *c, bool aggregate)
+{
+	if (!v->utf8) {
+		switch (c->kind) {
+		case CELL_HAVE:		return "#";
+		case CELL_PARTIAL:	return "+";
+		case CELL_REQUESTED:	return ":";
+		case CELL_MISSING:
+		default:		return ".";
+		}
+	}
+	if (aggregate && c->kind != CELL_HAVE) {
+		/* Light, medium, dark shade by the fraction had. */
+		if (c->frac <= 0.0)
+			return c->kind == CELL_MISSING ? "\xc2\xb7" :
+			    "\xe2\x96\x91";
+		if (c->frac < 0.5)
+			return "\xe2\x96\x91";
+		if (c->frac < 1.0)
+			return "\xe2\x96\x92";
+		return "\xe2\x96\x93";
+	}
+	switch (c->kind) {
+	case CELL_HAVE:		return "\xe2\x96\x88";	/* full block */
+	case CELL_PARTIAL:	return "\xe2\x96\x92";	/* medium shade */
+	case CELL_REQUESTED:	return "\xe2\x96\x91";	/* light shade */
+	case CELL_MISSING:
+	default:		return "\xc2\xb7";	/* middle dot */
+	}
+}
+
+static enum draw_role
+pieces_role(const struct cell *c)
+{
+	switch (c->kind) {
+	case CELL_HAVE:		return ROLE_HAVE;
+	case CELL_PARTIAL:	return ROLE_PARTIAL;
+	case CELL_REQUESTED:	return ROLE_REQUESTED;
+	case CELL_MISSING:
+	default:		return ROLE_MISSING;
+	}
+}
+
+static void
+pieces_map(struct view *v, const struct thr_state *s, int top, int rows)
+{
+	struct cell *cells;
+	uint32_t ncells, n, i;
+	char digit[2];
+	bool aggregate;
+
+	if (rows <= 0 || s->mi.npieces == 0 || s->pk.state == NULL)
+		return;
+	ncells = (uint32_t)rows * (uint32_t)v->cols;
+	cells = calloc(ncells, sizeof(*cells));
+	if (cells == NULL) {
+		draw_text(v, top, 0, v->cols, "out of memory",
+		    draw_attr(v, ROLE_ERROR));
+		return;
+	}
+	n = bar_piece_cells(s, cells, ncells);
+	aggregate = s->mi.npieces > ncells;
+	for (i = 0; i < n && i < ncells; i++) {
+		int y = top + (int)(i / (uint32_t)v->cols);
+		int x = (int)(i % (uint32_t)v->cols);
+
+		if (v->avail) {
+			uint32_t a = cells[i].avail;
+
+			digit[0] = a > 9 ? '+' : (char)('0' + a);
+			digit[1] = '\0';
+			draw_text(v, y, x, 1, digit, draw_attr(v, a == 0 ?
+			    ROLE_AVAIL0 : a == 1 ? ROLE_AVAIL1 : a <= 3 ?
+			    ROLE_AVAIL_FEW : ROLE_AVAIL_MANY));
+		} else
+			draw_text(v, y, x, 1, pieces_glyph(v, &cells[i],
+			    aggregate), draw_attr(v, pieces_role(&cells[i])));
+	}
+	free(cells);
+}
+
+/* "1.2.3.4:5, [::1]:6" for the peers that contributed to a piece. */
+static void
+pieces_contrib(const struct thr_state *s, const struct picker_piece *pp,
+    char *out, size_t len)
+{
+	char addr[ADDR_STR_MAX];
+	size_t o = 0;
+	uint32_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < pp->ncontrib && i < PICKER_MAX_CONTRIB; i++) {
+		const struct peer *p = state_peer_find(s, pp->contrib[i]);
+		int k;
+
+		if (p != NULL)
+			addr_format(&p->addr, addr, sizeof(addr));
+		else
+			snprintf(addr, sizeof(addr), "gone#%u",
+			    pp->contrib[i]);
+		k = snprintf(out + o, len - o, "%s%s", o > 0 ? ", " : "",
+		    addr);
+		if (k < 0 || (size_t)k >= len - o)
+			break;
+		o += (size_t)k;
+	}
+}
+
+void
+draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
+{
+	char label[64], contrib[PICKER_MAX_CONTRIB * (ADDR_STR_MAX + 2) + 1];
+	int map_rows, list_top, list_rows, first, y, x, bar_w;
+	size_t nactive = s->pk.state != NULL ? s->pk.nactive : 0;
+
+	map_rows = height;
+	if (nactive > 0 && height >= 3) {
+		map_rows = height * PIECES_MAP_SHARE / 3;
+		/* No more map rows than the pieces need. */
+		if (v->cols > 0 && s->mi.npieces > 0) {
+			int need = (int)((s->mi.npieces + (uint32_t)v->cols -
+			    1) / (uint32_t)v->cols);
+			if (need < map_rows)
+				map_rows = need;
+		}
+		if (map_rows < 1)
+			map_rows = 1;
+	}
+	pieces_map(v, s, top, map_rows);
+	if (nactive == 0 || height - map_rows < 2)
+		return;
+
+	list_top = top + map_rows;
+	snprintf(label, sizeof(label), "in flight: %zu", nactive);
+	draw_text(v, list_top, 0, v->cols, label, draw_attr(v, ROLE_TITLE));
+	list_rows = height - map_rows - 1;
+	first = draw_clamp(&v->scroll[VIEW_PANE_PIECES], (int)nactive,
+	    list_rows);
+	for (y = 0; y < list_rows && (size_t)(first + y) < nactive; y++) {
+		const struct picker_piece *pp = &s->pk.active[first + y];
+		int row = list_top + 1 + y;
+
+		snprintf(label, sizeof(label), "%7u", pp->index);
+		x = draw_text(v, row, 0, v->cols, label,
+		    draw_attr(v, ROLE_NORMAL)) + 1;
+		bar_w = v->cols / 4;
+		if (bar_w > 30)
+			bar_w = 30;
+		draw_bar(v, row, x, bar_w, pp->nblocks > 0 ?
+		    (double)pp->nrecv / pp->nblocks : 0.0,
+		    draw_attr(v, ROLE_PARTIAL));
+		x += bar_w + 1;
+		snprintf(label, sizeof(label), "%u/%u", pp->nrecv,
+		    pp->nblocks);
+		x += draw_text(v, row, x, v->cols - x, label,
+		    draw_attr(v, ROLE_NORMAL)) + 1;
+		pieces_contrib(s, pp, contrib, sizeof(contrib));
+		draw_text(v, row, x, v->cols - x, contrib,
+		    draw_attr(v, ROLE_DIM));
+	}
+}

@@ -1,1 +1,469 @@
-/* placeholder until the module lands */
+/*
+ * view.c: the curses screen, the layout and the keys.
+ *
+ * Data model: the view keeps only what is its own (which pane is shown,
+ * one scroll offset per pane, the availability toggle, the peers sort
+ * order, whether help is open) and redraws every region from the const
+ * state on each view_draw: nothing is cached between frames, so a frame
+ * can never show a stale mix.  Rows, top to bottom: the header (3), the
+ * pane tabs (1), the main pane, the key hints (1).
+ *
+ * Scroll offsets: for the peers, pieces and files panes the offset is
+ * the first row shown; for the log pane it is how many lines back from
+ * the newest, so new lines keep showing while it is 0.  Panes clamp the
+ * offsets when they draw, since only they know how many rows they have.
+ *
+ * Drawing is erase() + draw + wnoutrefresh() + doupdate(), which lets
+ * curses send only the changed cells (no flicker); clear() is used once
+ * after a resize so that no garbage of the old size survives.
+ */
+#include "config.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <wchar.h>
+
+#include "core/escape.h"
+#include "ui/bar.h"
+#include "ui/draw.h"
+#include "ui/keys.h"
+#include "ui/view.h"
+
+#define VIEW_HEADER_ROWS	3
+#define VIEW_TAB_ROW		3
+#define VIEW_PANE_TOP		4
+/* Header + tabs + hints. */
+#define VIEW_CHROME_ROWS	5
+/* An escaped string may be four times longer than its input. */
+#define VIEW_ESCAPED_MAX	(4 * DRAW_LINE_MAX)
+
+/*
+ * Colours by meaning, and the monochrome attribute for each meaning when
+ * the terminal has no colours (htop CRT.h keeps one such table per
+ * scheme).  Pair numbers are the role + 1.
+ */
+static const struct {
+	short	fg;		/* -1: the terminal's default */
+	attr_t	colour_attr;	/* added to the colour pair */
+	attr_t	mono;
+} view_roles[ROLE_NROLES] = {
+	[ROLE_NORMAL] =		{ -1, A_NORMAL, A_NORMAL },
+	[ROLE_TITLE] =		{ -1, A_BOLD, A_BOLD },
+	[ROLE_DIM] =		{ -1, A_DIM, A_DIM },
+	[ROLE_TAB] =		{ -1, A_REVERSE, A_REVERSE },
+	[ROLE_MISSING] =	{ -1, A_DIM, A_DIM },
+	[ROLE_REQUESTED] =	{ COLOR_YELLOW, A_NORMAL, A_UNDERLINE },
+	[ROLE_PARTIAL] =	{ COLOR_CYAN, A_NORMAL, A_NORMAL },
+	[ROLE_HAVE] =		{ COLOR_GREEN, A_NORMAL, A_BOLD },
+	[ROLE_ERROR] =		{ COLOR_RED, A_BOLD, A_BOLD | A_REVERSE },
+	[ROLE_WARN] =		{ COLOR_YELLOW, A_NORMAL, A_BOLD },
+	[ROLE_INFO] =		{ -1, A_NORMAL, A_NORMAL },
+	[ROLE_DEBUG] =		{ -1, A_DIM, A_DIM },
+	[ROLE_PAUSED] =		{ COLOR_YELLOW, A_BOLD | A_REVERSE,
+				    A_BOLD | A_REVERSE },
+	[ROLE_AVAIL0] =		{ COLOR_RED, A_NORMAL, A_DIM },
+	[ROLE_AVAIL1] =		{ COLOR_YELLOW, A_NORMAL, A_UNDERLINE },
+	[ROLE_AVAIL_FEW] =	{ COLOR_CYAN, A_NORMAL, A_NORMAL },
+	[ROLE_AVAIL_MANY] =	{ COLOR_GREEN, A_NORMAL, A_BOLD },
+};
+
+static const char *const view_pane_names[VIEW_NPANES] = {
+	"peers", "pieces", "files", "log"
+};
+
+attr_t
+draw_attr(const struct view *v, enum draw_role r)
+{
+	if ((unsigned)r >= ROLE_NROLES)
+		r = ROLE_NORMAL;
+	if (!v->colour)
+		return view_roles[r].mono;
+	return COLOR_PAIR(r + 1) | view_roles[r].colour_attr;
+}
+
+int
+draw_text(struct view *v, int y, int x, int width, const char *s, attr_t a)
+{
+	wchar_t wbuf[DRAW_LINE_MAX];
+	mbstate_t mbs;
+	size_t n = 0, len, k;
+	int used = 0, w;
+	wchar_t wc;
+
+	if (y < 0 || y >= v->rows || x < 0 || x >= v->cols || width <= 0)
+		return 0;
+	if (width > v->cols - x)
+		width = v->cols - x;
+	memset(&mbs, 0, sizeof(mbs));
+	len = strlen(s);
+	while (len > 0 && n < DRAW_LINE_MAX) {
+		if (!v->utf8 && (unsigned char)*s >= 0x80) {
+			/* Outside UTF-8 we cannot know what the terminal
+			 * would make of the byte. */
+			wc = L'?';
+			k = 1;
+		} else {
+			k = mbrtowc(&wc, s, len, &mbs);
+			if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+				memset(&mbs, 0, sizeof(mbs));
+				wc = L'?';
+				k = 1;
+			}
+		}
+		w = wcwidth(wc);
+		if (w < 0) {
+			wc = L'?';
+			w = 1;
+		}
+		if (used + w > width)
+			break;
+		wbuf[n++] = wc;
+		used += w;
+		s += k;
+		len -= k;
+	}
+	if (n == 0)
+		return 0;
+	attrset(a);
+	mvaddnwstr(y, x, wbuf, (int)n);
+	attrset(A_NORMAL);
+	return used;
+}
+
+int
+draw_untrusted(struct view *v, int y, int x, int width, const char *s,
+    attr_t a)
+{
+	char esc[VIEW_ESCAPED_MAX];
+
+	if (s == NULL)
+		return 0;
+	escape_str(s, strnlen(s, DRAW_LINE_MAX), esc, sizeof(esc));
+	return draw_text(v, y, x, width, esc, a);
+}
+
+void
+draw_bar(struct view *v, int y, int x, int width, double frac, attr_t a)
+{
+	char buf[DRAW_BAR_MAX * 3 + 1];
+
+	if (width > DRAW_BAR_MAX)
+		width = DRAW_BAR_MAX;
+	if (width <= 0)
+		return;
+	bar_render(frac, width, v->utf8, buf, sizeof(buf));
+	draw_text(v, y, x, width, buf, a);
+}
+
+int
+draw_clamp(int *scroll, int total, int height)
+{
+	int max = total > height ? total - height : 0;
+
+	if (*scroll > max)
+		*scroll = max;
+	if (*scroll < 0)
+		*scroll = 0;
+	return *scroll;
+}
+
+static void
+view_colours(struct view *v)
+{
+	int r;
+
+	v->colour = has_colors();
+	if (!v->colour)
+		return;
+	if (start_color() == ERR) {
+		v->colour = false;
+		return;
+	}
+	/* Keep the user's background and foreground where we can. */
+	if (use_default_colors() == ERR)
+		assume_default_colors(COLOR_WHITE, COLOR_BLACK);
+	for (r = 0; r < ROLE_NROLES; r++)
+		init_pair((short)(r + 1), view_roles[r].fg, -1);
+}
+
+static void
+view_read_size(struct view *v)
+{
+	v->cols = COLS;
+	v->rows = LINES;
+}
+
+struct view *
+view_new(FILE *in, FILE *out, struct thr_error *err)
+{
+	struct view *v;
+	const char *cs;
+
+	v = calloc(1, sizeof(*v));
+	if (v == NULL) {
+		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+		return NULL;
+	}
+	v->in = in;
+	v->out = out;
+	v->scr = newterm(NULL, out, in);
+	if (v->scr == NULL) {
+		thr_error_set(err, THR_EIO, 0,
+		    "cannot start the terminal view (TERM=%s)",
+		    getenv("TERM") ? getenv("TERM") : "unset");
+		free(v);
+		return NULL;
+	}
+	set_term(v->scr);
+	cs = nl_langinfo(CODESET);
+	v->utf8 = cs != NULL && (strcmp(cs, "UTF-8") == 0 ||
+	    strcmp(cs, "utf8") == 0);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	view_colours(v);
+	view_read_size(v);
+	v->need_clear = true;
+	return v;
+}
+
+void
+view_free(struct view *v)
+{
+	if (v == NULL)
+		return;
+	set_term(v->scr);
+	curs_set(1);
+	endwin();
+	delscreen(v->scr);
+	free(v);
+}
+
+void
+view_resize(struct view *v)
+{
+	struct winsize ws;
+
+	set_term(v->scr);
+	if (ioctl(fileno(v->out), TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resize_term(ws.ws_row, ws.ws_col);
+	else {
+		/* No size from the fd: let curses ask the terminal. */
+		endwin();
+		refresh();
+	}
+	view_read_size(v);
+	v->need_clear = true;
+}
+
+void
+view_set_size(struct view *v, int cols, int rows)
+{
+	set_term(v->scr);
+	resize_term(rows, cols);
+	view_read_size(v);
+	v->need_clear = true;
+}
+
+enum view_pane
+view_current_pane(const struct view *v)
+{
+	return v->pane;
+}
+
+static void
+view_tabs(struct view *v)
+{
+	char label[32];
+	int x = 0, p;
+
+	for (p = 0; p < VIEW_NPANES; p++) {
+		snprintf(label, sizeof(label), " %d %s ", p + 1,
+		    view_pane_names[p]);
+		x += draw_text(v, VIEW_TAB_ROW, x, v->cols - x, label,
+		    draw_attr(v, (enum view_pane)p == v->pane ? ROLE_TAB :
+		    ROLE_DIM));
+		x++;
+	}
+	if (v->pane == VIEW_PANE_PIECES && v->avail)
+		draw_text(v, VIEW_TAB_ROW, x + 1, v->cols - x - 1,
+		    "[availability]", draw_attr(v, ROLE_DIM));
+	else if (v->pane == VIEW_PANE_PEERS)
+		draw_text(v, VIEW_TAB_ROW, x + 1, v->cols - x - 1,
+		    v->sort == DRAW_SORT_DOWN ? "[by down rate]" :
+		    v->sort == DRAW_SORT_UP ? "[by up rate]" : "[by address]",
+		    draw_attr(v, ROLE_DIM));
+}
+
+void
+view_draw(struct view *v, const struct thr_state *s, uint64_t now_ms)
+{
+	int top = VIEW_PANE_TOP, height;
+
+	set_term(v->scr);
+	if (v->need_clear) {
+		clear();
+		v->need_clear = false;
+	} else
+		erase();
+	if (v->cols < VIEW_MIN_COLS || v->rows < VIEW_MIN_ROWS) {
+		draw_text(v, 0, 0, v->cols, "window too small (need 40x10)",
+		    draw_attr(v, ROLE_WARN));
+		goto out;
+	}
+	height = v->rows - VIEW_CHROME_ROWS;
+	v->page = height;
+	draw_header(v, s, now_ms);
+	view_tabs(v);
+	switch (v->pane) {
+	case VIEW_PANE_PEERS:
+		draw_peers(v, s, now_ms, top, height);
+		break;
+	case VIEW_PANE_PIECES:
+		draw_pieces(v, s, top, height);
+		break;
+	case VIEW_PANE_FILES:
+		draw_files(v, s, top, height);
+		break;
+	case VIEW_PANE_LOG:
+	default:
+		draw_log(v, s, top, height);
+		break;
+	}
+	draw_text(v, v->rows - 1, 0, v->cols,
+	    "q quit  p pause  Tab pane  ? help", draw_attr(v, ROLE_DIM));
+	if (v->help)
+		draw_help(v);
+out:
+	wnoutrefresh(stdscr);
+	doupdate();
+}
+
+/* Apply a view-only command.  The log pane scrolls backwards in time. */
+static void
+view_command(struct view *v, enum command_id id)
+{
+	int dir = v->pane == VIEW_PANE_LOG ? -1 : 1;
+	int page = v->page > 1 ? v->page - 1 : 1;
+
+	switch (id) {
+	case COMMAND_PANE_NEXT:
+		v->pane = (enum view_pane)((v->pane + 1) % VIEW_NPANES);
+		break;
+	case COMMAND_PANE_PEERS:
+		v->pane = VIEW_PANE_PEERS;
+		break;
+	case COMMAND_PANE_PIECES:
+		v->pane = VIEW_PANE_PIECES;
+		break;
+	case COMMAND_PANE_FILES:
+		v->pane = VIEW_PANE_FILES;
+		break;
+	case COMMAND_PANE_LOG:
+		v->pane = VIEW_PANE_LOG;
+		break;
+	case COMMAND_SCROLL_UP:
+		v->scroll[v->pane] -= dir;
+		break;
+	case COMMAND_SCROLL_DOWN:
+		v->scroll[v->pane] += dir;
+		break;
+	case COMMAND_PAGE_UP:
+		v->scroll[v->pane] -= dir * page;
+		break;
+	case COMMAND_PAGE_DOWN:
+		v->scroll[v->pane] += dir * page;
+		break;
+	case COMMAND_TOGGLE_AVAIL:
+		v->avail = !v->avail;
+		break;
+	case COMMAND_SORT:
+		v->sort = (enum draw_sort)((v->sort + 1) % DRAW_NSORTS);
+		break;
+	case COMMAND_HELP:
+		v->help = true;
+		break;
+	default:
+		break;
+	}
+	if (v->scroll[v->pane] < 0)
+		v->scroll[v->pane] = 0;
+}
+
+enum command_id
+view_keys(struct view *v, bool *dirty)
+{
+	enum command_id id;
+	int c;
+
+	set_term(v->scr);
+	while ((c = getch()) != ERR) {
+		if (c == KEY_RESIZE) {
+			view_resize(v);
+			*dirty = true;
+			continue;
+		}
+		if (v->help) {
+			/* Any key closes the overlay, and only closes it. */
+			v->help = false;
+			*dirty = true;
+			continue;
+		}
+		id = keys_lookup(c);
+		if (id == COMMAND_NONE)
+			continue;
+		*dirty = true;
+		if (command_changes_state(id))
+			return id;
+		view_command(v, id);
+	}
+	return COMMAND_NONE;
+}
+
+/* Trailing blanks are dropped, which is what tests compare against. */
+void
+view_row_text(struct view *v, int row, char *out, size_t len)
+{
+	wchar_t wbuf[DRAW_LINE_MAX + 1];
+	char mb[MB_LEN_MAX];
+	mbstate_t mbs;
+	size_t o = 0, k, end = 0;
+	int n, i;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	set_term(v->scr);
+	if (row < 0 || row >= v->rows)
+		return;
+	n = mvwinnwstr(stdscr, row, 0, wbuf,
+	    v->cols < DRAW_LINE_MAX ? v->cols : DRAW_LINE_MAX);
+	if (n == ERR)
+		return;
+	memset(&mbs, 0, sizeof(mbs));
+	for (i = 0; i < n && wbuf[i] != L'\0'; i++) {
+		k = wcrtomb(mb, wbuf[i], &mbs);
+		if (k == (size_t)-1) {
+			memset(&mbs, 0, sizeof(mbs));
+			mb[0] = '?';
+			k = 1;
+		}
+		if (o + k >= len)
+			break;
+		memcpy(out + o, mb, k);
+		o += k;
+		if (wbuf[i] != L' ')
+			end = o;
+	}
+	out[end] = '\0';
+}

@@ -1,1 +1,84 @@
+/*
+ * test_command.c: the command table that keys (and later scripts) go
+ * through.
+ */
+#include "config.h"
+
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/command.h"
+#include "core/err.h"
+#include "core/state.h"
+
+static struct thr_state *
+command_state(void)
+{
+	struct thr_state *s = calloc(1, sizeof(*s));
+
+	cr_assert_not_null(s);
+	s->log.level = LOG_DEBUG;
+	return s;
+}
+
+Test(command, changes_state_only_quit_and_pause)
+{
+	cr_expect(command_changes_state(COMMAND_QUIT));
+	cr_expect(command_changes_state(COMMAND_PAUSE));
+	cr_expect_not(command_changes_state(COMMAND_NONE));
+	for (int id = COMMAND_PANE_NEXT; id <= COMMAND_HELP; id++)
+		cr_expect_not(command_changes_state((enum command_id)id),
+		    "%s", command_name((enum command_id)id));
+}
+
+Test(command, names_are_distinct_and_known)
+{
+	cr_expect_str_eq(command_name(COMMAND_QUIT), "quit");
+	cr_expect_str_eq(command_name(COMMAND_PAUSE), "pause");
+	cr_expect_str_eq(command_name(COMMAND_HELP), "help");
+	cr_expect_str_eq(command_name((enum command_id)999), "unknown");
+	for (int a = COMMAND_NONE; a <= COMMAND_HELP; a++)
+		for (int b = a + 1; b <= COMMAND_HELP; b++)
+			cr_expect_str_neq(command_name((enum command_id)a),
+			    command_name((enum command_id)b));
+}
+
+Test(command, exec_quit_sets_quit_requested)
+{
+	struct thr_state *s = command_state();
+
+	cr_assert_eq(command_exec(s, COMMAND_QUIT, 1000), 0);
+	cr_expect(s->quit_requested);
+	cr_expect_gt(s->changes, 0);
+	cr_expect_eq(s->log.count, 1);
+	cr_expect_str_eq(log_line(&s->log, 0, NULL), "quit requested");
+	free(s);
+}
+
+Test(command, exec_pause_toggles)
+{
+	struct thr_state *s = command_state();
+
+	cr_assert_eq(command_exec(s, COMMAND_PAUSE, 1000), 0);
+	cr_expect(s->paused);
+	cr_assert_eq(command_exec(s, COMMAND_PAUSE, 2000), 0);
+	cr_expect_not(s->paused);
+	cr_expect_eq(s->changes, 2);
+	cr_expect_not(s->quit_requested);
+	free(s);
+}
+
+Test(command, exec_rejects_view_only_and_unknown)
+{
+	struct thr_state *s = command_state();
+
+	cr_expect_eq(command_exec(s, COMMAND_NONE, 0), THR_EINVAL);
+	cr_expect_eq(command_exec(s, COMMAND_PANE_NEXT, 0), THR_EINVAL);
+	cr_expect_eq(command_exec(s, COMMAND_HELP, 0), THR_EINVAL);
+	cr_expect_eq(command_exec(s, (enum command_id)999, 0), THR_EINVAL);
+	cr_expect_eq(s->changes, 0);
+	cr_expect_not(s->paused);
+	cr_expect_not(s->quit_requested);
+	free(s);
+}

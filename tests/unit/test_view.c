@@ -1,1 +1,569 @@
+/*
+ * test_view.c: the terminal view drawn into a pseudo-terminal.
+ *
+ * Each test opens a pty, starts the view on its slave side, draws a
+ * hand-built state and reads rows back with view_row_text.  The master
+ * side is non-blocking and drained after every draw so that curses
+ * never blocks writing; keys are written into the master side, as a
+ * user would type them.  Every test ends curses with view_free.
+ */
+#include "config.h"
+
 #include <criterion/criterion.h>
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <poll.h>
+#include <pty.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "core/log.h"
+#include "core/peer.h"
+#include "core/picker.h"
+#include "core/state.h"
+#include "ui/keys.h"
+#include "ui/view.h"
+
+#define T_NPIECES	100
+#define T_PLEN		32768u
+#define T_TOTAL		((uint64_t)T_NPIECES * T_PLEN - 1000)
+#define T_NOW		1000000u
+#define T_ROW_MAX	4096
+
+struct fix {
+	struct thr_state	*s;
+	int			 master;
+	FILE			*in, *out;
+	struct view		*v;
+};
+
+static void
+drain(struct fix *f)
+{
+	char buf[65536];
+
+	while (read(f->master, buf, sizeof(buf)) > 0)
+		;
+}
+
+static struct peer *
+add_peer(struct thr_state *s, const char *addr, const char *client,
+    bool seed)
+{
+	struct thr_addr a;
+	struct peer *p;
+
+	cr_assert_eq(addr_parse(addr, &a), 0);
+	p = peer_new(++s->next_peer_id, &a, false, s->mi.npieces, T_NOW);
+	cr_assert_not_null(p);
+	p->phase = PEER_ACTIVE;
+	snprintf(p->client, sizeof(p->client), "%s", client);
+	if (seed)
+		bitfield_set_all(&p->have);
+	else
+		for (uint32_t i = 0; i < s->mi.npieces; i += 2)
+			bitfield_set(&p->have, i);
+	picker_add_bitfield(&s->pk, &p->have);
+	s->peers[s->npeers++] = p;
+	return p;
+}
+
+static struct thr_state *
+make_state(const char *name)
+{
+	struct thr_state *s = calloc(1, sizeof(*s));
+	struct picker_block b;
+	struct picker_piece *pp;
+	struct peer *p;
+	uint8_t block[16384];
+
+	cr_assert_not_null(s);
+	s->log.level = LOG_DEBUG;
+	rng_seed(&s->rng, 7);
+	s->mi.name = strdup(name);
+	s->mi.npieces = T_NPIECES;
+	s->mi.piece_length = T_PLEN;
+	s->mi.total_length = T_TOTAL;
+	s->mi.nfiles = 2;
+	s->mi.multi = true;
+	s->mi.files = calloc(2, sizeof(*s->mi.files));
+	cr_assert_not_null(s->mi.files);
+	s->mi.files[0].path = strdup("disc/first.bin");
+	s->mi.files[0].length = 30 * T_PLEN;
+	s->mi.files[0].offset = 0;
+	s->mi.files[1].path = strdup("disc/second.bin");
+	s->mi.files[1].length = T_TOTAL - 30 * T_PLEN;
+	s->mi.files[1].offset = 30 * T_PLEN;
+	cr_assert_eq(bitfield_init(&s->have, T_NPIECES), 0);
+	for (uint32_t i = 0; i < 30; i++)
+		bitfield_set(&s->have, i);
+	s->left = T_TOTAL - 30 * (uint64_t)T_PLEN;
+	cr_assert_eq(picker_init(&s->pk, &s->mi, &s->have, 4), 0);
+	s->phase = STATE_DOWNLOADING;
+	s->strategy = "rarest";
+	s->port = 6881;
+	s->uploaded = T_TOTAL / 4;
+	s->nknown = 9;
+	snprintf(s->tracker_status, sizeof(s->tracker_status), "ok, 50 peers");
+	s->tracker_phase = TRACKER_IDLE;
+	s->tracker_next_ms = T_NOW + 65000;
+	rate_init(&s->down, T_NOW);
+	rate_init(&s->up, T_NOW);
+
+	p = add_peer(s, "10.0.0.1:6881", "Transmission 3.00", true);
+	rate_add(&p->down, T_NOW, 5000);
+	p = add_peer(s, "10.0.0.2:51413", "qBittorrent 4.5", false);
+	rate_add(&p->down, T_NOW, 900000);
+	rate_add(&p->up, T_NOW, 1000);
+
+	/* One piece in flight with a block received from the first peer. */
+	cr_assert(picker_pick(&s->pk, 1, &s->peers[0]->have, &s->rng, NULL,
+	    NULL, &b));
+	memset(block, 0, sizeof(block));
+	cr_assert_eq(picker_received(&s->pk, 1, b.index, b.begin, block,
+	    b.length, &pp), PICKER_RECV_STORED);
+	s->peers[0]->nreqs = 3;
+
+	log_msg(&s->log, LOG_INFO, "first line");
+	log_msg(&s->log, LOG_WARN, "tracker said \x1b[2J hello");
+	log_msg(&s->log, LOG_ERROR, "newest line");
+	return s;
+}
+
+static void
+free_state(struct thr_state *s)
+{
+	for (size_t i = 0; i < s->npeers; i++)
+		peer_free(s->peers[i]);
+	picker_release(&s->pk);
+	bitfield_release(&s->have);
+	metainfo_release(&s->mi);
+	free(s);
+}
+
+static void
+fix_open(struct fix *f, const char *name, int cols, int rows)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	struct thr_error err;
+	int slave;
+
+	memset(f, 0, sizeof(*f));
+	setenv("TERM", "xterm-256color", 1);
+	cr_assert_eq(openpty(&f->master, &slave, NULL, NULL, &ws), 0);
+	cr_assert_eq(fcntl(f->master, F_SETFL,
+	    fcntl(f->master, F_GETFL) | O_NONBLOCK), 0);
+	f->in = fdopen(dup(slave), "r");
+	f->out = fdopen(slave, "w");
+	cr_assert(f->in != NULL && f->out != NULL);
+	f->v = view_new(f->in, f->out, &err);
+	cr_assert_not_null(f->v, "%s", err.msg);
+	drain(f);
+	view_set_size(f->v, cols, rows);
+	f->s = make_state(name);
+}
+
+static void
+fix_close(struct fix *f)
+{
+	view_free(f->v);
+	drain(f);
+	fclose(f->in);
+	fclose(f->out);
+	close(f->master);
+	free_state(f->s);
+}
+
+static const char *row(struct fix *, int);
+
+/* VIEW_DUMP=1 prints every frame, to look at the layout by eye. */
+static void
+draw(struct fix *f)
+{
+	int cols, rows;
+
+	view_draw(f->v, f->s, T_NOW);
+	drain(f);
+	if (getenv("VIEW_DUMP") == NULL)
+		return;
+	getmaxyx(stdscr, rows, cols);
+	fprintf(stderr, "--- %dx%d\n", cols, rows);
+	for (int r = 0; r < rows; r++)
+		fprintf(stderr, "|%s\n", row(f, r));
+}
+
+/* Type keys into the terminal and let the view read them. */
+static enum command_id
+type(struct fix *f, const char *keys)
+{
+	struct pollfd pfd = { .fd = fileno(f->in), .events = POLLIN };
+	bool dirty = false;
+	enum command_id id;
+
+	cr_assert_eq(write(f->master, keys, strlen(keys)),
+	    (ssize_t)strlen(keys));
+	/* The pty hands bytes over asynchronously. */
+	cr_assert_eq(poll(&pfd, 1, 2000), 1);
+	usleep(20000);
+	id = view_keys(f->v, &dirty);
+	drain(f);
+	return id;
+}
+
+static char rowbuf[T_ROW_MAX];
+
+static const char *
+row(struct fix *f, int r)
+{
+	view_row_text(f->v, r, rowbuf, sizeof(rowbuf));
+	return rowbuf;
+}
+
+/* The first row holding needle, or -1. */
+static int
+find_row(struct fix *f, int rows, const char *needle)
+{
+	for (int r = 0; r < rows; r++)
+		if (strstr(row(f, r), needle) != NULL)
+			return r;
+	return -1;
+}
+
+Test(view, header_shows_name_percent_and_status)
+{
+	struct fix f;
+
+	fix_open(&f, "ubuntu-24.04.iso", 200, 60);
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "ubuntu-24.04.iso") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 0), "30.0%") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 1), "ratio 0.25") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 1), "peers 2/9") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 1), "seeds 1") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "ok, 50 peers") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "1:05") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "6881") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "rarest") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "downloading") != NULL, "%s", rowbuf);
+	cr_expect(find_row(&f, 60, "PAUSED") < 0);
+	f.s->paused = true;
+	f.s->phase = STATE_CHECKING;
+	f.s->check_next = 12;
+	f.s->tracker_phase = TRACKER_BUSY;
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "PAUSED") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "checking 12/100") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 2), "next -") != NULL, "%s", rowbuf);
+	fix_close(&f);
+}
+
+Test(view, peers_table_shows_address_client_and_sorts)
+{
+	struct fix f;
+	int a, b;
+
+	fix_open(&f, "t", 200, 60);
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_PEERS);
+	draw(&f);
+	a = find_row(&f, 60, "10.0.0.1:6881");
+	b = find_row(&f, 60, "10.0.0.2:51413");
+	cr_assert(a > 0 && b > 0);
+	cr_expect(strstr(row(&f, a), "Transmission 3.00") != NULL);
+	cr_expect(strstr(row(&f, b), "qBittorrent 4.5") != NULL);
+	/* By down rate: the faster second peer comes first. */
+	cr_expect_lt(b, a);
+	/* Up rate, then address. */
+	cr_expect_eq(type(&f, "s"), COMMAND_NONE);
+	draw(&f);
+	cr_expect_lt(find_row(&f, 60, "10.0.0.2"), find_row(&f, 60,
+	    "10.0.0.1"));
+	type(&f, "s");
+	draw(&f);
+	cr_expect_lt(find_row(&f, 60, "10.0.0.1"), find_row(&f, 60,
+	    "10.0.0.2"));
+	fix_close(&f);
+}
+
+Test(view, panes_switch_with_tab_and_digits)
+{
+	struct fix f;
+
+	fix_open(&f, "t", 120, 40);
+	draw(&f);
+	cr_expect_eq(type(&f, "\t"), COMMAND_NONE);
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_PIECES);
+	type(&f, "\t");
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_FILES);
+	draw(&f);
+	cr_expect_geq(find_row(&f, 40, "disc/second.bin"), 0);
+	cr_expect_geq(find_row(&f, 40, "100.0%"), 0);
+	type(&f, "\t");
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_LOG);
+	type(&f, "\t");
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_PEERS);
+	type(&f, "4");
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_LOG);
+	type(&f, "2");
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_PIECES);
+	type(&f, "3");
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_FILES);
+	type(&f, "1");
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_PEERS);
+	fix_close(&f);
+}
+
+Test(view, quit_and_pause_keys_return_commands)
+{
+	struct fix f;
+
+	fix_open(&f, "t", 80, 24);
+	cr_expect_eq(type(&f, "q"), COMMAND_QUIT);
+	cr_expect_eq(type(&f, "p"), COMMAND_PAUSE);
+	cr_expect_eq(type(&f, "jkx"), COMMAND_NONE);
+	/* The first state-changing key is returned, the rest waits. */
+	cr_expect_eq(type(&f, "2p4"), COMMAND_PAUSE);
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_PIECES);
+	cr_expect_eq(type(&f, "x"), COMMAND_NONE);
+	cr_expect_eq(view_current_pane(f.v), VIEW_PANE_LOG);
+	fix_close(&f);
+}
+
+Test(view, piece_map_shows_had_cells_ascii)
+{
+	struct fix f;
+	const char *r;
+
+	setlocale(LC_ALL, "C");
+	fix_open(&f, "t", 80, 24);
+	type(&f, "2");
+	draw(&f);
+	/* 100 pieces over 80 columns: one piece per cell, 30 had. */
+	r = row(&f, 4);
+	cr_expect(strncmp(r, "##############################", 30) == 0,
+	    "%s", r);
+	cr_expect(r[30] != '#', "%s", r);
+	cr_expect_geq(find_row(&f, 24, "in flight: 1"), 0);
+	/* The piece in flight lists its contributing peer. */
+	cr_expect_geq(find_row(&f, 24, "1/2"), 0);
+	cr_expect_geq(find_row(&f, 24, "10.0.0.1:6881"), 0);
+	fix_close(&f);
+}
+
+Test(view, piece_map_utf8_and_availability)
+{
+	struct fix f;
+	const char *r;
+
+	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
+		cr_skip_test("no C.UTF-8 locale");
+	fix_open(&f, "t", 200, 60);
+	type(&f, "2");
+	draw(&f);
+	r = row(&f, 4);
+	cr_expect(strncmp(r, "\xe2\x96\x88\xe2\x96\x88", 6) == 0, "%s", r);
+	type(&f, "a");
+	draw(&f);
+	/* Piece 0: both peers have it; piece 1: only the seed. */
+	r = row(&f, 4);
+	cr_expect(strncmp(r, "21212", 5) == 0, "%s", r);
+	view_free(f.v);
+	f.v = NULL;
+	setlocale(LC_ALL, "C");
+	drain(&f);
+	fclose(f.in);
+	fclose(f.out);
+	close(f.master);
+	free_state(f.s);
+}
+
+Test(view, help_lists_every_key_and_any_key_closes)
+{
+	const struct keys_binding *kb;
+	struct fix f;
+	size_t n;
+	int top;
+
+	fix_open(&f, "t", 200, 60);
+	type(&f, "?");
+	draw(&f);
+	top = find_row(&f, 60, "keys (any key closes)");
+	cr_assert_geq(top, 0);
+	kb = keys_table(&n);
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_geq(find_row(&f, 60, kb[i].name), 0, "%s",
+		    kb[i].name);
+		cr_expect_geq(find_row(&f, 60, kb[i].help), 0, "%s",
+		    kb[i].help);
+	}
+	/* 'q' only closes the overlay here; it does not quit. */
+	cr_expect_eq(type(&f, "q"), COMMAND_NONE);
+	draw(&f);
+	cr_expect_lt(find_row(&f, 60, "keys (any key closes)"), 0);
+	fix_close(&f);
+}
+
+Test(view, too_small_shows_only_notice)
+{
+	struct fix f;
+
+	fix_open(&f, "ubuntu.iso", 30, 8);
+	draw(&f);
+	cr_expect_str_eq(row(&f, 0), "window too small (need 40x10)");
+	for (int r = 1; r < 8; r++)
+		cr_expect_str_eq(row(&f, r), "");
+	view_set_size(f.v, 40, 9);
+	draw(&f);
+	cr_expect_str_eq(row(&f, 0), "window too small (need 40x10)");
+	view_set_size(f.v, 40, 10);
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "ubuntu.iso") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 9), "q quit") != NULL, "%s", rowbuf);
+	fix_close(&f);
+}
+
+/* Every row fits the width in display columns, in every pane. */
+static void
+check_fits(struct fix *f, int cols, int rows)
+{
+	wchar_t w[T_ROW_MAX];
+
+	for (int r = 0; r < rows; r++) {
+		size_t n = mbstowcs(w, row(f, r), T_ROW_MAX);
+
+		cr_assert_neq(n, (size_t)-1);
+		cr_expect_leq(wcswidth(w, n), cols, "row %d: %s", r, rowbuf);
+	}
+}
+
+Test(view, large_and_minimal_layouts_do_not_overflow)
+{
+	struct fix f;
+
+	setlocale(LC_ALL, "C.UTF-8");
+	fix_open(&f, "a-rather-long-torrent-name-with-\xe6\x97\xa5\xe6\x9c\xac"
+	    "\xe8\xaa\x9e-wide-characters-in-it.iso", 200, 60);
+	for (int p = 0; p < VIEW_NPANES; p++) {
+		draw(&f);
+		check_fits(&f, 200, 60);
+		cr_expect(strstr(row(&f, 59), "q quit  p pause  Tab pane") !=
+		    NULL, "%s", rowbuf);
+		type(&f, "\t");
+	}
+	view_set_size(f.v, 40, 10);
+	for (int p = 0; p < VIEW_NPANES; p++) {
+		draw(&f);
+		check_fits(&f, 40, 10);
+		type(&f, "\t");
+	}
+	type(&f, "?");
+	draw(&f);
+	check_fits(&f, 40, 10);
+	view_free(f.v);
+	f.v = NULL;
+	setlocale(LC_ALL, "C");
+	drain(&f);
+	fclose(f.in);
+	fclose(f.out);
+	close(f.master);
+	free_state(f.s);
+}
+
+Test(view, hostile_strings_are_escaped)
+{
+	struct fix f;
+
+	fix_open(&f, "\x1b[31mevil\x07name", 200, 60);
+	snprintf(f.s->peers[0]->client, sizeof(f.s->peers[0]->client),
+	    "bad\x1b]0;title\x07");
+	free(f.s->mi.files[1].path);
+	f.s->mi.files[1].path = strdup("disc/\x1b[2Jwipe");
+	for (int p = 0; p < VIEW_NPANES; p++) {
+		draw(&f);
+		for (int r = 0; r < 60; r++) {
+			cr_expect(strchr(row(&f, r), '\x1b') == NULL,
+			    "pane %d row %d", p, r);
+			cr_expect(strchr(rowbuf, '\x07') == NULL);
+		}
+		if (p == VIEW_PANE_PEERS)
+			cr_expect_geq(find_row(&f, 60, "bad\\x1b]0;title"), 0);
+		if (p == VIEW_PANE_FILES)
+			cr_expect_geq(find_row(&f, 60, "disc/\\x1b[2Jwipe"), 0);
+		if (p == VIEW_PANE_LOG)
+			cr_expect_geq(find_row(&f, 60, "\\x1b[2J hello"), 0);
+		type(&f, "\t");
+	}
+	cr_expect(strstr(row(&f, 0), "\\x1b[31mevil\\x07name") != NULL, "%s",
+	    rowbuf);
+	fix_close(&f);
+}
+
+Test(view, log_pane_newest_at_bottom_and_scrolls)
+{
+	struct fix f;
+	int last = 24 - 2;
+
+	fix_open(&f, "t", 80, 24);
+	type(&f, "4");
+	draw(&f);
+	cr_expect(strstr(row(&f, last), "newest line") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, last - 2), "first line") != NULL, "%s",
+	    rowbuf);
+	for (int i = 0; i < 50; i++)
+		log_msg(&f.s->log, LOG_DEBUG, "line %d", i);
+	draw(&f);
+	cr_expect_str_eq(row(&f, last), "line 49");
+	/* Up goes back in time, Down forward again. */
+	type(&f, "k");
+	draw(&f);
+	cr_expect_str_eq(row(&f, last), "line 48");
+	type(&f, "\x1bOB");
+	draw(&f);
+	cr_expect_str_eq(row(&f, last), "line 49");
+	fix_close(&f);
+}
+
+Test(view, resize_reads_the_terminal_size)
+{
+	struct fix f;
+	struct winsize ws = { .ws_row = 30, .ws_col = 100 };
+
+	fix_open(&f, "resized.iso", 80, 24);
+	draw(&f);
+	cr_assert_eq(ioctl(f.master, TIOCSWINSZ, &ws), 0);
+	view_resize(f.v);
+	draw(&f);
+	cr_expect(strstr(row(&f, 29), "q quit") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 0), "resized.iso") != NULL, "%s", rowbuf);
+	ws.ws_row = 8;
+	ws.ws_col = 30;
+	cr_assert_eq(ioctl(f.master, TIOCSWINSZ, &ws), 0);
+	view_resize(f.v);
+	draw(&f);
+	cr_expect_str_eq(row(&f, 0), "window too small (need 40x10)");
+	fix_close(&f);
+}
+
+Test(view, scrolling_clamps_in_peers_and_files)
+{
+	struct fix f;
+
+	fix_open(&f, "t", 80, 24);
+	/* Far past the end clamps back: both peers still visible. */
+	type(&f, "jjjjjjjj");
+	draw(&f);
+	cr_expect_geq(find_row(&f, 24, "10.0.0.1"), 0);
+	cr_expect_geq(find_row(&f, 24, "10.0.0.2"), 0);
+	type(&f, "3");
+	type(&f, "\x1b[6~");
+	draw(&f);
+	cr_expect_geq(find_row(&f, 24, "disc/first.bin"), 0);
+	fix_close(&f);
+}
