@@ -32,7 +32,6 @@
 
 #define T_NPIECES	100
 #define T_PLEN		32768u
-#define T_TOTAL		((uint64_t)T_NPIECES * T_PLEN - 1000)
 #define T_NOW		1000000u
 #define T_ROW_MAX	4096
 
@@ -75,8 +74,9 @@ add_peer(struct thr_state *s, const char *addr, const char *client,
 }
 
 static struct thr_state *
-make_state(const char *name)
+make_state(const char *name, uint32_t npieces)
 {
+	const uint64_t total = (uint64_t)npieces * T_PLEN - 1000;
 	struct thr_state *s = calloc(1, sizeof(*s));
 	struct picker_block b;
 	struct picker_piece *pp;
@@ -87,9 +87,9 @@ make_state(const char *name)
 	s->log.level = LOG_DEBUG;
 	rng_seed(&s->rng, 7);
 	s->mi.name = strdup(name);
-	s->mi.npieces = T_NPIECES;
+	s->mi.npieces = npieces;
 	s->mi.piece_length = T_PLEN;
-	s->mi.total_length = T_TOTAL;
+	s->mi.total_length = total;
 	s->mi.nfiles = 2;
 	s->mi.multi = true;
 	s->mi.files = calloc(2, sizeof(*s->mi.files));
@@ -98,17 +98,17 @@ make_state(const char *name)
 	s->mi.files[0].length = 30 * T_PLEN;
 	s->mi.files[0].offset = 0;
 	s->mi.files[1].path = strdup("disc/second.bin");
-	s->mi.files[1].length = T_TOTAL - 30 * T_PLEN;
+	s->mi.files[1].length = total - 30 * T_PLEN;
 	s->mi.files[1].offset = 30 * T_PLEN;
-	cr_assert_eq(bitfield_init(&s->have, T_NPIECES), 0);
+	cr_assert_eq(bitfield_init(&s->have, npieces), 0);
 	for (uint32_t i = 0; i < 30; i++)
 		bitfield_set(&s->have, i);
-	s->left = T_TOTAL - 30 * (uint64_t)T_PLEN;
+	s->left = total - 30 * (uint64_t)T_PLEN;
 	cr_assert_eq(picker_init(&s->pk, &s->mi, &s->have, 4), 0);
 	s->phase = STATE_DOWNLOADING;
 	s->strategy = "rarest";
 	s->port = 6881;
-	s->uploaded = T_TOTAL / 4;
+	s->uploaded = total / 4;
 	s->nknown = 9;
 	snprintf(s->tracker_status, sizeof(s->tracker_status), "ok, 50 peers");
 	s->tracker_phase = TRACKER_IDLE;
@@ -148,14 +148,15 @@ free_state(struct thr_state *s)
 }
 
 static void
-fix_open(struct fix *f, const char *name, int cols, int rows)
+fix_open_with(struct fix *f, const char *name, int cols, int rows,
+    const char *term, uint32_t npieces)
 {
 	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
 	struct thr_error err;
 	int slave;
 
 	memset(f, 0, sizeof(*f));
-	setenv("TERM", "xterm-256color", 1);
+	setenv("TERM", term, 1);
 	cr_assert_eq(openpty(&f->master, &slave, NULL, NULL, &ws), 0);
 	cr_assert_eq(fcntl(f->master, F_SETFL,
 	    fcntl(f->master, F_GETFL) | O_NONBLOCK), 0);
@@ -166,7 +167,13 @@ fix_open(struct fix *f, const char *name, int cols, int rows)
 	cr_assert_not_null(f->v, "%s", err.msg);
 	drain(f);
 	view_set_size(f->v, cols, rows);
-	f->s = make_state(name);
+	f->s = make_state(name, npieces);
+}
+
+static void
+fix_open(struct fix *f, const char *name, int cols, int rows)
+{
+	fix_open_with(f, name, cols, rows, "xterm-256color", T_NPIECES);
 }
 
 static void
@@ -565,5 +572,48 @@ Test(view, scrolling_clamps_in_peers_and_files)
 	type(&f, "\x1b[6~");
 	draw(&f);
 	cr_expect_geq(find_row(&f, 24, "disc/first.bin"), 0);
+	fix_close(&f);
+}
+
+Test(view, piece_map_aggregates_ranges_with_shades)
+{
+	struct fix f;
+	const char *r;
+
+	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
+		cr_skip_test("no C.UTF-8 locale");
+	/* 1000 pieces in a 40x10 pane: each cell holds a range. */
+	fix_open_with(&f, "t", 40, 10, "xterm-256color", 1000);
+	type(&f, "2");
+	draw(&f);
+	r = row(&f, 4);
+	/* The first 30 pieces are had: the first cells are full blocks,
+	 * and the cell that straddles piece 30 is a shade, not a block. */
+	cr_expect(strncmp(r, "\xe2\x96\x88", 3) == 0, "%s", r);
+	cr_expect(strstr(r, "\xe2\x96\x93") != NULL ||
+	    strstr(r, "\xe2\x96\x92") != NULL ||
+	    strstr(r, "\xe2\x96\x91") != NULL, "%s", r);
+	view_free(f.v);
+	f.v = NULL;
+	setlocale(LC_ALL, "C");
+	drain(&f);
+	fclose(f.in);
+	fclose(f.out);
+	close(f.master);
+	free_state(f.s);
+}
+
+Test(view, monochrome_terminal_draws)
+{
+	struct fix f;
+
+	/* vt100 has no colours: the attribute scheme is used instead. */
+	fix_open_with(&f, "mono.iso", 80, 24, "vt100", T_NPIECES);
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "mono.iso") != NULL, "%s", rowbuf);
+	type(&f, "2");
+	draw(&f);
+	cr_expect(strncmp(row(&f, 4), "#####", 5) == 0, "%s", rowbuf);
+	type(&f, "p");
 	fix_close(&f);
 }
