@@ -1,1 +1,1045 @@
+/*
+ * test_state.c: the session engine (state.h) without sockets.
+ *
+ * Each test builds a three-file torrent in a fresh temporary directory
+ * with the bencode encoder and hash_sha1: "pay/a.bin" (40000 bytes),
+ * "pay/empty" (0 bytes) and "pay/sub/c.bin" (70001 bytes), piece length
+ * 16384, so 7 pieces of which piece 2 spans a.bin and c.bin and piece 6
+ * is short (11697 bytes).  Peers are driven by appending wire messages
+ * to p->in and reading what the engine put in p->out.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/bencode.h"
+#include "core/buf.h"
+#include "core/hash.h"
+#include "core/state.h"
+#include "core/wire.h"
+
+#define PLEN	16384u
+#define NFILES	3
+#define TOTAL	(40000u + 0u + 70001u)
+#define NPIECES	((TOTAL + PLEN - 1) / PLEN)
+#define NOW	1000000u	/* an arbitrary start time, in ms */
+
+static const struct {
+	const char	*comp[2];	/* path inside "pay", NULL-ended */
+	uint64_t	 length;
+	uint64_t	 offset;
+} files[NFILES] = {
+	{ { "a.bin", NULL }, 40000, 0 },
+	{ { "empty", NULL }, 0, 40000 },
+	{ { "sub", "c.bin" }, 70001, 40000 },
+};
+
+static const uint8_t their_id[20] = "-XX0001-abcdefghijkl";
+
+static char	 root[64];
+static char	 dl[128];
+static char	 torrent[128];
+static uint8_t	 payload[TOTAL];
+
+/* --- fixture ---------------------------------------------------------- */
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+fx_init(void)
+{
+	for (size_t i = 0; i < TOTAL; i++)
+		payload[i] = (uint8_t)((i * 2654435761u) >> 11 ^ i);
+	strcpy(root, "/tmp/thr-state-XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(dl, sizeof(dl), "%s/dl", root);
+	snprintf(torrent, sizeof(torrent), "%s/t.torrent", root);
+	cr_assert_eq(mkdir(dl, 0755), 0);
+}
+
+static void
+fx_fini(void)
+{
+	if (root[0] != '\0')
+		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+file_path(size_t f, char *out, size_t len)
+{
+	if (files[f].comp[1] != NULL)
+		snprintf(out, len, "%s/pay/%s/%s", dl, files[f].comp[0],
+		    files[f].comp[1]);
+	else
+		snprintf(out, len, "%s/pay/%s", dl, files[f].comp[0]);
+}
+
+/* Put the payload on disk, as a finished download would have it. */
+static void
+write_payload(void)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/pay", dl);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/pay/sub", dl);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	for (size_t f = 0; f < NFILES; f++) {
+		FILE *fp;
+
+		file_path(f, path, sizeof(path));
+		cr_assert_not_null(fp = fopen(path, "wb"), "%s", path);
+		cr_assert_eq(fwrite(payload + files[f].offset, 1,
+		    files[f].length, fp), files[f].length);
+		cr_assert_eq(fclose(fp), 0);
+	}
+}
+
+/* Flip one byte of the payload on disk at torrent offset off. */
+static void
+flip_on_disk(uint64_t off)
+{
+	char path[256];
+	uint8_t c;
+	int fd;
+
+	for (size_t f = 0; f < NFILES; f++) {
+		if (off < files[f].offset ||
+		    off >= files[f].offset + files[f].length)
+			continue;
+		file_path(f, path, sizeof(path));
+		cr_assert_geq(fd = open(path, O_RDWR), 0);
+		cr_assert_eq(pread(fd, &c, 1, (off_t)(off - files[f].offset)),
+		    1);
+		c ^= 0xff;
+		cr_assert_eq(pwrite(fd, &c, 1, (off_t)(off - files[f].offset)),
+		    1);
+		close(fd);
+		return;
+	}
+	cr_assert_fail("offset %llu is in no file", (unsigned long long)off);
+}
+
+static void
+read_on_disk(uint64_t off, uint8_t *p, size_t len)
+{
+	char path[256];
+	int fd;
+
+	for (size_t f = 0; f < NFILES; f++) {
+		if (off < files[f].offset ||
+		    off + len > files[f].offset + files[f].length)
+			continue;
+		file_path(f, path, sizeof(path));
+		cr_assert_geq(fd = open(path, O_RDONLY), 0);
+		cr_assert_eq(pread(fd, p, len, (off_t)(off - files[f].offset)),
+		    (ssize_t)len);
+		close(fd);
+		return;
+	}
+	cr_assert_fail("range at %llu is not inside one file",
+	    (unsigned long long)off);
+}
+
+/* The torrent, keys in BEP 3 sorted order. */
+static void
+write_torrent(void)
+{
+	uint8_t hashes[NPIECES * 20];
+	struct buf b;
+	FILE *fp;
+
+	for (uint32_t i = 0; i < NPIECES; i++) {
+		size_t n = TOTAL - i * PLEN < PLEN ? TOTAL - i * PLEN : PLEN;
+
+		cr_assert_eq(hash_sha1(payload + i * PLEN, n, hashes + 20 * i),
+		    0);
+	}
+	buf_init(&b, 1u << 20);
+	cr_assert_eq(bencode_put_dict(&b), 0);
+	bencode_put_cstr(&b, "announce");
+	bencode_put_cstr(&b, "http://127.0.0.1:9/announce");
+	bencode_put_cstr(&b, "info");
+	bencode_put_dict(&b);
+	bencode_put_cstr(&b, "files");
+	bencode_put_list(&b);
+	for (size_t f = 0; f < NFILES; f++) {
+		bencode_put_dict(&b);
+		bencode_put_cstr(&b, "length");
+		bencode_put_int(&b, (int64_t)files[f].length);
+		bencode_put_cstr(&b, "path");
+		bencode_put_list(&b);
+		for (size_t c = 0; c < 2 && files[f].comp[c] != NULL; c++)
+			bencode_put_cstr(&b, files[f].comp[c]);
+		bencode_put_end(&b);
+		bencode_put_end(&b);
+	}
+	bencode_put_end(&b);
+	bencode_put_cstr(&b, "name");
+	bencode_put_cstr(&b, "pay");
+	bencode_put_cstr(&b, "piece length");
+	bencode_put_int(&b, PLEN);
+	bencode_put_cstr(&b, "pieces");
+	bencode_put_str(&b, hashes, sizeof(hashes));
+	bencode_put_end(&b);
+	cr_assert_eq(bencode_put_end(&b), 0);
+	cr_assert_not_null(fp = fopen(torrent, "wb"));
+	cr_assert_eq(fwrite(b.data, 1, b.len, fp), b.len);
+	cr_assert_eq(fclose(fp), 0);
+	buf_release(&b);
+}
+
+static void
+opts_default(struct state_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->torrent_path = torrent;
+	o->dir = dl;
+	o->seed = 12345;
+	o->log_level = LOG_ERROR;
+	o->max_peers = 10;
+	o->seed_ratio = 0;
+	o->no_tui = true;
+}
+
+/* state_init with o, then check until the phase leaves CHECKING. */
+static void
+start_with(struct thr_state *s, const struct state_opts *o)
+{
+	struct thr_error err;
+	int guard = 0;
+
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(state_init(s, o, NOW, &err), 0, "state_init: %s",
+	    err.msg);
+	cr_assert_eq(s->phase, STATE_CHECKING);
+	cr_assert_eq(s->mi.npieces, NPIECES);
+	cr_assert_eq(s->mi.total_length, TOTAL);
+	while (s->phase == STATE_CHECKING) {
+		state_check_step(s, NOW);
+		cr_assert_lt(++guard, 100, "check never ends");
+	}
+	cr_assert_eq(s->fatal, 0, "%s", s->fatal_msg);
+}
+
+static void
+start(struct thr_state *s)
+{
+	struct state_opts o;
+
+	opts_default(&o);
+	start_with(s, &o);
+}
+
+static struct thr_addr
+addr4(uint8_t last, uint16_t port)
+{
+	struct thr_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = 4;
+	a.ip[0] = 127;
+	a.ip[3] = last;
+	a.port = port;
+	return a;
+}
+
+/* An incoming peer that has sent its handshake with info hash ih. */
+static struct peer *
+incoming(struct thr_state *s, const uint8_t ih[20])
+{
+	struct thr_addr a = addr4(2, 6881);
+	struct peer *p;
+	uint8_t hs[WIRE_HANDSHAKE_LEN];
+
+	cr_assert_not_null(p = state_peer_add(s, &a, true, NOW));
+	cr_assert_eq(p->phase, PEER_HANDSHAKE);
+	wire_handshake_build(hs, ih, their_id, NULL);
+	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
+	return p;
+}
+
+/* Append a bitfield message holding the listed pieces (or all). */
+static void
+put_bitfield(struct buf *out, bool all, uint32_t only)
+{
+	uint8_t bits[(NPIECES + 7) / 8] = { 0 };
+
+	for (uint32_t i = 0; i < NPIECES; i++)
+		if (all || i == only)
+			bits[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	cr_assert_eq(wire_put_bitfield(out, bits, sizeof(bits)), 0);
+}
+
+/* The messages in p->out after our handshake, parsed back.  Returns
+ * their count; the payload pointers borrow p->out. */
+static size_t
+parse_out(const struct thr_state *s, const struct peer *p,
+    struct wire_msg *msgs, size_t max)
+{
+	size_t off = WIRE_HANDSHAKE_LEN, used, n = 0;
+	uint8_t ih[20], pid[20];
+
+	cr_assert_geq(p->out.len, WIRE_HANDSHAKE_LEN);
+	cr_assert_eq(wire_handshake_parse(p->out.data, ih, pid, NULL), 0);
+	cr_assert_eq(memcmp(ih, s->mi.info_hash, 20), 0);
+	cr_assert_eq(memcmp(pid, s->peer_id, 20), 0);
+	while (off < p->out.len) {
+		cr_assert_lt(n, max);
+		cr_assert_eq(wire_parse(p->out.data + off, p->out.len - off,
+		    s->mi.npieces, &msgs[n], &used), 1,
+		    "bad message at %zu", off);
+		off += used;
+		n++;
+	}
+	return n;
+}
+
+static size_t
+count_id(const struct wire_msg *m, size_t n, uint8_t id)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += !m[i].keepalive && m[i].id == id;
+	return c;
+}
+
+/* --- resume check ----------------------------------------------------- */
+
+Test(state, check_all_valid_seeds_and_finishes, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	cr_assert_eq(NPIECES, 7);
+	cr_assert_eq(s.check_valid, NPIECES);
+	cr_assert_eq(s.have.count, NPIECES);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	cr_assert_eq(s.left, 0);
+	cr_assert(state_complete(&s));
+	cr_assert(state_finished(&s), "seed ratio 0 finishes at once");
+	cr_assert_float_eq(state_percent(&s), 100.0, 1e-9);
+	cr_assert(picker_complete(&s.pk));
+	/* Checking again is a no-op outside CHECKING. */
+	state_check_step(&s, NOW);
+	cr_assert_eq(s.check_valid, NPIECES);
+	state_tick(&s, NOW + 1000);
+	cr_assert_eq(s.phase, STATE_DONE);
+	state_release(&s);
+}
+
+Test(state, check_seed_forever_is_not_finished, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+
+	write_payload();
+	write_torrent();
+	opts_default(&o);
+	o.seed_ratio = -1;
+	start_with(&s, &o);
+	cr_assert(state_complete(&s));
+	cr_assert_not(state_finished(&s));
+	state_tick(&s, NOW + 1000);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	state_release(&s);
+}
+
+static void
+check_one_corrupt(uint32_t piece, uint64_t off)
+{
+	struct thr_state s;
+
+	write_payload();
+	write_torrent();
+	flip_on_disk(off);
+	start(&s);
+	cr_assert_eq(s.check_valid, NPIECES - 1);
+	for (uint32_t i = 0; i < NPIECES; i++)
+		cr_assert_eq(bitfield_get(&s.have, i), i != piece,
+		    "piece %u", i);
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	cr_assert_eq(s.left, metainfo_piece_size(&s.mi, piece));
+	cr_assert_not(state_complete(&s));
+	cr_assert_not(state_finished(&s));
+	cr_assert_eq(s.pk.state[piece], PICKER_MISSING);
+	cr_assert_eq(s.pk.nhave, NPIECES - 1);
+	state_release(&s);
+}
+
+Test(state, check_corrupt_piece_missing, .init = fx_init, .fini = fx_fini)
+{
+	check_one_corrupt(3, 3 * PLEN + 100);
+}
+
+/* Piece 2 spans a.bin and c.bin: a flip in the first file's tail. */
+Test(state, check_corrupt_spanning_piece, .init = fx_init, .fini = fx_fini)
+{
+	check_one_corrupt(2, 39999);
+}
+
+Test(state, check_corrupt_short_last_piece, .init = fx_init,
+    .fini = fx_fini)
+{
+	check_one_corrupt(NPIECES - 1, TOTAL - 1);
+	cr_assert_eq(TOTAL - (NPIECES - 1) * PLEN, 11697);
+}
+
+Test(state, check_empty_dir_creates_files, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct stat st;
+	char path[256];
+
+	write_torrent();
+	start(&s);
+	cr_assert_eq(s.check_valid, 0);
+	cr_assert_eq(s.have.count, 0);
+	cr_assert_eq(s.left, TOTAL);
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	cr_assert_float_eq(state_percent(&s), 0.0, 1e-9);
+	for (size_t f = 0; f < NFILES; f++) {
+		file_path(f, path, sizeof(path));
+		cr_assert_eq(stat(path, &st), 0, "%s", path);
+		cr_assert(S_ISREG(st.st_mode));
+		cr_assert_eq((uint64_t)st.st_size, files[f].length, "%s",
+		    path);
+	}
+	state_release(&s);
+}
+
+/* --- bad torrents ----------------------------------------------------- */
+
+static size_t
+dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	size_t n = 0;
+
+	cr_assert_not_null(d, "%s", path);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+expect_init_fails(const void *bytes, size_t len)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_error err;
+	char fresh[160];
+	struct stat st;
+	FILE *fp;
+
+	if (bytes != NULL) {
+		cr_assert_not_null(fp = fopen(torrent, "wb"));
+		cr_assert_eq(fwrite(bytes, 1, len, fp), len);
+		cr_assert_eq(fclose(fp), 0);
+	}
+	opts_default(&o);
+	memset(&err, 0, sizeof(err));
+	cr_assert_neq(state_init(&s, &o, NOW, &err), 0);
+	cr_assert_neq(err.msg[0], '\0', "an error message");
+	cr_assert_lt(err.code, 0);
+	cr_assert_eq(dir_entries(dl), 0, "nothing created in dir");
+	/* A directory that did not exist is not created either. */
+	snprintf(fresh, sizeof(fresh), "%s/never", root);
+	o.dir = fresh;
+	memset(&err, 0, sizeof(err));
+	cr_assert_neq(state_init(&s, &o, NOW, &err), 0);
+	cr_assert_neq(err.msg[0], '\0');
+	cr_assert_eq(stat(fresh, &st), -1);
+	cr_assert_eq(errno, ENOENT);
+}
+
+Test(state, malformed_torrent_refused, .init = fx_init, .fini = fx_fini)
+{
+	static const char junk[] = "d8:announce3:abc4:infod4:name";
+
+	expect_init_fails(junk, sizeof(junk) - 1);
+}
+
+Test(state, torrent_without_pieces_refused, .init = fx_init,
+    .fini = fx_fini)
+{
+	static const char nopieces[] =
+	    "d4:infod6:lengthi5e4:name1:x12:piece lengthi16384eee";
+
+	expect_init_fails(nopieces, sizeof(nopieces) - 1);
+}
+
+Test(state, unsafe_path_torrent_refused, .init = fx_init, .fini = fx_fini)
+{
+	static const char dotdot[] =
+	    "d4:infod5:filesld6:lengthi5e4:pathl2:..1:xeee"
+	    "4:name3:pay12:piece lengthi16384e"
+	    "6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
+
+	expect_init_fails(dotdot, sizeof(dotdot) - 1);
+}
+
+Test(state, missing_torrent_file_refused, .init = fx_init, .fini = fx_fini)
+{
+	expect_init_fails(NULL, 0);
+}
+
+/* --- handshake and messages ------------------------------------------- */
+
+Test(state, incoming_handshake_and_bitfield, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	struct wire_msg m[8];
+	size_t n;
+
+	write_payload();
+	write_torrent();
+	flip_on_disk(5 * PLEN);		/* we lack piece 5 */
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	put_bitfield(&p->in, false, 5);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert_eq(p->phase, PEER_ACTIVE);
+	cr_assert_eq(p->in.len, 0, "everything consumed");
+	cr_assert_eq(memcmp(p->peer_id, their_id, 20), 0);
+	cr_assert(bitfield_get(&p->have, 5));
+	cr_assert_eq(p->have.count, 1);
+	cr_assert_eq(s.pk.avail[5], 1);
+	cr_assert(p->am_interested, "it has the piece we lack");
+	/* Our handshake, our bitfield, then INTERESTED. */
+	n = parse_out(&s, p, m, 8);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(m[0].id, WIRE_BITFIELD);
+	cr_assert_eq(m[0].payload_len, (NPIECES + 7) / 8);
+	cr_assert_eq(memcmp(m[0].payload, s.have.bits, m[0].payload_len), 0);
+	cr_assert_eq(m[1].id, WIRE_INTERESTED);
+	/* Leaving gives the availability back. */
+	state_peer_remove(&s, p->id);
+	cr_assert_eq(s.npeers, 0);
+	cr_assert_eq(s.pk.avail[5], 0);
+	state_release(&s);
+}
+
+/* Messages split at awkward points are parsed once whole. */
+Test(state, input_in_pieces, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct thr_addr a = addr4(3, 7000);
+	struct peer *p;
+	uint8_t hs[WIRE_HANDSHAKE_LEN];
+	struct buf all;
+
+	write_payload();
+	write_torrent();
+	flip_on_disk(0);
+	start(&s);
+	buf_init(&all, 4096);
+	wire_handshake_build(hs, s.mi.info_hash, their_id, NULL);
+	buf_append(&all, hs, sizeof(hs));
+	put_bitfield(&all, false, 0);
+	wire_put_simple(&all, WIRE_UNCHOKE);
+	cr_assert_not_null(p = state_peer_add(&s, &a, true, NOW));
+	for (size_t i = 0; i < all.len; i++) {
+		cr_assert_eq(buf_append(&p->in, all.data + i, 1), 0);
+		state_peer_input(&s, p, NOW + i);
+		cr_assert_not(p->dead, "byte %zu: %s", i, p->why);
+	}
+	cr_assert_eq(p->phase, PEER_ACTIVE);
+	cr_assert_not(p->peer_choking);
+	cr_assert_eq(p->nreqs, 1, "piece 0 is one block");
+	cr_assert_eq(p->reqs[0].index, 0);
+	buf_release(&all);
+	state_release(&s);
+}
+
+Test(state, wrong_info_hash_killed, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	uint8_t other[20];
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	memcpy(other, s.mi.info_hash, 20);
+	other[7] ^= 1;
+	p = incoming(&s, other);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert(p->dead);
+	cr_assert_neq(p->phase, PEER_ACTIVE);
+	cr_assert_eq(p->out.len, 0, "we say nothing to a stranger");
+	cr_assert_neq(p->why[0], '\0');
+	state_release(&s);
+}
+
+Test(state, our_own_peer_id_killed, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct thr_addr a = addr4(4, 6881);
+	struct peer *p;
+	uint8_t hs[WIRE_HANDSHAKE_LEN];
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	cr_assert_not_null(p = state_peer_add(&s, &a, true, NOW));
+	wire_handshake_build(hs, s.mi.info_hash, s.peer_id, NULL);
+	buf_append(&p->in, hs, sizeof(hs));
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert(p->dead, "connected to ourselves");
+	state_release(&s);
+}
+
+Test(state, have_out_of_range_killed, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	cr_assert_eq(wire_put_have(&p->in, NPIECES), 0);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert(p->dead);
+	cr_assert_eq(p->have.count, 0);
+	state_release(&s);
+}
+
+Test(state, bitfield_with_spare_bit_killed, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	uint8_t bits[1] = { 0x01 };	/* bit 7 is past the 7 pieces */
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	cr_assert_eq(wire_put_bitfield(&p->in, bits, sizeof(bits)), 0);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert(p->dead);
+	state_release(&s);
+}
+
+/*
+ * A request from an unchoked peer is answered from disk.  The peer is
+ * unchoked the way the session does it: it says INTERESTED and the
+ * choker runs in state_tick (next_choke_ms starts at 0).
+ */
+Test(state, request_served_from_disk, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct peer *p;
+	struct wire_msg m[16];
+	size_t n, before;
+	bool saw[2] = { false, false };
+
+	write_payload();
+	write_torrent();
+	opts_default(&o);
+	o.seed_ratio = -1;	/* keep seeding after the tick */
+	start_with(&s, &o);
+	p = incoming(&s, s.mi.info_hash);
+	/* A request while choked is dropped (BEP 3), not queued. */
+	wire_put_request(&p->in, WIRE_REQUEST, 3, 100, 1000);
+	wire_put_simple(&p->in, WIRE_INTERESTED);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_not(p->dead, "%s", p->why);
+	cr_assert_eq(p->qlen, 0);
+	cr_assert(p->peer_interested);
+	cr_assert(p->am_choking);
+	state_tick(&s, NOW + 1000);
+	cr_assert_not(p->am_choking, "the choker unchoked it");
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	before = p->out.len;
+	/* Within one file, and across the a.bin / c.bin boundary. */
+	wire_put_request(&p->in, WIRE_REQUEST, 3, 100, 1000);
+	wire_put_request(&p->in, WIRE_REQUEST, 2, 7000, 2000);
+	state_peer_input(&s, p, NOW + 1100);
+	cr_assert_not(p->dead, "%s", p->why);
+	cr_assert_eq(p->qlen, 2);
+	cr_assert_eq(p->out.len, before, "nothing sent before fill");
+	state_peer_fill(&s, p, NOW + 1200);
+	cr_assert_eq(p->qlen, 0);
+	n = parse_out(&s, p, m, 16);
+	cr_assert_eq(count_id(m, n, WIRE_UNCHOKE), 1);
+	cr_assert_eq(count_id(m, n, WIRE_PIECE), 2);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off;
+
+		if (m[i].keepalive || m[i].id != WIRE_PIECE)
+			continue;
+		off = (uint64_t)m[i].index * PLEN + m[i].begin;
+		if (m[i].index == 3) {
+			cr_assert_eq(m[i].begin, 100);
+			cr_assert_eq(m[i].payload_len, 1000);
+			saw[0] = true;
+		} else {
+			cr_assert_eq(m[i].index, 2);
+			cr_assert_eq(m[i].begin, 7000);
+			cr_assert_eq(m[i].payload_len, 2000);
+			saw[1] = true;
+		}
+		cr_assert_eq(memcmp(m[i].payload, payload + off,
+		    m[i].payload_len), 0, "bytes of piece %u", m[i].index);
+	}
+	cr_assert(saw[0] && saw[1]);
+	cr_assert_eq(s.uploaded, 3000);
+	cr_assert_eq(p->uploaded, 3000);
+	state_release(&s);
+}
+
+Test(state, request_out_of_range_killed, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	p->am_choking = false;	/* set directly: only the range matters */
+	/* Past the end of the short last piece. */
+	wire_put_request(&p->in, WIRE_REQUEST, NPIECES - 1, 11000, 1000);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert(p->dead);
+	cr_assert_eq(p->qlen, 0);
+	state_release(&s);
+}
+
+/* --- downloading ------------------------------------------------------ */
+
+/* A seed peer, unchoking us, while piece `piece` is bad on disk. */
+static struct peer *
+seed_peer(struct thr_state *s, uint32_t piece)
+{
+	struct peer *p;
+
+	write_payload();
+	write_torrent();
+	flip_on_disk((uint64_t)piece * PLEN + 5);
+	start(s);
+	cr_assert_eq(s->phase, STATE_DOWNLOADING);
+	p = incoming(s, s->mi.info_hash);
+	put_bitfield(&p->in, true, 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(s, p, NOW + 10);
+	cr_assert_not(p->dead, "%s", p->why);
+	return p;
+}
+
+/* The requests in p->out, which must all be for piece `piece`. */
+static size_t
+requests_for(const struct thr_state *s, const struct peer *p,
+    uint32_t piece, uint32_t *covered)
+{
+	struct wire_msg m[64];
+	size_t n = parse_out(s, p, m, 64), r = 0;
+
+	*covered = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].keepalive || m[i].id != WIRE_REQUEST)
+			continue;
+		cr_assert_eq(m[i].index, piece);
+		cr_assert_eq(m[i].begin, *covered, "blocks in order");
+		*covered += m[i].length;
+		r++;
+	}
+	return r;
+}
+
+static void
+feed_piece(struct peer *p, uint32_t index, const uint8_t *data, uint32_t len)
+{
+	cr_assert_eq(wire_put_piece_header(&p->in, index, 0, len), 0);
+	cr_assert_eq(buf_append(&p->in, data, len), 0);
+}
+
+static void
+download_one(uint32_t piece)
+{
+	struct thr_state s;
+	struct peer *p;
+	uint32_t size, covered;
+	uint8_t back[PLEN];
+
+	p = seed_peer(&s, piece);
+	size = metainfo_piece_size(&s.mi, piece);
+	cr_assert(p->am_interested);
+	cr_assert_eq(requests_for(&s, p, piece, &covered), 1);
+	cr_assert_eq(covered, size);
+	cr_assert_eq(p->nreqs, 1);
+	feed_piece(p, piece, payload + (uint64_t)piece * PLEN, size);
+	state_peer_input(&s, p, NOW + 20);
+	cr_assert_eq(s.hash_fails, 0);
+	cr_assert(bitfield_get(&s.have, piece));
+	cr_assert_eq(s.pk.state[piece], PICKER_HAVE);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	cr_assert(state_complete(&s));
+	cr_assert_eq(s.left, 0);
+	cr_assert_eq(s.downloaded, size);
+	cr_assert_eq(s.wasted, 0);
+	cr_assert_eq(p->nreqs, 0);
+	/* Two seeds have nothing to trade. */
+	cr_assert(p->dead);
+	read_on_disk((uint64_t)piece * PLEN + 5, back, 1);
+	cr_assert_eq(back[0], payload[(uint64_t)piece * PLEN + 5],
+	    "written to disk");
+	state_release(&s);
+
+	/* A fresh check agrees. */
+	start(&s);
+	cr_assert_eq(s.check_valid, NPIECES);
+	state_release(&s);
+}
+
+Test(state, download_fixes_corrupt_piece, .init = fx_init, .fini = fx_fini)
+{
+	download_one(3);
+}
+
+Test(state, download_short_last_piece, .init = fx_init, .fini = fx_fini)
+{
+	download_one(NPIECES - 1);
+}
+
+Test(state, download_wrong_data_fails_hash, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	uint8_t bad[PLEN];
+	uint32_t covered;
+	size_t before;
+
+	p = seed_peer(&s, 4);
+	cr_assert_eq(requests_for(&s, p, 4, &covered), 1);
+	memcpy(bad, payload + 4 * PLEN, PLEN);
+	bad[1234] ^= 0x40;
+	before = p->out.len;
+	feed_piece(p, 4, bad, PLEN);
+	state_peer_input(&s, p, NOW + 20);
+	cr_assert_eq(s.hash_fails, 1);
+	cr_assert_eq(s.wasted, PLEN);
+	cr_assert_not(bitfield_get(&s.have, 4));
+	cr_assert_eq(s.pk.state[4], PICKER_ACTIVE,
+	    "missing again and, being the only choice, re-requested");
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	cr_assert_eq(s.left, PLEN);
+	cr_assert_eq(p->strikes, 1);
+	cr_assert_not(p->dead, "one strike is not enough");
+	cr_assert_gt(p->out.len, before, "asked again");
+	cr_assert_eq(p->nreqs, 1);
+	cr_assert_eq(p->reqs[0].index, 4);
+	/* The disk still holds the bad byte we planted, not the bad data. */
+	{
+		uint8_t c;
+
+		read_on_disk(4 * PLEN + 1234, &c, 1);
+		cr_assert_eq(c, payload[4 * PLEN + 1234]);
+	}
+	/* Now the right data. */
+	feed_piece(p, 4, payload + 4 * PLEN, PLEN);
+	state_peer_input(&s, p, NOW + 30);
+	cr_assert(bitfield_get(&s.have, 4));
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	state_release(&s);
+}
+
+/* Choke returns our requests to the picker; so does leaving. */
+Test(state, choke_and_leave_return_requests, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	uint32_t id;
+
+	p = seed_peer(&s, 1);
+	cr_assert_eq(p->nreqs, 1);
+	cr_assert_eq(s.pk.nactive, 1);
+	cr_assert_eq(s.pk.active[0].blk[0], 1);
+	wire_put_simple(&p->in, WIRE_CHOKE);
+	state_peer_input(&s, p, NOW + 20);
+	cr_assert(p->peer_choking);
+	cr_assert_eq(p->nreqs, 0);
+	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(&s, p, NOW + 30);
+	cr_assert_eq(p->nreqs, 1);
+	cr_assert_eq(s.pk.active[0].blk[0], 1);
+	id = p->id;
+	state_peer_remove(&s, id);
+	cr_assert_null(state_peer_find(&s, id));
+	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	cr_assert_eq(s.pk.avail[1], 0);
+	state_release(&s);
+}
+
+/* --- tracker ---------------------------------------------------------- */
+
+Test(state, tracker_compact_peers_known, .init = fx_init, .fini = fx_fini)
+{
+	static const uint8_t body[] =
+	    "d8:intervali900e5:peers12:"
+	    "\x0a\x00\x00\x01\x1a\xe1"	/* 10.0.0.1:6881 */
+	    "\x0a\x00\x00\x02\x1a\xe2"	/* 10.0.0.2:6882 */
+	    "e";
+	struct thr_state s;
+	struct buf url;
+	struct thr_addr out;
+
+	write_torrent();
+	start(&s);
+	cr_assert_eq(s.tracker_phase, TRACKER_IDLE);
+	buf_init(&url, 4096);
+	cr_assert(state_tracker_due(&s, NOW + 10, &url));
+	cr_assert_eq(s.tracker_phase, TRACKER_BUSY);
+	cr_assert_not_null(strstr((const char *)url.data,
+	    "http://127.0.0.1:9/announce?"));
+	cr_assert_not_null(strstr((const char *)url.data, "event=started"));
+	cr_assert_not(state_tracker_due(&s, NOW + 10, &url), "busy");
+	state_tracker_done(&s, 0, body, sizeof(body) - 1, NULL, NOW + 20);
+	cr_assert_eq(s.tracker_phase, TRACKER_IDLE);
+	cr_assert_eq(s.nknown, 2);
+	cr_assert_eq(s.known[0].addr.family, 4);
+	cr_assert_eq(memcmp(s.known[0].addr.ip, "\x0a\x00\x00\x01", 4), 0);
+	cr_assert_eq(s.known[0].addr.port, 6881);
+	cr_assert_eq(memcmp(s.known[1].addr.ip, "\x0a\x00\x00\x02", 4), 0);
+	cr_assert_eq(s.known[1].addr.port, 6882);
+	cr_assert_not(s.known[0].given);
+	cr_assert_eq(strncmp(s.tracker_status, "ok", 2), 0, "%s",
+	    s.tracker_status);
+	cr_assert_eq(s.tracker_interval, 900);
+	cr_assert_eq(s.tracker_next_ms, NOW + 20 + 900000);
+	cr_assert_eq(s.tracker_event, TRACKER_EVENT_NONE);
+	/* The same peers again are not duplicated. */
+	state_tracker_done(&s, 0, body, sizeof(body) - 1, NULL, NOW + 30);
+	cr_assert_eq(s.nknown, 2);
+	/* And they are offered for connecting while downloading. */
+	cr_assert(state_next_connect(&s, NOW + 40, &out));
+	cr_assert(addr_equal(&out, &s.known[0].addr));
+	buf_release(&url);
+	state_release(&s);
+}
+
+Test(state, tracker_failure_reason_is_error, .init = fx_init,
+    .fini = fx_fini)
+{
+	static const uint8_t body[] = "d14:failure reason12:unregisterede";
+	struct thr_state s;
+	struct buf url;
+
+	write_torrent();
+	start(&s);
+	buf_init(&url, 4096);
+	cr_assert(state_tracker_due(&s, NOW, &url));
+	state_tracker_done(&s, 0, body, sizeof(body) - 1, NULL, NOW + 5);
+	cr_assert_eq(strncmp(s.tracker_status, "error", 5), 0, "%s",
+	    s.tracker_status);
+	cr_assert_not_null(strstr(s.tracker_status, "unregistered"));
+	cr_assert_eq(s.nknown, 0);
+	cr_assert_eq(s.tracker_phase, TRACKER_IDLE);
+	cr_assert_gt(s.tracker_next_ms, NOW + 5, "backs off");
+	cr_assert_eq(s.tracker_event, TRACKER_EVENT_STARTED,
+	    "started is sent again");
+	/* A transport failure reads the same way. */
+	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
+	state_tracker_done(&s, THR_EIO, NULL, 0, "connection refused",
+	    s.tracker_next_ms);
+	cr_assert_eq(strncmp(s.tracker_status, "error", 5), 0);
+	cr_assert_not_null(strstr(s.tracker_status, "connection refused"));
+	/* Garbage is an error too. */
+	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
+	state_tracker_done(&s, 0, (const uint8_t *)"<html>", 6, NULL,
+	    s.tracker_next_ms);
+	cr_assert_eq(strncmp(s.tracker_status, "error", 5), 0);
+	buf_release(&url);
+	state_release(&s);
+}
+
+/* Three hash failures with a peer's data and it is dropped. */
+Test(state, three_strikes_kill, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	uint8_t bad[PLEN];
+
+	p = seed_peer(&s, 2);
+	memset(bad, 0xee, sizeof(bad));
+	for (int k = 1; k <= 3; k++) {
+		cr_assert_not(p->dead, "dead after %d strikes", k - 1);
+		cr_assert_eq(p->nreqs, 1, "re-requested from the only peer");
+		feed_piece(p, 2, bad, PLEN);
+		state_peer_input(&s, p, NOW + 20 + (uint64_t)k);
+		cr_assert_eq(s.hash_fails, (uint32_t)k);
+		cr_assert_eq(p->strikes, (uint32_t)k);
+	}
+	cr_assert(p->dead);
+	cr_assert_not_null(strstr(p->why, "corrupt"), "%s", p->why);
+	cr_assert_not(bitfield_get(&s.have, 2));
+	cr_assert_eq(s.wasted, 3 * PLEN);
+	state_release(&s);
+}
+
+Test(state, peer_cap_and_lookup, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p[10];
+	struct thr_addr a;
+
+	write_torrent();
+	start(&s);
+	for (int i = 0; i < 10; i++) {
+		a = addr4((uint8_t)(10 + i), 6881);
+		cr_assert_not_null(p[i] = state_peer_add(&s, &a, i % 2 == 0,
+		    NOW));
+		cr_assert(state_peer_connected_to(&s, &a));
+	}
+	a = addr4(99, 6881);
+	cr_assert_null(state_peer_add(&s, &a, true, NOW), "max_peers 10");
+	cr_assert_eq(s.npeers, 10);
+	cr_assert_eq(state_peer_find(&s, p[4]->id), p[4]);
+	cr_assert_neq(p[3]->id, p[4]->id, "ids are unique");
+	state_peer_remove(&s, p[4]->id);
+	cr_assert_eq(s.npeers, 9);
+	cr_assert_not_null(state_peer_add(&s, &a, true, NOW));
+	/* An outgoing peer sends its handshake once connected. */
+	cr_assert_eq(p[1]->phase, PEER_CONNECTING);
+	state_peer_connected(&s, p[1], NOW + 5);
+	cr_assert_eq(p[1]->phase, PEER_HANDSHAKE);
+	cr_assert_eq(p[1]->out.len, WIRE_HANDSHAKE_LEN,
+	    "no bitfield when we have nothing");
+	state_release(&s);
+}
