@@ -26,6 +26,9 @@
 #define PEER_IN_MAX		((1u << 20) + (64u << 10))
 #define PEER_READ_CHUNK		(64u << 10)
 #define PEER_CLIENT_MAX		32
+#define PEER_FAST_SET		10	/* BEP 6 allowed fast set size, k */
+#define PEER_MAX_ALLOWED	32	/* allowed fast pieces we keep */
+#define PEER_MAX_SUGGEST	16	/* suggestions we keep */
 
 enum peer_phase {
 	PEER_CONNECTING,	/* outgoing connect() in progress */
@@ -47,6 +50,13 @@ struct peer {
 	bool			 am_choking, am_interested;
 	bool			 peer_choking, peer_interested;
 	bool			 optimistic;
+	bool			 fast;		/* both speak BEP 6 */
+	uint32_t		 allowed_in[PEER_MAX_ALLOWED];	/* for us */
+	uint32_t		 nallowed_in;
+	uint32_t		 allowed_out[PEER_FAST_SET];	/* for it */
+	uint32_t		 nallowed_out;
+	uint32_t		 suggested[PEER_MAX_SUGGEST];
+	uint32_t		 nsuggested;
 	struct bitfield		 have;
 
 	struct picker_block	 reqs[PEER_MAX_REQS];	/* ours, in flight */

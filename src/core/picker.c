@@ -40,6 +40,28 @@ picker_init(struct picker *pk, const struct metainfo *mi,
 	return 0;
 }
 
+static const char *const strategy_names[PICKER_NSTRATEGIES] = {
+	"rarest", "random", "sequential"
+};
+
+int
+picker_strategy_parse(const char *name, enum picker_strategy *out)
+{
+	for (int i = 0; i < PICKER_NSTRATEGIES; i++) {
+		if (strcmp(name, strategy_names[i]) == 0) {
+			*out = (enum picker_strategy)i;
+			return 0;
+		}
+	}
+	return THR_EINVAL;
+}
+
+const char *
+picker_strategy_name(enum picker_strategy st)
+{
+	return (unsigned)st < PICKER_NSTRATEGIES ? strategy_names[st] : "?";
+}
+
 static void
 piece_free(struct picker_piece *pp)
 {
@@ -112,22 +134,28 @@ fill_block(const struct picker_piece *pp, uint32_t b, struct picker_block *out)
 	    pp->size - out->begin : BLOCK;
 }
 
-/* Choose a MISSING piece the peer has: random while we are new to the
- * swarm, otherwise rarest with a random choice among equals (reservoir
- * sampling keeps it one pass and unbiased). */
+/*
+ * Choose a MISSING piece the peer has, by strategy.  Rarest: random
+ * while we are new to the swarm (so we soon have something to trade),
+ * then the lowest availability with a random choice among equals.
+ * Reservoir sampling keeps every variant one pass and unbiased.
+ */
 static int64_t
 choose_new(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
     struct rng *rng, bool avoid_failed)
 {
 	int64_t best = -1;
 	uint32_t best_avail = UINT32_MAX, ties = 0;
-	bool random_mode = pk->nhave < PICKER_RANDOM_FIRST;
+	bool random_mode = pk->strategy == PICKER_RANDOM ||
+	    (pk->strategy == PICKER_RAREST && pk->nhave < PICKER_RANDOM_FIRST);
 
 	for (uint32_t i = 0; i < pk->npieces; i++) {
 		if (pk->state[i] != PICKER_MISSING || !bitfield_get(bf, i))
 			continue;
 		if (avoid_failed && pk->failed_by[i] == peer_id)
 			continue;
+		if (pk->strategy == PICKER_SEQUENTIAL)
+			return i;
 		uint32_t a = random_mode ? 0 : pk->avail[i];
 		if (a < best_avail) {
 			best_avail = a;
@@ -228,6 +256,49 @@ picker_pick(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
 			bp->blk[bb]++;
 			return true;
 		}
+	}
+	return false;
+}
+
+bool
+picker_pick_from(struct picker *pk, const struct bitfield *bf,
+    const uint32_t *pieces, size_t n,
+    bool (*skip)(void *, const struct picker_block *), void *ctx,
+    struct picker_block *out)
+{
+	struct picker_piece *pp;
+
+	for (size_t k = 0; k < n; k++) {
+		uint32_t idx = pieces[k];
+
+		if (idx >= pk->npieces || !bitfield_get(bf, idx))
+			continue;
+		if (pk->state[idx] == PICKER_ACTIVE) {
+			pp = find_active(pk, idx);
+			for (uint32_t b = 0; pp != NULL && b < pp->nblocks;
+			    b++) {
+				if (pp->blk[b] != 0)
+					continue;
+				fill_block(pp, b, out);
+				if (skip != NULL && skip(ctx, out))
+					continue;
+				pp->blk[b] = 1;
+				return true;
+			}
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint32_t idx = pieces[k];
+
+		if (idx >= pk->npieces || !bitfield_get(bf, idx) ||
+		    pk->state[idx] != PICKER_MISSING ||
+		    pk->nactive >= pk->max_active)
+			continue;
+		if ((pp = activate(pk, idx)) == NULL)
+			return false;
+		fill_block(pp, 0, out);
+		pp->blk[0] = 1;
+		return true;
 	}
 	return false;
 }

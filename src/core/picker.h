@@ -34,6 +34,14 @@
 #define PICKER_BLK_RECV		255
 #define PICKER_MAX_CONTRIB	8	/* peers remembered per piece */
 
+/* How a new piece is chosen (blocks of started pieces always come first). */
+enum picker_strategy {
+	PICKER_RAREST,		/* rarest first, random among equals */
+	PICKER_RANDOM,		/* uniformly random */
+	PICKER_SEQUENTIAL,	/* lowest index first, for streaming */
+	PICKER_NSTRATEGIES,
+};
+
 enum picker_state {
 	PICKER_MISSING,
 	PICKER_ACTIVE,
@@ -63,6 +71,7 @@ struct picker {
 	size_t			 max_active;
 	uint32_t		 nhave;
 	uint32_t		 nfree_missing;	/* MISSING pieces */
+	enum picker_strategy	 strategy;
 };
 
 /* A block to request. */
@@ -76,6 +85,10 @@ struct picker_block {
 int	picker_init(struct picker *pk, const struct metainfo *mi,
 	    const struct bitfield *have, size_t max_active);
 void	picker_release(struct picker *pk);
+
+/* "rarest", "random", "sequential" <-> enum; parse returns THR_EINVAL. */
+int	picker_strategy_parse(const char *name, enum picker_strategy *out);
+const char *picker_strategy_name(enum picker_strategy st);
 
 /* Availability bookkeeping as peers announce and leave. */
 void	picker_add_have(struct picker *pk, uint32_t index);
@@ -96,6 +109,15 @@ bool	picker_interesting(const struct picker *pk, const struct bitfield *bf);
 bool	picker_pick(struct picker *pk, uint32_t peer_id,
 	    const struct bitfield *bf, struct rng *rng, bool (*skip)(void *, const struct picker_block *),
 	    void *ctx, struct picker_block *out);
+/*
+ * Like picker_pick, but only blocks of the listed pieces (BEP 6 allowed
+ * fast pieces while choked, or a peer's suggestions): started ones first,
+ * then a new one in list order.  No endgame duplicates.
+ */
+bool	picker_pick_from(struct picker *pk, const struct bitfield *bf,
+	    const uint32_t *pieces, size_t n,
+	    bool (*skip)(void *, const struct picker_block *), void *ctx,
+	    struct picker_block *out);
 /* A request was dropped (choke, cancel, peer gone): the block is free
  * again unless others still have it requested. */
 void	picker_unrequest(struct picker *pk, const struct picker_block *b);

@@ -16,6 +16,25 @@
 #include "wire.h"
 
 static void	state_set_phase(struct thr_state *, enum state_phase);
+
+/* (Re)build the picker over the pieces we have.  Pieces in memory are
+ * bounded by bytes (STATE_ACTIVE_BYTES), never by the torrent's size. */
+static int
+picker_setup(struct thr_state *s, const struct bitfield *have)
+{
+	size_t max_active = STATE_ACTIVE_BYTES / s->mi.piece_length;
+	int rc;
+
+	if (max_active < 4)
+		max_active = 4;
+	if (max_active > 512)
+		max_active = 512;
+	if ((rc = picker_init(&s->pk, &s->mi, have, max_active)) != 0)
+		return rc;
+	s->pk.strategy = s->opts.strategy;
+	s->strategy = picker_strategy_name(s->opts.strategy);
+	return 0;
+}
 static void	update_interest(struct thr_state *, struct peer *);
 static void	request_more(struct thr_state *, struct peer *, uint64_t);
 
@@ -43,7 +62,6 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
     struct thr_error *err)
 {
 	int rc;
-	size_t max_active;
 
 	memset(s, 0, sizeof(*s));
 	s->opts = *o;
@@ -53,7 +71,6 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	make_peer_id(s);
 	s->announce_key = rng_next(&s->rng);
 	s->next_peer_id = 1;
-	s->strategy = "rarest";
 	s->start_ms = now_ms;
 	rate_init(&s->down, now_ms);
 	rate_init(&s->up, now_ms);
@@ -61,6 +78,9 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	bucket_init(&s->down_limit, o->max_down, now_ms);
 
 	if ((rc = metainfo_load(&s->mi, o->torrent_path, err)) != 0)
+		goto fail;
+	if (o->trace_path != NULL &&
+	    (rc = trace_open(&s->trace, o->trace_path, err)) != 0)
 		goto fail;
 	if ((rc = bitfield_init(&s->have, s->mi.npieces)) != 0) {
 		thr_error_set(err, rc, 0, "out of memory");
@@ -75,13 +95,7 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	if ((rc = storage_open(&s->st, &s->mi, o->dir, err)) != 0)
 		goto fail;
 	s->st_open = true;
-	/* Pieces in memory are bounded by bytes, not by torrent size. */
-	max_active = STATE_ACTIVE_BYTES / s->mi.piece_length;
-	if (max_active < 4)
-		max_active = 4;
-	if (max_active > 512)
-		max_active = 512;
-	if ((rc = picker_init(&s->pk, &s->mi, NULL, max_active)) != 0) {
+	if ((rc = picker_setup(s, NULL)) != 0) {
 		thr_error_set(err, rc, 0, "out of memory");
 		goto fail;
 	}
@@ -121,6 +135,7 @@ state_release(struct thr_state *s)
 	s->known = NULL;
 	bitfield_release(&s->have);
 	metainfo_release(&s->mi);
+	trace_close(&s->trace);
 }
 
 static void
@@ -160,18 +175,10 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 	if (s->check_next < s->mi.npieces)
 		return;
 	picker_release(&s->pk);
-	{
-		size_t max_active = STATE_ACTIVE_BYTES / s->mi.piece_length;
-		if (max_active < 4)
-			max_active = 4;
-		if (max_active > 512)
-			max_active = 512;
-		if (picker_init(&s->pk, &s->mi, &s->have, max_active) != 0) {
-			s->fatal = THR_ENOMEM;
-			snprintf(s->fatal_msg, sizeof(s->fatal_msg),
-			    "out of memory");
-			return;
-		}
+	if (picker_setup(s, &s->have) != 0) {
+		s->fatal = THR_ENOMEM;
+		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "out of memory");
+		return;
 	}
 	log_msg(&s->log, LOG_INFO, "resume: %u of %u pieces valid",
 	    s->check_valid, s->mi.npieces);
@@ -219,25 +226,98 @@ state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
 	if (p == NULL)
 		return NULL;
 	s->peers[s->npeers++] = p;
+	if (trace_on(&s->trace)) {
+		char as[ADDR_STR_MAX];
+		addr_format(&p->addr, as, sizeof(as));
+		trace_emit(&s->trace, "connect",
+		    "\"peer\":%u,\"addr\":\"%s\",\"dir\":\"%s\"", p->id, as,
+		    incoming ? "in" : "out");
+	}
 	return p;
 }
+
+/* Reserved bits we set: BEP 6 fast extension (byte 7, 0x04). */
+static const uint8_t our_reserved[8] = { 0, 0, 0, 0, 0, 0, 0, 0x04 };
 
 static void
 send_handshake(struct thr_state *s, struct peer *p)
 {
 	uint8_t hs[WIRE_HANDSHAKE_LEN];
 
-	wire_handshake_build(hs, s->mi.info_hash, s->peer_id, NULL);
+	wire_handshake_build(hs, s->mi.info_hash, s->peer_id, our_reserved);
 	if (buf_append(&p->out, hs, sizeof(hs)) != 0) {
 		peer_kill(p, "output buffer full");
 		return;
 	}
-	/* BEP 3: the bitfield is optional when we have nothing. */
-	if (s->have.count > 0 &&
-	    wire_put_bitfield(&p->out, s->have.bits,
-	    bitfield_bytes(&s->have)) != 0)
-		peer_kill(p, "output buffer full");
 	p->sent_handshake = true;
+}
+
+/*
+ * BEP 6 allowed fast set: k pieces derived from the peer's /24 and the
+ * info-hash, so that every client computes the same set for an address.
+ * IPv4 only, as the BEP defines it.
+ */
+static void
+fast_allowed_set(struct thr_state *s, struct peer *p)
+{
+	uint8_t x[24];
+	uint32_t k = s->mi.npieces < PEER_FAST_SET ? s->mi.npieces :
+	    PEER_FAST_SET;
+
+	p->nallowed_out = 0;
+	if (p->addr.family != 4 || k == 0)
+		return;
+	memcpy(x, p->addr.ip, 3);
+	x[3] = 0;
+	memcpy(x + 4, s->mi.info_hash, 20);
+	hash_sha1(x, sizeof(x), x);
+	/* 20 bytes of hash give 5 candidates per round. */
+	for (int round = 0; round < 64 && p->nallowed_out < k; round++) {
+		for (int i = 0; i < 5 && p->nallowed_out < k; i++) {
+			uint32_t idx = be32(x + 4 * i) % s->mi.npieces;
+			bool dup = false;
+
+			for (uint32_t j = 0; j < p->nallowed_out; j++)
+				dup |= p->allowed_out[j] == idx;
+			if (!dup)
+				p->allowed_out[p->nallowed_out++] = idx;
+		}
+		hash_sha1(x, 20, x);
+	}
+}
+
+/* What follows both handshakes: our pieces (BEP 3 bitfield, or BEP 6
+ * have all / have none), then the allowed fast pieces we can serve. */
+static void
+send_first_msgs(struct thr_state *s, struct peer *p)
+{
+	int rc = 0;
+
+	if (p->fast && bitfield_full(&s->have))
+		rc = wire_put_simple(&p->out, WIRE_HAVE_ALL);
+	else if (p->fast && s->have.count == 0)
+		rc = wire_put_simple(&p->out, WIRE_HAVE_NONE);
+	else if (s->have.count > 0)	/* optional when empty (BEP 3) */
+		rc = wire_put_bitfield(&p->out, s->have.bits,
+		    bitfield_bytes(&s->have));
+	if (p->fast) {
+		fast_allowed_set(s, p);
+		for (uint32_t i = 0; rc == 0 && i < p->nallowed_out; i++)
+			if (bitfield_get(&s->have, p->allowed_out[i]))
+				rc = wire_put_index(&p->out, WIRE_ALLOWED_FAST,
+				    p->allowed_out[i]);
+	}
+	if (rc != 0)
+		peer_kill(p, "output buffer full");
+}
+
+static bool
+allowed_out(const struct peer *p, uint32_t index)
+{
+	for (uint32_t i = 0; i < p->nallowed_out; i++)
+		if (p->allowed_out[i] == index)
+			return true;
+	return false;
 }
 
 void
@@ -256,14 +336,32 @@ send_simple(struct peer *p, enum wire_id id)
 }
 
 static void
-set_choke(struct peer *p, bool choke)
+set_choke(struct thr_state *s, struct peer *p, bool choke)
 {
 	if (p->am_choking == choke)
 		return;
 	p->am_choking = choke;
+	trace_emit(&s->trace, choke ? "choke" : "unchoke", "\"peer\":%u",
+	    p->id);
 	send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
-	if (choke)
+	if (!choke)
+		return;
+	if (!p->fast) {
 		peer_queue_clear(p);	/* BEP 3: choking drops requests */
+		return;
+	}
+	/* BEP 6: every dropped request is rejected explicitly; requests
+	 * for allowed fast pieces are still served. */
+	for (uint32_t n = p->qlen; n > 0; n--) {
+		struct picker_block b;
+
+		peer_queue_pop(p, &b);
+		if (allowed_out(p, b.index))
+			peer_queue_push(p, &b);
+		else if (wire_put_request(&p->out, WIRE_REJECT, b.index,
+		    b.begin, b.length) != 0)
+			peer_kill(p, "output buffer full");
+	}
 }
 
 static void
@@ -276,6 +374,8 @@ update_interest(struct thr_state *s, struct peer *p)
 		return;
 	p->am_interested = want;
 	send_simple(p, want ? WIRE_INTERESTED : WIRE_NOT_INTERESTED);
+	trace_emit(&s->trace, want ? "am_interested" : "am_not_interested",
+	    "\"peer\":%u", p->id);
 }
 
 /* Give back every request in flight to p (choke, close). */
@@ -295,6 +395,13 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 
 		if (p->id != id)
 			continue;
+		if (trace_on(&s->trace)) {
+			char why[200];
+			trace_emit(&s->trace, "disconnect",
+			    "\"peer\":%u,\"reason\":\"%s\"", id,
+			    trace_str(p->why[0] ? p->why : "closed", why,
+			    sizeof(why)));
+		}
 		drop_requests(s, p);
 		if (p->phase == PEER_ACTIVE)
 			picker_remove_bitfield(&s->pk, &p->have);
@@ -339,13 +446,26 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	struct picker_block b;
 	uint32_t depth;
 
-	if (p->dead || p->phase != PEER_ACTIVE || p->peer_choking ||
-	    !p->am_interested || s->phase != STATE_DOWNLOADING)
+	if (p->dead || p->phase != PEER_ACTIVE || !p->am_interested ||
+	    s->phase != STATE_DOWNLOADING)
+		return;
+	/* Choked, a BEP 6 peer still serves its allowed fast pieces. */
+	if (p->peer_choking && (!p->fast || p->nallowed_in == 0))
 		return;
 	depth = pipeline_depth(p, now_ms);
 	while (p->nreqs < depth) {
-		if (!picker_pick(&s->pk, p->id, &p->have, &s->rng, skip_cb,
-		    p, &b))
+		bool got;
+
+		if (p->peer_choking)
+			got = picker_pick_from(&s->pk, &p->have, p->allowed_in,
+			    p->nallowed_in, skip_cb, p, &b);
+		else
+			got = (p->nsuggested > 0 &&
+			    picker_pick_from(&s->pk, &p->have, p->suggested,
+			    p->nsuggested, skip_cb, p, &b)) ||
+			    picker_pick(&s->pk, p->id, &p->have, &s->rng,
+			    skip_cb, p, &b);
+		if (!got)
 			break;
 		if (wire_put_request(&p->out, WIRE_REQUEST, b.index, b.begin,
 		    b.length) != 0) {
@@ -353,6 +473,9 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 			break;
 		}
 		p->reqs[p->nreqs++] = b;
+		trace_emit(&s->trace, "request",
+		    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u",
+		    p->id, b.index, b.begin, b.length);
 	}
 }
 
@@ -400,6 +523,9 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 	uint32_t index = pp->index, size = pp->size;
 	bool ok = storage_piece_matches(&s->mi, index, pp->data, size);
 
+	trace_emit(&s->trace, ok ? "hash_ok" : "hash_fail",
+	    "\"index\":%u,\"peer\":%u", index,
+	    pp->ncontrib ? pp->contrib[0] : 0);
 	if (!ok) {
 		s->hash_fails++;
 		s->wasted += size;
@@ -440,6 +566,9 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	struct picker_piece *pp = NULL;
 	enum picker_recv r;
 
+	trace_emit(&s->trace, "piece",
+	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
+	    b.index, b.begin, b.length);
 	if (!peer_reqs_remove(p, &b)) {
 		/* Not requested (or cancelled in endgame): count it as
 		 * waste, it may still be useful below. */
@@ -483,14 +612,62 @@ on_request(struct thr_state *s, struct peer *p, const struct wire_msg *m)
 		peer_kill(p, "request out of range");
 		return;
 	}
-	if (p->am_choking)
-		return;		/* BEP 3: requests while choked are dropped */
 	if (!bitfield_get(&s->have, m->index)) {
+		if (p->fast)
+			goto reject;
 		peer_kill(p, "requested a piece we do not have");
 		return;
 	}
-	if (!peer_queue_push(p, &b))
+	if (p->am_choking && !(p->fast && allowed_out(p, m->index))) {
+		if (p->fast)
+			goto reject;
+		return;		/* BEP 3: requests while choked are dropped */
+	}
+	if (peer_queue_push(p, &b))
+		return;
+	if (!p->fast) {
 		peer_kill(p, "too many requests queued");
+		return;
+	}
+reject:
+	if (wire_put_request(&p->out, WIRE_REJECT, b.index, b.begin,
+	    b.length) != 0)
+		peer_kill(p, "output buffer full");
+}
+
+/*
+ * BEP 6 suggest: point a newly interested peer at up to two of the
+ * rarest pieces (among connected peers) that we have and it lacks, so
+ * that rare pieces spread first.
+ */
+static void
+send_suggestions(struct thr_state *s, struct peer *p)
+{
+	uint32_t best[2] = { UINT32_MAX, UINT32_MAX };
+	uint32_t ba[2] = { UINT32_MAX, UINT32_MAX };
+
+	if (s->have.count == 0 || s->pk.avail == NULL)
+		return;
+	for (uint32_t i = 0; i < s->mi.npieces; i++) {
+		uint32_t a;
+
+		if (!bitfield_get(&s->have, i) || bitfield_get(&p->have, i))
+			continue;
+		a = s->pk.avail[i];
+		if (a < ba[0]) {
+			best[1] = best[0];
+			ba[1] = ba[0];
+			best[0] = i;
+			ba[0] = a;
+		} else if (a < ba[1]) {
+			best[1] = i;
+			ba[1] = a;
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		if (best[k] != UINT32_MAX &&
+		    wire_put_index(&p->out, WIRE_SUGGEST, best[k]) != 0)
+			peer_kill(p, "output buffer full");
 }
 
 static void
@@ -501,17 +678,25 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		return;
 	switch (m->id) {
 	case WIRE_CHOKE:
+		trace_emit(&s->trace, "choked_by", "\"peer\":%u", p->id);
 		p->peer_choking = true;
-		drop_requests(s, p);
+		/* BEP 6 peers reject what they drop; others drop all. */
+		if (!p->fast)
+			drop_requests(s, p);
 		break;
 	case WIRE_UNCHOKE:
+		trace_emit(&s->trace, "unchoked_by", "\"peer\":%u", p->id);
 		p->peer_choking = false;
 		request_more(s, p, now_ms);
 		break;
 	case WIRE_INTERESTED:
+		trace_emit(&s->trace, "interested", "\"peer\":%u", p->id);
 		p->peer_interested = true;
+		if (p->fast)
+			send_suggestions(s, p);
 		break;
 	case WIRE_NOT_INTERESTED:
+		trace_emit(&s->trace, "not_interested", "\"peer\":%u", p->id);
 		p->peer_interested = false;
 		break;
 	case WIRE_HAVE:
@@ -520,6 +705,8 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 			return;
 		}
 		p->got_first_msg = true;
+		trace_emit(&s->trace, "have", "\"peer\":%u,\"index\":%u",
+		    p->id, m->index);
 		if (!bitfield_get(&p->have, m->index)) {
 			bitfield_set(&p->have, m->index);
 			picker_add_have(&s->pk, m->index);
@@ -541,6 +728,8 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 			return;
 		}
 		picker_add_bitfield(&s->pk, &p->have);
+		trace_emit(&s->trace, "bitfield", "\"peer\":%u,\"count\":%u",
+		    p->id, p->have.count);
 		if (s->phase == STATE_SEEDING && bitfield_full(&p->have)) {
 			peer_kill(p, "both are seeds");
 			return;
@@ -554,6 +743,69 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		on_piece(s, p, m, now_ms);
 		request_more(s, p, now_ms);
 		break;
+	case WIRE_HAVE_ALL:
+	case WIRE_HAVE_NONE:
+		if (!p->fast || p->got_first_msg) {
+			peer_kill(p, "unexpected have all / have none");
+			return;
+		}
+		p->got_first_msg = true;
+		trace_emit(&s->trace, m->id == WIRE_HAVE_ALL ? "have_all" :
+		    "have_none", "\"peer\":%u", p->id);
+		if (m->id == WIRE_HAVE_NONE)
+			break;
+		bitfield_set_all(&p->have);
+		picker_add_bitfield(&s->pk, &p->have);
+		if (s->phase == STATE_SEEDING) {
+			peer_kill(p, "both are seeds");
+			return;
+		}
+		update_interest(s, p);
+		break;
+	case WIRE_REJECT: {
+		struct picker_block b = { m->index, m->begin, m->length };
+
+		if (!p->fast) {
+			peer_kill(p, "reject without the fast extension");
+			return;
+		}
+		trace_emit(&s->trace, "rejected",
+		    "\"peer\":%u,\"index\":%u,\"begin\":%u", p->id, m->index,
+		    m->begin);
+		if (peer_reqs_remove(p, &b))
+			picker_unrequest(&s->pk, &b);
+		request_more(s, p, now_ms);
+		break;
+	}
+	case WIRE_ALLOWED_FAST:
+	case WIRE_SUGGEST: {
+		uint32_t *set = m->id == WIRE_SUGGEST ? p->suggested :
+		    p->allowed_in;
+		uint32_t *n = m->id == WIRE_SUGGEST ? &p->nsuggested :
+		    &p->nallowed_in;
+		uint32_t cap = m->id == WIRE_SUGGEST ? PEER_MAX_SUGGEST :
+		    PEER_MAX_ALLOWED;
+		bool dup = false;
+
+		if (!p->fast || m->index >= s->mi.npieces) {
+			peer_kill(p, "bad allowed fast or suggest");
+			return;
+		}
+		trace_emit(&s->trace, m->id == WIRE_SUGGEST ? "suggest" :
+		    "allowed_fast", "\"peer\":%u,\"index\":%u", p->id,
+		    m->index);
+		for (uint32_t i = 0; i < *n; i++)
+			dup |= set[i] == m->index;
+		if (dup)
+			break;
+		if (*n == cap) {	/* keep the newest */
+			memmove(set, set + 1, (cap - 1) * sizeof(*set));
+			(*n)--;
+		}
+		set[(*n)++] = m->index;
+		request_more(s, p, now_ms);
+		break;
+	}
 	case WIRE_CANCEL: {
 		struct picker_block b = { m->index, m->begin, m->length };
 		peer_queue_remove(p, &b);
@@ -575,6 +827,11 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		peer_kill(p, "bad handshake");
 		return;
 	}
+	{
+		uint8_t rsv[8];
+		wire_handshake_parse(p->in.data, NULL, NULL, rsv);
+		p->fast = (rsv[7] & 0x04) != 0;
+	}
 	if (memcmp(ih, s->mi.info_hash, 20) != 0) {
 		peer_kill(p, "handshake for another torrent");
 		return;
@@ -593,9 +850,16 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	}
 	memcpy(p->peer_id, pid, 20);
 	peerid_client(pid, p->client, sizeof(p->client));
+	if (trace_on(&s->trace)) {
+		char cl[2 * PEER_CLIENT_MAX];
+		trace_emit(&s->trace, "handshake",
+		    "\"peer\":%u,\"client\":\"%s\"", p->id,
+		    trace_str(p->client, cl, sizeof(cl)));
+	}
 	buf_consume(&p->in, WIRE_HANDSHAKE_LEN);
 	if (!p->sent_handshake)
 		send_handshake(s, p);
+	send_first_msgs(s, p);
 	p->phase = PEER_ACTIVE;
 	p->last_recv_ms = now_ms;
 	s->changes++;
@@ -747,6 +1011,13 @@ state_connect_failed(struct thr_state *s, const struct thr_addr *a,
 
 /* --- choking ---------------------------------------------------------- */
 
+static size_t
+upload_slots(const struct thr_state *s)
+{
+	return s->opts.upload_slots > 0 ? (size_t)s->opts.upload_slots :
+	    STATE_UPLOAD_SLOTS;
+}
+
 static uint64_t
 choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
 {
@@ -761,7 +1032,7 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 {
 	struct peer *cand[STATE_MAX_PEERS];
 	uint64_t score[STATE_MAX_PEERS];
-	size_t n = 0, slots = STATE_UPLOAD_SLOTS;
+	size_t n = 0, slots = upload_slots(s);
 
 	if (now_ms >= s->next_optimistic_ms) {
 		/* Rotate the optimistic slot among choked interested peers. */
@@ -807,7 +1078,7 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 				unchoke = true;
 		if (p->id == s->optimistic_id && p->peer_interested)
 			unchoke = true;
-		set_choke(p, !unchoke);
+		set_choke(s, p, !unchoke);
 	}
 	s->next_choke_ms = now_ms + STATE_CHOKE_PERIOD_MS;
 }
@@ -850,14 +1121,14 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 	}
 	if (now_ms >= s->next_choke_ms)
 		run_choker(s, now_ms);
-	else if (unchoked < STATE_UPLOAD_SLOTS + 1) {
+	else if (unchoked < upload_slots(s) + 1) {
 		/* Fill free slots now rather than at the next round. */
 		for (size_t i = 0; i < s->npeers &&
-		    unchoked < STATE_UPLOAD_SLOTS + 1; i++) {
+		    unchoked < upload_slots(s) + 1; i++) {
 			struct peer *p = s->peers[i];
 			if (p->phase == PEER_ACTIVE && p->peer_interested &&
 			    p->am_choking) {
-				set_choke(p, false);
+				set_choke(s, p, false);
 				unchoked++;
 			}
 		}
@@ -893,6 +1164,14 @@ state_tracker_due(struct thr_state *s, uint64_t now_ms, struct buf *url)
 	buf_reset(url);
 	if (tracker_build_url(base, &a, url) != 0)
 		return false;
+	if (trace_on(&s->trace)) {
+		static const char *const evn[] = { "none", "started",
+		    "completed", "stopped" };
+		char u[512];
+		trace_emit(&s->trace, "announce",
+		    "\"url\":\"%s\",\"event\":\"%s\"",
+		    trace_str(base, u, sizeof(u)), evn[a.event]);
+	}
 	s->tracker_phase = TRACKER_BUSY;
 	return true;
 }
@@ -907,10 +1186,10 @@ state_tracker_done(struct thr_state *s, int status, const uint8_t *body,
 	int wait;
 	bool stopped = s->tracker_event == TRACKER_EVENT_STOPPED;
 
-	escape_str(tracker_list_current(&s->tl) ?
-	    tracker_list_current(&s->tl) : "", strlen(
-	    tracker_list_current(&s->tl) ? tracker_list_current(&s->tl) : ""),
-	    url, sizeof(url));
+	const char *cur = tracker_list_current(&s->tl);
+
+	/* Tracker URLs come from the torrent: escape before logging. */
+	escape_str(cur ? cur : "", cur ? strlen(cur) : 0, url, sizeof(url));
 	s->tracker_phase = TRACKER_IDLE;
 	memset(&r, 0, sizeof(r));
 	if (status == 0)
@@ -923,6 +1202,10 @@ state_tracker_done(struct thr_state *s, int status, const uint8_t *body,
 		status = THR_EPROTO;
 	}
 	if (status != 0) {
+		char e[400];
+		trace_emit(&s->trace, "announce_result",
+		    "\"ok\":false,\"error\":\"%s\"",
+		    trace_str(err.msg, e, sizeof(e)));
 		wait = tracker_list_failed(&s->tl);
 		log_msg(&s->log, LOG_WARN, "tracker %s: %s", url, err.msg);
 		snprintf(s->tracker_status, sizeof(s->tracker_status),
@@ -934,6 +1217,9 @@ state_tracker_done(struct thr_state *s, int status, const uint8_t *body,
 		return;
 	}
 	tracker_list_succeeded(&s->tl);
+	trace_emit(&s->trace, "announce_result",
+	    "\"ok\":true,\"peers\":%zu,\"interval\":%lld", r.npeers,
+	    (long long)r.interval);
 	if (r.tracker_id[0])
 		snprintf(s->tl.tracker_id, sizeof(s->tl.tracker_id), "%s",
 		    r.tracker_id);
@@ -965,6 +1251,17 @@ state_tracker_stop(struct thr_state *s)
 	s->tracker_next_ms = 0;
 	if (s->tracker_phase == TRACKER_BUSY)
 		s->tracker_phase = TRACKER_IDLE;	/* caller cancelled */
+}
+
+void
+state_set_strategy(struct thr_state *s, enum picker_strategy st)
+{
+	s->opts.strategy = st;
+	s->pk.strategy = st;
+	s->strategy = picker_strategy_name(st);
+	s->changes++;
+	trace_emit(&s->trace, "strategy", "\"strategy\":\"%s\"", s->strategy);
+	log_msg(&s->log, LOG_INFO, "strategy %s", s->strategy);
 }
 
 void

@@ -28,6 +28,7 @@
 #include "rate.h"
 #include "rng.h"
 #include "storage.h"
+#include "trace.h"
 #include "tracker.h"
 
 #define STATE_MAX_PEERS		200	/* connections, both directions */
@@ -47,12 +48,15 @@
 struct state_opts {
 	const char	*torrent_path;
 	const char	*dir;
+	const char	*trace_path;		/* --trace, may be NULL */
 	struct thr_addr	 given[STATE_MAX_GIVEN];	/* --peer */
 	size_t		 ngiven;
 	uint16_t	 port;			/* wanted listening port */
 	double		 seed_ratio;		/* < 0: seed forever */
 	uint64_t	 max_up, max_down;	/* bytes/s, 0 unlimited */
 	int		 max_peers;
+	int		 upload_slots;		/* regular unchoke slots */
+	enum picker_strategy strategy;
 	uint64_t	 seed;			/* PRNG seed */
 	enum log_level	 log_level;
 	bool		 no_tui;
@@ -82,6 +86,7 @@ enum state_tracker_phase {
 struct thr_state {
 	struct state_opts	 opts;
 	struct log		 log;
+	struct trace		 trace;
 	struct rng		 rng;
 	uint8_t			 peer_id[20];
 	uint16_t		 port;		/* actual listening port */
@@ -182,6 +187,9 @@ void	state_tracker_done(struct thr_state *s, int status,
 	    uint64_t now_ms);
 /* Ask for a final "stopped" announce on the next state_tracker_due. */
 void	state_tracker_stop(struct thr_state *s);
+
+/* Switch the piece strategy (live). */
+void	state_set_strategy(struct thr_state *s, enum picker_strategy st);
 
 /* Pause (drop every peer, stop connecting and requesting) or resume. */
 void	state_set_paused(struct thr_state *s, bool paused);

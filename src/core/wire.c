@@ -236,10 +236,16 @@ wire_put_simple(struct buf *out, enum wire_id id)
 int
 wire_put_have(struct buf *out, uint32_t index)
 {
+	return wire_put_index(out, WIRE_HAVE, index);
+}
+
+int
+wire_put_index(struct buf *out, enum wire_id id, uint32_t index)
+{
 	uint8_t m[WIRE_PREFIX + WIRE_LEN_HAVE];
 
 	wire_be32(m, WIRE_LEN_HAVE);
-	m[4] = WIRE_HAVE;
+	m[4] = (uint8_t)id;
 	wire_be32(m + 5, index);
 	return buf_append(out, m, sizeof m);
 }

@@ -81,6 +81,8 @@ int	wire_handshake_parse(const uint8_t in[WIRE_HANDSHAKE_LEN],
 int	wire_put_keepalive(struct buf *out);
 int	wire_put_simple(struct buf *out, enum wire_id id);	/* no payload */
 int	wire_put_have(struct buf *out, uint32_t index);
+/* have, suggest and allowed fast share one layout: id and a piece index */
+int	wire_put_index(struct buf *out, enum wire_id id, uint32_t index);
 int	wire_put_bitfield(struct buf *out, const uint8_t *bits, size_t n);
 /* request, cancel and reject share one layout */
 int	wire_put_request(struct buf *out, enum wire_id id, uint32_t index,
