@@ -64,6 +64,16 @@ cap() {
 	printf '%s\n' "$LAST_CAP" >"$WORK/screen.txt"
 }
 
+# snap NAME: keep the last capture as snap-NAME.txt in $WORK, and in
+# $TUI_SNAPDIR when set (to look at the screens of a passing run).
+snap() {
+	printf '%s\n' "$LAST_CAP" >"$WORK/snap-$1.txt"
+	if [ -n "${TUI_SNAPDIR:-}" ]; then
+		mkdir -p "$TUI_SNAPDIR" &&
+			cp "$WORK/snap-$1.txt" "$TUI_SNAPDIR/"
+	fi
+}
+
 tui_fail() {
 	{
 		echo "===== last screen capture ($(tm display -p -t "$SESS" \
@@ -195,7 +205,7 @@ for i in $(seq 1 300); do
 	# A peer's row: its address and its client name.
 	rows=$(printf '%s\n' "$LAST_CAP" | sed -n '4,$p' |
 	    grep '127\.0\.0\.1')
-	[ -n "$rows" ] && seen_addr=1
+	[ -n "$rows" ] && { seen_addr=1; snap peers; }
 	printf '%s\n' "$rows" | grep -qi 'libtorrent' && seen_lt=1
 	printf '%s\n' "$rows" | grep -qi 'thorrent' && seen_th=1
 	if [ "$pct" = "100.0" ]; then
@@ -231,6 +241,7 @@ for i in $(seq 1 25); do
 	[ "$had" -ge 16 ] && break
 	sleep 0.2
 done
+snap pieces
 [ "$had" -ge 16 ] || tui_fail "piece map shows no had cells (found $had)"
 log "piece map shows $had had cells"
 
@@ -238,6 +249,8 @@ log "piece map shows $had had cells"
 
 resize_to 50 15
 sleep 1
+cap
+snap 50x15
 tui_alive || tui_fail "thorrent died when shrunk to 50x15"
 resize_to 120 40
 wait_screen "$NAME|100\.0%" 5 ||
@@ -246,6 +259,7 @@ printf '%s\n' "$LAST_CAP" | head -n 3 | grep -Eq "$NAME|100\.0%" ||
 	tui_fail "header not at the top after resizing back"
 resize_to 30 8
 wait_screen 'too small' 5 || tui_fail "no 'too small' notice at 30x8"
+snap 30x8
 tui_alive || tui_fail "thorrent died at 30x8"
 resize_to 120 40
 wait_screen "$NAME" 5 || tui_fail "no header after 30x8 -> 120x40"
@@ -260,6 +274,7 @@ before=$(printf '%s\n' "$LAST_CAP" | grep -Eic 'quit|pause')
 tm send-keys -t "$SESS" '?'
 wait_screen 'quit' 5 || tui_fail "help overlay: no 'quit'"
 wait_screen 'pause' 5 || tui_fail "help overlay: no 'pause'"
+snap help
 during=$(printf '%s\n' "$LAST_CAP" | grep -Eic 'quit|pause')
 [ "$during" -gt "$before" ] ||
 	tui_fail "help overlay adds no key lines ($before -> $during)"
@@ -326,6 +341,7 @@ st=$(cat "$WORK/exit.txt")
 [ "$st" = "EXIT=0" ] || tui_fail "thorrent quit with $st"
 wait_screen 'tui-runner: thorrent exited with status 0' 5 any ||
 	tui_fail "the shell's line is not on the screen after quitting"
+snap exited
 alt=$(tm display -p -t "$SESS" '#{alternate_on}')
 [ "$alt" = "0" ] || tui_fail "alternate screen still on after exit ($alt)"
 TUI_PID=
