@@ -32,6 +32,14 @@
 #define DEMO_SEEDERS	3
 #define DEMO_READY_MS	30000	/* seeders must have checked by then */
 
+/*
+ * Upload limits of the seeders.  On a terminal they are slow and unequal
+ * so that a newcomer can watch pieces fill in for about a minute and see
+ * peers of different speed; without one, the demo just runs fast.
+ */
+static const char *const demo_paced[DEMO_SEEDERS] = { "200K", "100K", "50K" };
+static const char *const demo_fast[DEMO_SEEDERS] = { "0", "0", "0" };
+
 struct demo_file {
 	const char	*path;
 	size_t		 size;
@@ -118,7 +126,7 @@ sleep_ms(long ms)
 
 static pid_t
 start_seeder(const char *self, const char *dir, const char *torrent,
-    int port, const char *logpath)
+    int port, const char *maxup, const char *logpath)
 {
 	char portstr[16];
 	pid_t pid;
@@ -134,7 +142,8 @@ start_seeder(const char *self, const char *dir, const char *torrent,
 		close(fd);
 	}
 	execl(self, "thorrent", "--no-tui", "--log", "info", "--path", dir,
-	    "--port", portstr, "--seed-ratio", "-1", torrent, (char *)NULL);
+	    "--port", portstr, "--seed-ratio", "-1", "--max-up", maxup,
+	    torrent, (char *)NULL);
 	_exit(127);
 }
 
@@ -161,6 +170,7 @@ cmd_demo(int argc, char **argv)
 	char logs[DEMO_SEEDERS][64], peers[DEMO_SEEDERS][32];
 	pid_t pids[DEMO_SEEDERS];
 	int nseed = 0, rc = CMD_EXIT_ERROR;
+	bool paced = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	ssize_t n;
 
 	(void)argv;
@@ -207,7 +217,7 @@ cmd_demo(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/demo", seeddir);
 	{
 		char *cargv[] = { "create", "-o", torrent, "--piece-size",
-		    "256K", path, NULL };
+		    "64K", path, NULL };
 		fflush(stdout);
 		if (cmd_create(6, cargv) != 0)
 			goto out;
@@ -221,7 +231,7 @@ cmd_demo(int argc, char **argv)
 		snprintf(peers[i], sizeof(peers[i]), "127.0.0.1:%d", port);
 		fflush(stdout);
 		pids[nseed] = start_seeder(self, seeddir, torrent, port,
-		    logs[i]);
+		    paced ? demo_paced[i] : demo_fast[i], logs[i]);
 		if (pids[nseed] < 0)
 			goto out;
 		nseed++;
@@ -244,15 +254,15 @@ cmd_demo(int argc, char **argv)
 	printf(_("demo: downloading into %s from %d seeders\n"), dldir, nseed);
 	fflush(stdout);
 	{
-		char *dargv[8 + 2 * DEMO_SEEDERS];
+		char *dargv[8 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
 		int k = 0;
 
 		dargv[k++] = "thorrent";
-		dargv[k++] = "--no-tui";
 		dargv[k++] = "--path";
 		dargv[k++] = dldir;
+		/* On a terminal, stay in the view until the user quits. */
 		dargv[k++] = "--seed-ratio";
-		dargv[k++] = "0";
+		dargv[k++] = paced ? "-1" : "0";
 		for (int i = 0; i < nseed; i++) {
 			dargv[k++] = "--peer";
 			dargv[k++] = peers[i];

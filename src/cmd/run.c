@@ -26,11 +26,14 @@
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/loop.h"
+#include "ui/view.h"
 
 #define RUN_STOP_GRACE_MS	3000	/* wait for the "stopped" announce */
 #define RUN_CONNECTS_PER_ITER	8
 #define RUN_READ_BUDGET		(1u << 20)	/* per peer per wakeup */
 #define RUN_URL_MAX		8192
+#define RUN_DRAW_MIN_MS		100	/* at most 10 redraws a second */
+#define RUN_DRAW_IDLE_MS	1000	/* rates change: redraw anyway */
 
 /* The one global: the write end of the signal self-pipe (STYLE.md). */
 static int run_sigfd = -1;
@@ -43,6 +46,9 @@ struct run {
 	int			 lfd;
 	int			 sigpipe[2];
 	struct buf		 url;
+	struct view		*view;		/* NULL in line mode */
+	bool			 redraw;
+	uint64_t		 last_draw_ms, drawn_changes, drawn_logs;
 	uint32_t		 fd_peer[FD_SETSIZE];	/* fd -> peer id */
 	uint64_t		 next_tick_ms;
 	bool			 progress;
@@ -76,9 +82,17 @@ usage(FILE *fp)
 	    "  --peer HOST:PORT    connect to this peer too (repeatable)\n"
 	    "  --port N            listening port (default 6881, next free if taken)\n"
 	    "  --seed-ratio R      seed until uploaded/size reaches R (default 1.0;\n"
-	    "                      0 exits when complete)\n"
+	    "                      0 exits when complete, negative seeds forever)\n"
+	    "  --max-up RATE       upload limit, e.g. 500K or 2M (bytes/s)\n"
+	    "  --max-down RATE     download limit\n"
+	    "  --max-peers N       connections at most (default 80)\n"
+	    "  --upload-slots N    peers unchoked by rate (default 4, plus one\n"
+	    "                      optimistic)\n"
+	    "  --strategy S        rarest (default), random or sequential\n"
+	    "  --seed N            seed of every random choice, for replays\n"
+	    "  --trace FILE        write every event to FILE as JSON Lines\n"
 	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
-	    "  --no-tui            plain progress lines on stderr\n"
+	    "  --no-tui            plain progress lines on stderr instead of the view\n"
 	    "  -h, --help          this help\n"
 	    "  --version           print the version\n"));
 }
@@ -134,6 +148,7 @@ print_progress(struct run *r, uint64_t now)
 /* --- peers ------------------------------------------------------------ */
 
 static void	peer_event(struct loop *, int, int, void *);
+static void	draw(struct run *, uint64_t);
 
 static void
 close_peer(struct run *r, struct peer *p)
@@ -178,8 +193,11 @@ flush_peer(struct run *r, struct peer *p, uint64_t now)
 		if (n == 0 || p->out.len > 0)
 			break;
 	}
+	/* Under a download limit, stop watching for input until the
+	 * bucket refills, or select() would wake us for nothing. */
 	loop_set_mask(r->loop, p->fd,
-	    LOOP_READ | (p->out.len > 0 ? LOOP_WRITE : 0));
+	    (bucket_ready(&r->st.down_limit, now) ? LOOP_READ : 0) |
+	    (p->out.len > 0 ? LOOP_WRITE : 0));
 }
 
 static void
@@ -208,7 +226,8 @@ peer_event(struct loop *l, int fd, int events, void *ud)
 	if (events & LOOP_READ) {
 		size_t got = 0;
 
-		while (!p->dead && got < RUN_READ_BUDGET) {
+		while (!p->dead && got < RUN_READ_BUDGET &&
+		    bucket_ready(&r->st.down_limit, now)) {
 			ssize_t n = conn_read(fd, &p->in, PEER_READ_CHUNK,
 			    why, sizeof(why));
 			if (n < 0) {
@@ -220,6 +239,7 @@ peer_event(struct loop *l, int fd, int events, void *ud)
 			if (n == 0)
 				break;
 			got += (size_t)n;
+			bucket_take(&r->st.down_limit, (uint64_t)n);
 			state_peer_input(&r->st, p, now);
 		}
 	}
@@ -242,6 +262,7 @@ listen_event(struct loop *l, int fd, int events, void *ud)
 		if (conn_accept(fd, &cfd, &a) != 1)
 			return;
 		if (cfd >= FD_SETSIZE || r->st.phase == STATE_CHECKING ||
+		    r->st.paused ||
 		    (p = state_peer_add(&r->st, &a, true, now)) == NULL) {
 			close(cfd);	/* full: refuse cleanly */
 			continue;
@@ -339,6 +360,15 @@ signal_event(struct loop *l, int fd, int events, void *ud)
 	(void)l;
 	(void)events;
 	while (read(fd, &c, 1) == 1) {
+		if (c == SIGWINCH) {
+			if (r->view != NULL) {
+				view_resize(r->view);
+				r->redraw = true;
+			}
+			continue;
+		}
+		if (c == SIGCHLD)
+			continue;	/* demo seeders: reaped by the demo */
 		if (r->st.phase != STATE_DONE && !state_complete(&r->st)) {
 			r->exit_code = CMD_EXIT_ERROR;
 			snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",
@@ -381,14 +411,60 @@ before_sleep(struct loop *l, void *ud)
 	}
 	if (s->phase == STATE_DONE && !r->quitting)
 		begin_quit(r, now);
+	if (s->quit_requested && !r->quitting) {
+		if (!state_complete(s)) {
+			r->exit_code = CMD_EXIT_ERROR;
+			snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",
+			    _("stopped before the download completed"));
+		}
+		begin_quit(r, now);
+	}
 	if (!r->quitting)
 		connect_more(r, now);
 	tracker_pump(r, now);
+	draw(r, now);
 	if (r->quitting && (now >= r->quit_deadline ||
 	    (s->tracker_phase == TRACKER_NONE && r->tracker_req == 0) ||
 	    (s->tracker_phase == TRACKER_IDLE &&
 	    s->tracker_event != TRACKER_EVENT_STOPPED)))
 		loop_stop(r->loop);
+}
+
+static void
+key_event(struct loop *l, int fd, int events, void *ud)
+{
+	struct run *r = ud;
+	enum command_id id;
+	bool dirty = false;
+
+	(void)l;
+	(void)fd;
+	(void)events;
+	id = view_keys(r->view, &dirty);
+	if (dirty)
+		r->redraw = true;
+	if (id != COMMAND_NONE && command_changes_state(id)) {
+		command_exec(&r->st, id, loop_now_ms());
+		r->redraw = true;
+	}
+}
+
+static void
+draw(struct run *r, uint64_t now)
+{
+	struct thr_state *s = &r->st;
+
+	if (r->view == NULL || now - r->last_draw_ms < RUN_DRAW_MIN_MS)
+		return;
+	if (!r->redraw && s->changes == r->drawn_changes &&
+	    s->log.seq == r->drawn_logs &&
+	    now - r->last_draw_ms < RUN_DRAW_IDLE_MS)
+		return;
+	view_draw(r->view, s, now);
+	r->redraw = false;
+	r->last_draw_ms = now;
+	r->drawn_changes = s->changes;
+	r->drawn_logs = s->log.seq;
 }
 
 static int
@@ -402,6 +478,20 @@ parse_ratio(const char *s, double *out)
 	if (errno != 0 || end == s || *end != '\0' || d != d || d > 1e9)
 		return -1;
 	*out = d;
+	return 0;
+}
+
+static int
+parse_count(const char *s, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
+		return -1;
+	*out = v;
 	return 0;
 }
 
@@ -433,6 +523,7 @@ setup_signals(struct run *r)
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	return 0;
@@ -442,7 +533,8 @@ int
 cmd_run(int argc, char **argv)
 {
 	enum { OPT_FILE = 256, OPT_PATH, OPT_LOG, OPT_PEER, OPT_PORT,
-	    OPT_RATIO, OPT_NOTUI, OPT_VERSION };
+	    OPT_RATIO, OPT_NOTUI, OPT_VERSION, OPT_MAXUP, OPT_MAXDOWN,
+	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -451,6 +543,13 @@ cmd_run(int argc, char **argv)
 		{ "port", required_argument, NULL, OPT_PORT },
 		{ "seed-ratio", required_argument, NULL, OPT_RATIO },
 		{ "no-tui", no_argument, NULL, OPT_NOTUI },
+		{ "max-up", required_argument, NULL, OPT_MAXUP },
+		{ "max-down", required_argument, NULL, OPT_MAXDOWN },
+		{ "max-peers", required_argument, NULL, OPT_MAXPEERS },
+		{ "upload-slots", required_argument, NULL, OPT_SLOTS },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -460,6 +559,8 @@ cmd_run(int argc, char **argv)
 	struct run *r;
 	const char *torrent = NULL;
 	int c, lv, rc;
+	bool seeded = false;
+	long n;
 	uint64_t now;
 
 	memset(&o, 0, sizeof(o));
@@ -517,6 +618,55 @@ cmd_run(int argc, char **argv)
 		case OPT_NOTUI:
 			o.no_tui = true;
 			break;
+		case OPT_MAXPEERS:
+		case OPT_SLOTS:
+			if (parse_count(optarg, c == OPT_MAXPEERS ?
+			    STATE_MAX_PEERS : 64, &n) != 0) {
+				fprintf(stderr, _("thorrent: %s wants a number "
+				    "from 1 to %d\n"), c == OPT_MAXPEERS ?
+				    "--max-peers" : "--upload-slots",
+				    c == OPT_MAXPEERS ? STATE_MAX_PEERS : 64);
+				return CMD_EXIT_USAGE;
+			}
+			if (c == OPT_MAXPEERS)
+				o.max_peers = (int)n;
+			else
+				o.upload_slots = (int)n;
+			break;
+		case OPT_TRACE:
+			o.trace_path = optarg;
+			break;
+		case OPT_STRATEGY:
+			if (picker_strategy_parse(optarg, &o.strategy) != 0) {
+				fprintf(stderr, _("thorrent: --strategy is "
+				    "rarest, random or sequential, not '%s'\n"),
+				    optarg);
+				return CMD_EXIT_USAGE;
+			}
+			break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			o.seed = strtoull(optarg, &end, 0);
+			if (errno != 0 || end == optarg || *end != '\0') {
+				fprintf(stderr, _("thorrent: --seed wants a "
+				    "number\n"));
+				return CMD_EXIT_USAGE;
+			}
+			seeded = true;
+			break;
+		}
+		case OPT_MAXUP:
+		case OPT_MAXDOWN:
+			if (bucket_parse_rate(optarg, c == OPT_MAXUP ?
+			    &o.max_up : &o.max_down) != 0) {
+				fprintf(stderr, _("thorrent: %s wants a rate "
+				    "such as 500K or 2M, not '%s'\n"),
+				    c == OPT_MAXUP ? "--max-up" : "--max-down",
+				    optarg);
+				return CMD_EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return CMD_EXIT_OK;
@@ -543,9 +693,10 @@ cmd_run(int argc, char **argv)
 		return CMD_EXIT_ERROR;
 	}
 	now = loop_now_ms();
-	/* The seed makes piece choices reproducible when fixed; by
-	 * default it varies per run. */
-	o.seed = ((uint64_t)getpid() << 32) ^ now;
+	/* --seed makes every random choice reproducible; by default the
+	 * choices vary per run. */
+	if (!seeded)
+		o.seed = ((uint64_t)getpid() << 32) ^ now;
 	memset(&err, 0, sizeof(err));
 	if (state_init(&r->st, &o, now, &err) != 0) {
 		char safe[256];
@@ -578,12 +729,39 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
 	}
+	/* The view needs a terminal on both ends; otherwise (pipes, files,
+	 * --no-tui) one progress line a second goes to stderr. */
+	if (!o.no_tui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		r->view = view_new(stdin, stdout, &err);
+		if (r->view == NULL) {
+			fprintf(stderr, "thorrent: %s\n", err.msg);
+			goto out;
+		}
+		r->st.log.fp = NULL;
+		r->progress = false;
+		if (loop_add_fd(r->loop, STDIN_FILENO, LOOP_READ, key_event,
+		    r) != 0) {
+			fprintf(stderr, "thorrent: %s\n",
+			    _("cannot watch the keyboard"));
+			goto out;
+		}
+		r->redraw = true;
+	}
 	loop_add_fd(r->loop, r->lfd, LOOP_READ, listen_event, r);
 	loop_add_fd(r->loop, r->sigpipe[0], LOOP_READ, signal_event, r);
 	loop_set_before_sleep(r->loop, before_sleep, r);
 	while (!r->loop->stop) {
 		/* While checking, do not sleep: check a slice per pass. */
 		uint64_t wait = r->st.phase == STATE_CHECKING ? 0 : 200;
+		uint64_t w;
+
+		/* Wake when a rate-limit bucket refills. */
+		if ((w = bucket_wait_ms(&r->st.down_limit, loop_now_ms())) &&
+		    w < wait)
+			wait = w;
+		if ((w = bucket_wait_ms(&r->st.up_limit, loop_now_ms())) &&
+		    w < wait)
+			wait = w;
 		if (loop_run_once(r->loop, wait) != 0)
 			break;
 	}
@@ -592,6 +770,10 @@ cmd_run(int argc, char **argv)
 		snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",
 		    _("stopped before the download completed"));
 	}
+	/* Give the terminal back before the last words. */
+	view_free(r->view);
+	r->view = NULL;
+	r->st.log.fp = stderr;
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
 	else
@@ -601,6 +783,8 @@ cmd_run(int argc, char **argv)
 		    (unsigned long long)r->st.uploaded);
 	rc = r->exit_code;
 out:
+	view_free(r->view);
+	r->view = NULL;
 	for (size_t i = r->st.npeers; i > 0; i--)
 		close_peer(r, r->st.peers[i - 1]);
 	if (r->http != NULL)
