@@ -3,10 +3,11 @@
  *
  * Conventions decoded (BEP 20 and common practice):
  *  - Azureus style "-XXvvvv-": two letters name the client, four chars
- *    the version ("-TR3000-" Transmission 3.00, "-LT2080-" rTorrent's
- *    libtorrent 0.20.8 style, "-lt0D80-" libtorrent-rasterbar 0.13.8 with
- *    hex-ish digits, "-qB4520-" qBittorrent 4.5.2, "-UT355W-" uTorrent,
- *    "-DE13F0-" Deluge, "-AZ5750-" Vuze, "-TH0100-" thorrent...);
+ *    the version ("-TR3000-" Transmission 3.00, "-LT2080-"
+ *    libtorrent-rasterbar 2.0.8, "-lt0D80-" rakshasa's libTorrent (under
+ *    rTorrent) 0.13.8 with base-36 digits, "-qB4520-" qBittorrent 4.5.2,
+ *    "-UT355W-" uTorrent, "-DE13F0-" Deluge, "-AZ5750-" Vuze, "-TH0100-"
+ *    thorrent...);
  *  - aria2 "A2-1-36-0-": numbers separated by '-';
  *  - Shadow style "S58B-----": one letter, then version chars until '-';
  *  - Mainline style "M4-3-6--".
