@@ -18,6 +18,9 @@
 /*
  * A progress bar of exactly width cells for frac in [0, 1] (clamped).
  * out must hold width * 3 + 1 bytes.  0 gives all empty, 1 all full.
+ * NaN counts as 0; width <= 0 gives "".  Eighths are rounded down and a
+ * fraction below 1 never fills the bar.  With a short outlen only whole
+ * cells are written, always NUL-terminated (nothing when outlen is 0).
  */
 void	bar_render(double frac, int width, bool utf8, char *out, size_t outlen);
 
@@ -25,7 +28,8 @@ void	bar_render(double frac, int width, bool utf8, char *out, size_t outlen);
 void	bar_human_bytes(uint64_t v, char *out, size_t len);
 /* "1.5 MiB/s" */
 void	bar_human_rate(uint64_t v, char *out, size_t len);
-/* "1:02:03", "4:05", "-" for unknown (UINT64_MAX), "∞"-free ASCII */
+/* "1:02:03", "4:05", "-" for unknown (UINT64_MAX) or beyond 99 days,
+ * "∞"-free ASCII */
 void	bar_human_eta(uint64_t secs, char *out, size_t len);
 
 /* What one cell of the piece map shows. */
@@ -53,7 +57,9 @@ struct cell {
 uint32_t	bar_piece_cells(const struct thr_state *s, struct cell *cells,
 		    uint32_t ncells);
 
-/* Fraction of file i's bytes that lie in pieces we have. */
+/* Fraction of file i's bytes that lie in pieces we have (1.0 for an
+ * empty file, 0 for i out of range).  Costs one step per piece of the
+ * file. */
 double	bar_file_progress(const struct thr_state *s, size_t i);
 /* Fraction of the torrent a peer has. */
 double	bar_peer_progress(const struct thr_state *s, const struct peer *p);
