@@ -30,6 +30,8 @@ main(int argc, char **argv)
 		rc = cmd_info(argc - 1, argv + 1);
 	else if (argc > 1 && strcmp(argv[1], "demo") == 0)
 		rc = cmd_demo(argc - 1, argv + 1);
+	else if (argc > 1 && strcmp(argv[1], "swarm") == 0)
+		rc = cmd_swarm(argc - 1, argv + 1);
 	else
 		rc = cmd_run(argc, argv);
 	curl_global_cleanup();

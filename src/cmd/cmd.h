@@ -16,5 +16,6 @@ int	cmd_run(int argc, char **argv);		/* download and seed */
 int	cmd_create(int argc, char **argv);	/* thorrent create */
 int	cmd_info(int argc, char **argv);	/* thorrent info */
 int	cmd_demo(int argc, char **argv);	/* thorrent demo */
+int	cmd_swarm(int argc, char **argv);	/* thorrent swarm */
 
 #endif

@@ -524,6 +524,9 @@ setup_signals(struct run *r)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGWINCH, &sa, NULL);
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	return 0;
@@ -792,6 +795,8 @@ out:
 	if (r->lfd >= 0)
 		close(r->lfd);
 	run_sigfd = -1;
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGWINCH, SIG_DFL);
 	if (r->sigpipe[0] >= 0) {
 		close(r->sigpipe[0]);
 		close(r->sigpipe[1]);
