@@ -40,6 +40,7 @@ SESS=tui
 NAME=tui_e2e_payload
 LAST_CAP="(no capture yet)"
 TUI_PID=
+SOCK_PATH=
 unset TMUX TMUX_PANE
 
 tm() {
@@ -51,6 +52,8 @@ tm() {
 tui_cleanup() {
 	local rc=$?
 	tm kill-server >/dev/null 2>&1
+	# kill-server leaves the socket file behind.
+	[ -n "$SOCK_PATH" ] && rm -f "$SOCK_PATH"
 	[ -n "$TUI_PID" ] && stop_pid "$TUI_PID"
 	(exit "$rc")
 	_cleanup
@@ -174,6 +177,7 @@ sleep 30
 EOF
 tm new-session -d -s "$SESS" -x 120 -y 40 "bash $WORK/run_tui.sh" ||
 	fail "tmux new-session failed"
+SOCK_PATH=$(tm display -p -t "$SESS" '#{socket_path}')
 wait_for_file "$WORK/tui.pid" 10 || fail "thorrent did not start in tmux"
 TUI_PID=$(cat "$WORK/tui.pid")
 log "thorrent view running as pid $TUI_PID in tmux -L $SOCK"
