@@ -91,6 +91,8 @@ usage(FILE *fp)
 	    "  --strategy S        rarest (default), random or sequential\n"
 	    "  --seed N            seed of every random choice, for replays\n"
 	    "  --trace FILE        write every event to FILE as JSON Lines\n"
+	    "  --files LIST        download only these files, e.g. 1,3-5\n"
+	    "                      (numbered as thorrent info lists them)\n"
 	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
 	    "  --no-tui            plain progress lines on stderr instead of the view\n"
 	    "  -h, --help          this help\n"
@@ -444,7 +446,8 @@ key_event(struct loop *l, int fd, int events, void *ud)
 	if (dirty)
 		r->redraw = true;
 	if (id != COMMAND_NONE && command_changes_state(id)) {
-		command_exec(&r->st, id, loop_now_ms());
+		command_exec(&r->st, id, view_selected_file(r->view),
+		    loop_now_ms());
 		r->redraw = true;
 	}
 }
@@ -537,7 +540,8 @@ cmd_run(int argc, char **argv)
 {
 	enum { OPT_FILE = 256, OPT_PATH, OPT_LOG, OPT_PEER, OPT_PORT,
 	    OPT_RATIO, OPT_NOTUI, OPT_VERSION, OPT_MAXUP, OPT_MAXDOWN,
-	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE };
+	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
+	    OPT_FILES };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -553,6 +557,7 @@ cmd_run(int argc, char **argv)
 		{ "strategy", required_argument, NULL, OPT_STRATEGY },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "files", required_argument, NULL, OPT_FILES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -635,6 +640,9 @@ cmd_run(int argc, char **argv)
 				o.max_peers = (int)n;
 			else
 				o.upload_slots = (int)n;
+			break;
+		case OPT_FILES:
+			o.files = optarg;
 			break;
 		case OPT_TRACE:
 			o.trace_path = optarg;

@@ -12,7 +12,7 @@
 bool
 command_changes_state(enum command_id id)
 {
-	return id == COMMAND_QUIT || id == COMMAND_PAUSE;
+	return id >= COMMAND_QUIT && id <= COMMAND_FILE_TOGGLE;
 }
 
 const char *
@@ -22,6 +22,12 @@ command_name(enum command_id id)
 	case COMMAND_NONE:		return "none";
 	case COMMAND_QUIT:		return "quit";
 	case COMMAND_PAUSE:		return "pause";
+	case COMMAND_STRATEGY_NEXT:	return "strategy-next";
+	case COMMAND_UP_MORE:		return "up-limit-more";
+	case COMMAND_UP_LESS:		return "up-limit-less";
+	case COMMAND_DOWN_MORE:		return "down-limit-more";
+	case COMMAND_DOWN_LESS:		return "down-limit-less";
+	case COMMAND_FILE_TOGGLE:	return "file-toggle";
 	case COMMAND_PANE_NEXT:		return "pane-next";
 	case COMMAND_PANE_PEERS:	return "pane-peers";
 	case COMMAND_PANE_PIECES:	return "pane-pieces";
@@ -38,11 +44,50 @@ command_name(enum command_id id)
 	return "unknown";
 }
 
-int
-command_exec(struct thr_state *s, enum command_id id, uint64_t now_ms)
+/* Halve or double a limit; 0 means none. */
+static uint64_t
+step_limit(uint64_t cur, bool more)
 {
-	(void)now_ms;
+	if (more)
+		return cur == 0 || cur * 2 > COMMAND_LIMIT_MAX ? 0 : cur * 2;
+	if (cur == 0)
+		return COMMAND_LIMIT_START;
+	return cur / 2 < COMMAND_LIMIT_MIN ? COMMAND_LIMIT_MIN : cur / 2;
+}
+
+int
+command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
+    uint64_t now_ms)
+{
+	struct bucket *b;
+	uint64_t v;
+
 	switch (id) {
+	case COMMAND_STRATEGY_NEXT:
+		state_set_strategy(s, (enum picker_strategy)
+		    ((s->pk.strategy + 1) % PICKER_NSTRATEGIES));
+		break;
+	case COMMAND_UP_MORE:
+	case COMMAND_UP_LESS:
+	case COMMAND_DOWN_MORE:
+	case COMMAND_DOWN_LESS:
+		b = id == COMMAND_UP_MORE || id == COMMAND_UP_LESS ?
+		    &s->up_limit : &s->down_limit;
+		v = step_limit(b->rate, id == COMMAND_UP_MORE ||
+		    id == COMMAND_DOWN_MORE);
+		bucket_set_rate(b, v, now_ms);
+		log_msg(&s->log, LOG_INFO, "%s limit %llu B/s%s",
+		    b == &s->up_limit ? "upload" : "download",
+		    (unsigned long long)v, v ? "" : " (none)");
+		trace_emit(&s->trace, "limit", "\"dir\":\"%s\",\"rate\":%llu",
+		    b == &s->up_limit ? "up" : "down", (unsigned long long)v);
+		break;
+	case COMMAND_FILE_TOGGLE:
+		if (arg >= s->mi.nfiles)
+			return THR_EINVAL;
+		if (state_set_file_wanted(s, arg, !s->file_wanted[arg]) != 0)
+			return THR_ENOMEM;
+		break;
 	case COMMAND_QUIT:
 		s->quit_requested = true;
 		log_msg(&s->log, LOG_INFO, "quit requested");

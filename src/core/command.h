@@ -18,6 +18,12 @@ enum command_id {
 	/* state-changing */
 	COMMAND_QUIT,		/* graceful: stopped announce, then exit */
 	COMMAND_PAUSE,		/* toggle: drop peers, stop connecting */
+	COMMAND_STRATEGY_NEXT,	/* rarest -> random -> sequential */
+	COMMAND_UP_MORE,	/* double the upload limit (or lift it) */
+	COMMAND_UP_LESS,	/* halve it (1 MiB/s from unlimited) */
+	COMMAND_DOWN_MORE,
+	COMMAND_DOWN_LESS,
+	COMMAND_FILE_TOGGLE,	/* arg: 0-based file index */
 	/* view-only */
 	COMMAND_PANE_NEXT,
 	COMMAND_PANE_PEERS,
@@ -37,8 +43,14 @@ enum command_id {
 bool	command_changes_state(enum command_id id);
 /* A short name ("quit", "pause"...) for logs and traces. */
 const char *command_name(enum command_id id);
-/* Execute a state-changing command.  0, or THR_EINVAL for a view-only
- * or unknown id. */
-int	command_exec(struct thr_state *s, enum command_id id, uint64_t now_ms);
+/* Execute a state-changing command; arg is its argument where it takes
+ * one (the file index of COMMAND_FILE_TOGGLE), else ignored.  0, or
+ * THR_EINVAL for a view-only or unknown id or a bad argument. */
+int	command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
+	    uint64_t now_ms);
+
+#define COMMAND_LIMIT_MIN	(16u << 10)	/* halving stops here */
+#define COMMAND_LIMIT_START	(1u << 20)	/* first limit from none */
+#define COMMAND_LIMIT_MAX	(1ull << 30)	/* doubling past: no limit */
 
 #endif

@@ -22,11 +22,8 @@ picker_init(struct picker *pk, const struct metainfo *mi,
 	pk->max_active = max_active ? max_active : 1;
 	pk->state = calloc(mi->npieces ? mi->npieces : 1, 1);
 	pk->avail = calloc(mi->npieces ? mi->npieces : 1, sizeof(uint16_t));
-	pk->failed_by = calloc(mi->npieces ? mi->npieces : 1,
-	    sizeof(uint32_t));
 	pk->active = calloc(pk->max_active, sizeof(*pk->active));
-	if (pk->state == NULL || pk->avail == NULL || pk->active == NULL ||
-	    pk->failed_by == NULL) {
+	if (pk->state == NULL || pk->avail == NULL || pk->active == NULL) {
 		picker_release(pk);
 		return THR_ENOMEM;
 	}
@@ -36,6 +33,53 @@ picker_init(struct picker *pk, const struct metainfo *mi,
 			pk->nhave++;
 		} else
 			pk->nfree_missing++;
+	}
+	return 0;
+}
+
+/* Did this peer's data take part in a failed attempt at piece i? */
+static bool
+failed_by(const struct picker *pk, uint32_t i, uint32_t peer_id)
+{
+	uint32_t n = pk->nfailed < PICKER_MAX_FAILED ? pk->nfailed :
+	    PICKER_MAX_FAILED;
+
+	for (uint32_t f = 0; f < n; f++) {
+		if (pk->failed[f].index != i)
+			continue;
+		for (int k = 0; k < PICKER_MAX_CONTRIB; k++)
+			if (pk->failed[f].peers[k] == peer_id)
+				return true;
+	}
+	return false;
+}
+
+bool
+picker_wanted(const struct picker *pk, uint32_t index)
+{
+	return pk->wanted == NULL || pk->wanted[index];
+}
+
+int
+picker_set_wanted(struct picker *pk, uint32_t index, bool want)
+{
+	if (index >= pk->npieces)
+		return THR_EINVAL;
+	if (pk->wanted == NULL) {
+		if (want)
+			return 0;
+		if ((pk->wanted = malloc(pk->npieces)) == NULL)
+			return THR_ENOMEM;
+		memset(pk->wanted, 1, pk->npieces);
+	}
+	if (!pk->wanted[index] == !want)
+		return 0;
+	pk->wanted[index] = want;
+	if (pk->state[index] == PICKER_MISSING) {
+		if (want)
+			pk->nfree_missing++;
+		else
+			pk->nfree_missing--;
 	}
 	return 0;
 }
@@ -78,7 +122,7 @@ picker_release(struct picker *pk)
 	free(pk->active);
 	free(pk->state);
 	free(pk->avail);
-	free(pk->failed_by);
+	free(pk->wanted);
 	memset(pk, 0, sizeof(*pk));
 }
 
@@ -111,7 +155,8 @@ picker_interesting(const struct picker *pk, const struct bitfield *bf)
 	if (bf->count == 0)
 		return false;
 	for (uint32_t i = 0; i < pk->npieces && i < bf->nbits; i++)
-		if (pk->state[i] != PICKER_HAVE && bitfield_get(bf, i))
+		if (pk->state[i] != PICKER_HAVE && bitfield_get(bf, i) &&
+		    picker_wanted(pk, i))
 			return true;
 	return false;
 }
@@ -152,7 +197,9 @@ choose_new(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
 	for (uint32_t i = 0; i < pk->npieces; i++) {
 		if (pk->state[i] != PICKER_MISSING || !bitfield_get(bf, i))
 			continue;
-		if (avoid_failed && pk->failed_by[i] == peer_id)
+		if (!picker_wanted(pk, i))
+			continue;
+		if (avoid_failed && failed_by(pk, i, peer_id))
 			continue;
 		if (pk->strategy == PICKER_SEQUENTIAL)
 			return i;
@@ -292,6 +339,7 @@ picker_pick_from(struct picker *pk, const struct bitfield *bf,
 
 		if (idx >= pk->npieces || !bitfield_get(bf, idx) ||
 		    pk->state[idx] != PICKER_MISSING ||
+		    !picker_wanted(pk, idx) ||
 		    pk->nactive >= pk->max_active)
 			continue;
 		if ((pp = activate(pk, idx)) == NULL)
@@ -358,8 +406,16 @@ picker_piece_done(struct picker *pk, uint32_t index, bool ok)
 	if (pp == NULL)
 		return;
 	at = (size_t)(pp - pk->active);
-	if (!ok && pp->ncontrib > 0)
-		pk->failed_by[index] = pp->contrib[0];
+	/* Remember everyone who sent part of a bad piece (most recent
+	 * attempt), so that the retry goes elsewhere when it can. */
+	if (!ok) {
+		uint32_t f = pk->nfailed++ % PICKER_MAX_FAILED;
+
+		pk->failed[f].index = index;
+		for (int k = 0; k < PICKER_MAX_CONTRIB; k++)
+			pk->failed[f].peers[k] = (uint32_t)k < pp->ncontrib ?
+			    pp->contrib[k] : 0;
+	}
 	piece_free(pp);
 	memmove(&pk->active[at], &pk->active[at + 1],
 	    (pk->nactive - at - 1) * sizeof(*pp));
@@ -369,7 +425,8 @@ picker_piece_done(struct picker *pk, uint32_t index, bool ok)
 		pk->nhave++;
 	} else {
 		pk->state[index] = PICKER_MISSING;
-		pk->nfree_missing++;
+		if (picker_wanted(pk, index))
+			pk->nfree_missing++;
 	}
 }
 
@@ -388,5 +445,5 @@ picker_endgame(const struct picker *pk)
 bool
 picker_complete(const struct picker *pk)
 {
-	return pk->nhave == pk->npieces;
+	return pk->nfree_missing == 0 && pk->nactive == 0;
 }

@@ -33,6 +33,7 @@
 #define PICKER_BLK_MAXREQ	200
 #define PICKER_BLK_RECV		255
 #define PICKER_MAX_CONTRIB	8	/* peers remembered per piece */
+#define PICKER_MAX_FAILED	64	/* failed pieces remembered */
 
 /* How a new piece is chosen (blocks of started pieces always come first). */
 enum picker_strategy {
@@ -64,13 +65,20 @@ struct picker {
 	uint32_t		 npieces;
 	uint8_t			*state;		/* owned, enum picker_state */
 	uint16_t		*avail;		/* owned, peers having each */
-	uint32_t		*failed_by;	/* owned: a peer whose data
-						 * failed this piece, 0 none */
+	struct {
+		uint32_t	index;
+		uint32_t	peers[PICKER_MAX_CONTRIB];	/* 0: empty */
+	}			 failed[PICKER_MAX_FAILED];
+					/* the last failed pieces and who
+					 * sent them; a ring, failures are
+					 * rare and this stays small */
+	uint32_t		 nfailed;	/* ever recorded */
+	uint8_t			*wanted;	/* owned; NULL: every piece */
 	struct picker_piece	*active;	/* owned */
 	size_t			 nactive;
 	size_t			 max_active;
 	uint32_t		 nhave;
-	uint32_t		 nfree_missing;	/* MISSING pieces */
+	uint32_t		 nfree_missing;	/* MISSING pieces we want */
 	enum picker_strategy	 strategy;
 };
 
@@ -136,8 +144,14 @@ enum picker_recv picker_received(struct picker *pk, uint32_t peer_id,
  * discarded and it becomes MISSING, to be fetched again (preferably from
  * a peer that did not contribute to it). */
 void	picker_piece_done(struct picker *pk, uint32_t index, bool ok);
+/* Want piece index or not (file selection).  A started piece is
+ * finished either way. */
+int	picker_set_wanted(struct picker *pk, uint32_t index, bool want);
+bool	picker_wanted(const struct picker *pk, uint32_t index);
+
 /* True when every block of every missing piece is requested (endgame). */
 bool	picker_endgame(const struct picker *pk);
+/* True when every wanted piece is had. */
 bool	picker_complete(const struct picker *pk);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,85 @@
 #include "wire.h"
 
 static void	state_set_phase(struct thr_state *, enum state_phase);
+
+/*
+ * Parse a --files selection: 1-based indexes and ranges, "1,3-5".
+ * Fills s->file_wanted.
+ */
+static int
+parse_selection(struct thr_state *s, const char *spec, struct thr_error *err)
+{
+	const char *p = spec;
+
+	memset(s->file_wanted, 0, s->mi.nfiles);
+	while (*p != '\0') {
+		char *end;
+		unsigned long a, b;
+
+		errno = 0;
+		a = strtoul(p, &end, 10);
+		if (end == p || errno != 0)
+			goto bad;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtoul(p, &end, 10);
+			if (end == p || errno != 0)
+				goto bad;
+		}
+		if (a < 1 || b < a || b > s->mi.nfiles)
+			return thr_error_set(err, THR_EINVAL, 0,
+			    "--files: %lu-%lu is not within 1-%zu", a, b,
+			    s->mi.nfiles);
+		for (unsigned long i = a; i <= b; i++)
+			s->file_wanted[i - 1] = 1;
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			goto bad;
+		p = end;
+	}
+	return 0;
+bad:
+	return thr_error_set(err, THR_EINVAL, (size_t)(p - spec),
+	    "--files wants indexes such as 1,3-5, not '%s'", spec);
+}
+
+/*
+ * Mark the pieces of selected files wanted (a piece shared with a
+ * selected file is wanted too) and recount the bytes left.
+ */
+static int
+apply_selection(struct thr_state *s)
+{
+	uint64_t plen = s->mi.piece_length;
+	uint8_t *want = calloc(s->mi.npieces ? s->mi.npieces : 1, 1);
+	int rc = 0;
+
+	if (want == NULL)
+		return THR_ENOMEM;
+	for (size_t f = 0; f < s->mi.nfiles; f++) {
+		const struct metainfo_file *mf = &s->mi.files[f];
+
+		if (!s->file_wanted[f] || mf->length == 0)
+			continue;
+		for (uint64_t i = mf->offset / plen;
+		    i <= (mf->offset + mf->length - 1) / plen; i++)
+			want[i] = 1;
+	}
+	s->wanted_total = 0;
+	s->left = 0;
+	for (uint32_t i = 0; i < s->mi.npieces && rc == 0; i++) {
+		rc = picker_set_wanted(&s->pk, i, want[i]);
+		if (!want[i])
+			continue;
+		s->wanted_total += metainfo_piece_size(&s->mi, i);
+		if (!bitfield_get(&s->have, i))
+			s->left += metainfo_piece_size(&s->mi, i);
+	}
+	free(want);
+	return rc;
+}
 
 /* (Re)build the picker over the pieces we have.  Pieces in memory are
  * bounded by bytes (STATE_ACTIVE_BYTES), never by the torrent's size. */
@@ -33,7 +113,7 @@ picker_setup(struct thr_state *s, const struct bitfield *have)
 		return rc;
 	s->pk.strategy = s->opts.strategy;
 	s->strategy = picker_strategy_name(s->opts.strategy);
-	return 0;
+	return apply_selection(s);
 }
 static void	update_interest(struct thr_state *, struct peer *);
 static void	request_more(struct thr_state *, struct peer *, uint64_t);
@@ -88,11 +168,17 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	}
 	s->scratch = malloc(s->mi.piece_length);
 	s->known = calloc(STATE_MAX_KNOWN, sizeof(*s->known));
-	if (s->scratch == NULL || s->known == NULL) {
+	s->file_wanted = malloc(s->mi.nfiles);
+	if (s->scratch == NULL || s->known == NULL || s->file_wanted == NULL) {
 		rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		goto fail;
 	}
-	if ((rc = storage_open(&s->st, &s->mi, o->dir, err)) != 0)
+	memset(s->file_wanted, 1, s->mi.nfiles);
+	if (o->files != NULL &&
+	    (rc = parse_selection(s, o->files, err)) != 0)
+		goto fail;
+	if ((rc = storage_open_sel(&s->st, &s->mi, o->dir, s->file_wanted,
+	    err)) != 0)
 		goto fail;
 	s->st_open = true;
 	if ((rc = picker_setup(s, NULL)) != 0) {
@@ -110,7 +196,6 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	    s->tracker_phase == TRACKER_NONE ? "no tracker" : "waiting");
 	for (size_t i = 0; i < o->ngiven; i++)
 		state_known_add(s, &o->given[i], true);
-	s->left = s->mi.total_length;
 	s->phase = STATE_CHECKING;
 	return 0;
 fail:
@@ -131,6 +216,8 @@ state_release(struct thr_state *s)
 	s->st_open = false;
 	free(s->scratch);
 	free(s->known);
+	free(s->file_wanted);
+	s->file_wanted = NULL;
 	s->scratch = NULL;
 	s->known = NULL;
 	bitfield_release(&s->have);
@@ -169,7 +256,6 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 		if (ok) {
 			bitfield_set(&s->have, i);
 			s->check_valid++;
-			s->left -= metainfo_piece_size(&s->mi, i);
 		}
 	}
 	if (s->check_next < s->mi.npieces)
@@ -182,7 +268,7 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 	}
 	log_msg(&s->log, LOG_INFO, "resume: %u of %u pieces valid",
 	    s->check_valid, s->mi.npieces);
-	if (bitfield_full(&s->have)) {
+	if (picker_complete(&s->pk)) {
 		s->tracker_sent_completed = true;	/* not completed here */
 		state_set_phase(s, STATE_SEEDING);
 		log_msg(&s->log, LOG_INFO, "complete");
@@ -506,7 +592,8 @@ on_complete(struct thr_state *s)
 		struct peer *p = s->peers[i];
 
 		update_interest(s, p);
-		if (p->phase == PEER_ACTIVE && bitfield_full(&p->have))
+		if (p->phase == PEER_ACTIVE && bitfield_full(&p->have) &&
+		    bitfield_full(&s->have))
 			peer_kill(p, "both are seeds");
 	}
 	if (!s->tracker_sent_completed && s->tracker_phase != TRACKER_NONE) {
@@ -550,9 +637,10 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 	}
 	picker_piece_done(&s->pk, index, true);
 	bitfield_set(&s->have, index);
-	s->left -= size;
+	if (picker_wanted(&s->pk, index))
+		s->left -= size;
 	log_msg(&s->log, LOG_DEBUG, "piece %u verified", index);
-	if (bitfield_full(&s->have))
+	if (picker_complete(&s->pk))
 		on_complete(s);
 	announce_have(s, index);
 }
@@ -1253,6 +1341,34 @@ state_tracker_stop(struct thr_state *s)
 		s->tracker_phase = TRACKER_IDLE;	/* caller cancelled */
 }
 
+int
+state_set_file_wanted(struct thr_state *s, size_t i, bool want)
+{
+	int rc;
+
+	if (i >= s->mi.nfiles)
+		return THR_EINVAL;
+	if (!s->file_wanted[i] == !want)
+		return 0;
+	s->file_wanted[i] = want;
+	log_msg(&s->log, LOG_INFO, "file %zu %s", i + 1,
+	    want ? "selected" : "deselected");
+	if (s->phase == STATE_CHECKING)
+		return 0;	/* applied when the check ends */
+	if ((rc = apply_selection(s)) != 0)
+		return rc;
+	s->changes++;
+	if (picker_complete(&s->pk)) {
+		if (s->phase == STATE_DOWNLOADING)
+			on_complete(s);
+	} else if (s->phase == STATE_SEEDING)
+		state_set_phase(s, STATE_DOWNLOADING);
+	for (size_t k = 0; k < s->npeers; k++)
+		if (s->peers[k]->phase == PEER_ACTIVE)
+			update_interest(s, s->peers[k]);
+	return 0;
+}
+
 void
 state_set_strategy(struct thr_state *s, enum picker_strategy st)
 {
@@ -1289,7 +1405,7 @@ state_set_paused(struct thr_state *s, bool paused)
 bool
 state_complete(const struct thr_state *s)
 {
-	return s->phase != STATE_CHECKING && bitfield_full(&s->have);
+	return s->phase != STATE_CHECKING && picker_complete(&s->pk);
 }
 
 bool
@@ -1308,8 +1424,8 @@ state_finished(const struct thr_state *s)
 double
 state_percent(const struct thr_state *s)
 {
-	if (s->mi.total_length == 0)
-		return 100.0;
-	return 100.0 * (double)(s->mi.total_length - s->left) /
-	    (double)s->mi.total_length;
+	if (s->wanted_total == 0)
+		return s->phase == STATE_CHECKING ? 0.0 : 100.0;
+	return 100.0 * (double)(s->wanted_total - s->left) /
+	    (double)s->wanted_total;
 }

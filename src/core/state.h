@@ -49,6 +49,7 @@ struct state_opts {
 	const char	*torrent_path;
 	const char	*dir;
 	const char	*trace_path;		/* --trace, may be NULL */
+	const char	*files;			/* --files "1,3-5", or NULL */
 	struct thr_addr	 given[STATE_MAX_GIVEN];	/* --peer */
 	size_t		 ngiven;
 	uint16_t	 port;			/* wanted listening port */
@@ -100,7 +101,9 @@ struct thr_state {
 	enum state_phase	 phase;
 	uint32_t		 check_next;	/* next piece to check */
 	uint32_t		 check_valid;
-	uint64_t		 left;		/* bytes still missing */
+	uint64_t		 left;		/* wanted bytes still missing */
+	uint64_t		 wanted_total;	/* bytes of wanted pieces */
+	uint8_t			*file_wanted;	/* owned, per file: selected */
 
 	struct peer		*peers[STATE_MAX_PEERS];
 	size_t			 npeers;
@@ -187,6 +190,9 @@ void	state_tracker_done(struct thr_state *s, int status,
 	    uint64_t now_ms);
 /* Ask for a final "stopped" announce on the next state_tracker_due. */
 void	state_tracker_stop(struct thr_state *s);
+
+/* Select or deselect file i (0-based) for download (live). */
+int	state_set_file_wanted(struct thr_state *s, size_t i, bool want);
 
 /* Switch the piece strategy (live). */
 void	state_set_strategy(struct thr_state *s, enum picker_strategy st);

@@ -39,6 +39,7 @@
 
 static int	storage_mkdir_p(const char *dir, struct thr_error *err);
 static int	storage_open_file(struct storage *s, size_t i, bool sizeit,
+		    bool create,
 		    int *fdp, struct thr_error *err);
 static size_t	storage_find(const struct metainfo *mi, uint64_t off);
 static int	storage_io(struct storage *s, uint64_t off, uint8_t *rp,
@@ -92,12 +93,13 @@ storage_mkdir_p(const char *dir, struct thr_error *err)
 }
 
 /*
- * Open (creating as needed) file i and its parent directories below
- * s->dirfd.  With sizeit, make the file exactly its torrent length.
+ * Open file i below s->dirfd.  With create, make it and its parent
+ * directories as needed; without, a missing file or directory gives
+ * THR_ENOENT.  With sizeit, make the file exactly its torrent length.
  */
 static int
-storage_open_file(struct storage *s, size_t i, bool sizeit, int *fdp,
-    struct thr_error *err)
+storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
+    int *fdp, struct thr_error *err)
 {
 	const struct metainfo_file *f = &s->mi->files[i];
 	const char *path = f->path;
@@ -145,7 +147,8 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, int *fdp,
 
 		/* EEXIST covers a planted symlink too; the O_NOFOLLOW open
 		 * below is what refuses it. */
-		if (mkdirat(cur, name, 0755) == -1 && errno != EEXIST) {
+		if (create && mkdirat(cur, name, 0755) == -1 &&
+		    errno != EEXIST) {
 			thr_error_set(err, THR_EIO, 0, "%.*s: %s", (int)end,
 			    path, strerror(errno));
 			goto close_cur;
@@ -157,6 +160,9 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, int *fdp,
 			close(cur);
 		cur = s->dirfd;
 		if (nfd == -1) {
+			if (saved == ENOENT && !create)
+				return thr_error_set(err, THR_ENOENT, 0,
+				    "%.*s: not created", (int)end, path);
 			if (saved == ELOOP || saved == ENOTDIR)
 				return thr_error_set(err, THR_EUNSAFE, 0,
 				    "%.*s: not a directory or a symlink, "
@@ -170,12 +176,15 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, int *fdp,
 
 	/* O_NONBLOCK so that a planted FIFO cannot hang us before the
 	 * S_ISREG check; it means nothing for regular files. */
-	fd = openat(cur, name,
-	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+	fd = openat(cur, name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK, 0644);
 	saved = errno;
 	if (cur != s->dirfd)
 		close(cur);
 	if (fd == -1) {
+		if (saved == ENOENT && !create)
+			return thr_error_set(err, THR_ENOENT, 0,
+			    "%s: not created", path);
 		if (saved == ELOOP)
 			return thr_error_set(err, THR_EUNSAFE, 0,
 			    "%s: is a symlink, refusing to follow", path);
@@ -216,6 +225,13 @@ int
 storage_open(struct storage *s, const struct metainfo *mi, const char *dir,
     struct thr_error *err)
 {
+	return storage_open_sel(s, mi, dir, NULL, err);
+}
+
+int
+storage_open_sel(struct storage *s, const struct metainfo *mi,
+    const char *dir, const uint8_t *wanted, struct thr_error *err)
+{
 	size_t i;
 	int rc, fd;
 
@@ -241,7 +257,14 @@ storage_open(struct storage *s, const struct metainfo *mi, const char *dir,
 	for (i = 0; i < mi->nfiles; i++)
 		s->fds[i] = -1;
 	for (i = 0; i < mi->nfiles; i++) {
-		if ((rc = storage_open_file(s, i, true, &fd, err)) != 0)
+		bool want = wanted == NULL || wanted[i];
+
+		/* Unselected files are opened only if they already exist;
+		 * they are created when a shared piece first touches them. */
+		rc = storage_open_file(s, i, want, want, &fd, err);
+		if (!want && rc == THR_ENOENT)
+			continue;
+		if (rc != 0)
 			goto close_all;
 		if (s->nopen < STORAGE_MAX_OPEN) {
 			s->fds[i] = fd;
@@ -402,16 +425,30 @@ storage_io(struct storage *s, uint64_t off, uint8_t *rp, const uint8_t *wp,
 			n = len;
 		fd = s->fds[i];
 		if (fd < 0) {
-			/* Past STORAGE_MAX_OPEN: open just for this span. */
-			if ((rc = storage_open_file(s, i, false, &fd,
-			    NULL)) != 0)
+			/* Past STORAGE_MAX_OPEN, or not created yet (an
+			 * unselected file): open for this span, creating it
+			 * at full length only to write. */
+			rc = storage_open_file(s, i, wp != NULL, wp != NULL,
+			    &fd, NULL);
+			if (rc == THR_ENOENT && rp != NULL) {
+				memset(rp, 0, (size_t)n);
+				rp += n;
+				off += n;
+				len -= (size_t)n;
+				continue;
+			}
+			if (rc != 0)
 				return rc;
+			if (s->nopen < STORAGE_MAX_OPEN) {
+				s->fds[i] = fd;
+				s->nopen++;
+			}
 		}
 		if (rp != NULL)
 			rc = storage_pread(fd, rp, (size_t)n, fo);
 		else
 			rc = storage_pwrite(fd, wp, (size_t)n, fo);
-		if (s->fds[i] < 0)
+		if (s->fds[i] != fd)
 			close(fd);
 		if (rc != 0)
 			return rc;

@@ -50,6 +50,14 @@ struct storage_span {
  */
 int	storage_open(struct storage *s, const struct metainfo *mi,
 	    const char *dir, struct thr_error *err);
+/*
+ * The same, creating only the files whose wanted[i] is non-zero (NULL:
+ * all).  An unselected file is used if it exists, and created at full
+ * length when a write first touches it (a piece shared with a selected
+ * file); reading a missing one reads zeros.  wanted is read only here.
+ */
+int	storage_open_sel(struct storage *s, const struct metainfo *mi,
+	    const char *dir, const uint8_t *wanted, struct thr_error *err);
 void	storage_close(struct storage *s);
 
 /*

@@ -69,6 +69,7 @@ struct view {
 	enum draw_sort	 sort;
 	enum view_pane	 pane;
 	int		 scroll[VIEW_NPANES];	/* see view.c */
+	int		 file_cursor;	/* files pane: the highlighted file */
 	int		 page;		/* main pane height, for PgUp/PgDn */
 };
 

@@ -35,6 +35,17 @@ draw_files(struct view *v, const struct thr_state *s, int top, int height)
 	x += FILES_SIZE_W + 1;
 	draw_text(v, top, x, v->cols - x, "path", head);
 
+	/* The cursor row is the file that the toggle key acts on; keep it
+	 * in range and on screen. */
+	if (v->file_cursor >= (int)s->mi.nfiles)
+		v->file_cursor = (int)s->mi.nfiles - 1;
+	if (v->file_cursor < 0)
+		v->file_cursor = 0;
+	if (v->file_cursor < v->scroll[VIEW_PANE_FILES])
+		v->scroll[VIEW_PANE_FILES] = v->file_cursor;
+	if (height > 1 && v->file_cursor >= v->scroll[VIEW_PANE_FILES] +
+	    height - 1)
+		v->scroll[VIEW_PANE_FILES] = v->file_cursor - height + 2;
 	first = draw_clamp(&v->scroll[VIEW_PANE_FILES], (int)s->mi.nfiles,
 	    height - 1);
 	for (y = 1; y < height && (size_t)(first + y - 1) < s->mi.nfiles;
@@ -42,12 +53,19 @@ draw_files(struct view *v, const struct thr_state *s, int top, int height)
 		size_t i = (size_t)(first + y - 1);
 		const struct metainfo_file *f = &s->mi.files[i];
 
+		attr_t rowattr = (int)i == v->file_cursor ?
+		    norm | A_REVERSE : norm;
+
 		frac = bar_file_progress(s, i);
-		snprintf(idx, sizeof(idx), "%5zu", i);
+		/* 1-based, as "thorrent info" and --files count; '-' marks a
+		 * file that is not selected for download. */
+		snprintf(idx, sizeof(idx), "%c%4zu",
+		    s->file_wanted == NULL || s->file_wanted[i] ? ' ' : '-',
+		    i + 1);
 		snprintf(pct, sizeof(pct), "%5.1f%%", 100.0 * frac);
 		bar_human_bytes(f->length, size, sizeof(size));
 		x = 0;
-		draw_text(v, top + y, x, FILES_INDEX_W, idx, norm);
+		draw_text(v, top + y, x, FILES_INDEX_W, idx, rowattr);
 		x += FILES_INDEX_W + 1;
 		draw_bar(v, top + y, x, bar_w, frac, draw_attr(v,
 		    frac >= 1.0 ? ROLE_HAVE : ROLE_PARTIAL));

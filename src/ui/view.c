@@ -275,6 +275,12 @@ view_set_size(struct view *v, int cols, int rows)
 	v->need_clear = true;
 }
 
+uint32_t
+view_selected_file(const struct view *v)
+{
+	return v->file_cursor < 0 ? 0 : (uint32_t)v->file_cursor;
+}
+
 enum view_pane
 view_current_pane(const struct view *v)
 {
@@ -373,10 +379,16 @@ view_command(struct view *v, enum command_id id)
 		v->pane = VIEW_PANE_LOG;
 		break;
 	case COMMAND_SCROLL_UP:
-		v->scroll[v->pane] -= dir;
+		if (v->pane == VIEW_PANE_FILES)
+			v->file_cursor--;
+		else
+			v->scroll[v->pane] -= dir;
 		break;
 	case COMMAND_SCROLL_DOWN:
-		v->scroll[v->pane] += dir;
+		if (v->pane == VIEW_PANE_FILES)
+			v->file_cursor++;
+		else
+			v->scroll[v->pane] += dir;
 		break;
 	case COMMAND_PAGE_UP:
 		v->scroll[v->pane] -= dir * page;
@@ -423,6 +435,9 @@ view_keys(struct view *v, bool *dirty)
 		if (id == COMMAND_NONE)
 			continue;
 		*dirty = true;
+		/* The file toggle acts on the files pane's cursor only. */
+		if (id == COMMAND_FILE_TOGGLE && v->pane != VIEW_PANE_FILES)
+			continue;
 		if (command_changes_state(id))
 			return id;
 		view_command(v, id);

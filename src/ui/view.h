@@ -59,5 +59,8 @@ enum command_id	view_keys(struct view *v, bool *dirty);
  * writes up to len-1 bytes of UTF-8 of the row into out. */
 void	view_row_text(struct view *v, int row, char *out, size_t len);
 enum view_pane	view_current_pane(const struct view *v);
+/* The file under the files pane's cursor (0-based): the argument of
+ * COMMAND_FILE_TOGGLE. */
+uint32_t	view_selected_file(const struct view *v);
 
 #endif

@@ -48,7 +48,7 @@ Test(command, exec_quit_sets_quit_requested)
 {
 	struct thr_state *s = command_state();
 
-	cr_assert_eq(command_exec(s, COMMAND_QUIT, 1000), 0);
+	cr_assert_eq(command_exec(s, COMMAND_QUIT, 0, 1000), 0);
 	cr_expect(s->quit_requested);
 	cr_expect_gt(s->changes, 0);
 	cr_expect_eq(s->log.count, 1);
@@ -60,9 +60,9 @@ Test(command, exec_pause_toggles)
 {
 	struct thr_state *s = command_state();
 
-	cr_assert_eq(command_exec(s, COMMAND_PAUSE, 1000), 0);
+	cr_assert_eq(command_exec(s, COMMAND_PAUSE, 0, 1000), 0);
 	cr_expect(s->paused);
-	cr_assert_eq(command_exec(s, COMMAND_PAUSE, 2000), 0);
+	cr_assert_eq(command_exec(s, COMMAND_PAUSE, 0, 2000), 0);
 	cr_expect_not(s->paused);
 	cr_expect_eq(s->changes, 2);
 	cr_expect_not(s->quit_requested);
@@ -73,10 +73,10 @@ Test(command, exec_rejects_view_only_and_unknown)
 {
 	struct thr_state *s = command_state();
 
-	cr_expect_eq(command_exec(s, COMMAND_NONE, 0), THR_EINVAL);
-	cr_expect_eq(command_exec(s, COMMAND_PANE_NEXT, 0), THR_EINVAL);
-	cr_expect_eq(command_exec(s, COMMAND_HELP, 0), THR_EINVAL);
-	cr_expect_eq(command_exec(s, (enum command_id)999, 0), THR_EINVAL);
+	cr_expect_eq(command_exec(s, COMMAND_NONE, 0, 0), THR_EINVAL);
+	cr_expect_eq(command_exec(s, COMMAND_PANE_NEXT, 0, 0), THR_EINVAL);
+	cr_expect_eq(command_exec(s, COMMAND_HELP, 0, 0), THR_EINVAL);
+	cr_expect_eq(command_exec(s, (enum command_id)999, 0, 0), THR_EINVAL);
 	cr_expect_eq(s->changes, 0);
 	cr_expect_not(s->paused);
 	cr_expect_not(s->quit_requested);

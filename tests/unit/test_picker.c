@@ -565,10 +565,10 @@ Test(picker, failed_piece_other_peer_preferred)
 /*
  * picker.h: a failed piece is fetched again "preferably from a peer that
  * did not contribute to it".  picker_piece_done only remembers
- * contrib[0], so the second contributor of a two-peer piece is not
- * avoided.  Disabled until picker.c records every contributor.
+ * contrib[0], so the second contributor of a two-peer piece was not
+ * avoided.  Regression test: every contributor is remembered now.
  */
-Test(picker, failed_piece_avoids_every_contributor, .disabled = true)
+Test(picker, failed_piece_avoids_every_contributor)
 {
 	static const uint32_t first[] = { 0, 1, 2, 3, UINT32_MAX };
 	struct metainfo mi;

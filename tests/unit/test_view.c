@@ -104,6 +104,7 @@ make_state(const char *name, uint32_t npieces)
 	for (uint32_t i = 0; i < 30; i++)
 		bitfield_set(&s->have, i);
 	s->left = total - 30 * (uint64_t)T_PLEN;
+	s->wanted_total = total;
 	cr_assert_eq(picker_init(&s->pk, &s->mi, &s->have, 4), 0);
 	s->phase = STATE_DOWNLOADING;
 	s->strategy = "rarest";
