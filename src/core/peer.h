@@ -69,6 +69,8 @@ struct peer {
 	uint64_t		 downloaded, uploaded;
 	uint64_t		 connected_ms, last_recv_ms, last_send_ms;
 	uint64_t		 last_piece_ms;	/* last block we got */
+	uint64_t		 unchoked_ms;	/* when we unchoked it, 0 */
+	uint64_t		 choked_ms;	/* when we last choked it */
 	bool			 snubbed;	/* sat on our requests */
 	uint32_t		 strikes;	/* hash failures it was part of */
 	bool			 dead;		/* close at the next chance */

@@ -306,7 +306,7 @@ state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
 	    (size_t)s->opts.max_peers < STATE_MAX_PEERS ?
 	    (size_t)s->opts.max_peers : STATE_MAX_PEERS;
 
-	if (s->npeers >= cap)
+	if (s->npeers >= cap || state_banned(s, a))
 		return NULL;
 	p = peer_new(s->next_peer_id++, a, incoming, s->mi.npieces, now_ms);
 	if (p == NULL)
@@ -429,6 +429,11 @@ set_choke(struct thr_state *s, struct peer *p, bool choke)
 	p->am_choking = choke;
 	trace_emit(&s->trace, choke ? "choke" : "unchoke", "\"peer\":%u",
 	    p->id);
+	if (choke) {
+		p->choked_ms = s->now_ms;
+		p->unchoked_ms = 0;
+	} else
+		p->unchoked_ms = s->now_ms ? s->now_ms : 1;
 	send_simple(p, choke ? WIRE_CHOKE : WIRE_UNCHOKE);
 	if (!choke)
 		return;
@@ -603,6 +608,36 @@ on_complete(struct thr_state *s)
 	}
 }
 
+bool
+state_banned(const struct thr_state *s, const struct thr_addr *a)
+{
+	for (size_t i = 0; i < s->nbanned; i++)
+		if (s->banned[i].family == a->family &&
+		    memcmp(s->banned[i].ip, a->ip, 16) == 0)
+			return true;
+	return false;
+}
+
+/* A peer that took part in STATE_MAX_STRIKES failed pieces is dropped
+ * and its IP refused for the rest of the session. */
+static void
+ban_peer(struct thr_state *s, struct peer *p)
+{
+	char a[ADDR_STR_MAX];
+
+	addr_format(&p->addr, a, sizeof(a));
+	log_msg(&s->log, LOG_WARN, "banning %s: %u pieces with bad data", a,
+	    p->strikes);
+	trace_emit(&s->trace, "ban", "\"peer\":%u,\"addr\":\"%s\"",
+	    p->id, a);
+	if (!state_banned(s, &p->addr) && s->nbanned < STATE_MAX_BANNED) {
+		s->banned[s->nbanned] = p->addr;
+		s->banned[s->nbanned].port = 0;
+		s->nbanned++;
+	}
+	peer_kill(p, "sent corrupt data repeatedly");
+}
+
 static void
 piece_verified(struct thr_state *s, struct picker_piece *pp)
 {
@@ -620,8 +655,8 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 		    index);
 		for (uint32_t c = 0; c < pp->ncontrib; c++) {
 			struct peer *q = state_peer_find(s, pp->contrib[c]);
-			if (q != NULL && ++q->strikes >= 3)
-				peer_kill(q, "sent corrupt data repeatedly");
+			if (q != NULL && ++q->strikes >= STATE_MAX_STRIKES)
+				ban_peer(s, q);
 		}
 		picker_piece_done(&s->pk, index, false);
 		return;
@@ -1060,7 +1095,8 @@ state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
 	for (size_t i = 0; i < s->nknown; i++) {
 		struct state_known *k = &s->known[i];
 
-		if (k->connected || k->next_try_ms > now_ms)
+		if (k->connected || k->next_try_ms > now_ms ||
+		    state_banned(s, &k->addr))
 			continue;
 		if (state_peer_connected_to(s, &k->addr))
 			continue;
@@ -1106,13 +1142,26 @@ upload_slots(const struct thr_state *s)
 	    STATE_UPLOAD_SLOTS;
 }
 
+/*
+ * Tit-for-tat: while downloading, reward those who give us the most.
+ * While seeding, those who take the most (they spread the data), but in
+ * turns: a peer unchoked for STATE_SEED_TURN_MS goes behind every peer
+ * that is waiting, longest waiting first, so every interested peer gets
+ * served.  Scores are ordered by tier, then by rate or waiting time.
+ */
 static uint64_t
 choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
 {
-	/* Tit-for-tat: while downloading, reward those who give us the
-	 * most; while seeding, those who take the most (they spread it). */
-	return s->phase == STATE_DOWNLOADING ? rate_get(&p->down, now_ms) :
-	    rate_get(&p->up, now_ms);
+	const uint64_t tier = 1ull << 48;
+
+	if (s->phase == STATE_DOWNLOADING)
+		return rate_get(&p->down, now_ms);
+	if (!p->am_choking && p->unchoked_ms != 0 &&
+	    now_ms - p->unchoked_ms < STATE_SEED_TURN_MS)
+		return 2 * tier + rate_get(&p->up, now_ms);
+	if (p->am_choking)
+		return tier + (now_ms - p->choked_ms);
+	return rate_get(&p->up, now_ms);
 }
 
 static void
@@ -1175,6 +1224,8 @@ void
 state_tick(struct thr_state *s, uint64_t now_ms)
 {
 	size_t unchoked = 0;
+
+	s->now_ms = now_ms;
 
 	if (s->phase == STATE_CHECKING)
 		return;

@@ -44,6 +44,9 @@
 #define STATE_RETRY_MS		15000	/* between tries of one address */
 #define STATE_ACTIVE_BYTES	(64u << 20)	/* piece buffers in memory */
 #define STATE_CHECK_BYTES	(32u << 20)	/* verified per check step */
+#define STATE_SEED_TURN_MS	30000	/* a seed's unchoke turn */
+#define STATE_MAX_STRIKES	3	/* bad pieces before a ban */
+#define STATE_MAX_BANNED	256
 
 struct state_opts {
 	const char	*torrent_path;
@@ -117,8 +120,11 @@ struct thr_state {
 	struct rate		 down, up;
 	struct bucket		 up_limit, down_limit;
 	uint64_t		 start_ms;
+	uint64_t		 now_ms;	/* time of the last tick */
 	uint64_t		 next_choke_ms, next_optimistic_ms;
 	uint32_t		 optimistic_id;	/* 0: none */
+	struct thr_addr		 banned[STATE_MAX_BANNED];	/* IPs, port 0 */
+	size_t			 nbanned;
 
 	struct tracker_list	 tl;
 	enum state_tracker_phase tracker_phase;
@@ -168,6 +174,9 @@ void	state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
 	    uint64_t now_ms);
 /* Forget a peer (its fd is already closed): return its requests. */
 void	state_peer_remove(struct thr_state *s, uint32_t id);
+
+/* True if the address's IP was banned this session (sent bad data). */
+bool	state_banned(const struct thr_state *s, const struct thr_addr *a);
 
 /* Remember addresses to connect to (deduplicated, capped). */
 void	state_known_add(struct thr_state *s, const struct thr_addr *a,
