@@ -12,6 +12,10 @@ Subcommands:
   leech TORRENT SAVE_DIR PORT [--peer IP:PORT]... [--timeout S]
       Download; exit 0 when complete, 1 on timeout or error.
 
+Both seed and leech accept --peer-log FILE: append every peer message
+libtorrent logs (peer_log alerts, e.g. "<== HAVE_ALL", "<== ALLOWED_FAST")
+to FILE, one alert per line, so tests can check what went over the wire.
+
 DHT, LSD, UPnP and NAT-PMP are always disabled; the session listens on
 127.0.0.1 only.
 """
@@ -65,7 +69,7 @@ def info_hash(path):
     print(str(h))
 
 
-def _session(port, upload_limit=0):
+def _session(port, upload_limit=0, peer_log=None):
     settings = {
         "listen_interfaces": "127.0.0.1:%d" % int(port),
         "outgoing_interfaces": "127.0.0.1",
@@ -83,6 +87,8 @@ def _session(port, upload_limit=0):
         | lt.alert.category_t.peer_notification
         | lt.alert.category_t.tracker_notification,
     }
+    if peer_log:
+        settings["alert_mask"] |= lt.alert.category_t.peer_log_notification
     if upload_limit:
         settings["upload_rate_limit"] = int(upload_limit)
     ses = lt.session(settings)
@@ -98,7 +104,8 @@ def _session(port, upload_limit=0):
 
 
 def _parse_opts(args):
-    opts = {"peers": [], "upload_limit": 0, "timeout": 120}
+    opts = {"peers": [], "upload_limit": 0, "timeout": 120,
+            "peer_log": None}
     i = 0
     while i < len(args):
         a = args[i]
@@ -112,13 +119,28 @@ def _parse_opts(args):
         elif a == "--timeout":
             opts["timeout"] = float(args[i + 1])
             i += 2
+        elif a == "--peer-log":
+            opts["peer_log"] = args[i + 1]
+            i += 2
         else:
             sys.exit("unknown option %s" % a)
     return opts
 
 
+_peer_log = None
+
+
+def _open_peer_log(path):
+    global _peer_log
+    if path:
+        _peer_log = open(path, "a", buffering=1)
+
+
 def _drain(ses):
     for a in ses.pop_alerts():
+        if _peer_log is not None and isinstance(a, lt.peer_log_alert):
+            _peer_log.write(a.message() + "\n")
+            continue
         if isinstance(a, (lt.peer_connect_alert, lt.peer_disconnected_alert,
                           lt.tracker_error_alert, lt.torrent_error_alert,
                           lt.tracker_reply_alert, lt.file_error_alert,
@@ -136,7 +158,8 @@ def _on_signal(_sig, _frm):
 
 def seed(torrent, parent, port, args):
     opts = _parse_opts(args)
-    ses = _session(port, opts["upload_limit"])
+    _open_peer_log(opts["peer_log"])
+    ses = _session(port, opts["upload_limit"], opts["peer_log"])
     ti = lt.torrent_info(torrent)
     atp = lt.add_torrent_params()
     atp.ti = ti
@@ -182,7 +205,8 @@ def seed(torrent, parent, port, args):
 
 def leech(torrent, save, port, args):
     opts = _parse_opts(args)
-    ses = _session(port)
+    _open_peer_log(opts["peer_log"])
+    ses = _session(port, peer_log=opts["peer_log"])
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(torrent)
     atp.save_path = os.path.abspath(save)
