@@ -10,6 +10,9 @@
 #    libtorrent's own peer log shows that thorrent negotiated the fast
 #    extension, sent have_all instead of a bitfield, and sent allowed
 #    fast pieces.
+# 3. libtorrent seeds but never unchokes anyone (--unchoke-slots 0):
+#    thorrent, choked throughout, must still fetch and verify exactly the
+#    pieces libtorrent allowed fast, and ask for nothing else.
 . "$(dirname "$0")/lib.sh"
 require_libtorrent
 require_prog opentracker
@@ -122,4 +125,62 @@ stop_pid "$TH_PID"
 log "$(cat "$WORK/seed-trace-check.log")"
 n=$(grep -c '"ev":"have_none"' "$SEED_TRACE")
 [ "$n" -ge 2 ] || fail "seeder trace: have_none from $n leechers, not 2"
+
+# --- 3: choked throughout, thorrent fetches the allowed fast pieces -------
+LT3_PORT=$(free_port)
+start_lt_seeder lt3 "$WORK/t.torrent" "$WORK/seed" "$LT3_PORT" \
+    --unchoke-slots 0
+LT3_PID=$LAST_PID
+wait_for_log "$WORK/lt3.log" '^ready' 60 "$LT3_PID" ||
+	fail "choking libtorrent seeder not ready"
+SUBJECT_OPTS=(--trace "$WORK/choked.trace")
+start_subject_download choked "$WORK/t.torrent" "$WORK/choked" "$LT3_PORT"
+CH_PID=$LAST_PID
+# thorrent cannot finish, so wait until the seeder's upload count (one
+# "uploaded N" line a second) is above 0 and has not moved for 2 s.
+prev=-1
+stable=0
+for i in $(seq 1 60); do
+	sleep 0.5
+	kill -0 "$CH_PID" 2>/dev/null ||
+		fail "thorrent exited while choked by every peer"
+	cur=$(grep '^uploaded ' "$WORK/lt3.log" | tail -n 1 | cut -d' ' -f2)
+	if [ -n "$cur" ] && [ "$cur" -gt 0 ] && [ "$cur" = "$prev" ]; then
+		stable=$((stable + 1))
+		[ "$stable" -ge 4 ] && break
+	else
+		stable=0
+	fi
+	prev=${cur:-0}
+done
+[ "$stable" -ge 4 ] ||
+	fail "the choking seeder uploaded nothing, or never stopped (at $prev)"
+stop_pid "$CH_PID"
+stop_pid "$LT3_PID"
+"$PY" "$TRACE_CHECK" "$WORK/choked.trace" --require have_all \
+    --require allowed_fast --require hash_ok --forbid unchoked_by \
+    --forbid hash_fail >"$WORK/choked-trace-check.log" 2>&1 ||
+	fail "choked trace: $(cat "$WORK/choked-trace-check.log")"
+log "$(cat "$WORK/choked-trace-check.log")"
+"$PY" - "$WORK/choked.trace" >"$WORK/choked-sets.log" 2>&1 <<'EOF' ||
+import json, sys
+allowed, asked, got, ok = set(), set(), set(), set()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["ev"] == "allowed_fast":
+        allowed.add(e["index"])
+    elif e["ev"] == "request":
+        asked.add(e["index"])
+    elif e["ev"] == "piece":
+        got.add(e["index"])
+    elif e["ev"] == "hash_ok":
+        ok.add(e["index"])
+print("allowed fast %s, requested %s, received %s, verified %s" %
+      (sorted(allowed), sorted(asked), sorted(got), sorted(ok)))
+if not allowed or not asked <= allowed or not got <= allowed or \
+        ok != allowed:
+    sys.exit(1)
+EOF
+	fail "choked download: $(cat "$WORK/choked-sets.log")"
+log "choked download: $(cat "$WORK/choked-sets.log")"
 exit 0

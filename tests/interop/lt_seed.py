@@ -15,6 +15,8 @@ Subcommands:
 Both seed and leech accept --peer-log FILE: append every peer message
 libtorrent logs (peer_log alerts, e.g. "<== HAVE_ALL", "<== ALLOWED_FAST")
 to FILE, one alert per line, so tests can check what went over the wire.
+seed also accepts --unchoke-slots N: unchoke at most N peers (0 keeps
+every peer choked, so only BEP 6 allowed fast pieces are served).
 
 DHT, LSD, UPnP and NAT-PMP are always disabled; the session listens on
 127.0.0.1 only.
@@ -69,7 +71,7 @@ def info_hash(path):
     print(str(h))
 
 
-def _session(port, upload_limit=0, peer_log=None):
+def _session(port, upload_limit=0, peer_log=None, unchoke_slots=None):
     settings = {
         "listen_interfaces": "127.0.0.1:%d" % int(port),
         "outgoing_interfaces": "127.0.0.1",
@@ -89,13 +91,15 @@ def _session(port, upload_limit=0, peer_log=None):
     }
     if peer_log:
         settings["alert_mask"] |= lt.alert.category_t.peer_log_notification
+    if unchoke_slots is not None:
+        settings["unchoke_slots_limit"] = int(unchoke_slots)
     if upload_limit:
         settings["upload_rate_limit"] = int(upload_limit)
     ses = lt.session(settings)
-    if upload_limit:
+    if upload_limit or unchoke_slots is not None:
         # Loopback peers sit in the unlimited "local" peer class by
-        # default; put every address in the global class so the limit
-        # really applies.
+        # default, which also ignores the unchoke slots; put every
+        # address in the global class so the limits really apply.
         f = lt.ip_filter()
         f.add_rule("0.0.0.0", "255.255.255.255",
                    1 << lt.session.global_peer_class_id)
@@ -105,7 +109,7 @@ def _session(port, upload_limit=0, peer_log=None):
 
 def _parse_opts(args):
     opts = {"peers": [], "upload_limit": 0, "timeout": 120,
-            "peer_log": None}
+            "peer_log": None, "unchoke_slots": None}
     i = 0
     while i < len(args):
         a = args[i]
@@ -121,6 +125,9 @@ def _parse_opts(args):
             i += 2
         elif a == "--peer-log":
             opts["peer_log"] = args[i + 1]
+            i += 2
+        elif a == "--unchoke-slots":
+            opts["unchoke_slots"] = int(args[i + 1])
             i += 2
         else:
             sys.exit("unknown option %s" % a)
@@ -159,7 +166,8 @@ def _on_signal(_sig, _frm):
 def seed(torrent, parent, port, args):
     opts = _parse_opts(args)
     _open_peer_log(opts["peer_log"])
-    ses = _session(port, opts["upload_limit"], opts["peer_log"])
+    ses = _session(port, opts["upload_limit"], opts["peer_log"],
+                   opts["unchoke_slots"])
     ti = lt.torrent_info(torrent)
     atp = lt.add_torrent_params()
     atp.ti = ti
