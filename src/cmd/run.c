@@ -32,6 +32,7 @@
 #define RUN_CONNECTS_PER_ITER	8
 #define RUN_READ_BUDGET		(1u << 20)	/* per peer per wakeup */
 #define RUN_URL_MAX		8192
+#define RUN_ACCEPT_PAUSE_MS	1000	/* after EMFILE on accept */
 #define RUN_DRAW_MIN_MS		100	/* at most 10 redraws a second */
 #define RUN_DRAW_IDLE_MS	1000	/* rates change: redraw anyway */
 
@@ -48,6 +49,7 @@ struct run {
 	struct buf		 url;
 	struct view		*view;		/* NULL in line mode */
 	bool			 redraw;
+	uint64_t		 listen_resume_ms;	/* out of fds: pause */
 	uint64_t		 last_draw_ms, drawn_changes, drawn_logs;
 	uint32_t		 fd_peer[FD_SETSIZE];	/* fd -> peer id */
 	uint64_t		 next_tick_ms;
@@ -261,7 +263,21 @@ listen_event(struct loop *l, int fd, int events, void *ud)
 		struct peer *p;
 		int cfd;
 
-		if (conn_accept(fd, &cfd, &a) != 1)
+		int rc = conn_accept(fd, &cfd, &a);
+
+		if (rc == THR_EIO && (errno == EMFILE || errno == ENFILE)) {
+			/* Out of descriptors: the pending connection stays
+			 * queued and would wake select() at once, forever.
+			 * Stop listening for a second; peers already
+			 * connected keep working. */
+			log_msg(&r->st.log, LOG_WARN, "cannot accept: %s; "
+			    "refusing new connections for a while",
+			    strerror(errno));
+			loop_set_mask(r->loop, fd, 0);
+			r->listen_resume_ms = now + RUN_ACCEPT_PAUSE_MS;
+			return;
+		}
+		if (rc != 1)
 			return;
 		if (cfd >= FD_SETSIZE || r->st.phase == STATE_CHECKING ||
 		    r->st.paused ||
@@ -420,6 +436,10 @@ before_sleep(struct loop *l, void *ud)
 			    _("stopped before the download completed"));
 		}
 		begin_quit(r, now);
+	}
+	if (r->listen_resume_ms != 0 && now >= r->listen_resume_ms) {
+		r->listen_resume_ms = 0;
+		loop_set_mask(r->loop, r->lfd, LOOP_READ);
 	}
 	if (!r->quitting)
 		connect_more(r, now);

@@ -73,6 +73,11 @@ struct peer {
 	uint64_t		 choked_ms;	/* when we last choked it */
 	bool			 snubbed;	/* sat on our requests */
 	uint32_t		 strikes;	/* hash failures it was part of */
+	uint32_t		 unasked_ok;	/* blocks it may still send
+						 * after we dropped requests */
+	uint32_t		 keepalives;	/* this second */
+	uint64_t		 partial_ms;	/* first byte of an unfinished
+						 * message, 0 if none */
 	bool			 dead;		/* close at the next chance */
 	char			 why[96];	/* reason for closing */
 };

@@ -475,6 +475,8 @@ drop_requests(struct thr_state *s, struct peer *p)
 {
 	for (uint32_t i = 0; i < p->nreqs; i++)
 		picker_unrequest(&s->pk, &p->reqs[i]);
+	/* Blocks already on the wire may still come; they are not lies. */
+	p->unasked_ok += p->nreqs;
 	p->nreqs = 0;
 }
 
@@ -662,12 +664,18 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 		return;
 	}
 	if (storage_write(&s->st, off, pp->data, size) != 0) {
-		/* Keep the piece missing; a full disk stops the run with a
-		 * clear error instead of losing data silently. */
+		/* A full or failing disk: the piece stays missing (nothing is
+		 * marked had that is not on disk), the download pauses and
+		 * tries again later, so freeing space lets it finish. */
+		int e = errno;
+
 		picker_piece_done(&s->pk, index, false);
-		s->fatal = THR_EIO;
-		snprintf(s->fatal_msg, sizeof(s->fatal_msg),
-		    "cannot write piece %u to disk", index);
+		log_msg(&s->log, LOG_ERROR, "cannot write piece %u: %s; "
+		    "paused, retrying in %d s", index, strerror(e),
+		    STATE_DISK_RETRY_MS / 1000);
+		trace_emit(&s->trace, "disk_error", "\"index\":%u", index);
+		state_set_paused(s, true);
+		s->disk_retry_ms = s->now_ms + STATE_DISK_RETRY_MS;
 		return;
 	}
 	picker_piece_done(&s->pk, index, true);
@@ -693,8 +701,13 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
 	    b.index, b.begin, b.length);
 	if (!peer_reqs_remove(p, &b)) {
-		/* Not requested (or cancelled in endgame): count it as
-		 * waste, it may still be useful below. */
+		/* Never asked for, beyond what we cancelled or dropped:
+		 * a peer that pushes data at us is lying or broken. */
+		if (p->unasked_ok == 0) {
+			peer_kill(p, "sent a block we never requested");
+			return;
+		}
+		p->unasked_ok--;
 		s->wasted += b.length;
 	}
 	p->downloaded += b.length;
@@ -714,10 +727,12 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *q = s->peers[i];
 
-		if (q != p && peer_reqs_remove(q, &b) &&
-		    wire_put_request(&q->out, WIRE_CANCEL, b.index, b.begin,
-		    b.length) != 0)
-			peer_kill(q, "output buffer full");
+		if (q != p && peer_reqs_remove(q, &b)) {
+			q->unasked_ok++;	/* it may cross our cancel */
+			if (wire_put_request(&q->out, WIRE_CANCEL, b.index,
+			    b.begin, b.length) != 0)
+				peer_kill(q, "output buffer full");
+		}
 	}
 	if (r == PICKER_RECV_COMPLETE)
 		piece_verified(s, pp);
@@ -797,8 +812,11 @@ static void
 handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
     uint64_t now_ms)
 {
-	if (m->keepalive)
+	if (m->keepalive) {
+		if (++p->keepalives > STATE_MAX_KEEPALIVES)
+			peer_kill(p, "keep-alive flood");
 		return;
+	}
 	switch (m->id) {
 	case WIRE_CHOKE:
 		trace_emit(&s->trace, "choked_by", "\"peer\":%u", p->id);
@@ -1021,8 +1039,12 @@ state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		}
 		handle_msg(s, p, &m, now_ms);
 		off += used;
+		p->partial_ms = 0;
 	}
 	buf_consume(&p->in, off);
+	/* A message must not dribble in forever (one byte a second). */
+	if (p->in.len > 0 && p->partial_ms == 0)
+		p->partial_ms = now_ms;
 }
 
 void
@@ -1242,6 +1264,10 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		else if (p->phase == PEER_ACTIVE &&
 		    now_ms - p->last_recv_ms > STATE_IDLE_TIMEOUT_MS)
 			peer_kill(p, "idle for too long");
+		if (p->partial_ms != 0 &&
+		    now_ms - p->partial_ms > STATE_MSG_TIMEOUT_MS)
+			peer_kill(p, "message too slow to arrive");
+		p->keepalives = 0;
 		if (p->phase == PEER_ACTIVE && !p->dead &&
 		    now_ms - p->last_send_ms > STATE_KEEPALIVE_MS &&
 		    p->out.len == 0 && wire_put_keepalive(&p->out) == 0)
@@ -1257,6 +1283,11 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		if (p->phase == PEER_ACTIVE && !p->am_choking)
 			unchoked++;
 		request_more(s, p, now_ms);
+	}
+	if (s->disk_retry_ms != 0 && now_ms >= s->disk_retry_ms) {
+		s->disk_retry_ms = 0;
+		log_msg(&s->log, LOG_INFO, "retrying after the write error");
+		state_set_paused(s, false);
 	}
 	if (now_ms >= s->next_choke_ms)
 		run_choker(s, now_ms);

@@ -47,6 +47,9 @@
 #define STATE_SEED_TURN_MS	30000	/* a seed's unchoke turn */
 #define STATE_MAX_STRIKES	3	/* bad pieces before a ban */
 #define STATE_MAX_BANNED	256
+#define STATE_MAX_KEEPALIVES	20	/* per second before we drop */
+#define STATE_MSG_TIMEOUT_MS	60000	/* to finish one message */
+#define STATE_DISK_RETRY_MS	30000	/* after a failed write */
 
 struct state_opts {
 	const char	*torrent_path;
@@ -139,6 +142,8 @@ struct thr_state {
 	bool			 quit_requested;	/* by the user */
 	const char		*strategy;	/* piece strategy name */
 	uint64_t		 changes;	/* bumped on anything visible */
+
+	uint64_t		 disk_retry_ms;	/* paused by a write error */
 
 	int			 fatal;		/* set: stop with error */
 	char			 fatal_msg[256];
