@@ -57,6 +57,8 @@
 #define SWARM_LINE_MAX		4096	/* our trace lines are < 200 bytes */
 #define SWARM_SEEDCONN_MAX	4096	/* seeder connections per leecher */
 #define SWARM_PAYLOAD		"payload.bin"
+#define SWARM_MIN_PIECE		(16u << 10)	/* thorrent create's bounds */
+#define SWARM_MAX_PIECE		(64u << 20)
 /* Room in PATH_MAX after the output folder for our own file names. */
 #define SWARM_OUT_MAX		(PATH_MAX - 64)
 
@@ -242,7 +244,7 @@ swarm_parse_args(int argc, char **argv, struct swarm_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	uint64_t rate;
+	uint64_t rate, psize;
 	long v;
 	char *end;
 	int c;
@@ -264,8 +266,8 @@ swarm_parse_args(int argc, char **argv, struct swarm_opts *o)
 			if (swarm_parse_long(optarg, 1, c == OPT_SEEDERS ?
 			    SWARM_MAX_SEEDERS : SWARM_MAX_PROCS - 1, &v) != 0) {
 				fprintf(stderr, _("thorrent: swarm: %s wants a "
-				    "number from 1 to %d\n"),
-				    argv[optind - 1], c == OPT_SEEDERS ?
+				    "number from 1 to %d\n"), c == OPT_SEEDERS ?
+				    "--seeders" : "--leechers", c == OPT_SEEDERS ?
 				    SWARM_MAX_SEEDERS : SWARM_MAX_PROCS - 1);
 				return CMD_EXIT_USAGE;
 			}
@@ -284,7 +286,16 @@ swarm_parse_args(int argc, char **argv, struct swarm_opts *o)
 			}
 			break;
 		case OPT_PIECE:
-			/* create checks it. */
+			/* Checked before the payload is written; create
+			 * has the same bounds. */
+			if (swarm_parse_size(optarg, &psize) != 0 ||
+			    psize < SWARM_MIN_PIECE || psize > SWARM_MAX_PIECE ||
+			    (psize & (psize - 1)) != 0) {
+				fprintf(stderr, "%s\n", _("thorrent: swarm: "
+				    "--piece-size must be a power of two from "
+				    "16K to 64M"));
+				return CMD_EXIT_USAGE;
+			}
 			o->piece_size = optarg;
 			break;
 		case OPT_STRATEGY:
@@ -313,7 +324,8 @@ swarm_parse_args(int argc, char **argv, struct swarm_opts *o)
 			if (bucket_parse_rate(optarg, &rate) != 0) {
 				fprintf(stderr, _("thorrent: swarm: %s wants a "
 				    "rate such as 500K or 2M, not '%s'\n"),
-				    argv[optind - 1], optarg);
+				    c == OPT_MAXUP ? "--max-up" :
+				    "--leecher-max-up", optarg);
 				return CMD_EXIT_USAGE;
 			}
 			if (c == OPT_MAXUP)
@@ -1072,7 +1084,7 @@ swarm_summary(struct swarm *sw, FILE *fp)
 	    _("start(s)"), _("complete(s)"), _("from seeders"), _("data"));
 	for (int i = 0; i < sw->nkids; i++) {
 		struct swarm_child *k = &sw->kids[i];
-		char done[32];
+		char done[32], from[32];
 
 		if (k->seeder)
 			snprintf(done, sizeof(done), "-");
@@ -1081,10 +1093,15 @@ swarm_summary(struct swarm *sw, FILE *fp)
 			    swarm_sec(k->done_us));
 		else
 			snprintf(done, sizeof(done), "%s", _("no"));
-		fprintf(fp, "%-8s %6d %9.3f %11s %14" PRIu64 " %s\n", k->name,
-		    k->port, swarm_sec(k->start_us), done, k->from_seeds,
-		    k->seeder ? _("seed") : k->verified ? _("verified") :
-		    _("differs"));
+		if (k->seeder)
+			snprintf(from, sizeof(from), "-");
+		else
+			snprintf(from, sizeof(from), "%" PRIu64,
+			    k->from_seeds);
+		fprintf(fp, "%-8s %6d %9.3f %11s %14s %s\n", k->name, k->port,
+		    swarm_sec(k->start_us), done, from, k->seeder ? _("seed") :
+		    k->verified ? _("verified") : !k->complete ?
+		    _("incomplete") : _("differs"));
 	}
 	free(times);
 	return nver;
