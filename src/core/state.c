@@ -28,9 +28,15 @@ parse_selection(struct thr_state *s, const char *spec, struct thr_error *err)
 	const char *p = spec;
 
 	memset(s->file_wanted, 0, s->mi.nfiles);
+	if (*p == '\0')
+		goto bad;
 	while (*p != '\0') {
 		char *end;
 		unsigned long a, b;
+
+		/* strtoul would accept " 1" and "+1": digits only. */
+		if (*p < '0' || *p > '9')
+			goto bad;
 
 		errno = 0;
 		a = strtoul(p, &end, 10);
@@ -39,6 +45,8 @@ parse_selection(struct thr_state *s, const char *spec, struct thr_error *err)
 		b = a;
 		if (*end == '-') {
 			p = end + 1;
+			if (*p < '0' || *p > '9')
+				goto bad;
 			b = strtoul(p, &end, 10);
 			if (end == p || errno != 0)
 				goto bad;
@@ -49,7 +57,7 @@ parse_selection(struct thr_state *s, const char *spec, struct thr_error *err)
 			    s->mi.nfiles);
 		for (unsigned long i = a; i <= b; i++)
 			s->file_wanted[i - 1] = 1;
-		if (*end == ',')
+		if (*end == ',' && end[1] != '\0')
 			end++;
 		else if (*end != '\0')
 			goto bad;
@@ -1191,22 +1199,9 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 {
 	struct peer *cand[STATE_MAX_PEERS];
 	uint64_t score[STATE_MAX_PEERS];
-	size_t n = 0, slots = upload_slots(s);
+	size_t n = 0, slots = upload_slots(s), top;
+	struct peer *opt = state_peer_find(s, s->optimistic_id);
 
-	if (now_ms >= s->next_optimistic_ms) {
-		/* Rotate the optimistic slot among choked interested peers. */
-		size_t seen = 0;
-		s->optimistic_id = 0;
-		for (size_t i = 0; i < s->npeers; i++) {
-			struct peer *p = s->peers[i];
-			if (p->phase != PEER_ACTIVE || !p->peer_interested ||
-			    !p->am_choking)
-				continue;
-			if (rng_below(&s->rng, (uint32_t)++seen) == 0)
-				s->optimistic_id = p->id;
-		}
-		s->next_optimistic_ms = now_ms + STATE_OPTIMISTIC_MS;
-	}
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
 		if (p->phase != PEER_ACTIVE || !p->peer_interested)
@@ -1216,7 +1211,8 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 		n++;
 	}
 	/* Partial selection sort: the top slots by score. */
-	for (size_t i = 0; i < n && i < slots; i++) {
+	top = n < slots ? n : slots;
+	for (size_t i = 0; i < top; i++) {
 		size_t best = i;
 		for (size_t j = i + 1; j < n; j++)
 			if (score[j] > score[best])
@@ -1226,17 +1222,37 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 		uint64_t ts = score[i]; score[i] = score[best];
 		score[best] = ts;
 	}
+	/*
+	 * The optimistic slot goes to one of the others (cand[top..n)), so
+	 * that it is never wasted on a peer that earned a regular slot.  It
+	 * rotates every STATE_OPTIMISTIC_MS, to someone new when possible,
+	 * and is drawn again early if its holder left or earned a slot.
+	 */
+	bool holder_ok = false;
+	for (size_t j = top; opt != NULL && j < n; j++)
+		holder_ok |= cand[j] == opt;
+	if (now_ms >= s->next_optimistic_ms || !holder_ok) {
+		uint32_t prev = s->optimistic_id, seen = 0;
+
+		s->optimistic_id = 0;
+		for (size_t j = top; j < n; j++) {
+			if (cand[j]->id == prev && n - top > 1)
+				continue;
+			if (rng_below(&s->rng, ++seen) == 0)
+				s->optimistic_id = cand[j]->id;
+		}
+		if (now_ms >= s->next_optimistic_ms || prev != 0)
+			s->next_optimistic_ms = now_ms + STATE_OPTIMISTIC_MS;
+	}
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
-		bool unchoke = false;
+		bool unchoke = p->id == s->optimistic_id;
 
 		if (p->phase != PEER_ACTIVE)
 			continue;
-		for (size_t j = 0; j < n && j < slots; j++)
+		for (size_t j = 0; j < top; j++)
 			if (cand[j] == p)
 				unchoke = true;
-		if (p->id == s->optimistic_id && p->peer_interested)
-			unchoke = true;
 		set_choke(s, p, !unchoke);
 	}
 	s->next_choke_ms = now_ms + STATE_CHOKE_PERIOD_MS;

@@ -479,12 +479,12 @@ Test(choker, optimistic_deterministic_by_seed, .init = fx_init,
  * before the round, which at the first round (or when rates shift)
  * includes peers that win a regular slot in the same round.  The
  * optimistic slot is then wasted for a whole STATE_OPTIMISTIC_MS period:
- * the round unchokes only `slots` peers.  Fix: in run_choker, choose the
- * regular slots first and draw the optimistic peer among the interested
- * peers that did not get one.
+ * the round unchokes only `slots` peers.  Regression test for the fix:
+ * run_choker now chooses the regular slots first and draws the
+ * optimistic peer among the interested peers that did not get one.
  */
 Test(choker, optimistic_not_a_regular_peer, .init = fx_init,
-    .fini = fx_fini, .disabled = true)
+    .fini = fx_fini)
 {
 	for (uint64_t seed = 1; seed <= 8; seed++) {
 		struct thr_state s;
