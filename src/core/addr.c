@@ -124,3 +124,13 @@ addr_parse(const char *s, struct thr_addr *a)
 	*a = r;
 	return 0;
 }
+
+bool
+addr_is_loopback(const struct thr_addr *a)
+{
+	static const uint8_t v6lo[16] = { [15] = 1 };
+
+	if (a->family == 4)
+		return a->ip[0] == 127;
+	return a->family == 6 && memcmp(a->ip, v6lo, 16) == 0;
+}

@@ -18,6 +18,8 @@ struct thr_addr {
 };
 
 bool	addr_equal(const struct thr_addr *a, const struct thr_addr *b);
+/* 127.0.0.0/8 or ::1. */
+bool	addr_is_loopback(const struct thr_addr *a);
 /* "1.2.3.4:5" or "[::1]:5" into out (ADDR_STR_MAX bytes). */
 void	addr_format(const struct thr_addr *a, char *out, size_t outlen);
 /* Parse a numeric "HOST:PORT" or "[HOST6]:PORT".  THR_EINVAL if bad. */

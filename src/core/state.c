@@ -623,7 +623,8 @@ state_banned(const struct thr_state *s, const struct thr_addr *a)
 {
 	for (size_t i = 0; i < s->nbanned; i++)
 		if (s->banned[i].family == a->family &&
-		    memcmp(s->banned[i].ip, a->ip, 16) == 0)
+		    memcmp(s->banned[i].ip, a->ip, 16) == 0 &&
+		    (s->banned[i].port == 0 || s->banned[i].port == a->port))
 			return true;
 	return false;
 }
@@ -642,7 +643,10 @@ ban_peer(struct thr_state *s, struct peer *p)
 	    p->id, a);
 	if (!state_banned(s, &p->addr) && s->nbanned < STATE_MAX_BANNED) {
 		s->banned[s->nbanned] = p->addr;
-		s->banned[s->nbanned].port = 0;
+		/* On loopback every local peer shares the IP (test swarms,
+		 * experiments): ban the address with its port there. */
+		if (!addr_is_loopback(&p->addr))
+			s->banned[s->nbanned].port = 0;
 		s->nbanned++;
 	}
 	peer_kill(p, "sent corrupt data repeatedly");

@@ -270,6 +270,10 @@ start_sel(struct thr_state *s, const char *spec)
 	cr_assert_eq(s->fatal, 0, "%s", s->fatal_msg);
 }
 
+/* Peers live in 10.0.0.0/8 unless a test asks for loopback, where bans
+ * are per port. */
+static uint8_t addr_net = 10;
+
 static struct thr_addr
 addr4(uint8_t last, uint16_t port)
 {
@@ -277,7 +281,7 @@ addr4(uint8_t last, uint16_t port)
 
 	memset(&a, 0, sizeof(a));
 	a.family = 4;
-	a.ip[0] = 127;
+	a.ip[0] = addr_net;
 	a.ip[3] = last;
 	a.port = port;
 	return a;
@@ -616,6 +620,29 @@ Test(selection, three_strikes_ban, .init = fx_init, .fini = fx_fini)
 			cr_assert_not(state_banned(&s, &out));
 	}
 	state_release(&s);
+}
+
+/* On loopback every local peer shares the IP: the ban keeps the port. */
+Test(selection, loopback_ban_is_per_port, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	struct thr_addr a, other;
+
+	addr_net = 127;
+	a = addr4(1, 6881);
+	other = addr4(1, 51413);
+	start_sel(&s, NULL);
+	p = seed_peer(&s, 1);
+	for (uint32_t k = 1; k <= STATE_MAX_STRIKES; k++)
+		serve(&s, p, NULL, true);
+	cr_assert(p->dead);
+	cr_assert(state_banned(&s, &a));
+	cr_assert_not(state_banned(&s, &other), "another local peer");
+	state_peer_remove(&s, p->id);
+	cr_assert_not_null(state_peer_add(&s, &other, true, NOW + 50));
+	state_release(&s);
+	addr_net = 10;
 }
 
 /* --- the picker ------------------------------------------------------- */
