@@ -258,6 +258,11 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 	while (s->check_next < s->mi.npieces && budget < STATE_CHECK_BYTES) {
 		uint32_t i = s->check_next++;
 
+		/* Pieces over holes we just created cannot be valid. */
+		if (!storage_range_existed(&s->st,
+		    (uint64_t)i * s->mi.piece_length,
+		    metainfo_piece_size(&s->mi, i)))
+			continue;
 		budget += metainfo_piece_size(&s->mi, i);
 		if (storage_verify_piece(&s->st, i, s->scratch, &ok) != 0)
 			ok = false;
@@ -1116,6 +1121,21 @@ state_known_add(struct thr_state *s, const struct thr_addr *a, bool given)
 	s->nknown++;
 }
 
+/*
+ * Wait before trying an address again: 15 s doubling per failure up to
+ * 10 minutes; an address the user gave starts at 2 s and stops at 60 s,
+ * since it is expected to come up (a seeder still checking its data).
+ */
+static uint64_t
+retry_delay(const struct state_known *k)
+{
+	uint64_t base = k->given ? STATE_GIVEN_RETRY_MS : STATE_RETRY_MS;
+	uint64_t cap = k->given ? 60000 : 600000;
+	uint64_t d = base << (k->fails > 8 ? 8 : k->fails);
+
+	return d < cap ? d : cap;
+}
+
 bool
 state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
 {
@@ -1141,7 +1161,7 @@ state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
 		if (s->phase == STATE_SEEDING && k->given && k->fails > 0)
 			continue;
 		k->connected = true;
-		k->next_try_ms = now_ms + STATE_RETRY_MS;
+		k->next_try_ms = now_ms + retry_delay(k);
 		*out = k->addr;
 		return true;
 	}
@@ -1159,11 +1179,7 @@ state_connect_failed(struct thr_state *s, const struct thr_addr *a,
 			continue;
 		k->connected = false;
 		k->fails++;
-		/* Back off: 15 s, 30 s, 60 s... capped at 10 minutes. */
-		k->next_try_ms = now_ms + (STATE_RETRY_MS <<
-		    (k->fails > 5 ? 5 : k->fails));
-		if (k->next_try_ms > now_ms + 600000)
-			k->next_try_ms = now_ms + 600000;
+		k->next_try_ms = now_ms + retry_delay(k);
 	}
 }
 

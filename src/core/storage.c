@@ -203,6 +203,8 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
 	}
 	/* ftruncate both grows sparsely and cuts a longer leftover file to
 	 * its exact length, so piece offsets line up with the torrent. */
+	if (s->prior != NULL && s->prior[i] == UINT64_MAX)
+		s->prior[i] = (uint64_t)st.st_size;
 	if (sizeit && (uint64_t)st.st_size != f->length &&
 	    ftruncate(fd, (off_t)f->length) == -1) {
 		thr_error_set(err, THR_EIO, 0, "%s: %s", path,
@@ -239,6 +241,7 @@ storage_open_sel(struct storage *s, const struct metainfo *mi,
 	s->dirfd = -1;
 	s->fds = NULL;
 	s->nopen = 0;
+	s->prior = NULL;
 
 	if ((rc = storage_mkdir_p(dir, err)) != 0)
 		return rc;
@@ -254,8 +257,15 @@ storage_open_sel(struct storage *s, const struct metainfo *mi,
 			goto close_all;
 		}
 	}
-	for (i = 0; i < mi->nfiles; i++)
+	if (mi->nfiles > 0 &&
+	    (s->prior = malloc(mi->nfiles * sizeof(*s->prior))) == NULL) {
+		rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+		goto close_all;
+	}
+	for (i = 0; i < mi->nfiles; i++) {
 		s->fds[i] = -1;
+		s->prior[i] = UINT64_MAX;	/* not seen yet */
+	}
 	for (i = 0; i < mi->nfiles; i++) {
 		bool want = wanted == NULL || wanted[i];
 
@@ -291,6 +301,8 @@ storage_close(struct storage *s)
 		}
 	}
 	free(s->fds);
+	free(s->prior);
+	s->prior = NULL;
 	s->fds = NULL;
 	s->nopen = 0;
 	if (s->dirfd >= 0)
@@ -461,6 +473,33 @@ storage_io(struct storage *s, uint64_t off, uint8_t *rp, const uint8_t *wp,
 	}
 	/* Bytes left over mean the file table has a gap. */
 	return len == 0 ? 0 : THR_EIO;
+}
+
+bool
+storage_range_existed(const struct storage *s, uint64_t off, uint64_t len)
+{
+	const struct metainfo *mi = s->mi;
+
+	if (s->prior == NULL)
+		return true;
+	for (size_t i = storage_find(mi, off); i < mi->nfiles && len > 0;
+	    i++) {
+		const struct metainfo_file *f = &mi->files[i];
+		uint64_t fo, n, seen;
+
+		if (f->length == 0 || off < f->offset ||
+		    off - f->offset >= f->length)
+			continue;
+		fo = off - f->offset;
+		n = f->length - fo < len ? f->length - fo : len;
+		/* A file we never opened (unselected, absent) has nothing. */
+		seen = s->prior[i] == UINT64_MAX ? 0 : s->prior[i];
+		if (fo + n > seen)
+			return false;
+		off += n;
+		len -= n;
+	}
+	return true;
 }
 
 int

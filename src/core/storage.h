@@ -33,6 +33,9 @@ struct storage {
 	int			 dirfd;	/* the download directory */
 	int			*fds;	/* per file, -1 when closed; owned */
 	size_t			 nopen;
+	uint64_t		*prior;	/* per file: its size before we first
+					 * opened it this run (0: created);
+					 * owned, may be NULL */
 };
 
 /* One file's share of a byte range. */
@@ -81,6 +84,15 @@ int	storage_read(struct storage *s, uint64_t off, uint8_t *p, size_t len);
  */
 int	storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf,
 	    bool *ok);
+/*
+ * False when some byte of [off, off+len) lies past the size its file had
+ * before this run opened it: those bytes are holes we made, so a piece
+ * over them cannot be valid and need not be hashed.  (A fresh download
+ * then starts without reading gigabytes of zeros.)
+ */
+bool	storage_range_existed(const struct storage *s, uint64_t off,
+	    uint64_t len);
+
 /* True if the hash of data (one whole piece i) matches. */
 bool	storage_piece_matches(const struct metainfo *mi, uint32_t i,
 	    const uint8_t *data, size_t len);
