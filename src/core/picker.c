@@ -20,6 +20,7 @@ picker_init(struct picker *pk, const struct metainfo *mi,
 	pk->mi = mi;
 	pk->npieces = mi->npieces;
 	pk->max_active = max_active ? max_active : 1;
+	pk->keep_data = true;
 	pk->state = calloc(mi->npieces ? mi->npieces : 1, 1);
 	pk->avail = calloc(mi->npieces ? mi->npieces : 1, sizeof(uint16_t));
 	pk->active = calloc(pk->max_active, sizeof(*pk->active));
@@ -109,6 +110,8 @@ picker_strategy_name(enum picker_strategy st)
 static void
 piece_free(struct picker_piece *pp)
 {
+	if (pp->hashing)
+		hash_abort(&pp->hash);
 	free(pp->blk);
 	free(pp->data);
 	memset(pp, 0, sizeof(*pp));
@@ -227,8 +230,8 @@ activate(struct picker *pk, uint32_t index)
 	pp->size = metainfo_piece_size(pk->mi, index);
 	pp->nblocks = (pp->size + BLOCK - 1) / BLOCK;
 	pp->blk = calloc(pp->nblocks, 1);
-	pp->data = malloc(pp->size);
-	if (pp->blk == NULL || pp->data == NULL) {
+	pp->data = pk->keep_data ? malloc(pp->size) : NULL;
+	if (pp->blk == NULL || (pk->keep_data && pp->data == NULL)) {
 		piece_free(pp);
 		return NULL;
 	}
@@ -383,7 +386,8 @@ picker_received(struct picker *pk, uint32_t peer_id, uint32_t index,
 	fill_block(pp, blk, &want);
 	if (len != want.length)
 		return PICKER_RECV_IGNORED;
-	memcpy(pp->data + begin, data, len);
+	if (pp->data != NULL)
+		memcpy(pp->data + begin, data, len);
 	pp->blk[blk] = PICKER_BLK_RECV;
 	pp->nrecv++;
 	for (uint32_t i = 0; i < pp->ncontrib; i++)
@@ -391,10 +395,9 @@ picker_received(struct picker *pk, uint32_t peer_id, uint32_t index,
 			known = true;
 	if (!known && pp->ncontrib < PICKER_MAX_CONTRIB)
 		pp->contrib[pp->ncontrib++] = peer_id;
-	if (pp->nrecv < pp->nblocks)
-		return PICKER_RECV_STORED;
 	*piece = pp;
-	return PICKER_RECV_COMPLETE;
+	return pp->nrecv < pp->nblocks ? PICKER_RECV_STORED :
+	    PICKER_RECV_COMPLETE;
 }
 
 void

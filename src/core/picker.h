@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "bitfield.h"
+#include "hash.h"
 #include "metainfo.h"
 #include "rng.h"
 
@@ -55,7 +56,12 @@ struct picker_piece {
 	uint32_t	 nblocks;
 	uint32_t	 nrecv;
 	uint8_t		*blk;		/* owned, nblocks */
-	uint8_t		*data;		/* owned, size bytes */
+	uint8_t		*data;		/* owned, size bytes; NULL unless
+					 * the picker keeps data */
+	struct hash_ctx	 hash;		/* running SHA-1 of blocks
+					 * [0, hashed), kept by the session */
+	uint32_t	 hashed;	/* blocks fed to hash so far */
+	bool		 hashing;	/* hash is initialised */
 	uint32_t	 contrib[PICKER_MAX_CONTRIB];	/* peer ids */
 	uint32_t	 ncontrib;
 };
@@ -80,6 +86,10 @@ struct picker {
 	uint32_t		 nhave;
 	uint32_t		 nfree_missing;	/* MISSING pieces we want */
 	enum picker_strategy	 strategy;
+	bool			 keep_data;	/* buffer whole pieces (tests,
+						 * default); the session
+						 * writes blocks straight to
+						 * disk instead */
 };
 
 /* A block to request. */
@@ -135,8 +145,9 @@ enum picker_recv {
 	PICKER_RECV_STORED,	/* stored, piece still incomplete */
 	PICKER_RECV_COMPLETE,	/* stored, and the piece is whole */
 };
-/* A block arrived from peer_id.  data is copied.  On COMPLETE, *piece
- * points at the active piece (valid until picker_piece_done). */
+/* A block arrived from peer_id.  data is copied when keep_data is set.
+ * Unless IGNORED, *piece points at the active piece (valid until
+ * picker_piece_done). */
 enum picker_recv picker_received(struct picker *pk, uint32_t peer_id,
 	    uint32_t index, uint32_t begin, const uint8_t *data, uint32_t len,
 	    struct picker_piece **piece);

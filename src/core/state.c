@@ -120,6 +120,7 @@ picker_setup(struct thr_state *s, const struct bitfield *have)
 	if ((rc = picker_init(&s->pk, &s->mi, have, max_active)) != 0)
 		return rc;
 	s->pk.strategy = s->opts.strategy;
+	s->pk.keep_data = false;	/* blocks go straight to disk */
 	s->strategy = picker_strategy_name(s->opts.strategy);
 	return apply_selection(s);
 }
@@ -657,12 +658,69 @@ ban_peer(struct thr_state *s, struct peer *p)
 	peer_kill(p, "sent corrupt data repeatedly");
 }
 
+/*
+ * A write failed: a full or failing disk.  The piece stays missing
+ * (nothing is marked had that is not on disk), the download pauses and
+ * tries again later, so freeing space lets it finish.
+ */
+static void
+disk_failed(struct thr_state *s, uint32_t index, int e)
+{
+	picker_piece_done(&s->pk, index, false);
+	log_msg(&s->log, LOG_ERROR, "cannot write piece %u: %s; "
+	    "paused, retrying in %d s", index, strerror(e),
+	    STATE_DISK_RETRY_MS / 1000);
+	trace_emit(&s->trace, "disk_error", "\"index\":%u", index);
+	state_set_paused(s, true);
+	s->disk_retry_ms = s->now_ms + STATE_DISK_RETRY_MS;
+}
+
+/*
+ * Feed the piece's SHA-1 with every block received in order from
+ * pp->hashed on.  The block that just arrived is hashed from the wire
+ * buffer; earlier out-of-order ones are read back from disk (the page
+ * cache), so no piece is ever buffered whole in memory.
+ */
+static int
+hash_forward(struct thr_state *s, struct picker_piece *pp, uint32_t blk,
+    const uint8_t *data)
+{
+	uint64_t base = (uint64_t)pp->index * s->mi.piece_length;
+
+	if (!pp->hashing) {
+		if (hash_init(&pp->hash) != 0)
+			return THR_ENOMEM;
+		pp->hashing = true;
+	}
+	while (pp->hashed < pp->nblocks &&
+	    pp->blk[pp->hashed] == PICKER_BLK_RECV) {
+		uint32_t begin = pp->hashed * WIRE_BLOCK;
+		uint32_t len = pp->size - begin < WIRE_BLOCK ?
+		    pp->size - begin : WIRE_BLOCK;
+		const uint8_t *src = data;
+
+		if (pp->hashed != blk) {
+			if (storage_read(&s->st, base + begin, s->scratch,
+			    len) != 0)
+				return THR_EIO;
+			src = s->scratch;
+		}
+		hash_update(&pp->hash, src, len);
+		pp->hashed++;
+	}
+	return 0;
+}
+
 static void
 piece_verified(struct thr_state *s, struct picker_piece *pp)
 {
-	uint64_t off = (uint64_t)pp->index * s->mi.piece_length;
 	uint32_t index = pp->index, size = pp->size;
-	bool ok = storage_piece_matches(&s->mi, index, pp->data, size);
+	uint8_t digest[HASH_SHA1_LEN];
+	bool ok = pp->hashing && pp->hashed == pp->nblocks &&
+	    hash_final(&pp->hash, digest) == 0 &&
+	    memcmp(digest, s->mi.hashes + (size_t)index * 20, 20) == 0;
+
+	pp->hashing = false;	/* final released the context */
 
 	trace_emit(&s->trace, ok ? "hash_ok" : "hash_fail",
 	    "\"index\":%u,\"peer\":%u", index,
@@ -678,21 +736,6 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 				ban_peer(s, q);
 		}
 		picker_piece_done(&s->pk, index, false);
-		return;
-	}
-	if (storage_write(&s->st, off, pp->data, size) != 0) {
-		/* A full or failing disk: the piece stays missing (nothing is
-		 * marked had that is not on disk), the download pauses and
-		 * tries again later, so freeing space lets it finish. */
-		int e = errno;
-
-		picker_piece_done(&s->pk, index, false);
-		log_msg(&s->log, LOG_ERROR, "cannot write piece %u: %s; "
-		    "paused, retrying in %d s", index, strerror(e),
-		    STATE_DISK_RETRY_MS / 1000);
-		trace_emit(&s->trace, "disk_error", "\"index\":%u", index);
-		state_set_paused(s, true);
-		s->disk_retry_ms = s->now_ms + STATE_DISK_RETRY_MS;
 		return;
 	}
 	picker_piece_done(&s->pk, index, true);
@@ -740,6 +783,16 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	if (r == PICKER_RECV_IGNORED)
 		return;
 	s->changes++;
+	/* Straight to disk (no copy into a piece buffer), then hash. */
+	if (storage_write(&s->st, (uint64_t)b.index * s->mi.piece_length +
+	    b.begin, m->payload, b.length) != 0) {
+		disk_failed(s, b.index, errno);
+		return;
+	}
+	if (hash_forward(s, pp, b.begin / WIRE_BLOCK, m->payload) != 0) {
+		disk_failed(s, b.index, errno);
+		return;
+	}
 	/* Endgame: others asked for the same block; cancel theirs. */
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *q = s->peers[i];

@@ -43,7 +43,7 @@
 #define STATE_KEEPALIVE_MS	90000
 #define STATE_RETRY_MS		15000	/* between tries of one address */
 #define STATE_GIVEN_RETRY_MS	2000	/* the same for a --peer address */
-#define STATE_ACTIVE_BYTES	(64u << 20)	/* piece buffers in memory */
+#define STATE_ACTIVE_BYTES	(16u << 20)	/* piece buffers in memory */
 #define STATE_CHECK_BYTES	(32u << 20)	/* verified per check step */
 #define STATE_SEED_TURN_MS	30000	/* a seed's unchoke turn */
 #define STATE_MAX_STRIKES	3	/* bad pieces before a ban */

@@ -417,7 +417,8 @@ Test(picker, received_stored_then_complete)
 	    want + b[2].begin, b[2].length, &pp), PICKER_RECV_STORED);
 	cr_assert_eq(picker_received(&pk, 2, 0, 0, want, BLK, &pp),
 	    PICKER_RECV_STORED);
-	cr_assert_null(pp, "piece is set only on COMPLETE");
+	cr_assert_not_null(pp, "the piece is returned unless IGNORED");
+	cr_assert_eq(pp->nrecv, 2);
 	cr_assert_eq(picker_received(&pk, 1, 0, BLK, want + BLK, BLK, &pp),
 	    PICKER_RECV_COMPLETE);
 	cr_assert_not_null(pp);

@@ -863,12 +863,14 @@ Test(state, download_wrong_data_fails_hash, .init = fx_init,
 	cr_assert_gt(p->out.len, before, "asked again");
 	cr_assert_eq(p->nreqs, 1);
 	cr_assert_eq(p->reqs[0].index, 4);
-	/* The disk still holds the bad byte we planted, not the bad data. */
+	/* Blocks go straight to disk, so the bad data sits there in a
+	 * piece that is still missing; it is never counted as had, and the
+	 * right data below overwrites it. */
 	{
 		uint8_t c;
 
 		read_on_disk(4 * PLEN + 1234, &c, 1);
-		cr_assert_eq(c, payload[4 * PLEN + 1234]);
+		cr_assert_eq(c, bad[1234]);
 	}
 	/* Now the right data. */
 	feed_piece(p, 4, payload + 4 * PLEN, PLEN);
