@@ -93,6 +93,8 @@ usage(FILE *fp)
 	    "  --strategy S        rarest (default), random or sequential\n"
 	    "  --seed N            seed of every random choice, for replays\n"
 	    "  --trace FILE        write every event to FILE as JSON Lines\n"
+	    "  --state-dir DIR     where resume records live (default\n"
+	    "                      $XDG_STATE_HOME/thorrent)\n"
 	    "  --files LIST        download only these files, e.g. 1,3-5\n"
 	    "                      (numbered as thorrent info lists them)\n"
 	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
@@ -561,7 +563,7 @@ cmd_run(int argc, char **argv)
 	enum { OPT_FILE = 256, OPT_PATH, OPT_LOG, OPT_PEER, OPT_PORT,
 	    OPT_RATIO, OPT_NOTUI, OPT_VERSION, OPT_MAXUP, OPT_MAXDOWN,
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
-	    OPT_FILES };
+	    OPT_FILES, OPT_STATEDIR };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -578,6 +580,7 @@ cmd_run(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "files", required_argument, NULL, OPT_FILES },
+		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -588,6 +591,7 @@ cmd_run(int argc, char **argv)
 	const char *torrent = NULL;
 	int c, lv, rc;
 	bool seeded = false;
+	char statedir[4096] = "";
 	long n;
 	uint64_t now;
 
@@ -664,6 +668,9 @@ cmd_run(int argc, char **argv)
 		case OPT_FILES:
 			o.files = optarg;
 			break;
+		case OPT_STATEDIR:
+			o.state_dir = optarg;
+			break;
 		case OPT_TRACE:
 			o.trace_path = optarg;
 			break;
@@ -716,6 +723,19 @@ cmd_run(int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	}
 	o.torrent_path = torrent;
+	/* XDG base directories: $XDG_STATE_HOME/thorrent, by default
+	 * ~/.local/state/thorrent. */
+	if (o.state_dir == NULL) {
+		const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
+
+		if (x != NULL && x[0] == '/')
+			snprintf(statedir, sizeof(statedir), "%s/thorrent", x);
+		else if (h != NULL && h[0] == '/')
+			snprintf(statedir, sizeof(statedir),
+			    "%s/.local/state/thorrent", h);
+		if (statedir[0] != '\0')
+			o.state_dir = statedir;
+	}
 
 	r = calloc(1, sizeof(*r));
 	if (r == NULL || (r->loop = malloc(sizeof(*r->loop))) == NULL) {
@@ -801,6 +821,7 @@ cmd_run(int argc, char **argv)
 		snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",
 		    _("stopped before the download completed"));
 	}
+	state_save_resume(&r->st);
 	/* Give the terminal back before the last words. */
 	view_free(r->view);
 	r->view = NULL;

@@ -189,6 +189,10 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	if ((rc = storage_open_sel(&s->st, &s->mi, o->dir, s->file_wanted,
 	    err)) != 0)
 		goto fail;
+	if (o->state_dir != NULL &&
+	    resume_path(o->state_dir, &s->mi, o->dir, s->resume_file,
+	    sizeof(s->resume_file)) != 0)
+		s->resume_file[0] = '\0';
 	s->st_open = true;
 	if ((rc = picker_setup(s, NULL)) != 0) {
 		thr_error_set(err, rc, 0, "out of memory");
@@ -256,6 +260,20 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 
 	if (s->phase != STATE_CHECKING)
 		return;
+	if (s->check_next == 0 && s->resume_file[0] != '\0') {
+		struct thr_error err;
+		int rc = resume_load(s->resume_file, &s->mi, &s->st, &s->have,
+		    &err);
+
+		if (rc == 0) {
+			/* Trusted: every file is as it was at the save. */
+			s->check_valid = s->have.count;
+			s->check_next = s->mi.npieces;
+			log_msg(&s->log, LOG_INFO, "resume record trusted");
+		} else if (rc != THR_ENOENT)
+			log_msg(&s->log, LOG_INFO, "resume record not used "
+			    "(%s); checking the data", err.msg);
+	}
 	while (s->check_next < s->mi.npieces && budget < STATE_CHECK_BYTES) {
 		uint32_t i = s->check_next++;
 
@@ -1549,6 +1567,19 @@ state_set_strategy(struct thr_state *s, enum picker_strategy st)
 	s->changes++;
 	trace_emit(&s->trace, "strategy", "\"strategy\":\"%s\"", s->strategy);
 	log_msg(&s->log, LOG_INFO, "strategy %s", s->strategy);
+}
+
+void
+state_save_resume(struct thr_state *s)
+{
+	struct thr_error err;
+
+	if (s->resume_file[0] == '\0' || s->phase == STATE_CHECKING ||
+	    !s->st_open)
+		return;
+	if (resume_save(s->resume_file, &s->mi, &s->st, &s->have, &err) != 0)
+		log_msg(&s->log, LOG_WARN, "cannot save the resume record: %s",
+		    err.msg);
 }
 
 void

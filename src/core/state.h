@@ -26,6 +26,7 @@
 #include "peer.h"
 #include "picker.h"
 #include "rate.h"
+#include "resume.h"
 #include "rng.h"
 #include "storage.h"
 #include "trace.h"
@@ -57,6 +58,7 @@ struct state_opts {
 	const char	*dir;
 	const char	*trace_path;		/* --trace, may be NULL */
 	const char	*files;			/* --files "1,3-5", or NULL */
+	const char	*state_dir;		/* resume records; NULL: none */
 	struct thr_addr	 given[STATE_MAX_GIVEN];	/* --peer */
 	size_t		 ngiven;
 	uint16_t	 port;			/* wanted listening port */
@@ -108,6 +110,7 @@ struct thr_state {
 	enum state_phase	 phase;
 	uint32_t		 check_next;	/* next piece to check */
 	uint32_t		 check_valid;
+	char			 resume_file[4096];	/* "" when off */
 	uint64_t		 left;		/* wanted bytes still missing */
 	uint64_t		 wanted_total;	/* bytes of wanted pieces */
 	uint8_t			*file_wanted;	/* owned, per file: selected */
@@ -214,6 +217,9 @@ void	state_set_strategy(struct thr_state *s, enum picker_strategy st);
 
 /* Pause (drop every peer, stop connecting and requesting) or resume. */
 void	state_set_paused(struct thr_state *s, bool paused);
+
+/* Save the fast-resume record (at a clean exit).  Logs failures. */
+void	state_save_resume(struct thr_state *s);
 
 /* Data complete and verified. */
 bool	state_complete(const struct thr_state *s);

@@ -475,6 +475,33 @@ storage_io(struct storage *s, uint64_t off, uint8_t *rp, const uint8_t *wp,
 	return len == 0 ? 0 : THR_EIO;
 }
 
+int
+storage_stamp(struct storage *s, size_t i, int64_t *size, int64_t *mtime_ns)
+{
+	struct stat st;
+	int fd = s->fds[i], rc;
+
+	if (fd < 0) {
+		rc = storage_open_file(s, i, false, false, &fd, NULL);
+		if (rc == THR_ENOENT) {
+			*size = -1;
+			*mtime_ns = 0;
+			return 0;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	rc = fstat(fd, &st) == 0 ? 0 : THR_EIO;
+	if (fd != s->fds[i])
+		close(fd);
+	if (rc != 0)
+		return rc;
+	*size = (int64_t)st.st_size;
+	*mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+	    st.st_mtim.tv_nsec;
+	return 0;
+}
+
 bool
 storage_range_existed(const struct storage *s, uint64_t off, uint64_t len)
 {

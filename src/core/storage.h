@@ -93,6 +93,11 @@ int	storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf,
 bool	storage_range_existed(const struct storage *s, uint64_t off,
 	    uint64_t len);
 
+/* Size and modification time (ns since the epoch) of file i, without
+ * creating it: size -1 when it does not exist.  0 or THR_EIO. */
+int	storage_stamp(struct storage *s, size_t i, int64_t *size,
+	    int64_t *mtime_ns);
+
 /* True if the hash of data (one whole piece i) matches. */
 bool	storage_piece_matches(const struct metainfo *mi, uint32_t i,
 	    const uint8_t *data, size_t len);

@@ -1,0 +1,49 @@
+/*
+ * resume.h: the fast-resume record, so that a clean restart need not
+ * hash the data again.
+ *
+ * The record (bencoded) holds the info-hash, the verified pieces, and
+ * each file's size and modification time (ns) when it was saved.  It is
+ * trusted only if every file still has exactly that size and time: any
+ * write after the save (a crash mid-download, an edit by hand) changes a
+ * time, and then the caller checks the data by hashing as before.  So a
+ * stale or hostile record can cost a re-check, never a piece marked had
+ * that is not on disk.
+ *
+ * Saving is atomic: a temporary file in the same directory, fsync,
+ * rename over the old record, fsync of the directory.
+ */
+#ifndef THR_RESUME_H
+#define THR_RESUME_H
+
+#include <stddef.h>
+
+#include "bitfield.h"
+#include "err.h"
+#include "metainfo.h"
+#include "storage.h"
+
+#define RESUME_MAX_SIZE	(64u << 20)	/* a record we will read */
+
+/*
+ * The record's path for this torrent and download directory: a file in
+ * state_dir named from the SHA-1 of the info-hash and the directory's
+ * real path (one torrent may be downloaded to several places).  out
+ * holds len bytes.  THR_EIO if dir cannot be resolved.
+ */
+int	resume_path(const char *state_dir, const struct metainfo *mi,
+	    const char *dir, char *out, size_t len);
+/* Write the record (creating state_dir if needed).  0 or THR_EIO. */
+int	resume_save(const char *path, const struct metainfo *mi,
+	    struct storage *st, const struct bitfield *have,
+	    struct thr_error *err);
+/*
+ * Read the record into have (which must be empty and sized for mi).
+ * 0 when it was trusted; THR_ENOENT when there is none; THR_EINVAL when
+ * it is malformed, for another torrent, or any file changed since.  On
+ * any error have is left empty.
+ */
+int	resume_load(const char *path, const struct metainfo *mi,
+	    struct storage *st, struct bitfield *have, struct thr_error *err);
+
+#endif
