@@ -28,6 +28,7 @@
 
 #include "cmd/cmd.h"
 #include "core/i18n.h"
+#include "net/conn.h"
 
 #define DEMO_SEEDERS	3
 #define DEMO_READY_MS	30000	/* seeders must have checked by then */
@@ -71,25 +72,6 @@ write_random(const char *path, size_t size)
 		size -= n;
 	}
 	return close(fd);
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (s < 0)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
-		port = ntohs(sin.sin_port);
-	close(s);
-	return port;
 }
 
 static int
@@ -223,7 +205,7 @@ cmd_demo(int argc, char **argv)
 			goto out;
 	}
 	for (int i = 0; i < DEMO_SEEDERS; i++) {
-		int port = free_port();
+		int port = conn_free_port();
 
 		if (port < 0)
 			goto out;

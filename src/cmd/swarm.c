@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "net/conn.h"
 #include "core/bucket.h"
 #include "core/hash.h"
 #include "core/i18n.h"
@@ -440,25 +441,6 @@ swarm_same_file(const char *a, const char *b)
 	return same;
 }
 
-static int
-swarm_free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
-
-	if (s < 0)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
-		port = ntohs(sin.sin_port);
-	close(s);
-	return port;
-}
-
 static bool
 swarm_port_open(int port)
 {
@@ -627,7 +609,7 @@ swarm_start_child(struct swarm *sw, int idx)
 	char *argv[40 + 2 * SWARM_MAX_PROCS];
 	int n = 0, np = 0;
 
-	snprintf(port, sizeof(port), "%d", swarm_free_port());
+	snprintf(port, sizeof(port), "%d", conn_free_port());
 	snprintf(seed, sizeof(seed), "%" PRIu64, k->seeder ?
 	    sw->o.seed + 1000 + (uint64_t)idx :
 	    sw->o.seed + (uint64_t)(idx - sw->o.nseed));
@@ -1383,7 +1365,7 @@ cmd_swarm(int argc, char **argv)
 	sw->t0_us = swarm_now_us();
 	if (sw->o.tracker) {
 		if (swarm_which("opentracker", tracker, sizeof(tracker))) {
-			sw->tracker_port = swarm_free_port();
+			sw->tracker_port = conn_free_port();
 			snprintf(sw->tracker_url, sizeof(sw->tracker_url),
 			    "http://127.0.0.1:%d/announce", sw->tracker_port);
 		} else

@@ -191,3 +191,22 @@ conn_write(int fd, struct buf *out, char *why, size_t whylen)
 	snprintf(why, whylen, "%s", strerror(errno));
 	return THR_EIO;
 }
+
+int
+conn_free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+
+	if (s < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&sin, &sl) == 0)
+		port = ntohs(sin.sin_port);
+	close(s);
+	return port;
+}

@@ -23,6 +23,9 @@ int	conn_connect_result(int fd, char *why, size_t whylen);
 /* Listen on port or the next free one (up to CONN_PORT_TRIES more).
  * Port 0 picks any; sets fd and actual. */
 int	conn_listen(uint16_t port, int *fd, uint16_t *actual);
+/* A TCP port on 127.0.0.1 that is free right now (for the demo and
+ * swarm children), or -1.  Another process may take it before use. */
+int	conn_free_port(void);
 /* Accept one connection: 1 with fd and a set, 0 if none pending, THR_EIO. */
 int	conn_accept(int lfd, int *fd, struct thr_addr *a);
 /* Read up to max bytes into in.  Returns bytes read (> 0), 0 if it would
