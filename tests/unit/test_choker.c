@@ -3,11 +3,11 @@
  * sockets.
  *
  * A three-file torrent (40000, 0 and 70001 bytes, piece length 16384) is
- * built in a fresh temporary directory, as in test_state.c.  With no
- * payload on disk the state downloads; with the payload it seeds.  Peers
- * are added as incoming connections and driven by appending wire
- * messages to p->in; their download rates are set with rate_add, so the
- * choker's choice is known in advance.
+ * built in a fresh temporary directory by fixture.h, as in test_state.c.
+ * With no payload on disk the state downloads; with the payload it
+ * seeds.  Peers are added as incoming connections and driven by
+ * appending wire messages to p->in; their download rates are set with
+ * rate_add, so the choker's choice is known in advance.
  */
 #include "config.h"
 
@@ -16,17 +16,16 @@
 
 #include <criterion/criterion.h>
 #include <ctype.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/bencode.h"
 #include "core/buf.h"
-#include "core/hash.h"
 #include "core/state.h"
 #include "core/wire.h"
+
+#include "fixture.h"
 
 #define PLEN	16384u
 #define NFILES	3
@@ -36,169 +35,59 @@
 #define NPEERS	8
 #define ROUNDS	8		/* optimistic periods looked at */
 
-static const struct {
-	const char	*comp[2];	/* path inside "pay", NULL-ended */
-	uint64_t	 length;
-	uint64_t	 offset;
-} files[NFILES] = {
+static const struct fixture_file files[NFILES] = {
 	{ { "a.bin", NULL }, 40000, 0 },
 	{ { "empty", NULL }, 0, 40000 },
 	{ { "sub", "c.bin" }, 70001, 40000 },
 };
 
-static char	 root[64];
-static char	 dl[128];
-static char	 torrent[128];
+static char	 root[FIXTURE_ROOT_LEN];
+static char	 dl[FIXTURE_PATH_LEN];
+static char	 torrent[FIXTURE_PATH_LEN];
 static char	 tracefile[128];
 static uint8_t	 payload[TOTAL];
 
-/* --- fixture ---------------------------------------------------------- */
+static const struct fixture fx = FIXTURE_OVER(files, PLEN, payload, root, dl,
+    torrent);
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-write_torrent(void)
-{
-	uint8_t hashes[NPIECES * 20];
-	struct buf b;
-	FILE *fp;
-
-	for (uint32_t i = 0; i < NPIECES; i++) {
-		size_t n = TOTAL - i * PLEN < PLEN ? TOTAL - i * PLEN : PLEN;
-
-		cr_assert_eq(hash_sha1(payload + i * PLEN, n, hashes + 20 * i),
-		    0);
-	}
-	buf_init(&b, 1u << 20);
-	cr_assert_eq(bencode_put_dict(&b), 0);
-	bencode_put_cstr(&b, "announce");
-	bencode_put_cstr(&b, "http://127.0.0.1:9/announce");
-	bencode_put_cstr(&b, "info");
-	bencode_put_dict(&b);
-	bencode_put_cstr(&b, "files");
-	bencode_put_list(&b);
-	for (size_t f = 0; f < NFILES; f++) {
-		bencode_put_dict(&b);
-		bencode_put_cstr(&b, "length");
-		bencode_put_int(&b, (int64_t)files[f].length);
-		bencode_put_cstr(&b, "path");
-		bencode_put_list(&b);
-		for (size_t c = 0; c < 2 && files[f].comp[c] != NULL; c++)
-			bencode_put_cstr(&b, files[f].comp[c]);
-		bencode_put_end(&b);
-		bencode_put_end(&b);
-	}
-	bencode_put_end(&b);
-	bencode_put_cstr(&b, "name");
-	bencode_put_cstr(&b, "pay");
-	bencode_put_cstr(&b, "piece length");
-	bencode_put_int(&b, PLEN);
-	bencode_put_cstr(&b, "pieces");
-	bencode_put_str(&b, hashes, sizeof(hashes));
-	bencode_put_end(&b);
-	cr_assert_eq(bencode_put_end(&b), 0);
-	cr_assert_not_null(fp = fopen(torrent, "wb"));
-	cr_assert_eq(fwrite(b.data, 1, b.len, fp), b.len);
-	cr_assert_eq(fclose(fp), 0);
-	buf_release(&b);
-}
+/* --- fixture (fixture.h), and what only this suite needs --------------- */
 
 static void
 fx_init(void)
 {
-	for (size_t i = 0; i < TOTAL; i++)
-		payload[i] = (uint8_t)((i * 2654435761u) >> 11 ^ i);
-	strcpy(root, "/tmp/thr-choker-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
-	snprintf(dl, sizeof(dl), "%s/dl", root);
-	snprintf(torrent, sizeof(torrent), "%s/t.torrent", root);
+	fixture_init(&fx, "/tmp/thr-choker-XXXXXX", 0);
 	snprintf(tracefile, sizeof(tracefile), "%s/trace.jsonl", root);
-	cr_assert_eq(mkdir(dl, 0755), 0);
-	write_torrent();
+	fixture_write_torrent(&fx);
 }
 
 static void
 fx_fini(void)
 {
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_fini(&fx);
 }
 
 /* Put the payload on disk, so that the check makes us a seed. */
 static void
 write_payload(void)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/pay", dl);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/pay/sub", dl);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	for (size_t f = 0; f < NFILES; f++) {
-		FILE *fp;
-
-		if (files[f].comp[1] != NULL)
-			snprintf(path, sizeof(path), "%s/pay/%s/%s", dl,
-			    files[f].comp[0], files[f].comp[1]);
-		else
-			snprintf(path, sizeof(path), "%s/pay/%s", dl,
-			    files[f].comp[0]);
-		cr_assert_not_null(fp = fopen(path, "wb"), "%s", path);
-		cr_assert_eq(fwrite(payload + files[f].offset, 1,
-		    files[f].length, fp), files[f].length);
-		cr_assert_eq(fclose(fp), 0);
-	}
+	fixture_write_payload(&fx);
 }
 
 static void
 opts_default(struct state_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->torrent_path = torrent;
-	o->dir = dl;
-	o->seed = 12345;
-	o->log_level = LOG_ERROR;
+	fixture_opts(&fx, o);
 	o->max_peers = 20;
 	o->seed_ratio = -1;	/* never DONE: the choker keeps running */
-	o->no_tui = true;
 }
 
 static void
 start_with(struct thr_state *s, const struct state_opts *o,
     enum state_phase want)
 {
-	struct thr_error err;
-	int guard = 0;
-
-	memset(&err, 0, sizeof(err));
-	cr_assert_eq(state_init(s, o, NOW, &err), 0, "state_init: %s",
-	    err.msg);
-	while (s->phase == STATE_CHECKING) {
-		state_check_step(s, NOW);
-		cr_assert_lt(++guard, 100, "check never ends");
-	}
-	cr_assert_eq(s->fatal, 0, "%s", s->fatal_msg);
+	fixture_state_init(s, o, NOW);
+	fixture_check(s, NOW);
 	cr_assert_eq(s->phase, want);
-}
-
-static struct thr_addr
-addr4(uint8_t last, uint16_t port)
-{
-	struct thr_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.family = 4;
-	a.ip[0] = 127;
-	a.ip[3] = last;
-	a.port = port;
-	return a;
 }
 
 /*
@@ -209,24 +98,16 @@ addr4(uint8_t last, uint16_t port)
 static struct peer *
 add_peer(struct thr_state *s, int k, bool interested)
 {
-	struct thr_addr a = addr4((uint8_t)(10 + k), 6881);
-	uint8_t hs[WIRE_HANDSHAKE_LEN], pid[20];
-	uint8_t bits[(NPIECES + 7) / 8];
+	struct thr_addr a = fixture_addr4(127, (uint8_t)(10 + k), 6881);
+	uint8_t pid[20];
 	struct peer *p;
 
 	memcpy(pid, "-XX0001-abcdefghij00", 20);
 	pid[18] = (uint8_t)('a' + k / 26);
 	pid[19] = (uint8_t)('a' + k % 26);
-	cr_assert_not_null(p = state_peer_add(s, &a, true, NOW));
-	wire_handshake_build(hs, s->mi.info_hash, pid, NULL);
-	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
-	if (s->phase == STATE_DOWNLOADING) {
-		memset(bits, 0, sizeof(bits));
-		for (uint32_t i = 0; i < NPIECES; i++)
-			bits[i / 8] |= (uint8_t)(0x80u >> (i % 8));
-		cr_assert_eq(wire_put_bitfield(&p->in, bits, sizeof(bits)),
-		    0);
-	}
+	p = fixture_handshake(s, &a, s->mi.info_hash, pid, NOW);
+	if (s->phase == STATE_DOWNLOADING)
+		fixture_put_bitfield(&p->in, NPIECES, true, 0);
 	if (interested)
 		cr_assert_eq(wire_put_simple(&p->in, WIRE_INTERESTED), 0);
 	state_peer_input(s, p, NOW);

@@ -17,22 +17,18 @@
 #include <sys/types.h>
 
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/bencode.h"
 #include "core/buf.h"
 #include "core/command.h"
-#include "core/hash.h"
 #include "core/picker.h"
 #include "core/state.h"
 #include "core/wire.h"
+
+#include "fixture.h"
 
 #define PLEN	16384u
 #define NFILES	4
@@ -41,11 +37,7 @@
 #define LASTLEN	(TOTAL - (NPIECES - 1) * PLEN)
 #define NOW	1000000u	/* an arbitrary start time, in ms */
 
-static const struct {
-	const char	*comp[2];	/* path inside "pay", NULL-ended */
-	uint64_t	 length;
-	uint64_t	 offset;
-} files[NFILES] = {
+static const struct fixture_file files[NFILES] = {
 	{ { "a.bin", NULL }, 40000, 0 },
 	{ { "empty", NULL }, 0, 40000 },
 	{ { "sub", "c.bin" }, 70001, 40000 },
@@ -54,97 +46,33 @@ static const struct {
 
 static const uint8_t their_id[20] = "-XX0001-abcdefghijkl";
 
-static char	 root[64];
-static char	 dl[128];
-static char	 torrent[128];
+static char	 root[FIXTURE_ROOT_LEN];
+static char	 dl[FIXTURE_PATH_LEN];
+static char	 torrent[FIXTURE_PATH_LEN];
 static uint8_t	 payload[TOTAL];
 
-/* --- fixture ---------------------------------------------------------- */
+static const struct fixture fx = FIXTURE_OVER(files, PLEN, payload, root, dl,
+    torrent);
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-write_torrent(void)
-{
-	uint8_t hashes[NPIECES * 20];
-	struct buf b;
-	FILE *fp;
-
-	for (uint32_t i = 0; i < NPIECES; i++) {
-		size_t n = TOTAL - i * PLEN < PLEN ? TOTAL - i * PLEN : PLEN;
-
-		cr_assert_eq(hash_sha1(payload + i * PLEN, n, hashes + 20 * i),
-		    0);
-	}
-	buf_init(&b, 1u << 20);
-	cr_assert_eq(bencode_put_dict(&b), 0);
-	bencode_put_cstr(&b, "announce");
-	bencode_put_cstr(&b, "http://127.0.0.1:9/announce");
-	bencode_put_cstr(&b, "info");
-	bencode_put_dict(&b);
-	bencode_put_cstr(&b, "files");
-	bencode_put_list(&b);
-	for (size_t f = 0; f < NFILES; f++) {
-		bencode_put_dict(&b);
-		bencode_put_cstr(&b, "length");
-		bencode_put_int(&b, (int64_t)files[f].length);
-		bencode_put_cstr(&b, "path");
-		bencode_put_list(&b);
-		for (size_t c = 0; c < 2 && files[f].comp[c] != NULL; c++)
-			bencode_put_cstr(&b, files[f].comp[c]);
-		bencode_put_end(&b);
-		bencode_put_end(&b);
-	}
-	bencode_put_end(&b);
-	bencode_put_cstr(&b, "name");
-	bencode_put_cstr(&b, "pay");
-	bencode_put_cstr(&b, "piece length");
-	bencode_put_int(&b, PLEN);
-	bencode_put_cstr(&b, "pieces");
-	bencode_put_str(&b, hashes, sizeof(hashes));
-	bencode_put_end(&b);
-	cr_assert_eq(bencode_put_end(&b), 0);
-	cr_assert_not_null(fp = fopen(torrent, "wb"));
-	cr_assert_eq(fwrite(b.data, 1, b.len, fp), b.len);
-	cr_assert_eq(fclose(fp), 0);
-	buf_release(&b);
-}
+/* --- fixture (fixture.h), and what only this suite needs --------------- */
 
 static void
 fx_init(void)
 {
-	for (size_t i = 0; i < TOTAL; i++)
-		payload[i] = (uint8_t)((i * 2654435761u) >> 11 ^ i ^ 0x5a);
-	strcpy(root, "/tmp/thr-select-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
-	snprintf(dl, sizeof(dl), "%s/dl", root);
-	snprintf(torrent, sizeof(torrent), "%s/t.torrent", root);
-	cr_assert_eq(mkdir(dl, 0755), 0);
-	write_torrent();
+	fixture_init(&fx, "/tmp/thr-select-XXXXXX", 0x5a);
+	fixture_write_torrent(&fx);
 }
 
 static void
 fx_fini(void)
 {
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_fini(&fx);
 }
 
 static void
 file_path(size_t f, char *out, size_t len)
 {
-	if (files[f].comp[1] != NULL)
-		snprintf(out, len, "%s/pay/%s/%s", dl, files[f].comp[0],
-		    files[f].comp[1]);
-	else
-		snprintf(out, len, "%s/pay/%s", dl, files[f].comp[0]);
+	fixture_file_path(&fx, f, out, len);
 }
 
 static bool
@@ -167,10 +95,7 @@ write_payload(unsigned mask, size_t prefix)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/pay", dl);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/pay/sub", dl);
-	cr_assert_eq(mkdir(path, 0755), 0);
+	fixture_make_dirs(&fx);
 	for (size_t f = 0; f < NFILES; f++) {
 		static const uint8_t zero[30000];
 		FILE *fp;
@@ -223,29 +148,14 @@ expect_file(size_t f, const bool *good)
 static size_t
 dir_entries(const char *path)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
-	size_t n = 0;
-
-	cr_assert_not_null(d, "%s", path);
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
+	return fixture_dir_entries(path);
 }
 
 static void
 opts_default(struct state_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->torrent_path = torrent;
-	o->dir = dl;
-	o->seed = 12345;
-	o->log_level = LOG_ERROR;
-	o->max_peers = 10;
+	fixture_opts(&fx, o);
 	o->seed_ratio = -1;	/* keep the state out of DONE */
-	o->no_tui = true;
 }
 
 /* state_init with --files spec (NULL: all), then check to the end. */
@@ -253,21 +163,13 @@ static void
 start_sel(struct thr_state *s, const char *spec)
 {
 	struct state_opts o;
-	struct thr_error err;
-	int guard = 0;
 
 	opts_default(&o);
 	o.files = spec;
-	memset(&err, 0, sizeof(err));
-	cr_assert_eq(state_init(s, &o, NOW, &err), 0, "state_init: %s",
-	    err.msg);
+	fixture_state_init(s, &o, NOW);
 	cr_assert_eq(s->mi.npieces, NPIECES);
 	cr_assert_eq(s->mi.nfiles, NFILES);
-	while (s->phase == STATE_CHECKING) {
-		state_check_step(s, NOW);
-		cr_assert_lt(++guard, 100, "check never ends");
-	}
-	cr_assert_eq(s->fatal, 0, "%s", s->fatal_msg);
+	fixture_check(s, NOW);
 }
 
 /* Peers live in 10.0.0.0/8 unless a test asks for loopback, where bans
@@ -277,14 +179,7 @@ static uint8_t addr_net = 10;
 static struct thr_addr
 addr4(uint8_t last, uint16_t port)
 {
-	struct thr_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.family = 4;
-	a.ip[0] = addr_net;
-	a.ip[3] = last;
-	a.port = port;
-	return a;
+	return fixture_addr4(addr_net, last, port);
 }
 
 /* A seed at 127.0.0.<last> that has unchoked us. */
@@ -292,15 +187,10 @@ static struct peer *
 seed_peer(struct thr_state *s, uint8_t last)
 {
 	struct thr_addr a = addr4(last, 6881);
-	uint8_t hs[WIRE_HANDSHAKE_LEN], bits[(NPIECES + 7) / 8] = { 0 };
 	struct peer *p;
 
-	cr_assert_not_null(p = state_peer_add(s, &a, true, NOW));
-	wire_handshake_build(hs, s->mi.info_hash, their_id, NULL);
-	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
-	for (uint32_t i = 0; i < NPIECES; i++)
-		bits[i / 8] |= (uint8_t)(0x80u >> (i % 8));
-	cr_assert_eq(wire_put_bitfield(&p->in, bits, sizeof(bits)), 0);
+	p = fixture_handshake(s, &a, s->mi.info_hash, their_id, NOW);
+	fixture_put_bitfield(&p->in, NPIECES, true, 0);
 	cr_assert_eq(wire_put_simple(&p->in, WIRE_UNCHOKE), 0);
 	state_peer_input(s, p, NOW + 10);
 	cr_assert_not(p->dead, "%s", p->why);
@@ -323,10 +213,8 @@ serve(struct thr_state *s, struct peer *p, bool *asked, bool bad)
 		cr_assert_lt(++n, 1000, "requests never end");
 		if (asked != NULL)
 			asked[b.index] = true;
-		cr_assert_eq(wire_put_piece_header(&p->in, b.index, b.begin,
-		    b.length), 0);
-		cr_assert_eq(buf_append(&p->in, bad ? junk :
-		    payload + (uint64_t)b.index * PLEN + b.begin, b.length), 0);
+		fixture_put_block(&p->in, b.index, b.begin, bad ? junk :
+		    payload + (uint64_t)b.index * PLEN + b.begin, b.length);
 		state_peer_input(s, p, t++);
 		if (bad)
 			break;

@@ -2,11 +2,12 @@
  * test_state.c: the session engine (state.h) without sockets.
  *
  * Each test builds a three-file torrent in a fresh temporary directory
- * with the bencode encoder and hash_sha1: "pay/a.bin" (40000 bytes),
- * "pay/empty" (0 bytes) and "pay/sub/c.bin" (70001 bytes), piece length
- * 16384, so 7 pieces of which piece 2 spans a.bin and c.bin and piece 6
- * is short (11697 bytes).  Peers are driven by appending wire messages
- * to p->in and reading what the engine put in p->out.
+ * (fixture.h, with the bencode encoder and hash_sha1): "pay/a.bin"
+ * (40000 bytes), "pay/empty" (0 bytes) and "pay/sub/c.bin" (70001
+ * bytes), piece length 16384, so 7 pieces of which piece 2 spans a.bin
+ * and c.bin and piece 6 is short (11697 bytes).  Peers are driven by
+ * appending wire messages to p->in and reading what the engine put in
+ * p->out.
  */
 #include "config.h"
 
@@ -14,20 +15,18 @@
 #include <sys/types.h>
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/bencode.h"
 #include "core/buf.h"
-#include "core/hash.h"
 #include "core/state.h"
 #include "core/wire.h"
+
+#include "fixture.h"
 
 #define PLEN	16384u
 #define NFILES	3
@@ -35,11 +34,7 @@
 #define NPIECES	((TOTAL + PLEN - 1) / PLEN)
 #define NOW	1000000u	/* an arbitrary start time, in ms */
 
-static const struct {
-	const char	*comp[2];	/* path inside "pay", NULL-ended */
-	uint64_t	 length;
-	uint64_t	 offset;
-} files[NFILES] = {
+static const struct fixture_file files[NFILES] = {
 	{ { "a.bin", NULL }, 40000, 0 },
 	{ { "empty", NULL }, 0, 40000 },
 	{ { "sub", "c.bin" }, 70001, 40000 },
@@ -47,70 +42,39 @@ static const struct {
 
 static const uint8_t their_id[20] = "-XX0001-abcdefghijkl";
 
-static char	 root[64];
-static char	 dl[128];
-static char	 torrent[128];
+static char	 root[FIXTURE_ROOT_LEN];
+static char	 dl[FIXTURE_PATH_LEN];
+static char	 torrent[FIXTURE_PATH_LEN];
 static uint8_t	 payload[TOTAL];
 
-/* --- fixture ---------------------------------------------------------- */
+static const struct fixture fx = FIXTURE_OVER(files, PLEN, payload, root, dl,
+    torrent);
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+/* --- fixture (fixture.h), and what only this suite needs --------------- */
 
 static void
 fx_init(void)
 {
-	for (size_t i = 0; i < TOTAL; i++)
-		payload[i] = (uint8_t)((i * 2654435761u) >> 11 ^ i);
-	strcpy(root, "/tmp/thr-state-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
-	snprintf(dl, sizeof(dl), "%s/dl", root);
-	snprintf(torrent, sizeof(torrent), "%s/t.torrent", root);
-	cr_assert_eq(mkdir(dl, 0755), 0);
+	fixture_init(&fx, "/tmp/thr-state-XXXXXX", 0);
 }
 
 static void
 fx_fini(void)
 {
-	if (root[0] != '\0')
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_fini(&fx);
 }
 
 static void
 file_path(size_t f, char *out, size_t len)
 {
-	if (files[f].comp[1] != NULL)
-		snprintf(out, len, "%s/pay/%s/%s", dl, files[f].comp[0],
-		    files[f].comp[1]);
-	else
-		snprintf(out, len, "%s/pay/%s", dl, files[f].comp[0]);
+	fixture_file_path(&fx, f, out, len);
 }
 
 /* Put the payload on disk, as a finished download would have it. */
 static void
 write_payload(void)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/pay", dl);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof(path), "%s/pay/sub", dl);
-	cr_assert_eq(mkdir(path, 0755), 0);
-	for (size_t f = 0; f < NFILES; f++) {
-		FILE *fp;
-
-		file_path(f, path, sizeof(path));
-		cr_assert_not_null(fp = fopen(path, "wb"), "%s", path);
-		cr_assert_eq(fwrite(payload + files[f].offset, 1,
-		    files[f].length, fp), files[f].length);
-		cr_assert_eq(fclose(fp), 0);
-	}
+	fixture_write_payload(&fx);
 }
 
 /* Flip one byte of the payload on disk at torrent offset off. */
@@ -163,81 +127,24 @@ read_on_disk(uint64_t off, uint8_t *p, size_t len)
 static void
 write_torrent(void)
 {
-	uint8_t hashes[NPIECES * 20];
-	struct buf b;
-	FILE *fp;
-
-	for (uint32_t i = 0; i < NPIECES; i++) {
-		size_t n = TOTAL - i * PLEN < PLEN ? TOTAL - i * PLEN : PLEN;
-
-		cr_assert_eq(hash_sha1(payload + i * PLEN, n, hashes + 20 * i),
-		    0);
-	}
-	buf_init(&b, 1u << 20);
-	cr_assert_eq(bencode_put_dict(&b), 0);
-	bencode_put_cstr(&b, "announce");
-	bencode_put_cstr(&b, "http://127.0.0.1:9/announce");
-	bencode_put_cstr(&b, "info");
-	bencode_put_dict(&b);
-	bencode_put_cstr(&b, "files");
-	bencode_put_list(&b);
-	for (size_t f = 0; f < NFILES; f++) {
-		bencode_put_dict(&b);
-		bencode_put_cstr(&b, "length");
-		bencode_put_int(&b, (int64_t)files[f].length);
-		bencode_put_cstr(&b, "path");
-		bencode_put_list(&b);
-		for (size_t c = 0; c < 2 && files[f].comp[c] != NULL; c++)
-			bencode_put_cstr(&b, files[f].comp[c]);
-		bencode_put_end(&b);
-		bencode_put_end(&b);
-	}
-	bencode_put_end(&b);
-	bencode_put_cstr(&b, "name");
-	bencode_put_cstr(&b, "pay");
-	bencode_put_cstr(&b, "piece length");
-	bencode_put_int(&b, PLEN);
-	bencode_put_cstr(&b, "pieces");
-	bencode_put_str(&b, hashes, sizeof(hashes));
-	bencode_put_end(&b);
-	cr_assert_eq(bencode_put_end(&b), 0);
-	cr_assert_not_null(fp = fopen(torrent, "wb"));
-	cr_assert_eq(fwrite(b.data, 1, b.len, fp), b.len);
-	cr_assert_eq(fclose(fp), 0);
-	buf_release(&b);
+	fixture_write_torrent(&fx);
 }
 
 static void
 opts_default(struct state_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->torrent_path = torrent;
-	o->dir = dl;
-	o->seed = 12345;
-	o->log_level = LOG_ERROR;
-	o->max_peers = 10;
-	o->seed_ratio = 0;
-	o->no_tui = true;
+	fixture_opts(&fx, o);
 }
 
 /* state_init with o, then check until the phase leaves CHECKING. */
 static void
 start_with(struct thr_state *s, const struct state_opts *o)
 {
-	struct thr_error err;
-	int guard = 0;
-
-	memset(&err, 0, sizeof(err));
-	cr_assert_eq(state_init(s, o, NOW, &err), 0, "state_init: %s",
-	    err.msg);
+	fixture_state_init(s, o, NOW);
 	cr_assert_eq(s->phase, STATE_CHECKING);
 	cr_assert_eq(s->mi.npieces, NPIECES);
 	cr_assert_eq(s->mi.total_length, TOTAL);
-	while (s->phase == STATE_CHECKING) {
-		state_check_step(s, NOW);
-		cr_assert_lt(++guard, 100, "check never ends");
-	}
-	cr_assert_eq(s->fatal, 0, "%s", s->fatal_msg);
+	fixture_check(s, NOW);
 }
 
 static void
@@ -252,14 +159,7 @@ start(struct thr_state *s)
 static struct thr_addr
 addr4(uint8_t last, uint16_t port)
 {
-	struct thr_addr a;
-
-	memset(&a, 0, sizeof(a));
-	a.family = 4;
-	a.ip[0] = 127;
-	a.ip[3] = last;
-	a.port = port;
-	return a;
+	return fixture_addr4(127, last, port);
 }
 
 /* An incoming peer that has sent its handshake with info hash ih. */
@@ -268,12 +168,9 @@ incoming(struct thr_state *s, const uint8_t ih[20])
 {
 	struct thr_addr a = addr4(2, 6881);
 	struct peer *p;
-	uint8_t hs[WIRE_HANDSHAKE_LEN];
 
-	cr_assert_not_null(p = state_peer_add(s, &a, true, NOW));
+	p = fixture_handshake(s, &a, ih, their_id, NOW);
 	cr_assert_eq(p->phase, PEER_HANDSHAKE);
-	wire_handshake_build(hs, ih, their_id, NULL);
-	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
 	return p;
 }
 
@@ -281,12 +178,7 @@ incoming(struct thr_state *s, const uint8_t ih[20])
 static void
 put_bitfield(struct buf *out, bool all, uint32_t only)
 {
-	uint8_t bits[(NPIECES + 7) / 8] = { 0 };
-
-	for (uint32_t i = 0; i < NPIECES; i++)
-		if (all || i == only)
-			bits[i / 8] |= (uint8_t)(0x80u >> (i % 8));
-	cr_assert_eq(wire_put_bitfield(out, bits, sizeof(bits)), 0);
+	fixture_put_bitfield(out, NPIECES, all, only);
 }
 
 /* The messages in p->out after our handshake, parsed back.  Returns
@@ -436,16 +328,7 @@ Test(state, check_empty_dir_creates_files, .init = fx_init, .fini = fx_fini)
 static size_t
 dir_entries(const char *path)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
-	size_t n = 0;
-
-	cr_assert_not_null(d, "%s", path);
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
+	return fixture_dir_entries(path);
 }
 
 static void
@@ -783,8 +666,7 @@ requests_for(const struct thr_state *s, const struct peer *p,
 static void
 feed_piece(struct peer *p, uint32_t index, const uint8_t *data, uint32_t len)
 {
-	cr_assert_eq(wire_put_piece_header(&p->in, index, 0, len), 0);
-	cr_assert_eq(buf_append(&p->in, data, len), 0);
+	fixture_put_block(&p->in, index, 0, data, len);
 }
 
 static void
