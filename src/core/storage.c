@@ -242,6 +242,7 @@ storage_open_sel(struct storage *s, const struct metainfo *mi,
 	s->fds = NULL;
 	s->nopen = 0;
 	s->prior = NULL;
+	s->spare_fd = -1;
 
 	if ((rc = storage_mkdir_p(dir, err)) != 0)
 		return rc;
@@ -299,7 +300,11 @@ storage_close(struct storage *s)
 			if (s->fds[i] >= 0)
 				close(s->fds[i]);
 		}
+		/* Only an opened storage has a meaningful spare. */
+		if (s->spare_fd >= 0)
+			close(s->spare_fd);
 	}
+	s->spare_fd = -1;
 	free(s->fds);
 	free(s->prior);
 	s->prior = NULL;
@@ -436,6 +441,8 @@ storage_io(struct storage *s, uint64_t off, uint8_t *rp, const uint8_t *wp,
 		if (n > len)
 			n = len;
 		fd = s->fds[i];
+		if (fd < 0 && s->spare_fd >= 0 && s->spare_file == i)
+			fd = s->spare_fd;
 		if (fd < 0) {
 			/* Past STORAGE_MAX_OPEN, or not created yet (an
 			 * unselected file): open for this span, creating it
@@ -454,14 +461,17 @@ storage_io(struct storage *s, uint64_t off, uint8_t *rp, const uint8_t *wp,
 			if (s->nopen < STORAGE_MAX_OPEN) {
 				s->fds[i] = fd;
 				s->nopen++;
+			} else {
+				if (s->spare_fd >= 0)
+					close(s->spare_fd);
+				s->spare_fd = fd;
+				s->spare_file = i;
 			}
 		}
 		if (rp != NULL)
 			rc = storage_pread(fd, rp, (size_t)n, fo);
 		else
 			rc = storage_pwrite(fd, wp, (size_t)n, fo);
-		if (s->fds[i] != fd)
-			close(fd);
 		if (rc != 0)
 			return rc;
 		if (rp != NULL)

@@ -33,6 +33,11 @@ struct storage {
 	int			 dirfd;	/* the download directory */
 	int			*fds;	/* per file, -1 when closed; owned */
 	size_t			 nopen;
+	int			 spare_fd;	/* the last file past the cap,
+						 * kept open: sequential reads
+						 * of many small files open each
+						 * once; -1 if none */
+	size_t			 spare_file;
 	uint64_t		*prior;	/* per file: its size before we first
 					 * opened it this run (0: created);
 					 * owned, may be NULL */
