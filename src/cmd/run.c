@@ -95,6 +95,10 @@ usage(FILE *fp)
 	    "  --trace FILE        write every event to FILE as JSON Lines\n"
 	    "  --state-dir DIR     where resume records live (default\n"
 	    "                      $XDG_STATE_HOME/thorrent)\n"
+	    "  --no-dht            do not use the DHT (BEP 5)\n"
+	    "  --dht-bootstrap HOST:PORT\n"
+	    "                      join the DHT through this node (repeatable;\n"
+	    "                      default: the public routers)\n"
 	    "  --files LIST        download only these files, e.g. 1,3-5\n"
 	    "                      (numbered as thorrent info lists them)\n"
 	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
@@ -563,7 +567,7 @@ cmd_run(int argc, char **argv)
 	enum { OPT_FILE = 256, OPT_PATH, OPT_LOG, OPT_PEER, OPT_PORT,
 	    OPT_RATIO, OPT_NOTUI, OPT_VERSION, OPT_MAXUP, OPT_MAXDOWN,
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
-	    OPT_FILES, OPT_STATEDIR };
+	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -581,6 +585,8 @@ cmd_run(int argc, char **argv)
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "files", required_argument, NULL, OPT_FILES },
 		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
+		{ "no-dht", no_argument, NULL, OPT_NODHT },
+		{ "dht-bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -670,6 +676,18 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_STATEDIR:
 			o.state_dir = optarg;
+			break;
+		case OPT_NODHT:
+			o.no_dht = true;
+			break;
+		case OPT_BOOTSTRAP:
+			if (o.nbootstrap == STATE_MAX_BOOTSTRAP) {
+				fprintf(stderr, _("thorrent: at most %d "
+				    "--dht-bootstrap options\n"),
+				    STATE_MAX_BOOTSTRAP);
+				return CMD_EXIT_USAGE;
+			}
+			o.bootstrap[o.nbootstrap++] = optarg;
 			break;
 		case OPT_TRACE:
 			o.trace_path = optarg;

@@ -35,6 +35,7 @@
 #define STATE_MAX_PEERS		200	/* connections, both directions */
 #define STATE_MAX_KNOWN		2000	/* addresses remembered */
 #define STATE_MAX_GIVEN		64	/* --peer addresses */
+#define STATE_MAX_BOOTSTRAP	16	/* --dht-bootstrap addresses */
 #define STATE_UPLOAD_SLOTS	4	/* BEP 3 tit-for-tat, regular slots */
 #define STATE_CHOKE_PERIOD_MS	10000
 #define STATE_OPTIMISTIC_MS	30000
@@ -70,6 +71,9 @@ struct state_opts {
 	uint64_t	 seed;			/* PRNG seed */
 	enum log_level	 log_level;
 	bool		 no_tui;
+	bool		 no_dht;		/* --no-dht */
+	const char	*bootstrap[STATE_MAX_BOOTSTRAP];	/* HOST:PORT */
+	size_t		 nbootstrap;		/* 0: the public routers */
 };
 
 enum state_phase {
