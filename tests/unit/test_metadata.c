@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "core/hash.h"
 #include "core/metadata.h"
+#include "core/metainfo.h"
 
 #define INFO_LEN	40000	/* three pieces, the last 7232 bytes */
 
@@ -290,4 +292,36 @@ Test(metadata, serve_pieces, .init = setup)
 	cr_assert_eq(n, 16384);
 	cr_assert_eq(metadata_piece(info, 32768, 2, &p, &n), THR_ENOENT);
 	cr_assert_eq(metadata_piece(info, 0, 0, &p, &n), THR_ENOENT);
+}
+
+/* metadata.h promises that a verified buffer wrapped as "d4:info...e"
+ * is a torrent metainfo_parse accepts, with the same info-hash. */
+Test(metadata, verified_dict_parses_as_torrent)
+{
+	static const char dict[] = "d6:lengthi5e4:name5:a.txt"
+	    "12:piece lengthi16384e6:pieces20:abcdefghijklmnopqrste";
+	struct metainfo mi;
+	struct metadata md;
+	struct thr_error e;
+	uint8_t h[20];
+	uint32_t p;
+	struct buf b;
+
+	cr_assert_eq(hash_sha1(dict, sizeof dict - 1, h), 0);
+	cr_assert_eq(metadata_init(&md, sizeof dict - 1, h), 0);
+	cr_assert_eq(metadata_next_request(&md, 1, 0, &p), 0);
+	cr_assert_eq(metadata_received(&md, 1, p, (const uint8_t *)dict,
+	    sizeof dict - 1), 0);
+	cr_assert_eq(metadata_verify(&md, NULL, 0, NULL), 0);
+	buf_init(&b, 1 << 20);
+	cr_assert_eq(buf_puts(&b, "d4:info"), 0);
+	cr_assert_eq(buf_append(&b, md.data, md.size), 0);
+	cr_assert_eq(buf_puts(&b, "e"), 0);
+	cr_assert_eq(metainfo_parse(&mi, b.data, b.len, &e), 0, "%s", e.msg);
+	cr_assert_arr_eq(mi.info_hash, h, 20);
+	cr_assert_str_eq(mi.name, "a.txt");
+	cr_assert_eq(mi.ntiers, 0);
+	metainfo_release(&mi);
+	buf_release(&b);
+	metadata_release(&md);
 }
