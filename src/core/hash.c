@@ -28,6 +28,40 @@ hash_sha1(const void *p, size_t len, uint8_t out[HASH_SHA1_LEN])
 }
 
 int
+hash_sha1_slices(const void *p, size_t len, size_t piece_len, uint8_t *out)
+{
+	const uint8_t *b = p;
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
+	unsigned int n;
+	int rc = 0;
+
+	if (piece_len == 0)
+		return THR_EINVAL;
+	if ((md = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL)
+		return THR_ENOMEM;
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		EVP_MD_free(md);
+		return THR_ENOMEM;
+	}
+	for (size_t off = 0; off < len; off += piece_len) {
+		size_t l = len - off < piece_len ? len - off : piece_len;
+
+		if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
+		    EVP_DigestUpdate(ctx, b + off, l) != 1 ||
+		    EVP_DigestFinal_ex(ctx, out, &n) != 1 ||
+		    n != HASH_SHA1_LEN) {
+			rc = THR_ENOMEM;
+			break;
+		}
+		out += HASH_SHA1_LEN;
+	}
+	EVP_MD_CTX_free(ctx);
+	EVP_MD_free(md);
+	return rc;
+}
+
+int
 hash_init(struct hash_ctx *h)
 {
 	EVP_MD_CTX *ctx;

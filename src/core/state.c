@@ -175,7 +175,12 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 		thr_error_set(err, rc, 0, "out of memory");
 		goto fail;
 	}
-	s->scratch = malloc(s->mi.piece_length);
+	s->check_span = STATE_CHECK_SPAN / s->mi.piece_length;
+	if (s->check_span < 1)
+		s->check_span = 1;
+	if (s->check_span > STATE_CHECK_MAX_SPAN)
+		s->check_span = STATE_CHECK_MAX_SPAN;
+	s->scratch = malloc((size_t)s->check_span * s->mi.piece_length);
 	s->known = calloc(STATE_MAX_KNOWN, sizeof(*s->known));
 	s->file_wanted = malloc(s->mi.nfiles);
 	if (s->scratch == NULL || s->known == NULL || s->file_wanted == NULL) {
@@ -256,7 +261,6 @@ void
 state_check_step(struct thr_state *s, uint64_t now_ms)
 {
 	uint64_t budget = 0;
-	bool ok;
 
 	if (s->phase != STATE_CHECKING)
 		return;
@@ -270,24 +274,40 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 			s->check_valid = s->have.count;
 			s->check_next = s->mi.npieces;
 			log_msg(&s->log, LOG_INFO, "resume record trusted");
+			s->check_start_ms = now_ms ? now_ms : 1;
 		} else if (rc != THR_ENOENT)
 			log_msg(&s->log, LOG_INFO, "resume record not used "
 			    "(%s); checking the data", err.msg);
 	}
+	if (s->check_start_ms == 0)
+		s->check_start_ms = now_ms ? now_ms : 1;
 	while (s->check_next < s->mi.npieces && budget < STATE_CHECK_BYTES) {
-		uint32_t i = s->check_next++;
+		uint32_t i = s->check_next, n = 0;
+		bool ok[STATE_CHECK_MAX_SPAN];
 
-		/* Pieces over holes we just created cannot be valid. */
-		if (!storage_range_existed(&s->st,
-		    (uint64_t)i * s->mi.piece_length,
-		    metainfo_piece_size(&s->mi, i)))
+		/* A span: consecutive pieces with data from before this run
+		 * (pieces over holes we just created cannot be valid). */
+		while (i + n < s->mi.npieces && n < s->check_span &&
+		    storage_range_existed(&s->st,
+		    (uint64_t)(i + n) * s->mi.piece_length,
+		    metainfo_piece_size(&s->mi, i + n)))
+			n++;
+		if (n == 0) {
+			s->check_next++;
 			continue;
-		budget += metainfo_piece_size(&s->mi, i);
-		if (storage_verify_piece(&s->st, i, s->scratch, &ok) != 0)
-			ok = false;
-		if (ok) {
-			bitfield_set(&s->have, i);
-			s->check_valid++;
+		}
+		s->check_next += n;
+		if (storage_verify_span(&s->st, i, n, s->scratch, ok) != 0)
+			memset(ok, 0, sizeof(ok));
+		for (uint32_t k = 0; k < n; k++) {
+			uint64_t sz = metainfo_piece_size(&s->mi, i + k);
+
+			budget += sz;
+			s->check_bytes += sz;
+			if (ok[k]) {
+				bitfield_set(&s->have, i + k);
+				s->check_valid++;
+			}
 		}
 	}
 	if (s->check_next < s->mi.npieces)
@@ -298,8 +318,10 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "out of memory");
 		return;
 	}
-	log_msg(&s->log, LOG_INFO, "resume: %u of %u pieces valid",
-	    s->check_valid, s->mi.npieces);
+	s->check_ms = now_ms - s->check_start_ms;
+	log_msg(&s->log, LOG_INFO, "resume: %u of %u pieces valid (read and "
+	    "hashed %.1f MiB in %.3f s)", s->check_valid, s->mi.npieces,
+	    (double)s->check_bytes / 1048576, (double)s->check_ms / 1000);
 	if (picker_complete(&s->pk)) {
 		s->tracker_sent_completed = true;	/* not completed here */
 		state_set_phase(s, STATE_SEEDING);

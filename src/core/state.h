@@ -47,6 +47,11 @@
 #define STATE_GIVEN_RETRY_MS	2000	/* the same for a --peer address */
 #define STATE_ACTIVE_BYTES	(16u << 20)	/* piece buffers in memory */
 #define STATE_CHECK_BYTES	(32u << 20)	/* verified per check step */
+#define STATE_CHECK_SPAN	(1u << 20)	/* read at once when checking:
+						 * one read per span, not per
+						 * piece, and still in L2 when
+						 * hashed */
+#define STATE_CHECK_MAX_SPAN	64		/* pieces per span */
 #define STATE_SEED_TURN_MS	30000	/* a seed's unchoke turn */
 #define STATE_MAX_STRIKES	3	/* bad pieces before a ban */
 #define STATE_MAX_BANNED	256
@@ -110,10 +115,13 @@ struct thr_state {
 	bool			 st_open;
 	struct bitfield		 have;
 	struct picker		 pk;
-	uint8_t			*scratch;	/* one piece, for checks */
+	uint8_t			*scratch;	/* check_span pieces */
+	uint32_t		 check_span;	/* pieces read at once */
 	enum state_phase	 phase;
 	uint32_t		 check_next;	/* next piece to check */
 	uint32_t		 check_valid;
+	uint64_t		 check_bytes;	/* read and hashed */
+	uint64_t		 check_start_ms, check_ms;	/* its duration */
 	char			 resume_file[4096];	/* "" when off */
 	uint64_t		 left;		/* wanted bytes still missing */
 	uint64_t		 wanted_total;	/* bytes of wanted pieces */

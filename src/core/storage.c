@@ -587,6 +587,44 @@ storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf, bool *ok)
 	return 0;
 }
 
+int
+storage_verify_span(struct storage *s, uint32_t first, uint32_t n,
+    uint8_t *buf, bool *ok)
+{
+	uint8_t md[64 * HASH_SHA1_LEN];
+	uint64_t off, len;
+	uint32_t done = 0;
+	int rc;
+
+	if (n == 0 || first >= s->mi->npieces || n > s->mi->npieces - first)
+		return THR_EINVAL;
+	off = (uint64_t)first * s->mi->piece_length;
+	len = (uint64_t)(first + n - 1) * s->mi->piece_length +
+	    storage_piece_size(s->mi, first + n - 1) - off;
+	if (len > SIZE_MAX)
+		return THR_EINVAL;
+	if ((rc = storage_read(s, off, buf, (size_t)len)) != 0)
+		return rc;
+	/* Hash in batches of at most 64 digests: md stays on the stack. */
+	while (done < n) {
+		uint32_t k = n - done < 64 ? n - done : 64;
+		uint64_t b = (uint64_t)done * s->mi->piece_length;
+		uint64_t l = len - b;
+
+		if (l > (uint64_t)k * s->mi->piece_length)
+			l = (uint64_t)k * s->mi->piece_length;
+		if ((rc = hash_sha1_slices(buf + b, (size_t)l,
+		    s->mi->piece_length, md)) != 0)
+			return rc;
+		for (uint32_t j = 0; j < k; j++)
+			ok[done + j] = memcmp(md + (size_t)j * HASH_SHA1_LEN,
+			    s->mi->hashes + (size_t)(first + done + j) *
+			    HASH_SHA1_LEN, HASH_SHA1_LEN) == 0;
+		done += k;
+	}
+	return 0;
+}
+
 bool
 storage_piece_matches(const struct metainfo *mi, uint32_t i,
     const uint8_t *data, size_t len)

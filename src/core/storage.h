@@ -87,6 +87,16 @@ int	storage_read(struct storage *s, uint64_t off, uint8_t *p, size_t len);
  * *ok is set on success.  buf must hold mi->piece_length bytes (the
  * caller's scratch, so that no allocation happens per piece).
  */
+/*
+ * The same for the n consecutive pieces from first, read with one
+ * storage_read into buf (which must hold their bytes: n pieces of
+ * mi->piece_length) and hashed there; ok[k] tells whether piece
+ * first + k matches.  Re-checking existing data this way costs one read
+ * per span instead of one per piece.  THR_EINVAL if the span leaves the
+ * torrent, THR_EIO, THR_ENOMEM.
+ */
+int	storage_verify_span(struct storage *s, uint32_t first, uint32_t n,
+	    uint8_t *buf, bool *ok);
 int	storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf,
 	    bool *ok);
 /*

@@ -437,6 +437,42 @@ Test(storage, write_out_of_order_read_back_verify)
 	mi_free(&mi);
 }
 
+Test(storage, verify_span_matches_piece_by_piece)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	uint8_t *data, *scratch, bad = 0xff;
+	bool ok[6], one;
+	uint32_t i;
+
+	std_build(&mi, &data);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	scratch = malloc((size_t)6 * PLEN);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	/* Spoil one byte of piece 3: only it may fail, in every span. */
+	cr_assert_eq(storage_write(&s, 3 * (uint64_t)PLEN + 7, &bad, 1), 0);
+	cr_assert_eq(storage_verify_span(&s, 0, 6, scratch, ok), 0);
+	for (i = 0; i < 6; i++) {
+		cr_assert_eq(storage_verify_piece(&s, i, scratch, &one), 0);
+		cr_assert_eq(ok[i], one, "piece %u", i);
+		cr_assert_eq(ok[i], i != 3, "piece %u", i);
+	}
+	/* A span ending on the short last piece, and one of one piece. */
+	cr_assert_eq(storage_verify_span(&s, 4, 2, scratch, ok), 0);
+	cr_assert(ok[0] && ok[1]);
+	cr_assert_eq(storage_verify_span(&s, 3, 1, scratch, ok), 0);
+	cr_assert_not(ok[0]);
+	/* Spans that leave the torrent are refused. */
+	cr_assert_eq(storage_verify_span(&s, 5, 2, scratch, ok), THR_EINVAL);
+	cr_assert_eq(storage_verify_span(&s, 6, 1, scratch, ok), THR_EINVAL);
+	cr_assert_eq(storage_verify_span(&s, 0, 0, scratch, ok), THR_EINVAL);
+	storage_close(&s);
+	free(scratch);
+	free(data);
+	mi_free(&mi);
+}
+
 Test(storage, files_hold_their_bytes)
 {
 	struct metainfo mi;
