@@ -140,6 +140,7 @@ metainfo_release(struct metainfo *m)
 	free(m->tiers);
 	free(m->comment);
 	free(m->created_by);
+	free(m->info);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -533,6 +534,10 @@ metainfo_parse_tree(struct metainfo *m, const struct bencode *b,
 	if ((rc = hash_sha1(b->buf + it->start, it->end - it->start,
 	    m->info_hash)) != 0)
 		return thr_error_set(err, rc, 0, "cannot compute info-hash");
+	m->info_len = it->end - it->start;
+	if ((m->info = malloc(m->info_len)) == NULL)
+		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+	memcpy(m->info, b->buf + it->start, m->info_len);
 
 	if ((rc = metainfo_parse_name(m, b, info, err)) != 0 ||
 	    (rc = metainfo_parse_files(m, b, info, err)) != 0 ||

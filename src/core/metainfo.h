@@ -62,6 +62,10 @@ struct metainfo {
 	char			*comment;	/* owned, may be NULL */
 	char			*created_by;	/* owned, may be NULL */
 	int64_t			 creation_date;	/* 0 if absent */
+	uint8_t			*info;		/* owned: the bencoded info
+						 * dict as it came, served to
+						 * peers by ut_metadata */
+	size_t			 info_len;
 };
 
 /*

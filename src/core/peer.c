@@ -38,6 +38,9 @@ peer_new(uint32_t id, const struct thr_addr *addr, bool incoming,
 	p->last_send_ms = now_ms;
 	p->last_piece_ms = now_ms;
 	snprintf(p->client, sizeof(p->client), "?");
+	ext_handshake_init(&p->exth);
+	p->source = incoming ? PEER_SRC_INCOMING : PEER_SRC_TRACKER;
+	p->listen_port = incoming ? 0 : addr->port;
 	return p;
 }
 
@@ -47,6 +50,7 @@ peer_free(struct peer *p)
 	if (p == NULL)
 		return;
 	bitfield_release(&p->have);
+	free(p->early_bits);
 	buf_release(&p->in);
 	buf_release(&p->out);
 	free(p);
@@ -125,6 +129,16 @@ peer_queue_clear(struct peer *p)
 {
 	p->qhead = 0;
 	p->qlen = 0;
+}
+
+const char *
+peer_source_name(enum peer_source src)
+{
+	static const char *const names[PEER_SRC_COUNT] = {
+		"tracker", "dht", "pex", "incoming", "manual"
+	};
+
+	return (unsigned)src < PEER_SRC_COUNT ? names[src] : "?";
 }
 
 void

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "bitfield.h"
 #include "buf.h"
+#include "ext.h"
 #include "picker.h"
 #include "rate.h"
 
@@ -29,6 +30,20 @@
 #define PEER_FAST_SET		10	/* BEP 6 allowed fast set size, k */
 #define PEER_MAX_ALLOWED	32	/* allowed fast pieces we keep */
 #define PEER_MAX_SUGGEST	16	/* suggestions we keep */
+#define PEER_PEX_SENT		100	/* addresses it knows from our pex */
+#define PEER_PEX_MAX		50	/* BEP 11: added, dropped per message */
+#define PEER_PEX_MIN_MS		45000	/* pex from it faster than this is
+					 * ignored (BEP 11: once a minute) */
+
+/* Where we learned of a peer: shown in the view and the trace. */
+enum peer_source {
+	PEER_SRC_TRACKER,
+	PEER_SRC_DHT,
+	PEER_SRC_PEX,
+	PEER_SRC_INCOMING,
+	PEER_SRC_MANUAL,	/* --peer or a magnet's x.pe */
+	PEER_SRC_COUNT
+};
 
 enum peer_phase {
 	PEER_CONNECTING,	/* outgoing connect() in progress */
@@ -41,6 +56,7 @@ struct peer {
 	int			 fd;		/* owned by the net layer */
 	struct thr_addr		 addr;
 	bool			 incoming;
+	enum peer_source	 source;
 	enum peer_phase		 phase;
 	bool			 sent_handshake;
 	bool			 got_first_msg;	/* had a have or bitfield */
@@ -78,6 +94,23 @@ struct peer {
 	uint32_t		 keepalives;	/* this second */
 	uint64_t		 partial_ms;	/* first byte of an unfinished
 						 * message, 0 if none */
+	/* BEP 10 and its extensions. */
+	bool			 ext;		/* both set the reserved bit */
+	struct ext_handshake	 exth;		/* what it told us */
+	uint16_t		 listen_port;	/* from "p", or its port if
+						 * we dialled it; 0 unknown */
+	struct thr_addr		 pex_sent[PEER_PEX_SENT];	/* in its view */
+	uint32_t		 npex_sent;
+	uint64_t		 pex_out_ms;	/* our last pex to it */
+	uint64_t		 pex_in_ms;	/* its last pex we used */
+	bool			 meta_rejected;	/* refused us metadata */
+	uint32_t		 meta_piece_req; /* pieces asked of it */
+	/* Before the metadata of a magnet is known there is no piece
+	 * count: its bitfield or have-all waits here until there is. */
+	uint8_t			*early_bits;	/* owned, or NULL */
+	size_t			 early_len;
+	bool			 early_all;
+
 	bool			 dead;		/* close at the next chance */
 	char			 why[96];	/* reason for closing */
 };
@@ -94,6 +127,8 @@ bool	peer_queue_push(struct peer *p, const struct picker_block *b);
 bool	peer_queue_pop(struct peer *p, struct picker_block *b);
 void	peer_queue_remove(struct peer *p, const struct picker_block *b);
 void	peer_queue_clear(struct peer *p);
+/* "tracker", "dht", "pex", "incoming" or "manual": a static string. */
+const char	*peer_source_name(enum peer_source src);
 /* Mark for closing with a reason (first reason wins). */
 void	peer_kill(struct peer *p, const char *why);
 

@@ -213,7 +213,7 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	snprintf(s->tracker_status, sizeof(s->tracker_status), "%s",
 	    s->tracker_phase == TRACKER_NONE ? "no tracker" : "waiting");
 	for (size_t i = 0; i < o->ngiven; i++)
-		state_known_add(s, &o->given[i], true);
+		state_known_add(s, &o->given[i], PEER_SRC_MANUAL);
 	s->phase = STATE_CHECKING;
 	return 0;
 fail:
@@ -366,12 +366,18 @@ state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
 	if (p == NULL)
 		return NULL;
 	s->peers[s->npeers++] = p;
+	for (size_t i = 0; !incoming && i < s->nknown; i++)
+		if (addr_equal(&s->known[i].addr, a)) {
+			p->source = s->known[i].source;
+			break;
+		}
 	if (trace_on(&s->trace)) {
 		char as[ADDR_STR_MAX];
 		addr_format(&p->addr, as, sizeof(as));
 		trace_emit(&s->trace, "connect",
-		    "\"peer\":%u,\"addr\":\"%s\",\"dir\":\"%s\"", p->id, as,
-		    incoming ? "in" : "out");
+		    "\"peer\":%u,\"addr\":\"%s\",\"dir\":\"%s\","
+		    "\"source\":\"%s\"", p->id, as, incoming ? "in" : "out",
+		    peer_source_name(p->source));
 	}
 	return p;
 }
@@ -1201,8 +1207,11 @@ state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
 /* --- known addresses ------------------------------------------------- */
 
 void
-state_known_add(struct thr_state *s, const struct thr_addr *a, bool given)
+state_known_add(struct thr_state *s, const struct thr_addr *a,
+    enum peer_source src)
 {
+	bool given = src == PEER_SRC_MANUAL;
+
 	for (size_t i = 0; i < s->nknown; i++)
 		if (addr_equal(&s->known[i].addr, a))
 			return;
@@ -1211,6 +1220,7 @@ state_known_add(struct thr_state *s, const struct thr_addr *a, bool given)
 	memset(&s->known[s->nknown], 0, sizeof(s->known[0]));
 	s->known[s->nknown].addr = *a;
 	s->known[s->nknown].given = given;
+	s->known[s->nknown].source = src;
 	s->nknown++;
 }
 
@@ -1526,7 +1536,7 @@ state_tracker_done(struct thr_state *s, int status, const uint8_t *body,
 		log_msg(&s->log, LOG_WARN, "tracker %s warns: %s", url,
 		    r.warning);
 	for (size_t i = 0; i < r.npeers; i++)
-		state_known_add(s, &r.peers[i], false);
+		state_known_add(s, &r.peers[i], PEER_SRC_TRACKER);
 	s->tracker_interval = r.interval;
 	if (r.min_interval > r.interval)
 		s->tracker_interval = r.min_interval;

@@ -93,6 +93,7 @@ struct state_known {
 	uint64_t	next_try_ms;
 	uint32_t	fails;
 	bool		given;		/* from --peer: retried forever */
+	enum peer_source source;
 	bool		connected;
 };
 
@@ -199,9 +200,10 @@ void	state_peer_remove(struct thr_state *s, uint32_t id);
 /* True if the address's IP was banned this session (sent bad data). */
 bool	state_banned(const struct thr_state *s, const struct thr_addr *a);
 
-/* Remember addresses to connect to (deduplicated, capped). */
+/* Remember addresses to connect to (deduplicated, capped).  Manual
+ * addresses (--peer, x.pe) are retried for as long as the run lasts. */
 void	state_known_add(struct thr_state *s, const struct thr_addr *a,
-	    bool given);
+	    enum peer_source src);
 /* An address we should connect to now, or false. */
 bool	state_next_connect(struct thr_state *s, uint64_t now_ms,
 	    struct thr_addr *out);

@@ -500,7 +500,7 @@ Test(selection, three_strikes_ban, .init = fx_init, .fini = fx_fini)
 	cr_assert_null(state_peer_add(&s, &other, false, NOW + 50));
 	cr_assert_not_null(state_peer_add(&s, &elsewhere, true, NOW + 50));
 	/* Nor is it offered for connecting. */
-	state_known_add(&s, &other, false);
+	state_known_add(&s, &other, PEER_SRC_TRACKER);
 	{
 		struct thr_addr out;
 
