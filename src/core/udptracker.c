@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -377,6 +378,23 @@ udptracker_peers(const struct udptracker *u, const uint8_t *p, size_t len,
 	return 0;
 }
 
+/*
+ * A matching answer too short to hold its fields.  opentracker answers
+ * an announce for a torrent it does not track with the bare 8-byte
+ * header; only the tracker knows our transaction id, so this is its
+ * final word, and retransmitting for two hours would be pointless.
+ */
+static int
+udptracker_truncated(struct udptracker *u, struct tracker_response *r,
+    const char *what, size_t len)
+{
+	r->failed = true;
+	snprintf(r->failure, sizeof r->failure,
+	    "truncated %s answer (%zu bytes)", what, len);
+	udptracker_set_state(u, UDPTRACKER_IDLE);
+	return 0;
+}
+
 int
 udptracker_input(struct udptracker *u, const uint8_t *pkt, size_t len,
     uint64_t now_ms, struct tracker_response *r, struct thr_error *err)
@@ -417,8 +435,7 @@ udptracker_input(struct udptracker *u, const uint8_t *pkt, size_t len,
 	switch (action) {
 	case UDPTRACKER_ACT_CONNECT:
 		if (len < UDPTRACKER_CONNECT_LEN)
-			return thr_error_set(err, THR_EPROTO, len,
-			    "short connect answer");
+			return udptracker_truncated(u, r, "connect", len);
 		u->conn_id = udptracker_get64(pkt + 8);
 		u->conn_ms = now_ms;
 		u->have_conn = true;
@@ -426,16 +443,14 @@ udptracker_input(struct udptracker *u, const uint8_t *pkt, size_t len,
 		return THR_EAGAIN;
 	case UDPTRACKER_ACT_SCRAPE:
 		if (len < UDPTRACKER_SCRAPE_ANS)
-			return thr_error_set(err, THR_EPROTO, len,
-			    "short scrape answer");
+			return udptracker_truncated(u, r, "scrape", len);
 		r->complete = udptracker_get32(pkt + 8);
 		u->scrape_completed = udptracker_get32(pkt + 12);
 		r->incomplete = udptracker_get32(pkt + 16);
 		break;
 	default:
 		if (len < UDPTRACKER_ANNOUNCE_HDR)
-			return thr_error_set(err, THR_EPROTO, len,
-			    "short announce answer");
+			return udptracker_truncated(u, r, "announce", len);
 		if ((rc = udptracker_peers(u, pkt + UDPTRACKER_ANNOUNCE_HDR,
 		    len - UDPTRACKER_ANNOUNCE_HDR, r, err)) != 0)
 			return rc;

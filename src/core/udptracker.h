@@ -145,12 +145,15 @@ bool	udptracker_output(struct udptracker *u, uint64_t now_ms, uint8_t *pkt,
  *		(clamped as for HTTP), incomplete (leechers), complete
  *		(seeders) and the peers; a scrape fills complete and
  *		incomplete and sets u->scrape_completed; an error answer
- *		(action 3) sets r->failed and r->failure instead.  The
- *		state is UDPTRACKER_IDLE afterwards.
+ *		(action 3), or a matching answer too short for its fields
+ *		(opentracker's reply for a torrent it does not track),
+ *		sets r->failed and r->failure instead.  The state is
+ *		UDPTRACKER_IDLE afterwards.
  *   THR_EAGAIN	a connection id arrived; the request goes on (call
  *		udptracker_output).
- *   THR_EPROTO	not an answer to the packet in flight (short, unknown or
- *		stale transaction id, wrong action, no request): ignored,
+ *   THR_EPROTO	not an answer to the packet in flight (under 8 bytes,
+ *		unknown or stale transaction id, wrong action, no
+ *		request): ignored,
  *		the state is unchanged; err says why.
  *   THR_ENOMEM	the peer list could not be allocated; state unchanged.
  * err may be NULL.

@@ -506,9 +506,9 @@ Test(udptracker, stale_and_mismatched)
 	put32(ans, 1);
 	put32(ans + 4, tid);
 	cr_assert_eq(feed(&u, ans, 20, 0, &r), THR_EPROTO);
-	/* Short packets at every length below a connect answer. */
+	/* Packets too short to hold a transaction id. */
 	put32(ans, 0);
-	for (len = 0; len < 16; len++)
+	for (len = 0; len < 8; len++)
 		cr_assert_eq(feed(&u, ans, len, 0, &r), THR_EPROTO, "%zu", len);
 	cr_assert_eq(u.state, UDPTRACKER_CONNECTING);
 	cr_assert_eq(u.tid, tid);
@@ -520,10 +520,8 @@ Test(udptracker, stale_and_mismatched)
 	take(&u, 10, pkt);
 	/* The connect answer again: its transaction id is stale now. */
 	cr_assert_eq(connect_answer(&u, conn, 9, 20), THR_EPROTO);
-	/* Short announce answers. */
 	len = announce_answer(pkt, ans, 100, 1, 1, 0, 6);
-	cr_assert_eq(feed(&u, ans, 19, 20, &r), THR_EPROTO);
-	cr_assert_eq(feed(&u, ans, 8, 20, &r), THR_EPROTO);
+	cr_assert_eq(feed(&u, ans, 7, 20, &r), THR_EPROTO);
 	/* A scrape answer to an announce. */
 	put32(ans, 2);
 	cr_assert_eq(feed(&u, ans, len, 20, &r), THR_EPROTO);
@@ -698,7 +696,6 @@ Test(udptracker, scrape)
 	put32(ans + 8, 11);
 	put32(ans + 12, 22);
 	put32(ans + 16, 33);
-	cr_assert_eq(feed(&u, ans, 19, 0, &r), THR_EPROTO);
 	put32(ans, 1);
 	cr_assert_eq(feed(&u, ans, 20, 0, &r), THR_EPROTO);
 	put32(ans, 2);
@@ -731,4 +728,51 @@ Test(udptracker, small_buffer_and_restart)
 	take(&u, 5, pkt);
 	cr_assert_neq(get32(pkt + 12), tid);
 	cr_assert_eq(udptracker_deadline(&u), 5 + 15000);
+}
+
+/* A matching answer too short for its fields is the tracker's final
+ * word (opentracker's bare header for a torrent it does not track). */
+Test(udptracker, truncated_answers)
+{
+	struct udptracker u;
+	struct counter c;
+	struct tracker_announce a;
+	struct tracker_response r;
+	uint8_t pkt[UDPTRACKER_PKT_MAX], ans[64], ih[20];
+
+	setup(&u, &c, "udp://t:6969", 4);
+	announce_init(&a);
+	udptracker_start(&u, &a, 0);
+	take(&u, 0, pkt);
+	put32(ans, 0);
+	memcpy(ans + 4, pkt + 12, 4);
+	cr_assert_eq(feed(&u, ans, 15, 0, &r), 0);
+	cr_assert(r.failed);
+	cr_assert_str_eq(r.failure, "truncated connect answer (15 bytes)");
+	tracker_response_release(&r);
+	cr_assert_eq(u.state, UDPTRACKER_IDLE);
+	cr_assert_not(u.have_conn);
+
+	udptracker_start(&u, &a, 0);
+	take(&u, 0, pkt);
+	connect_answer(&u, pkt, 1, 0);
+	take(&u, 0, pkt);
+	put32(ans, 1);
+	memcpy(ans + 4, pkt + 12, 4);
+	cr_assert_eq(feed(&u, ans, 8, 0, &r), 0);
+	cr_assert(r.failed);
+	cr_assert_str_eq(r.failure, "truncated announce answer (8 bytes)");
+	cr_assert_eq(r.npeers, 0);
+	tracker_response_release(&r);
+	cr_assert_eq(udptracker_deadline(&u), UINT64_MAX);
+
+	memset(ih, 1, sizeof ih);
+	udptracker_scrape_start(&u, ih, 0);
+	cr_assert_eq(take(&u, 0, pkt), 36);
+	put32(ans, 2);
+	memcpy(ans + 4, pkt + 12, 4);
+	cr_assert_eq(feed(&u, ans, 19, 0, &r), 0);
+	cr_assert(r.failed);
+	cr_assert_eq(u.scrape_completed, -1);
+	tracker_response_release(&r);
 }
