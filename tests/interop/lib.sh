@@ -368,3 +368,70 @@ start_subject_seeder() {
 		;;
 	esac
 }
+
+# --- magnets, PEX, UDP trackers and the DHT (lt_dht.py) -------------------
+# These tests also accept DOWNLOADER=libtorrent: lt_dht.py then stands
+# in for thorrent (no trace; its log is checked instead), to validate
+# the harness itself.
+LT_DHT="$LIB_DIR/lt_dht.py"
+
+# require_subject_or_lt: like require_subject, but DOWNLOADER=libtorrent
+# is allowed.
+require_subject_or_lt() {
+	case "$DOWNLOADER" in
+	libtorrent) require_libtorrent ;;
+	*) require_subject ;;
+	esac
+}
+
+# magnet_of TORRENT [--base32] [--peer IP:PORT]...: print its magnet URI.
+magnet_of() {
+	"$PY" "$LT_DHT" magnet "$@" || fail "magnet_of $1"
+}
+
+# start_lt_role NAME PORT ARGS...: lt_dht.py run in the background (sets
+# LAST_PID); see lt_dht.py for ARGS.
+start_lt_role() {
+	local name=$1 port=$2
+	shift 2
+	start_bg "$name" "$PY" -u "$LT_DHT" run "$port" "$@"
+}
+
+# start_thorrent NAME ARGS...: thorrent with --no-tui --log=info and ARGS
+# in the background (sets LAST_PID); the caller passes --port,
+# --state-dir and --no-dht or --dht-bootstrap itself.
+start_thorrent() {
+	local name=$1
+	shift
+	start_bg "$name" "$THORRENT" --no-tui --log=info "$@"
+}
+
+# trace_connects TRACE SOURCE PORT: succeed when TRACE has a connect
+# event with that source (* for any) whose addr ends in :PORT; print
+# every connect event on stderr otherwise.
+trace_connects() {
+	"$PY" - "$@" <<'PYEOF'
+import json, sys
+path, source, port = sys.argv[1], sys.argv[2], sys.argv[3]
+seen = []
+try:
+    f = open(path)
+except OSError as e:
+    sys.exit("trace %s: %s" % (path, e))
+for n, line in enumerate(f, 1):
+    if not line.endswith("\n"):
+        break  # still being written
+    try:
+        e = json.loads(line)
+    except ValueError:
+        sys.exit("%s:%d: not JSON" % (path, n))
+    if e.get("ev") != "connect":
+        continue
+    seen.append("%s %s %s" % (e.get("addr"), e.get("dir"), e.get("source")))
+    if source in ("*", e.get("source")) and \
+            str(e.get("addr", "")).endswith(":" + port):
+        sys.exit(0)
+sys.exit("no connect with source %s to port %s; connects seen: %s"
+         % (source, port, ", ".join(seen) or "none"))
+PYEOF
+}
