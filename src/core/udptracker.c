@@ -34,7 +34,7 @@
 #define UDPTRACKER_ANNOUNCE_LEN	98
 #define UDPTRACKER_ANNOUNCE_HDR	20	/* answer before the peers */
 #define UDPTRACKER_SCRAPE_LEN	36	/* one info-hash */
-#define UDPTRACKER_SCRAPE_ANS	20	/* header and one 12-byte entry */
+#define UDPTRACKER_SCRAPE_ANS	20	/* header, one 12-byte entry */
 #define UDPTRACKER_ERROR_HDR	8
 #define UDPTRACKER_PEER4	6
 #define UDPTRACKER_PEER6	18
@@ -406,7 +406,8 @@ udptracker_input(struct udptracker *u, const uint8_t *pkt, size_t len,
 	r->complete = r->incomplete = -1;
 	r->interval = TRACKER_DEFAULT_INTERVAL;
 	if (!udptracker_busy(u))
-		return thr_error_set(err, THR_EPROTO, 0, "no request in flight");
+		return thr_error_set(err, THR_EPROTO, 0,
+		    "no request in flight");
 	if (len < UDPTRACKER_ERROR_HDR)
 		return thr_error_set(err, THR_EPROTO, len,
 		    "short packet (%zu bytes)", len);

@@ -8,7 +8,7 @@
  *
  *	udptracker_init(&u, url, rnd, ctx);	  host, port, URL data
  *	udptracker_set_addr(&u, &resolved);	  before the first request
- *	udptracker_start(&u, &announce, now);	  or udptracker_scrape_start
+ *	udptracker_start(&u, &announce, now);	  (or _scrape_start)
  *	while (udptracker_output(&u, now, pkt, sizeof pkt, &len))
  *		udp_send(fd, &u.addr, pkt, len);
  *	arm a timer for udptracker_deadline(&u);
@@ -17,6 +17,12 @@
  *	    again (the connect step finished); THR_EPROTO: ignored packet
  *	on the timer: udptracker_output again; udptracker_timed_out(&u)
  *	    tells that the tracker never answered.
+ *
+ * One socket may serve several trackers and the DHT: hand a datagram to
+ * the engine whose u->addr equals its sender.  A "stopped" announce at
+ * exit needs no answer: send the first packet, then udptracker_stop.
+ * The engine changes state in one function; the caller traces changes
+ * of u->state.
  *
  * A request is a connect (skipped while a connection id is valid) then
  * the announce or scrape.  Invariants and limits:
@@ -46,15 +52,15 @@
 #include "err.h"
 #include "tracker.h"
 
-#define UDPTRACKER_HOST_MAX	256u	/* DNS names are at most 253 bytes */
+#define UDPTRACKER_HOST_MAX	256u	/* DNS names have <= 253 bytes */
 /* BEP 41 URL data ("/announce?passkey=..."), sent as up to three
  * 255-byte options; longer paths are refused at init. */
 #define UDPTRACKER_URLDATA_MAX	765u
 /* Largest packet output builds: a 98-byte announce plus URL data and
  * one 2-byte option header per 255 bytes. */
 #define UDPTRACKER_PKT_MAX	(98u + UDPTRACKER_URLDATA_MAX + 6u)
-#define UDPTRACKER_CONN_TTL_MS	60000u	/* BEP 15: ids live one minute */
-#define UDPTRACKER_TIMEOUT_MS	15000u	/* BEP 15: 15 * 2^n seconds */
+#define UDPTRACKER_CONN_TTL_MS	60000u	/* BEP 15: ids live 1 min */
+#define UDPTRACKER_TIMEOUT_MS	15000u	/* BEP 15: 15 * 2^n s */
 #define UDPTRACKER_MAX_N	8u	/* BEP 15: n goes up to 8 */
 
 enum udptracker_state {
@@ -67,9 +73,9 @@ enum udptracker_state {
 struct udptracker {
 	char		 host[UDPTRACKER_HOST_MAX];	/* no brackets */
 	uint16_t	 port;
-	uint8_t		 urldata[UDPTRACKER_URLDATA_MAX];	/* BEP 41 */
+	uint8_t		 urldata[UDPTRACKER_URLDATA_MAX]; /* BEP 41 */
 	size_t		 urldatalen;
-	struct thr_addr	 addr;		/* from udptracker_set_addr */
+	struct thr_addr	 addr;		/* udptracker_set_addr */
 
 	uint32_t	(*rnd)(void *);	/* transaction ids */
 	void		*rnd_ctx;
@@ -77,16 +83,16 @@ struct udptracker {
 	enum udptracker_state state;
 	bool		 scrape;	/* the request is a scrape */
 	struct tracker_announce req;	/* copy; req.tracker_id is NULL */
-	uint32_t	 tid;		/* transaction id of the packet out */
+	uint32_t	 tid;		/* of the packet in flight */
 	bool		 send_now;	/* a new packet is due at once */
 	unsigned	 n;		/* timeouts so far in this request */
-	uint64_t	 deadline_ms;	/* resend or give up at this time */
+	uint64_t	 deadline_ms;	/* resend or give up then */
 
 	bool		 have_conn;
 	uint64_t	 conn_id;
 	uint64_t	 conn_ms;	/* when conn_id arrived */
 
-	int64_t		 scrape_completed;	/* last scrape's count, or -1 */
+	int64_t		 scrape_completed; /* last scrape's, or -1 */
 };
 
 /*
@@ -120,8 +126,8 @@ void	udptracker_set_addr(struct udptracker *u, const struct thr_addr *a);
  * tracker's default (-1 on the wire).  The first packet is due at once:
  * call udptracker_output.
  */
-void	udptracker_start(struct udptracker *u, const struct tracker_announce *a,
-	    uint64_t now_ms);
+void	udptracker_start(struct udptracker *u,
+	    const struct tracker_announce *a, uint64_t now_ms);
 /* Begin a scrape of one torrent, like udptracker_start. */
 void	udptracker_scrape_start(struct udptracker *u,
 	    const uint8_t info_hash[20], uint64_t now_ms);
@@ -135,8 +141,8 @@ void	udptracker_stop(struct udptracker *u);
  * false is returned.  Call it after start, after input returned
  * THR_EAGAIN, and whenever udptracker_deadline passes.
  */
-bool	udptracker_output(struct udptracker *u, uint64_t now_ms, uint8_t *pkt,
-	    size_t cap, size_t *len);
+bool	udptracker_output(struct udptracker *u, uint64_t now_ms,
+	    uint8_t *pkt, size_t cap, size_t *len);
 /*
  * Feed one datagram from the tracker.  r is reset at entry (so nothing
  * in it is freed) and must be released with tracker_response_release
@@ -158,8 +164,9 @@ bool	udptracker_output(struct udptracker *u, uint64_t now_ms, uint8_t *pkt,
  *   THR_ENOMEM	the peer list could not be allocated; state unchanged.
  * err may be NULL.
  */
-int	udptracker_input(struct udptracker *u, const uint8_t *pkt, size_t len,
-	    uint64_t now_ms, struct tracker_response *r, struct thr_error *err);
+int	udptracker_input(struct udptracker *u, const uint8_t *pkt,
+	    size_t len, uint64_t now_ms, struct tracker_response *r,
+	    struct thr_error *err);
 /* When udptracker_output must be called next: 0 if a packet is due at
  * once, UINT64_MAX if no request is in flight. */
 uint64_t udptracker_deadline(const struct udptracker *u);

@@ -42,7 +42,8 @@ int	udp_local_port(int fd);
  * datagram is dropped: UDP callers retransmit anyway), THR_EINVAL for a
  * family mismatch or an oversized datagram, THR_EIO otherwise.
  */
-ssize_t	udp_send(int fd, const struct thr_addr *to, const void *p, size_t len);
+ssize_t	udp_send(int fd, const struct thr_addr *to, const void *p,
+	    size_t len);
 /*
  * Receive one datagram into buf[0..cap) and its sender into from.
  * Returns its length (>= 0), THR_EAGAIN when none is waiting,

@@ -85,7 +85,8 @@ check_response(const struct udptracker *u, const struct tracker_response *r,
 	if (memchr(r->failure, '\0', sizeof r->failure) == NULL ||
 	    memchr(r->warning, '\0', sizeof r->warning) == NULL)
 		fail("text not NUL-terminated in its array");
-	if (r->npeers > TRACKER_MAX_PEERS || (r->npeers > 0 && r->peers == NULL))
+	if (r->npeers > TRACKER_MAX_PEERS ||
+	    (r->npeers > 0 && r->peers == NULL))
 		fail("peer list out of bounds");
 	if (r->npeers > 0 && (len < 20 || r->npeers > (len - 20) / esz))
 		fail("more peers than the packet holds");
