@@ -97,29 +97,23 @@ encode(const struct metainfo *mi, struct storage *st,
 }
 
 int
-resume_save(const char *path, const struct metainfo *mi, struct storage *st,
-    const struct bitfield *have, struct thr_error *err)
+resume_write_file(const char *path, const void *data, size_t len,
+    struct thr_error *err)
 {
 	char tmp[PATH_MAX + 8], dir[PATH_MAX];
-	struct buf b;
 	const char *slash = strrchr(path, '/');
 	int fd = -1, rc;
 
 	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir) ||
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return thr_error_set(err, THR_EINVAL, 0, "bad resume path");
+		return thr_error_set(err, THR_EINVAL, 0, "bad state path");
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
 	if (make_dirs(dir) != 0)
 		return thr_error_set(err, THR_EIO, 0, "%s: %s", dir,
 		    strerror(errno));
-	buf_init(&b, RESUME_MAX_SIZE);
-	if ((rc = encode(mi, st, have, &b)) != 0) {
-		thr_error_set(err, rc, 0, "cannot encode the resume record");
-		goto out;
-	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, b.data, b.len) != (ssize_t)b.len ||
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len ||
 	    fsync(fd) != 0) {
 		rc = thr_error_set(err, THR_EIO, 0, "%s: %s", tmp,
 		    strerror(errno));
@@ -141,6 +135,64 @@ out:
 		close(fd);
 	if (rc != 0)
 		unlink(tmp);
+	return rc;
+}
+
+int
+resume_read_file(const char *path, size_t max, struct buf *out,
+    struct thr_error *err)
+{
+	uint8_t chunk[65536];
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return thr_error_set(err, errno == ENOENT ? THR_ENOENT : THR_EIO,
+		    0, "%s: %s", path, strerror(errno));
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (out->len + (size_t)n > max) {
+			rc = thr_error_set(err, THR_ELIMIT, 0, "%s: over %zu "
+			    "bytes", path, max);
+			break;
+		}
+		if (buf_append(out, chunk, (size_t)n) != 0) {
+			rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+			break;
+		}
+	}
+	if (n < 0 && rc == 0)
+		rc = thr_error_set(err, THR_EIO, 0, "%s: %s", path,
+		    strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+resume_state_file(const char *state_dir, const uint8_t info_hash[20],
+    const char *suffix, char *out, size_t len)
+{
+	char hex[41] = "";
+
+	if (info_hash != NULL)
+		hash_hex(info_hash, 20, hex);
+	if ((size_t)snprintf(out, len, "%s/%s%s", state_dir, hex,
+	    suffix) >= len)
+		return THR_ELIMIT;
+	return 0;
+}
+
+int
+resume_save(const char *path, const struct metainfo *mi, struct storage *st,
+    const struct bitfield *have, struct thr_error *err)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, RESUME_MAX_SIZE);
+	if ((rc = encode(mi, st, have, &b)) != 0)
+		thr_error_set(err, rc, 0, "cannot encode the resume record");
+	else
+		rc = resume_write_file(path, b.data, b.len, err);
 	buf_release(&b);
 	return rc;
 }

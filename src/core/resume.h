@@ -17,8 +17,10 @@
 #define THR_RESUME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bitfield.h"
+#include "buf.h"
 #include "err.h"
 #include "metainfo.h"
 #include "storage.h"
@@ -45,5 +47,20 @@ int	resume_save(const char *path, const struct metainfo *mi,
  */
 int	resume_load(const char *path, const struct metainfo *mi,
 	    struct storage *st, struct bitfield *have, struct thr_error *err);
+
+/*
+ * Write data[0..len) to path atomically, as the record is written
+ * (creating its directory).  0, THR_EINVAL, THR_EIO.
+ */
+int	resume_write_file(const char *path, const void *data, size_t len,
+	    struct thr_error *err);
+/* Append the contents of path to out, at most max bytes.  THR_ENOENT,
+ * THR_EIO, THR_ELIMIT, THR_ENOMEM. */
+int	resume_read_file(const char *path, size_t max, struct buf *out,
+	    struct thr_error *err);
+/* "<state_dir>/<hex info-hash><suffix>", e.g. the saved metadata of a
+ * magnet (".torrent"); info_hash may be NULL ("dht.dat").  THR_ELIMIT if it does not fit in len. */
+int	resume_state_file(const char *state_dir, const uint8_t info_hash[20],
+	    const char *suffix, char *out, size_t len);
 
 #endif

@@ -13,7 +13,8 @@
 #include "escape.h"
 #include "hash.h"
 #include "peerid.h"
-#include "state.h"
+#include "resume.h"
+#include "state_int.h"
 #include "wire.h"
 
 static void	state_set_phase(struct thr_state *, enum state_phase);
@@ -146,6 +147,105 @@ rng_cb(void *ctx)
 	return rng_next(ctx);
 }
 
+/*
+ * A magnet link: its trackers become the torrent's, its peers are dialled
+ * like --peer ones, and if the state directory holds the info dict from
+ * an earlier run the torrent is complete at once.
+ */
+static int
+load_magnet(struct thr_state *s, struct thr_error *err)
+{
+	const char *uri = s->opts.torrent_path;
+	struct magnet m;
+	char path[4096];
+	int rc;
+
+	if ((rc = magnet_parse(uri, strlen(uri), &m, err)) != 0)
+		return rc;
+	if (s->opts.state_dir != NULL &&
+	    resume_state_file(s->opts.state_dir, m.info_hash, ".torrent",
+	    path, sizeof(path)) == 0) {
+		struct thr_error e2;
+
+		memset(&e2, 0, sizeof(e2));
+		rc = metainfo_load(&s->mi, path, &e2);
+		if (rc == 0 && memcmp(s->mi.info_hash, m.info_hash, 20) == 0) {
+			s->have_meta = true;
+			log_msg(&s->log, LOG_INFO, "metadata loaded from %s",
+			    path);
+		} else {
+			if (rc != THR_ENOENT && rc != 0)
+				log_msg(&s->log, LOG_WARN, "saved metadata "
+				    "not used: %s", e2.msg);
+			metainfo_release(&s->mi);
+		}
+	}
+	if (!s->have_meta) {
+		memcpy(s->mi.info_hash, m.info_hash, 20);
+		s->mi.name = m.name;	/* shown until the metadata arrives */
+		m.name = NULL;
+	}
+	/* The link's trackers as one more tier (BEP 12 shuffles it). */
+	if (m.ntrackers > 0) {
+		struct metainfo_tier *t = realloc(s->mi.tiers,
+		    (s->mi.ntiers + 1) * sizeof(*t));
+
+		if (t == NULL) {
+			magnet_release(&m);
+			return thr_error_set(err, THR_ENOMEM, 0,
+			    "out of memory");
+		}
+		s->mi.tiers = t;
+		t[s->mi.ntiers].urls = m.trackers;
+		t[s->mi.ntiers].nurls = m.ntrackers;
+		s->mi.ntiers++;
+		m.trackers = NULL;
+		m.ntrackers = 0;
+	}
+	for (size_t i = 0; i < m.npeers; i++)
+		state_known_add(s, &m.peers[i], PEER_SRC_MANUAL);
+	magnet_release(&m);
+	return 0;
+}
+
+int
+state_attach(struct thr_state *s, struct thr_error *err)
+{
+	const struct state_opts *o = &s->opts;
+	int rc;
+
+	s->have_meta = true;
+	bitfield_release(&s->have);
+	if ((rc = bitfield_init(&s->have, s->mi.npieces)) != 0)
+		return thr_error_set(err, rc, 0, "out of memory");
+	s->check_span = STATE_CHECK_SPAN / s->mi.piece_length;
+	if (s->check_span < 1)
+		s->check_span = 1;
+	if (s->check_span > STATE_CHECK_MAX_SPAN)
+		s->check_span = STATE_CHECK_MAX_SPAN;
+	s->scratch = malloc((size_t)s->check_span * s->mi.piece_length);
+	s->file_wanted = malloc(s->mi.nfiles ? s->mi.nfiles : 1);
+	if (s->scratch == NULL || s->file_wanted == NULL)
+		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+	memset(s->file_wanted, 1, s->mi.nfiles);
+	if (o->files != NULL &&
+	    (rc = parse_selection(s, o->files, err)) != 0)
+		return rc;
+	if ((rc = storage_open_sel(&s->st, &s->mi, o->dir, s->file_wanted,
+	    err)) != 0)
+		return rc;
+	s->st_open = true;
+	if (o->state_dir != NULL &&
+	    resume_path(o->state_dir, &s->mi, o->dir, s->resume_file,
+	    sizeof(s->resume_file)) != 0)
+		s->resume_file[0] = '\0';
+	if ((rc = picker_setup(s, NULL)) != 0)
+		return thr_error_set(err, rc, 0, "out of memory");
+	s->phase = STATE_CHECKING;
+	s->changes++;
+	return 0;
+}
+
 int
 state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
     struct thr_error *err)
@@ -166,43 +266,20 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	bucket_init(&s->up_limit, o->max_up, now_ms);
 	bucket_init(&s->down_limit, o->max_down, now_ms);
 
-	if ((rc = metainfo_load(&s->mi, o->torrent_path, err)) != 0)
-		goto fail;
 	if (o->trace_path != NULL &&
 	    (rc = trace_open(&s->trace, o->trace_path, err)) != 0)
 		goto fail;
-	if ((rc = bitfield_init(&s->have, s->mi.npieces)) != 0) {
-		thr_error_set(err, rc, 0, "out of memory");
-		goto fail;
-	}
-	s->check_span = STATE_CHECK_SPAN / s->mi.piece_length;
-	if (s->check_span < 1)
-		s->check_span = 1;
-	if (s->check_span > STATE_CHECK_MAX_SPAN)
-		s->check_span = STATE_CHECK_MAX_SPAN;
-	s->scratch = malloc((size_t)s->check_span * s->mi.piece_length);
 	s->known = calloc(STATE_MAX_KNOWN, sizeof(*s->known));
-	s->file_wanted = malloc(s->mi.nfiles);
-	if (s->scratch == NULL || s->known == NULL || s->file_wanted == NULL) {
+	if (s->known == NULL) {
 		rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		goto fail;
 	}
-	memset(s->file_wanted, 1, s->mi.nfiles);
-	if (o->files != NULL &&
-	    (rc = parse_selection(s, o->files, err)) != 0)
+	if (strncmp(o->torrent_path, "magnet:", 7) == 0)
+		rc = load_magnet(s, err);
+	else if ((rc = metainfo_load(&s->mi, o->torrent_path, err)) == 0)
+		s->have_meta = true;
+	if (rc != 0)
 		goto fail;
-	if ((rc = storage_open_sel(&s->st, &s->mi, o->dir, s->file_wanted,
-	    err)) != 0)
-		goto fail;
-	if (o->state_dir != NULL &&
-	    resume_path(o->state_dir, &s->mi, o->dir, s->resume_file,
-	    sizeof(s->resume_file)) != 0)
-		s->resume_file[0] = '\0';
-	s->st_open = true;
-	if ((rc = picker_setup(s, NULL)) != 0) {
-		thr_error_set(err, rc, 0, "out of memory");
-		goto fail;
-	}
 	if ((rc = tracker_list_init(&s->tl, &s->mi, rng_cb, &s->rng)) != 0) {
 		thr_error_set(err, rc, 0, "out of memory");
 		goto fail;
@@ -214,7 +291,17 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	    s->tracker_phase == TRACKER_NONE ? "no tracker" : "waiting");
 	for (size_t i = 0; i < o->ngiven; i++)
 		state_known_add(s, &o->given[i], PEER_SRC_MANUAL);
-	s->phase = STATE_CHECKING;
+	if (!s->have_meta) {
+		if ((rc = bitfield_init(&s->have, 0)) != 0) {
+			thr_error_set(err, rc, 0, "out of memory");
+			goto fail;
+		}
+		s->phase = STATE_METADATA;
+		s->meta_started_ms = now_ms;
+		return 0;
+	}
+	if ((rc = state_attach(s, err)) != 0)
+		goto fail;
 	return 0;
 fail:
 	state_release(s);
@@ -228,6 +315,7 @@ state_release(struct thr_state *s)
 		peer_free(s->peers[i]);
 	s->npeers = 0;
 	tracker_list_release(&s->tl);
+	metadata_release(&s->md);
 	picker_release(&s->pk);
 	if (s->st_open)
 		storage_close(&s->st);
@@ -247,7 +335,7 @@ static void
 state_set_phase(struct thr_state *s, enum state_phase ph)
 {
 	static const char *const names[] = {
-		"checking", "downloading", "seeding", "done"
+		"checking", "downloading", "seeding", "done", "metadata"
 	};
 
 	if (s->phase == ph)
@@ -318,6 +406,14 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 		snprintf(s->fatal_msg, sizeof(s->fatal_msg), "out of memory");
 		return;
 	}
+	/* Peers that arrived while we checked (or fetched metadata) count
+	 * toward availability in the new picker too. */
+	for (size_t k = 0; k < s->npeers; k++) {
+		struct peer *p = s->peers[k];
+
+		if (p->phase == PEER_ACTIVE && p->got_first_msg)
+			picker_add_bitfield(&s->pk, &p->have);
+	}
 	s->check_ms = now_ms - s->check_start_ms;
 	log_msg(&s->log, LOG_INFO, "resume: %u of %u pieces valid (read and "
 	    "hashed %.1f MiB in %.3f s)", s->check_valid, s->mi.npieces,
@@ -328,7 +424,11 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 		log_msg(&s->log, LOG_INFO, "complete");
 	} else
 		state_set_phase(s, STATE_DOWNLOADING);
-	(void)now_ms;
+	for (size_t k = 0; k < s->npeers; k++)
+		if (s->peers[k]->phase == PEER_ACTIVE) {
+			update_interest(s, s->peers[k]);
+			request_more(s, s->peers[k], now_ms);
+		}
 }
 
 /* --- peers ------------------------------------------------------------ */
@@ -382,8 +482,9 @@ state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
 	return p;
 }
 
-/* Reserved bits we set: BEP 6 fast extension (byte 7, 0x04). */
-static const uint8_t our_reserved[8] = { 0, 0, 0, 0, 0, 0, 0, 0x04 };
+/* Reserved bits we set: BEP 10 extension protocol (byte 5, 0x10) and
+ * BEP 6 fast extension (byte 7, 0x04). */
+static const uint8_t our_reserved[8] = { 0, 0, 0, 0, 0, 0x10, 0, 0x04 };
 
 static void
 send_handshake(struct thr_state *s, struct peer *p)
@@ -439,6 +540,11 @@ send_first_msgs(struct thr_state *s, struct peer *p)
 {
 	int rc = 0;
 
+	if (!s->have_meta) {	/* a magnet: nothing to offer yet */
+		if (p->fast && wire_put_simple(&p->out, WIRE_HAVE_NONE) != 0)
+			peer_kill(p, "output buffer full");
+		return;
+	}
 	if (p->fast && bitfield_full(&s->have))
 		rc = wire_put_simple(&p->out, WIRE_HAVE_ALL);
 	else if (p->fast && s->have.count == 0)
@@ -556,8 +662,9 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 			    sizeof(why)));
 		}
 		drop_requests(s, p);
-		if (p->phase == PEER_ACTIVE)
+		if (p->phase == PEER_ACTIVE && s->have_meta && p->got_first_msg)
 			picker_remove_bitfield(&s->pk, &p->have);
+		state_ext_peer_gone(s, p);
 		for (size_t k = 0; k < s->nknown; k++)
 			if (addr_equal(&s->known[k].addr, &p->addr))
 				s->known[k].connected = false;
@@ -924,6 +1031,54 @@ send_suggestions(struct thr_state *s, struct peer *p)
 			peer_kill(p, "output buffer full");
 }
 
+/*
+ * A message before a magnet's metadata is known.  There is no piece count
+ * to check indexes against yet: a bitfield or have-all is kept for later
+ * (peer_adopt_pieces in state_ext.c), haves are dropped (the peer's
+ * bitfield is what matters), and block traffic is ignored since neither
+ * side can have asked for any.
+ */
+static void
+early_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m)
+{
+	switch (m->id) {
+	case WIRE_CHOKE:
+	case WIRE_UNCHOKE:
+		p->peer_choking = m->id == WIRE_CHOKE;
+		break;
+	case WIRE_INTERESTED:
+	case WIRE_NOT_INTERESTED:
+		p->peer_interested = m->id == WIRE_INTERESTED;
+		break;
+	case WIRE_BITFIELD:
+		free(p->early_bits);
+		p->early_bits = NULL;
+		p->early_len = 0;
+		p->early_all = false;
+		if ((p->early_bits = malloc(m->payload_len ? m->payload_len :
+		    1)) == NULL) {
+			peer_kill(p, "out of memory");
+			return;
+		}
+		memcpy(p->early_bits, m->payload, m->payload_len);
+		p->early_len = m->payload_len;
+		p->got_first_msg = true;
+		break;
+	case WIRE_HAVE_ALL:
+	case WIRE_HAVE_NONE:
+		if (!p->fast || p->got_first_msg) {
+			peer_kill(p, "unexpected have all / have none");
+			return;
+		}
+		p->got_first_msg = true;
+		p->early_all = m->id == WIRE_HAVE_ALL;
+		break;
+	default:
+		break;
+	}
+	(void)s;
+}
+
 static void
 handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
     uint64_t now_ms)
@@ -931,6 +1086,14 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	if (m->keepalive) {
 		if (++p->keepalives > STATE_MAX_KEEPALIVES)
 			peer_kill(p, "keep-alive flood");
+		return;
+	}
+	if (m->id == WIRE_EXTENDED) {
+		state_ext_msg(s, p, m->payload, m->payload_len, now_ms);
+		return;
+	}
+	if (!s->have_meta) {
+		early_msg(s, p, m);
 		return;
 	}
 	switch (m->id) {
@@ -1088,6 +1251,7 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		uint8_t rsv[8];
 		wire_handshake_parse(p->in.data, NULL, NULL, rsv);
 		p->fast = (rsv[7] & 0x04) != 0;
+		p->ext = (rsv[5] & 0x10) != 0;
 	}
 	if (memcmp(ih, s->mi.info_hash, 20) != 0) {
 		peer_kill(p, "handshake for another torrent");
@@ -1116,6 +1280,8 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	buf_consume(&p->in, WIRE_HANDSHAKE_LEN);
 	if (!p->sent_handshake)
 		send_handshake(s, p);
+	if (p->ext)	/* BEP 10: the extended handshake comes first */
+		state_ext_start(s, p, now_ms);
 	send_first_msgs(s, p);
 	p->phase = PEER_ACTIVE;
 	p->last_recv_ms = now_ms;
@@ -1390,6 +1556,7 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 
 	if (s->phase == STATE_CHECKING)
 		return;
+	state_ext_tick(s, now_ms);
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
 		uint64_t age = now_ms - p->connected_ms;
@@ -1421,8 +1588,11 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		}
 		if (p->phase == PEER_ACTIVE && !p->am_choking)
 			unchoked++;
-		request_more(s, p, now_ms);
+		if (s->have_meta)
+			request_more(s, p, now_ms);
 	}
+	if (!s->have_meta)
+		return;	/* nothing to choke for or to finish yet */
 	if (s->disk_retry_ms != 0 && now_ms >= s->disk_retry_ms) {
 		s->disk_retry_ms = 0;
 		log_msg(&s->log, LOG_INFO, "retrying after the write error");
@@ -1639,7 +1809,8 @@ state_set_paused(struct thr_state *s, bool paused)
 bool
 state_complete(const struct thr_state *s)
 {
-	return s->phase != STATE_CHECKING && picker_complete(&s->pk);
+	return s->have_meta && s->phase != STATE_CHECKING &&
+	    picker_complete(&s->pk);
 }
 
 bool
@@ -1659,7 +1830,8 @@ double
 state_percent(const struct thr_state *s)
 {
 	if (s->wanted_total == 0)
-		return s->phase == STATE_CHECKING ? 0.0 : 100.0;
+		return s->phase == STATE_CHECKING || !s->have_meta ? 0.0 :
+		    100.0;
 	return 100.0 * (double)(s->wanted_total - s->left) /
 	    (double)s->wanted_total;
 }

@@ -22,6 +22,8 @@
 #include "bucket.h"
 #include "err.h"
 #include "log.h"
+#include "magnet.h"
+#include "metadata.h"
 #include "metainfo.h"
 #include "peer.h"
 #include "picker.h"
@@ -58,6 +60,9 @@
 #define STATE_MAX_KEEPALIVES	20	/* per second before we drop */
 #define STATE_MSG_TIMEOUT_MS	60000	/* to finish one message */
 #define STATE_DISK_RETRY_MS	30000	/* after a failed write */
+#define STATE_PEX_PERIOD_MS	60000	/* BEP 11: pex at most once a minute */
+#define STATE_META_REQS		4	/* ut_metadata pieces asked of one
+					 * peer at once */
 
 struct state_opts {
 	const char	*torrent_path;
@@ -86,6 +91,7 @@ enum state_phase {
 	STATE_DOWNLOADING,
 	STATE_SEEDING,
 	STATE_DONE,		/* finished: the loop should end */
+	STATE_METADATA,		/* a magnet link: fetching the info dict */
 };
 
 struct state_known {
@@ -111,7 +117,12 @@ struct thr_state {
 	uint8_t			 peer_id[20];
 	uint16_t		 port;		/* actual listening port */
 
-	struct metainfo		 mi;
+	struct metainfo		 mi;	/* in STATE_METADATA only
+					 * info_hash, name and tiers */
+	bool			 have_meta;	/* mi is complete */
+	struct metadata		 md;	/* STATE_METADATA: the info dict
+					 * as it arrives */
+	uint64_t		 meta_started_ms;
 	struct storage		 st;
 	bool			 st_open;
 	struct bitfield		 have;
