@@ -81,7 +81,7 @@ struct dht_search {
 	uint8_t		target[DHT_ID_LEN];
 	uint32_t	gen;
 	uint64_t	started;
-	struct dht_cand	c[DHT_SEARCH_NODES];
+	struct dht_cand	*c;		/* DHT_SEARCH_NODES, in d->cands */
 	size_t		n;
 };
 
@@ -118,8 +118,11 @@ struct dht {
 	struct rng		rng;
 	uint8_t			id[DHT_ID_LEN];
 
-	struct dht_bucket	b[DHT_BITS];
+	/* The big arrays live apart and unzeroed: a fresh engine touches
+	 * only the pages it uses. */
+	struct dht_bucket	*b;	/* DHT_BITS, b[0..nb) valid */
 	size_t			nb;
+	struct dht_cand		*cands;	/* the searches' candidates */
 
 	struct dht_search	s[DHT_MAX_SEARCHES];
 	uint32_t		gen;
@@ -803,6 +806,7 @@ dht_search_start(struct dht *d, const uint8_t *target, bool get_peers,
     bool announce, uint16_t port, uint64_t now)
 {
 	struct dht_search *s;
+	struct dht_cand *c;
 	size_t i;
 
 	if ((s = dht_search_find(d, target, get_peers)) == NULL) {
@@ -814,7 +818,9 @@ dht_search_start(struct dht *d, const uint8_t *target, bool get_peers,
 		if (s == NULL)
 			return NULL;
 	}
+	c = s->c;
 	memset(s, 0, sizeof(*s));
+	s->c = c;
 	s->used = true;
 	s->get_peers = get_peers;
 	s->announce = announce;
@@ -984,10 +990,20 @@ dht_new(const struct dht_options *opts, struct thr_error *err)
 	dht_random(d, d->id, DHT_ID_LEN);
 	dht_random(d, d->secret, DHT_SECRET_LEN);
 	memcpy(d->prev_secret, d->secret, DHT_SECRET_LEN);
+	d->b = malloc(DHT_BITS * sizeof(*d->b));
+	d->cands = malloc(DHT_MAX_SEARCHES * DHT_SEARCH_NODES *
+	    sizeof(*d->cands));
+	if (d->b == NULL || d->cands == NULL)
+		goto free_d;
+	memset(&d->b[0], 0, sizeof(d->b[0]));
 	d->nb = 1;
-	d->store = calloc(DHT_STORE_MAX, sizeof(*d->store));
-	d->q = calloc(DHT_SENDQ_MAX, sizeof(*d->q));
-	d->f = calloc(DHT_PEERQ_MAX, sizeof(*d->f));
+	for (size_t i = 0; i < DHT_MAX_SEARCHES; i++)
+		d->s[i].c = d->cands + i * DHT_SEARCH_NODES;
+	/* Not zeroed: only entries below the counts are ever read, and
+	 * untouched pages of the big send queue cost nothing. */
+	d->store = malloc(DHT_STORE_MAX * sizeof(*d->store));
+	d->q = malloc(DHT_SENDQ_MAX * sizeof(*d->q));
+	d->f = malloc(DHT_PEERQ_MAX * sizeof(*d->f));
 	if (d->store == NULL || d->q == NULL || d->f == NULL)
 		goto free_d;
 	return d;
@@ -1003,6 +1019,8 @@ dht_free(struct dht *d)
 {
 	if (d == NULL)
 		return;
+	free(d->b);
+	free(d->cands);
 	free(d->store);
 	free(d->q);
 	free(d->f);
@@ -1339,7 +1357,7 @@ dht_load(struct dht *d, const uint8_t *buf, size_t len,
 	if (memcmp(id, d->id, DHT_ID_LEN) != 0) {
 		/* The buckets are relative to our id: start afresh. */
 		memcpy(d->id, id, DHT_ID_LEN);
-		memset(d->b, 0, sizeof(d->b));
+		memset(&d->b[0], 0, sizeof(d->b[0]));
 		d->nb = 1;
 		for (size_t i = 0; i < DHT_MAX_SEARCHES; i++)
 			d->s[i].used = false;

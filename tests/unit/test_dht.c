@@ -441,6 +441,81 @@ Test(dht, search_api_errors)
 	dht_free(d);
 }
 
+Test(dht, ipv6_table_and_nodes6)
+{
+	struct dht_options o;
+	struct dht *d;
+	struct thr_addr a, b, v4 = lo(7000);
+	struct buf sv;
+
+	dht_options_init(&o);
+	o.family = 6;
+	o.seed = 10;
+	d = dht_new(&o, NULL);
+	cr_assert_not_null(d);
+	memset(&a, 0, sizeof(a));
+	a.family = 6;
+	a.ip[0] = 0x20;
+	a.ip[1] = 0x01;
+	a.ip[15] = 1;
+	a.port = 6881;
+	b = a;
+	b.ip[15] = 2;
+	mkq(KRPC_PING, 0x10);
+	send_q(d, &a, T0);
+	pop_r(d, &a);
+	mkq(KRPC_PING, 0x20);
+	send_q(d, &v4, T0);	/* answered, but not in a v6 table */
+	pop_r(d, &v4);
+	cr_assert_eq(dht_nodes(d), 1);
+	mkq(KRPC_FIND_NODE, 0x30);
+	q.has_target = true;
+	send_q(d, &b, T0);
+	pop_r(d, &b);
+	cr_assert_eq(r.nnodes, 2);
+	cr_assert_eq(r.nodes[0].addr.family, 6);
+	buf_init(&sv, DHT_SAVE_MAX);
+	cr_assert_eq(dht_save(d, &sv), 0);
+	cr_assert_not_null(memmem(sv.data, sv.len, "6:nodes6", 8));
+	buf_release(&sv);
+	cr_assert_eq(dht_add_bootstrap(d, &v4, T0), THR_EINVAL);
+	cr_assert_eq(dht_add_bootstrap(d, &a, T0), 0);
+	cr_assert_geq(drain(d), 1);
+	dht_free(d);
+
+	o.family = 5;
+	cr_assert_null(dht_new(&o, NULL));
+}
+
+Test(dht, private_and_same_ip_filters)
+{
+	struct dht_options o;
+	struct dht *d;
+	struct thr_addr a = lo(7001), pub;
+
+	dht_options_init(&o);
+	o.allow_private = false;
+	o.allow_same_ip = false;
+	d = dht_new(&o, NULL);
+	cr_assert_not_null(d);
+	mkq(KRPC_PING, 0x10);
+	send_q(d, &a, T0);
+	cr_assert_eq(drain(d), 1);	/* answered, not added */
+	cr_assert_eq(dht_nodes(d), 0);
+	memset(&pub, 0, sizeof(pub));
+	pub.family = 4;
+	pub.ip[0] = 8;
+	pub.ip[3] = 8;
+	pub.port = 1;
+	send_q(d, &pub, T0);
+	pub.port = 2;
+	mkq(KRPC_PING, 0x11);
+	send_q(d, &pub, T0);
+	cr_assert_eq(drain(d), 2);
+	cr_assert_eq(dht_nodes(d), 1);
+	dht_free(d);
+}
+
 /* ---- a network of engines in memory ---- */
 
 struct net {
