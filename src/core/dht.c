@@ -799,6 +799,12 @@ dht_search_seed(struct dht *d, struct dht_search *s)
 
 	for (size_t i = 0; i < n; i++)
 		dht_cand_add(d, s, c[i]->id, &c[i]->addr);
+	/* A small table (a young node, a loopback test) also asks the
+	 * bootstrap nodes, as libtorrent falls back to its routers: they
+	 * may be the only ones holding the peers. */
+	if (n < DHT_K)
+		for (size_t i = 0; i < d->nboot; i++)
+			dht_cand_add(d, s, NULL, &d->boot[i]);
 }
 
 static struct dht_search *

@@ -37,6 +37,9 @@
  *   live candidates have all answered (or DHT_SEARCH_MAX_MS passed).  A
  *   get_peers search with announce then sends announce_peer, with each
  *   node's token, to the DHT_K closest that answered with a token.
+ *   While the table holds fewer than DHT_K nodes a search also asks the
+ *   bootstrap addresses (libtorrent's routers never enter anyone's
+ *   table, yet may be the only nodes that hold the peers).
  *   Peers from "values" are queued for dht_pop_peer.  Running
  *   dht_search again for a hash restarts it (re-announce).
  * - Server: ping, find_node, get_peers (values from our peer store and

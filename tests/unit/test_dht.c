@@ -516,6 +516,65 @@ Test(dht, private_and_same_ip_filters)
 	dht_free(d);
 }
 
+/* Answer query r (just popped, sent to `to`) with the reply in q. */
+static void
+answer(struct dht *d, const struct thr_addr *to, uint64_t now)
+{
+	memcpy(q.tid, r.tid, r.tidlen);
+	q.tidlen = r.tidlen;
+	send_q(d, to, now);
+}
+
+Test(dht, search_asks_bootstrap_nodes_and_announces)
+{
+	struct dht *d = mk(11);
+	struct thr_addr rt = lo(9000), peer;
+	uint8_t ih[20], got[20];
+	bool saw_gp = false, saw_fn = false;
+
+	memset(ih, 0x77, 20);
+	cr_assert_eq(dht_add_bootstrap(d, &rt, T0), 0);
+	cr_assert_eq(dht_search(d, ih, 6881, true, T0), 0);
+	for (int k = 0; k < 2; k++) {
+		pop_r(d, &rt);
+		cr_assert_eq(r.type, KRPC_QUERY);
+		memset(&q, 0, sizeof(q));
+		q.type = KRPC_REPLY;
+		q.has_id = true;
+		memset(q.id, 0x70, 20);
+		if (r.method == KRPC_GET_PEERS) {
+			saw_gp = true;
+			cr_assert(memcmp(r.info_hash, ih, 20) == 0);
+			q.has_token = true;
+			q.tokenlen = 4;
+			memcpy(q.token, "tok1", 4);
+			q.has_values = true;
+			q.nvalues = 1;
+			q.values[0] = lo(5);
+			q.values[0].ip[0] = 1;
+		} else {
+			saw_fn = true;
+			cr_assert_eq(r.method, KRPC_FIND_NODE);
+		}
+		answer(d, &rt, T0 + 10);
+	}
+	cr_assert(saw_gp && saw_fn);
+	cr_assert(dht_pop_peer(d, got, &peer));
+	cr_assert(memcmp(got, ih, 20) == 0);
+	cr_assert_eq(peer.port, 5);
+	cr_assert_eq(peer.ip[0], 1);
+	cr_assert(!dht_pop_peer(d, got, &peer));
+	/* The only node answered: the search announces to it. */
+	pop_r(d, &rt);
+	cr_assert_eq(r.method, KRPC_ANNOUNCE_PEER);
+	cr_assert_eq(r.port, 6881);
+	cr_assert_eq(r.tokenlen, 4);
+	cr_assert(memcmp(r.token, "tok1", 4) == 0);
+	cr_assert(!dht_searching(d, ih));
+	cr_assert_eq(dht_nodes(d), 1);
+	dht_free(d);
+}
+
 /* ---- a network of engines in memory ---- */
 
 struct net {
