@@ -26,6 +26,7 @@
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/loop.h"
+#include "net/udpmux.h"
 #include "ui/view.h"
 
 #define RUN_STOP_GRACE_MS	3000	/* wait for the "stopped" announce */
@@ -43,6 +44,7 @@ struct run {
 	struct thr_state	 st;
 	struct loop		*loop;		/* owned, large */
 	struct http		*http;
+	struct udpmux		*udp;		/* NULL without UDP */
 	long			 tracker_req;
 	int			 lfd;
 	int			 sigpipe[2];
@@ -341,10 +343,33 @@ tracker_done(void *ud, int status, long code, const uint8_t *body,
 static void
 tracker_pump(struct run *r, uint64_t now)
 {
+	struct tracker_announce a;
+	const char *base;
 	long id;
 
-	if (r->tracker_req != 0 || !state_tracker_due(&r->st, now, &r->url))
+	if (r->tracker_req != 0 || udpmux_busy(r->udp) ||
+	    !state_tracker_next(&r->st, now, &a, &base))
 		return;
+	if (strncmp(base, "udp://", 6) == 0) {
+		if (r->udp == NULL)
+			state_tracker_result(&r->st, THR_EIO, NULL,
+			    "no UDP socket", now);
+		else
+			udpmux_announce(r->udp, base, &a, now);
+		return;
+	}
+	if (strncmp(base, "http://", 7) != 0 &&
+	    strncmp(base, "https://", 8) != 0) {
+		state_tracker_result(&r->st, THR_EINVAL, NULL,
+		    "unsupported tracker URL scheme", now);
+		return;
+	}
+	buf_reset(&r->url);
+	if (tracker_build_url(base, &a, &r->url) != 0) {
+		state_tracker_result(&r->st, THR_ELIMIT, NULL,
+		    "announce URL too long", now);
+		return;
+	}
 	log_msg(&r->st.log, LOG_DEBUG, "announce %s", (char *)r->url.data);
 	id = http_get(r->http, (char *)r->url.data, TRACKER_MAX_BODY,
 	    tracker_done, r);
@@ -368,6 +393,7 @@ begin_quit(struct run *r, uint64_t now)
 		http_cancel(r->http, r->tracker_req);
 		r->tracker_req = 0;
 	}
+	udpmux_cancel(r->udp);
 	/* Only announce "stopped" to a tracker that knows us. */
 	if (r->st.tracker_event != TRACKER_EVENT_STARTED)
 		state_tracker_stop(&r->st);
@@ -449,10 +475,12 @@ before_sleep(struct loop *l, void *ud)
 	}
 	if (!r->quitting)
 		connect_more(r, now);
+	udpmux_pump(r->udp, now);
 	tracker_pump(r, now);
 	draw(r, now);
 	if (r->quitting && (now >= r->quit_deadline ||
-	    (s->tracker_phase == TRACKER_NONE && r->tracker_req == 0) ||
+	    (s->tracker_phase == TRACKER_NONE && r->tracker_req == 0 &&
+	    !udpmux_busy(r->udp)) ||
 	    (s->tracker_phase == TRACKER_IDLE &&
 	    s->tracker_event != TRACKER_EVENT_STOPPED)))
 		loop_stop(r->loop);
@@ -794,6 +822,11 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	log_msg(&r->st.log, LOG_INFO, "listening on port %u", r->st.port);
+	/* UDP on the same port: the DHT and udp:// trackers.  Without it
+	 * the run goes on over TCP alone. */
+	if ((r->udp = udpmux_new(&r->st, r->loop, &err)) == NULL)
+		log_msg(&r->st.log, LOG_WARN, "no UDP (DHT, udp:// trackers): "
+		    "%s", err.msg);
 	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
@@ -857,6 +890,8 @@ out:
 	r->view = NULL;
 	for (size_t i = r->st.npeers; i > 0; i--)
 		close_peer(r, r->st.peers[i - 1]);
+	udpmux_free(r->udp);
+	r->udp = NULL;
 	if (r->http != NULL)
 		http_free(r->http);
 	if (r->lfd >= 0)

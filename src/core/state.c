@@ -316,6 +316,8 @@ state_release(struct thr_state *s)
 	s->npeers = 0;
 	tracker_list_release(&s->tl);
 	metadata_release(&s->md);
+	dht_free(s->dht);
+	s->dht = NULL;
 	picker_release(&s->pk);
 	if (s->st_open)
 		storage_close(&s->st);
@@ -1619,39 +1621,53 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 /* --- tracker ---------------------------------------------------------- */
 
 bool
-state_tracker_due(struct thr_state *s, uint64_t now_ms, struct buf *url)
+state_tracker_next(struct thr_state *s, uint64_t now_ms,
+    struct tracker_announce *a, const char **base)
 {
-	struct tracker_announce a;
-	const char *base;
-
 	if (s->tracker_phase != TRACKER_IDLE || now_ms < s->tracker_next_ms ||
 	    s->phase == STATE_CHECKING)
 		return false;
-	if ((base = tracker_list_current(&s->tl)) == NULL)
+	if ((*base = tracker_list_current(&s->tl)) == NULL)
 		return false;
-	memset(&a, 0, sizeof(a));
-	memcpy(a.info_hash, s->mi.info_hash, 20);
-	memcpy(a.peer_id, s->peer_id, 20);
-	a.port = s->port;
-	a.uploaded = s->uploaded;
-	a.downloaded = s->downloaded;
-	a.left = s->left;
-	a.event = s->tracker_event;
-	a.numwant = s->tracker_event == TRACKER_EVENT_STOPPED ? 0 : 80;
-	a.key = s->announce_key;
-	a.tracker_id = s->tl.tracker_id[0] ? s->tl.tracker_id : NULL;
-	buf_reset(url);
-	if (tracker_build_url(base, &a, url) != 0)
-		return false;
+	memset(a, 0, sizeof(*a));
+	memcpy(a->info_hash, s->mi.info_hash, 20);
+	memcpy(a->peer_id, s->peer_id, 20);
+	a->port = s->port;
+	a->uploaded = s->uploaded;
+	a->downloaded = s->downloaded;
+	/* A magnet's size is unknown until its metadata arrives; any
+	 * non-zero value tells the tracker we are not a seed. */
+	a->left = s->have_meta ? s->left : 1;
+	a->event = s->tracker_event;
+	a->numwant = s->tracker_event == TRACKER_EVENT_STOPPED ? 0 : 80;
+	a->key = s->announce_key;
+	a->tracker_id = s->tl.tracker_id[0] ? s->tl.tracker_id : NULL;
 	if (trace_on(&s->trace)) {
 		static const char *const evn[] = { "none", "started",
 		    "completed", "stopped" };
 		char u[512];
 		trace_emit(&s->trace, "announce",
 		    "\"url\":\"%s\",\"event\":\"%s\"",
-		    trace_str(base, u, sizeof(u)), evn[a.event]);
+		    trace_str(*base, u, sizeof(u)), evn[a->event]);
 	}
 	s->tracker_phase = TRACKER_BUSY;
+	return true;
+}
+
+bool
+state_tracker_due(struct thr_state *s, uint64_t now_ms, struct buf *url)
+{
+	struct tracker_announce a;
+	const char *base;
+
+	if (!state_tracker_next(s, now_ms, &a, &base))
+		return false;
+	buf_reset(url);
+	if (tracker_build_url(base, &a, url) != 0) {
+		state_tracker_result(s, THR_ELIMIT, NULL,
+		    "announce URL too long", now_ms);
+		return false;
+	}
 	return true;
 }
 
@@ -1661,64 +1677,72 @@ state_tracker_done(struct thr_state *s, int status, const uint8_t *body,
 {
 	struct tracker_response r;
 	struct thr_error err;
-	char url[128];
+
+	memset(&r, 0, sizeof(r));
+	memset(&err, 0, sizeof(err));
+	if (status == 0 &&
+	    (status = tracker_parse_response(body, len, &r, &err)) != 0)
+		errmsg = err.msg;
+	state_tracker_result(s, status, &r, errmsg, now_ms);
+}
+
+void
+state_tracker_result(struct thr_state *s, int status,
+    struct tracker_response *r, const char *errmsg, uint64_t now_ms)
+{
+	char url[128], msg[THR_ERROR_MSG_MAX];
 	int wait;
 	bool stopped = s->tracker_event == TRACKER_EVENT_STOPPED;
-
 	const char *cur = tracker_list_current(&s->tl);
 
 	/* Tracker URLs come from the torrent: escape before logging. */
 	escape_str(cur ? cur : "", cur ? strlen(cur) : 0, url, sizeof(url));
 	s->tracker_phase = TRACKER_IDLE;
-	memset(&r, 0, sizeof(r));
-	if (status == 0)
-		status = tracker_parse_response(body, len, &r, &err);
-	else
-		snprintf(err.msg, sizeof(err.msg), "%s", errmsg);
-	if (status == 0 && r.failed) {
-		snprintf(err.msg, sizeof(err.msg), "tracker says: %.150s",
-		    r.failure);
+	snprintf(msg, sizeof(msg), "%s", errmsg ? errmsg : "failed");
+	if (status == 0 && r->failed) {
+		snprintf(msg, sizeof(msg), "tracker says: %.150s", r->failure);
 		status = THR_EPROTO;
 	}
 	if (status != 0) {
 		char e[400];
 		trace_emit(&s->trace, "announce_result",
 		    "\"ok\":false,\"error\":\"%s\"",
-		    trace_str(err.msg, e, sizeof(e)));
+		    trace_str(msg, e, sizeof(e)));
 		wait = tracker_list_failed(&s->tl);
-		log_msg(&s->log, LOG_WARN, "tracker %s: %s", url, err.msg);
+		log_msg(&s->log, LOG_WARN, "tracker %s: %s", url, msg);
 		snprintf(s->tracker_status, sizeof(s->tracker_status),
-		    "error: %.120s", err.msg);
+		    "error: %.120s", msg);
 		s->tracker_next_ms = now_ms + (uint64_t)wait * 1000;
-		tracker_response_release(&r);
+		if (r != NULL)
+			tracker_response_release(r);
 		if (stopped)
 			s->tracker_phase = TRACKER_NONE;
 		return;
 	}
 	tracker_list_succeeded(&s->tl);
 	trace_emit(&s->trace, "announce_result",
-	    "\"ok\":true,\"peers\":%zu,\"interval\":%lld", r.npeers,
-	    (long long)r.interval);
-	if (r.tracker_id[0])
+	    "\"ok\":true,\"peers\":%zu,\"interval\":%lld", r->npeers,
+	    (long long)r->interval);
+	if (r->tracker_id[0])
 		snprintf(s->tl.tracker_id, sizeof(s->tl.tracker_id), "%s",
-		    r.tracker_id);
-	if (r.warning[0])
+		    r->tracker_id);
+	if (r->warning[0])
 		log_msg(&s->log, LOG_WARN, "tracker %s warns: %s", url,
-		    r.warning);
-	for (size_t i = 0; i < r.npeers; i++)
-		state_known_add(s, &r.peers[i], PEER_SRC_TRACKER);
-	s->tracker_interval = r.interval;
-	if (r.min_interval > r.interval)
-		s->tracker_interval = r.min_interval;
+		    r->warning);
+	for (size_t i = 0; i < r->npeers; i++)
+		state_known_add(s, &r->peers[i], PEER_SRC_TRACKER);
+	s->tracker_interval = r->interval;
+	if (r->min_interval > r->interval)
+		s->tracker_interval = r->min_interval;
 	s->tracker_next_ms = now_ms + (uint64_t)s->tracker_interval * 1000;
 	snprintf(s->tracker_status, sizeof(s->tracker_status),
-	    "ok: %zu peers", r.npeers);
+	    "ok: %zu peers", r->npeers);
 	log_msg(&s->log, LOG_INFO, "tracker %s: %zu peers, next in %llds",
-	    url, r.npeers, (long long)s->tracker_interval);
+	    url, r->npeers, (long long)s->tracker_interval);
 	s->tracker_event = TRACKER_EVENT_NONE;
 	if (stopped)
 		s->tracker_phase = TRACKER_NONE;
-	tracker_response_release(&r);
+	tracker_response_release(r);
 }
 
 void

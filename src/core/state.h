@@ -20,6 +20,7 @@
 #include "addr.h"
 #include "bitfield.h"
 #include "bucket.h"
+#include "dht.h"
 #include "err.h"
 #include "log.h"
 #include "magnet.h"
@@ -173,6 +174,10 @@ struct thr_state {
 
 	uint64_t		 disk_retry_ms;	/* paused by a write error */
 
+	struct dht		*dht;		/* owned; NULL when off */
+	size_t			 dht_nodes;	/* for the view */
+	char			 dht_status[96];	/* "" when off */
+
 	int			 fatal;		/* set: stop with error */
 	char			 fatal_msg[256];
 };
@@ -224,8 +229,18 @@ void	state_connect_failed(struct thr_state *s, const struct thr_addr *a,
 /* Once a second: choking, timeouts, keep-alives. */
 void	state_tick(struct thr_state *s, uint64_t now_ms);
 
-/* Tracker: when due, builds the announce URL into url and returns true
- * (the caller fetches it and reports with state_tracker_done). */
+/*
+ * Tracker: when an announce is due, fill a and *base (the current URL of
+ * the tier list, owned by the state) and return true; the state is then
+ * busy until state_tracker_result reports the outcome (status 0 with r,
+ * which it releases, or an error code and errmsg; r may be NULL then).
+ */
+bool	state_tracker_next(struct thr_state *s, uint64_t now_ms,
+	    struct tracker_announce *a, const char **base);
+void	state_tracker_result(struct thr_state *s, int status,
+	    struct tracker_response *r, const char *errmsg, uint64_t now_ms);
+/* The same for HTTP: builds the announce URL into url (the caller
+ * fetches it and reports the body with state_tracker_done). */
 bool	state_tracker_due(struct thr_state *s, uint64_t now_ms,
 	    struct buf *url);
 void	state_tracker_done(struct thr_state *s, int status,

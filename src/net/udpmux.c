@@ -1,0 +1,447 @@
+/*
+ * udpmux.c: one UDP socket for the DHT and the UDP trackers.  See
+ * udpmux.h.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/escape.h"
+#include "core/resume.h"
+#include "core/udptracker.h"
+#include "net/resolve.h"
+#include "net/udp.h"
+#include "net/udpmux.h"
+
+/* BEP 5 bootstrap routers, used when --dht-bootstrap is not given. */
+static const char *const udpmux_routers[] = {
+	"router.bittorrent.com:6881",
+	"dht.transmissionbt.com:6881",
+	"router.utorrent.com:6881",
+};
+#define UDPMUX_NROUTERS	(sizeof(udpmux_routers) / sizeof(udpmux_routers[0]))
+#define UDPMUX_MAX_BOOT	STATE_MAX_BOOTSTRAP
+
+struct udpmux_boot {
+	struct resolve	res;
+	bool		pending;
+};
+
+struct udpmux {
+	struct thr_state	*s;		/* borrowed */
+	struct loop		*l;		/* borrowed */
+	int			 fd;
+
+	/* The UDP tracker being asked (one at a time, as the tier list
+	 * asks one URL at a time). */
+	struct udptracker	 ut;
+	char			 ut_url[1024];
+	bool			 ut_ready;	/* ut initialised for ut_url */
+	bool			 ut_have_addr;
+	struct resolve		 ut_res;
+	bool			 ut_resolving;
+	bool			 ut_busy;
+	struct tracker_announce	 ut_ann;
+
+	struct udpmux_boot	 boot[UDPMUX_MAX_BOOT];
+	size_t			 nboot;
+	uint64_t		 next_search_ms;
+	uint64_t		 next_save_ms;
+	char			 dht_file[4096];	/* "" when not saved */
+
+	uint8_t			 pkt[UDP_DGRAM_MAX];
+};
+
+static uint32_t
+rng_cb(void *ctx)
+{
+	return rng_next(ctx);
+}
+
+/* Split "HOST:PORT" or "[V6]:PORT". */
+static int
+split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	unsigned long p;
+	size_t n;
+
+	if (colon == NULL || colon == s)
+		return THR_EINVAL;
+	n = (size_t)(colon - s);
+	if (s[0] == '[' && n >= 2 && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= hostlen)
+		return THR_EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	p = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || p == 0 || p > 65535)
+		return THR_EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static void
+dht_setup(struct udpmux *m, uint64_t now_ms)
+{
+	struct thr_state *s = m->s;
+	struct dht_options o;
+	struct thr_error err;
+	const char *const *hosts = s->opts.bootstrap;
+	size_t nhosts = s->opts.nbootstrap;
+	struct buf b;
+
+	if (s->opts.no_dht || (s->have_meta && s->mi.is_private))
+		return;
+	dht_options_init(&o);
+	o.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
+	/* Nodes on loopback or private networks, several per IP, are only
+	 * believable when the user named the bootstrap nodes (a local test
+	 * swarm); on the Internet they are spoofing or misconfiguration. */
+	o.allow_private = nhosts > 0;
+	o.allow_same_ip = nhosts > 0;
+	if ((s->dht = dht_new(&o, &err)) == NULL) {
+		log_msg(&s->log, LOG_WARN, "DHT off: %s", err.msg);
+		return;
+	}
+	if (nhosts == 0) {
+		hosts = udpmux_routers;
+		nhosts = UDPMUX_NROUTERS;
+	}
+	if (s->opts.state_dir != NULL &&
+	    resume_state_file(s->opts.state_dir, NULL, "dht.dat",
+	    m->dht_file, sizeof(m->dht_file)) == 0) {
+		buf_init(&b, DHT_SAVE_MAX);
+		if (resume_read_file(m->dht_file, DHT_SAVE_MAX, &b, &err) == 0 &&
+		    dht_load(s->dht, b.data, b.len, &err) != 0)
+			log_msg(&s->log, LOG_WARN, "DHT: %s not used: %s",
+			    m->dht_file, err.msg);
+		buf_release(&b);
+	} else
+		m->dht_file[0] = '\0';
+	for (size_t i = 0; i < nhosts && m->nboot < UDPMUX_MAX_BOOT; i++) {
+		struct udpmux_boot *bt = &m->boot[m->nboot];
+		char host[RESOLVE_HOST_MAX];
+		uint16_t port;
+
+		if (split_hostport(hosts[i], host, sizeof(host), &port) != 0) {
+			log_msg(&s->log, LOG_WARN, "DHT: bad bootstrap node "
+			    "'%.100s' (want HOST:PORT)", hosts[i]);
+			continue;
+		}
+		resolve_init(&bt->res);
+		if (resolve_start(&bt->res, host, port, 4) != 0)
+			continue;
+		bt->pending = true;
+		m->nboot++;
+	}
+	m->next_search_ms = now_ms;
+	m->next_save_ms = now_ms + UDPMUX_SAVE_MS;
+	snprintf(s->dht_status, sizeof(s->dht_status), "bootstrapping");
+	log_msg(&s->log, LOG_INFO, "DHT on UDP port %u, %zu bootstrap nodes",
+	    s->port, m->nboot);
+}
+
+static void	udp_read(struct udpmux *, uint64_t);
+
+static void
+udp_event(struct loop *l, int fd, int events, void *ud)
+{
+	(void)l;
+	(void)fd;
+	(void)events;
+	udp_read(ud, loop_now_ms());
+}
+
+struct udpmux *
+udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
+{
+	struct udpmux *m = calloc(1, sizeof(*m));
+	int fd;
+
+	if (m == NULL) {
+		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+		return NULL;
+	}
+	if ((fd = udp_open(4, s->port, false, err)) < 0) {
+		free(m);
+		return NULL;
+	}
+	m->s = s;
+	m->l = l;
+	m->fd = fd;
+	resolve_init(&m->ut_res);
+	if (loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
+		thr_error_set(err, THR_ELIMIT, 0, "cannot watch the UDP socket");
+		close(fd);
+		free(m);
+		return NULL;
+	}
+	dht_setup(m, loop_now_ms());
+	return m;
+}
+
+static void
+dht_save_file(struct udpmux *m)
+{
+	struct thr_error err;
+	struct buf b;
+
+	if (m->s->dht == NULL || m->dht_file[0] == '\0')
+		return;
+	buf_init(&b, DHT_SAVE_MAX);
+	if (dht_save(m->s->dht, &b) == 0 &&
+	    resume_write_file(m->dht_file, b.data, b.len, &err) != 0)
+		log_msg(&m->s->log, LOG_WARN, "DHT: cannot save: %s", err.msg);
+	buf_release(&b);
+}
+
+void
+udpmux_free(struct udpmux *m)
+{
+	if (m == NULL)
+		return;
+	dht_save_file(m);
+	resolve_release(&m->ut_res);
+	for (size_t i = 0; i < m->nboot; i++)
+		resolve_release(&m->boot[i].res);
+	if (m->fd >= 0) {
+		loop_del_fd(m->l, m->fd);
+		close(m->fd);
+	}
+	free(m);
+}
+
+/* --- UDP tracker -------------------------------------------------------- */
+
+static void
+ut_finish(struct udpmux *m, int status, struct tracker_response *r,
+    const char *msg, uint64_t now_ms)
+{
+	m->ut_busy = false;
+	udptracker_stop(&m->ut);
+	state_tracker_result(m->s, status, r, msg, now_ms);
+}
+
+void
+udpmux_announce(struct udpmux *m, const char *url,
+    const struct tracker_announce *a, uint64_t now_ms)
+{
+	char host[UDPTRACKER_HOST_MAX];
+	uint16_t port;
+
+	/* The same tracker again keeps its connection id and address. */
+	if (!m->ut_ready || strcmp(url, m->ut_url) != 0) {
+		m->ut_ready = false;
+		m->ut_have_addr = false;
+		if (strlen(url) >= sizeof(m->ut_url) ||
+		    udptracker_init(&m->ut, url, rng_cb, &m->s->rng) != 0 ||
+		    udptracker_parse_url(url, host, sizeof(host), &port,
+		    NULL) != 0) {
+			m->ut_busy = true;
+			ut_finish(m, THR_EINVAL, NULL, "bad udp:// URL",
+			    now_ms);
+			return;
+		}
+		snprintf(m->ut_url, sizeof(m->ut_url), "%s", url);
+		m->ut_ready = true;
+		if (resolve_start(&m->ut_res, host, port, 4) != 0) {
+			m->ut_busy = true;
+			ut_finish(m, THR_ENOENT, NULL, m->ut_res.error.msg,
+			    now_ms);
+			m->ut_ready = false;
+			return;
+		}
+		m->ut_resolving = true;
+	}
+	m->ut_ann = *a;
+	m->ut_ann.tracker_id = NULL;
+	m->ut_busy = true;
+	if (m->ut_have_addr)
+		udptracker_start(&m->ut, &m->ut_ann, now_ms);
+}
+
+void
+udpmux_cancel(struct udpmux *m)
+{
+	if (m == NULL)
+		return;
+	m->ut_busy = false;
+	udptracker_stop(&m->ut);
+}
+
+bool
+udpmux_busy(const struct udpmux *m)
+{
+	return m != NULL && m->ut_busy;
+}
+
+static void
+ut_pump(struct udpmux *m, uint64_t now_ms)
+{
+	struct thr_error err;
+	uint8_t pkt[UDPTRACKER_PKT_MAX];
+	size_t len;
+	int rc;
+
+	if (!m->ut_busy)
+		return;
+	if (m->ut_resolving) {
+		if ((rc = resolve_poll(&m->ut_res, &err)) == THR_EAGAIN)
+			return;
+		m->ut_resolving = false;
+		if (rc != 0) {
+			m->ut_ready = false;	/* resolve again next time */
+			ut_finish(m, rc, NULL, err.msg, now_ms);
+			return;
+		}
+		udptracker_set_addr(&m->ut, &m->ut_res.addrs[0]);
+		m->ut_have_addr = true;
+		udptracker_start(&m->ut, &m->ut_ann, now_ms);
+	}
+	while (udptracker_output(&m->ut, now_ms, pkt, sizeof(pkt), &len))
+		(void)udp_send(m->fd, &m->ut.addr, pkt, len);
+	if (udptracker_timed_out(&m->ut) ||
+	    (m->ut.n >= UDPMUX_TRACKER_TRIES && m->ut_busy)) {
+		/* Give the tier list its next URL; a new connect next time,
+		 * the tracker may have restarted. */
+		m->ut_ready = false;
+		ut_finish(m, THR_EIO, NULL, "no answer from the UDP tracker",
+		    now_ms);
+	}
+}
+
+static void
+ut_input(struct udpmux *m, const uint8_t *pkt, size_t len, uint64_t now_ms)
+{
+	struct tracker_response r;
+	struct thr_error err;
+	int rc;
+
+	memset(&err, 0, sizeof(err));
+	rc = udptracker_input(&m->ut, pkt, len, now_ms, &r, &err);
+	if (rc == THR_EAGAIN) {
+		tracker_response_release(&r);
+		ut_pump(m, now_ms);
+		return;
+	}
+	if (rc == 0) {
+		ut_finish(m, 0, &r, NULL, now_ms);	/* releases r */
+		return;
+	}
+	tracker_response_release(&r);
+	log_msg(&m->s->log, LOG_DEBUG, "UDP tracker: packet ignored: %s",
+	    err.msg);
+}
+
+/* --- DHT ---------------------------------------------------------------- */
+
+static void
+dht_pump(struct udpmux *m, uint64_t now_ms)
+{
+	struct thr_state *s = m->s;
+	struct thr_addr to, peer;
+	uint8_t ih[DHT_ID_LEN];
+	size_t len;
+	int rc;
+
+	if (s->dht == NULL)
+		return;
+	if (s->have_meta && s->mi.is_private) {
+		/* A magnet that turned out private (BEP 27). */
+		log_msg(&s->log, LOG_INFO, "DHT off: the torrent is private");
+		dht_save_file(m);
+		dht_free(s->dht);
+		s->dht = NULL;
+		s->dht_status[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < m->nboot; i++) {
+		struct udpmux_boot *bt = &m->boot[i];
+
+		if (!bt->pending ||
+		    (rc = resolve_poll(&bt->res, NULL)) == THR_EAGAIN)
+			continue;
+		bt->pending = false;
+		for (size_t k = 0; rc == 0 && k < bt->res.naddrs; k++)
+			(void)dht_add_bootstrap(s->dht, &bt->res.addrs[k],
+			    now_ms);
+	}
+	if (now_ms >= dht_deadline(s->dht))
+		dht_tick(s->dht, now_ms);
+	/* Look the torrent up (and announce it) once the table has
+	 * nodes, then again periodically, sooner while short of peers. */
+	if (now_ms >= m->next_search_ms && dht_nodes(s->dht) > 0 &&
+	    s->phase != STATE_CHECKING &&
+	    !dht_searching(s->dht, s->mi.info_hash)) {
+		bool few = s->npeers < UDPMUX_FEW_PEERS &&
+		    !state_complete(s);
+
+		if (dht_search(s->dht, s->mi.info_hash, s->port, true,
+		    now_ms) == 0)
+			log_msg(&s->log, LOG_DEBUG, "DHT: looking up and "
+			    "announcing the torrent (%zu nodes)",
+			    dht_nodes(s->dht));
+		m->next_search_ms = now_ms + (few ? UDPMUX_SEARCH_MS :
+		    UDPMUX_ANNOUNCE_MS);
+	}
+	while (dht_pop_send(s->dht, &to, m->pkt, sizeof(m->pkt), &len))
+		(void)udp_send(m->fd, &to, m->pkt, len);
+	while (dht_pop_peer(s->dht, ih, &peer))
+		if (memcmp(ih, s->mi.info_hash, DHT_ID_LEN) == 0 &&
+		    !state_banned(s, &peer))
+			state_known_add(s, &peer, PEER_SRC_DHT);
+	if (now_ms >= m->next_save_ms) {
+		dht_save_file(m);
+		m->next_save_ms = now_ms + UDPMUX_SAVE_MS;
+	}
+	if (s->dht_nodes != dht_nodes(s->dht)) {
+		s->dht_nodes = dht_nodes(s->dht);
+		s->changes++;
+	}
+	snprintf(s->dht_status, sizeof(s->dht_status), "%zu nodes",
+	    s->dht_nodes);
+}
+
+/* --- input -------------------------------------------------------------- */
+
+static void
+udp_read(struct udpmux *m, uint64_t now_ms)
+{
+	struct thr_addr from;
+	ssize_t n;
+	int budget = 256;	/* datagrams per pass: others wait a turn */
+
+	while (budget-- > 0 &&
+	    (n = udp_recv(m->fd, m->pkt, sizeof(m->pkt), &from)) != THR_EAGAIN) {
+		if (n < 0) {
+			if (n == THR_ELIMIT)
+				continue;	/* oversized: dropped */
+			break;
+		}
+		if (m->ut_busy && m->ut_have_addr &&
+		    addr_equal(&from, &m->ut.addr))
+			ut_input(m, m->pkt, (size_t)n, now_ms);
+		else if (n > 0 && m->pkt[0] == 'd' && m->s->dht != NULL)
+			dht_input(m->s->dht, &from, m->pkt, (size_t)n, now_ms);
+	}
+	/* Answers usually call for packets at once. */
+	udpmux_pump(m, now_ms);
+}
+
+void
+udpmux_pump(struct udpmux *m, uint64_t now_ms)
+{
+	if (m == NULL)
+		return;
+	ut_pump(m, now_ms);
+	dht_pump(m, now_ms);
+}

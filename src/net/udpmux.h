@@ -1,0 +1,66 @@
+/*
+ * udpmux.h: the one UDP socket of a run and what travels over it: the
+ * DHT (BEP 5) and UDP tracker announces (BEP 15).
+ *
+ * The socket is bound to the same port number as the TCP listener, as
+ * peers expect (BEP 5 "port").  Datagrams from the address of the UDP
+ * tracker being asked go to its engine; bencoded ones ('d' first) go to
+ * the DHT; the rest are dropped.  The engines (core/udptracker,
+ * core/dht) decide what to send; this module moves bytes, resolves host
+ * names without blocking (net/resolve) and decides when the DHT looks up
+ * and announces the torrent.  It is driven by udpmux_pump from the
+ * loop's before-sleep hook and never blocks.
+ *
+ * The DHT engine is owned by the state (s->dht), so that the view can
+ * read it; its routing table is saved to "dht.dat" in the state
+ * directory at exit and every UDPMUX_SAVE_MS, and loaded at start.
+ */
+#ifndef THR_UDPMUX_H
+#define THR_UDPMUX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/state.h"
+#include "core/tracker.h"
+#include "net/loop.h"
+
+#define UDPMUX_SAVE_MS		(10u * 60 * 1000)
+/* Re-run the lookup and announce: BEP 5 peers expire after 30 min. */
+#define UDPMUX_ANNOUNCE_MS	(15u * 60 * 1000)
+/* While short of peers, look again sooner. */
+#define UDPMUX_SEARCH_MS	(60u * 1000)
+#define UDPMUX_FEW_PEERS	5
+/* BEP 15 waits 15 * 2^n s up to n = 8 (over an hour); a tier list has
+ * other URLs to try, so we give up after this many timeouts. */
+#define UDPMUX_TRACKER_TRIES	2
+
+struct udpmux;
+
+/*
+ * Open the UDP socket on s->port (IPv4) and, unless s->opts.no_dht or
+ * the torrent is private (BEP 27), start the DHT: load dht.dat, resolve
+ * and ping the bootstrap nodes (--dht-bootstrap, or the public routers
+ * when none is given).  s and l are borrowed for the life of the mux.
+ * NULL with err filled when the socket cannot be opened (the caller goes
+ * on without UDP).
+ */
+struct udpmux	*udpmux_new(struct thr_state *s, struct loop *l,
+		    struct thr_error *err);
+/* Save the DHT table, close the socket, free.  m may be NULL. */
+void	udpmux_free(struct udpmux *m);
+
+/* Announce a to the udp:// URL url (from state_tracker_next).  The
+ * outcome goes to state_tracker_result. */
+void	udpmux_announce(struct udpmux *m, const char *url,
+	    const struct tracker_announce *a, uint64_t now_ms);
+/* Abandon the announce in flight (quitting); no result is reported. */
+void	udpmux_cancel(struct udpmux *m);
+/* True while an announce is in flight. */
+bool	udpmux_busy(const struct udpmux *m);
+
+/* Resolve, retransmit, run the DHT's timers, send what is queued, hand
+ * found peers to the state.  Call once per loop pass. */
+void	udpmux_pump(struct udpmux *m, uint64_t now_ms);
+
+#endif
