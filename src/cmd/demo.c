@@ -123,7 +123,10 @@ start_seeder(const char *self, const char *dir, const char *torrent,
 		dup2(fd, STDOUT_FILENO);
 		close(fd);
 	}
-	execl(self, "thorrent", "--no-tui", "--log", "info", "--path", dir,
+	/* The demo swarm is local: no DHT, which would reach the public
+	 * routers. */
+	execl(self, "thorrent", "--no-tui", "--no-dht", "--log", "info",
+	    "--path", dir,
 	    "--port", portstr, "--seed-ratio", "-1", "--max-up", maxup,
 	    torrent, (char *)NULL);
 	_exit(127);
@@ -240,6 +243,7 @@ cmd_demo(int argc, char **argv)
 		int k = 0;
 
 		dargv[k++] = "thorrent";
+		dargv[k++] = "--no-dht";
 		dargv[k++] = "--path";
 		dargv[k++] = dldir;
 		/* On a terminal, stay in the view until the user quits. */

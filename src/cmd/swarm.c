@@ -615,6 +615,7 @@ swarm_start_child(struct swarm *sw, int idx)
 	    sw->o.seed + (uint64_t)(idx - sw->o.nseed));
 	argv[n++] = "thorrent";
 	argv[n++] = "--no-tui";
+	argv[n++] = "--no-dht";	/* a local swarm: keep off the public DHT */
 	argv[n++] = "--log";
 	argv[n++] = "info";
 	argv[n++] = "--path";
