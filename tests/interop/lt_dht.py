@@ -31,19 +31,25 @@ off.  PEX (ut_pex) and ut_metadata are libtorrent's default plugins and
 stay on.
 
 libtorrent on loopback, learnt by experiment (2.0.8):
-  - every node has the address 127.0.0.1, so the routing table's "one
-    node per IP" and "one node per /24 per bucket" rules must go
-    (dht_restrict_routing_ips, dht_restrict_search_ips), or a node keeps
-    only one other node;
+  - the dht_bootstrap_nodes are "router" nodes, which libtorrent never
+    puts in its routing table: two sessions bootstrapped only to each
+    other keep empty tables ("dht nodes 0") and still find each other's
+    torrents, because a lookup falls back to the routers; a node with
+    no bootstrap node does add the nodes that query it;
+  - every node has the address 127.0.0.1, and the default
+    dht_restrict_routing_ips keeps one node per IP: with it a node kept
+    one of two loopback nodes that queried it, without it both; the
+    other per-IP rules (dht_restrict_search_ips) go for the same reason;
   - dht_block_ratelimit (5 packets/s per source IP by default) and
     dht_upload_rate_limit would throttle a whole loopback DHT, which is
-    one IP: raise them;
-  - BEP 42 node ids cannot be checked for 127.0.0.1 nodes
-    (dht_enforce_node_id off, its default), and loopback is not "dark
-    internet" only because dht_ignore_dark_internet is turned off;
-  - a torrent is announced to the DHT when it starts and then every
-    dht_announce_interval (15 min by default), so run announces again
-    with force_dht_announce every few seconds until a peer shows up.
+    one IP: raised;
+  - BEP 42 node ids cannot match 127.0.0.1 (dht_enforce_node_id stays
+    off, its default), and 127.0.0.1 must not count as "dark internet"
+    (dht_ignore_dark_internet off);
+  - a magnet-only session found a seeder through a third node in about
+    1 s; a torrent is announced when it starts, then every
+    dht_announce_interval (15 min), so run repeats the announce every
+    5 s (force_dht_announce).
 """
 
 import base64
@@ -278,6 +284,12 @@ def run(args):
                               lt.listen_failed_alert,
                               lt.metadata_failed_alert)):
                 _out("alert: %s" % a.message())
+        for pi in h.get_peer_info():
+            ep = "%s:%d" % (pi.ip[0], pi.ip[1])
+            if ep not in seen:
+                seen.add(ep)
+                _out("peer %s source %s at %.1fs"
+                     % (ep, _sources(pi.source), time.time() - start))
         st = h.status()
         if not have_meta and st.has_metadata:
             have_meta = True
@@ -287,12 +299,6 @@ def run(args):
             _out("complete")
             if o["exit"]:
                 return 0
-        for pi in h.get_peer_info():
-            ep = "%s:%d" % (pi.ip[0], pi.ip[1])
-            if ep not in seen:
-                seen.add(ep)
-                _out("peer %s source %s at %.1fs"
-                     % (ep, _sources(pi.source), time.time() - start))
         now = time.time()
         if now - last >= 1.0:
             _out("status progress %.3f peers %d dht_nodes %d up %d down %d"

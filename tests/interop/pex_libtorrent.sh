@@ -48,7 +48,7 @@ case "$DOWNLOADER" in
 libtorrent)
 	start_lt_role dl "$(free_port)" --torrent "$WORK/t.torrent" \
 	    --save "$WORK/dl" --peer "127.0.0.1:$A_PORT" --exit-on-complete \
-	    --timeout 120
+	    --timeout 120 --download-limit 1000000
 	;;
 *)
 	start_thorrent dl --path "$WORK/dl" --port "$(free_port)" \

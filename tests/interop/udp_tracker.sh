@@ -36,7 +36,8 @@ mkdir -p "$WORK/dl"
 case "$DOWNLOADER" in
 libtorrent)
 	start_lt_role dl "$(free_port)" --torrent "$WORK/t.torrent" \
-	    --save "$WORK/dl" --exit-on-complete --timeout 120
+	    --save "$WORK/dl" --exit-on-complete --timeout 120 \
+	    --download-limit 1000000
 	;;
 *)
 	start_thorrent dl --path "$WORK/dl" --port "$(free_port)" \
