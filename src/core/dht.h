@@ -136,8 +136,9 @@ void	dht_free(struct dht *d);	/* d may be NULL */
 const uint8_t *dht_id(const struct dht *d);
 
 /*
- * Ping and ask find_node(our id) of a node we know only by address, and
- * start (or feed) the search for our own id that fills the table.  The
+ * Ask find_node(our id) of a node we know only by address (its answer
+ * proves it alive, like a ping, and names more nodes), as part of the
+ * search for our own id that fills the table.  The
  * address is remembered (up to DHT_MAX_BOOTSTRAP) and asked again by
  * dht_tick while the table has fewer than DHT_K nodes.  Returns 0,
  * THR_EINVAL (wrong family, port 0) or THR_ELIMIT.
