@@ -1,0 +1,429 @@
+/*
+ * test_state_ext.c: the session's extension protocol (state_ext.c)
+ * without sockets: a magnet link's metadata fetched over ut_metadata
+ * (BEP 9), our info dict served, peers learned by pex (BEP 11).
+ *
+ * The torrent is fixture.h's: "pay/a.bin" (50000 bytes) and
+ * "pay/b.bin" (30000 bytes) in 16 KiB pieces; its info dict is a few
+ * hundred bytes, one ut_metadata piece.  A peer is driven by appending
+ * wire messages to p->in and reading p->out, as in test_state.c.
+ */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/ext.h"
+#include "core/hash.h"
+#include "core/metainfo.h"
+#include "core/state.h"
+#include "core/wire.h"
+
+#include "fixture.h"
+
+#define PLEN	16384u
+#define NFILES	2
+#define TOTAL	(50000u + 30000u)
+#define NPIECES	((TOTAL + PLEN - 1) / PLEN)
+#define NOW	2000000u
+#define THEIR_META_ID	3	/* the id the remote picks for ut_metadata */
+#define THEIR_PEX_ID	7
+
+static const struct fixture_file files[NFILES] = {
+	{ { "a.bin", NULL }, 50000, 0 },
+	{ { "b.bin", NULL }, 30000, 50000 },
+};
+
+static const uint8_t their_id[20] = "-LT2080-abcdefghijkl";
+
+static char	 root[FIXTURE_ROOT_LEN];
+static char	 dl[FIXTURE_PATH_LEN];
+static char	 torrent[FIXTURE_PATH_LEN];
+static uint8_t	 payload[TOTAL];
+
+static const struct fixture fx = FIXTURE_OVER(files, PLEN, payload, root, dl,
+    torrent);
+
+/* The torrent as written by the fixture: its info dict and hash. */
+static struct metainfo	mi;
+static char		statedir[FIXTURE_PATH_LEN + 16];
+static char		magnet[256];
+
+static void
+fx_init(void)
+{
+	struct thr_error err;
+	char hex[41];
+
+	fixture_init(&fx, "/tmp/thr-ext-XXXXXX", 7);
+	fixture_write_torrent(&fx);
+	cr_assert_eq(metainfo_load(&mi, torrent, &err), 0, "%s", err.msg);
+	hash_hex(mi.info_hash, 20, hex);
+	snprintf(magnet, sizeof(magnet), "magnet:?xt=urn:btih:%s&dn=pay",
+	    hex);
+	snprintf(statedir, sizeof(statedir), "%s/state", root);
+}
+
+static void
+fx_fini(void)
+{
+	metainfo_release(&mi);
+	fixture_fini(&fx);
+}
+
+static void
+start_magnet(struct thr_state *s)
+{
+	struct state_opts o;
+
+	fixture_opts(&fx, &o);
+	o.torrent_path = magnet;
+	o.state_dir = statedir;
+	fixture_state_init(s, &o, NOW);
+	cr_assert_eq(s->phase, STATE_METADATA);
+	cr_assert_not(s->have_meta);
+	cr_assert_eq(memcmp(s->mi.info_hash, mi.info_hash, 20), 0);
+	cr_assert_str_eq(s->mi.name, "pay");
+}
+
+/* An incoming peer whose handshake sets the BEP 10 and BEP 6 bits. */
+static struct peer *
+ext_peer(struct thr_state *s, uint8_t last)
+{
+	static const uint8_t rsv[8] = { 0, 0, 0, 0, 0, 0x10, 0, 0x04 };
+	struct thr_addr a = fixture_addr4(127, last, 7000 + last);
+	uint8_t hs[WIRE_HANDSHAKE_LEN], pid[20];
+	struct peer *p;
+
+	memcpy(pid, their_id, 20);
+	pid[19] = last;
+	cr_assert_not_null(p = state_peer_add(s, &a, true, NOW));
+	wire_handshake_build(hs, s->mi.info_hash, pid, rsv);
+	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
+	return p;
+}
+
+/* Append wire message 20 with extended id and payload. */
+static void
+put_ext(struct buf *in, uint8_t id, const void *p, size_t n)
+{
+	cr_assert_eq(buf_put_u32be(in, (uint32_t)n + 2), 0);
+	cr_assert_eq(buf_put_u8(in, WIRE_EXTENDED), 0);
+	cr_assert_eq(buf_put_u8(in, id), 0);
+	cr_assert_eq(buf_append(in, p, n), 0);
+}
+
+static void
+put_their_handshake(struct buf *in, size_t metadata_size)
+{
+	char d[160];
+	int n;
+
+	n = snprintf(d, sizeof(d), "d1:md11:ut_metadatai%de6:ut_pexi%dee"
+	    "13:metadata_sizei%zue1:pi7777e1:v12:LibTorrent 2e",
+	    THEIR_META_ID, THEIR_PEX_ID, metadata_size);
+	put_ext(in, EXT_ID_HANDSHAKE, d, (size_t)n);
+}
+
+/* Find the first extended message with extended id `id` in p->out
+ * (after our handshake); returns its payload (after the id byte). */
+static const uint8_t *
+find_ext(const struct thr_state *s, const struct peer *p, uint8_t id,
+    size_t *len)
+{
+	size_t off = WIRE_HANDSHAKE_LEN, used;
+	struct wire_msg m;
+
+	while (off < p->out.len) {
+		cr_assert_eq(wire_parse(p->out.data + off, p->out.len - off,
+		    s->mi.npieces, &m, &used), 1, "bad message at %zu", off);
+		off += used;
+		if (m.id == WIRE_EXTENDED && m.payload_len >= 1 &&
+		    m.payload[0] == id) {
+			*len = m.payload_len - 1;
+			return m.payload + 1;
+		}
+	}
+	return NULL;
+}
+
+/* Send the whole info dict (or data) as ut_metadata piece 0. */
+static void
+put_metadata(struct buf *in, const uint8_t *data, size_t len)
+{
+	struct buf b;
+
+	buf_init(&b, 1u << 20);
+	cr_assert_eq(ext_metadata_data(&b, 0, (uint32_t)len, data, len), 0);
+	put_ext(in, EXT_ID_UT_METADATA, b.data, b.len);
+	buf_release(&b);
+}
+
+Test(magnet, metadata_fetched_checked_saved, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct ext_metadata_msg m;
+	struct thr_error err;
+	const uint8_t *req;
+	struct peer *p;
+	char saved[512], hex[41];
+	struct stat st;
+	size_t n;
+
+	cr_assert_lt(mi.info_len, EXT_METADATA_PIECE, "one piece");
+	start_magnet(&s);
+	p = ext_peer(&s, 2);
+	/* Its bitfield comes before we know the piece count: kept. */
+	fixture_put_bitfield(&p->in, NPIECES, true, 0);
+	put_their_handshake(&p->in, mi.info_len);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert(p->ext);
+	cr_assert_eq(p->exth.ut_metadata, THEIR_META_ID);
+	cr_assert_eq(p->listen_port, 7777, "from \"p\"");
+	cr_assert_eq(s.md.size, mi.info_len);
+	/* We sent our extended handshake and asked for piece 0 with the
+	 * peer's id for ut_metadata. */
+	cr_assert_not_null(find_ext(&s, p, EXT_ID_HANDSHAKE, &n));
+	cr_assert_not_null(req = find_ext(&s, p, THEIR_META_ID, &n));
+	cr_assert_eq(ext_metadata_parse(req, n, &m, &err), 0, "%s", err.msg);
+	cr_assert_eq(m.type, EXT_METADATA_REQUEST);
+	cr_assert_eq(m.piece, 0);
+
+	put_metadata(&p->in, mi.info, mi.info_len);
+	state_peer_input(&s, p, NOW + 20);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert(s.have_meta);
+	cr_assert_eq(s.phase, STATE_CHECKING);
+	cr_assert_eq(s.mi.npieces, NPIECES);
+	cr_assert_eq(s.mi.nfiles, NFILES);
+	cr_assert_eq(memcmp(s.mi.info_hash, mi.info_hash, 20), 0);
+	/* The early bitfield became its have set. */
+	cr_assert_eq(p->have.count, NPIECES);
+	/* Saved for a restart without peers. */
+	hash_hex(mi.info_hash, 20, hex);
+	snprintf(saved, sizeof(saved), "%s/%s.torrent", statedir, hex);
+	cr_assert_eq(stat(saved, &st), 0, "%s", saved);
+	fixture_check(&s, NOW + 30);
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	cr_assert_eq(s.pk.avail[0], 1, "its pieces count as available");
+	cr_assert(p->am_interested);
+	state_release(&s);
+
+	/* A restart loads the saved torrent: no metadata phase. */
+	{
+		struct state_opts o;
+
+		fixture_opts(&fx, &o);
+		o.torrent_path = magnet;
+		o.state_dir = statedir;
+		fixture_state_init(&s, &o, NOW);
+		cr_assert(s.have_meta);
+		cr_assert_eq(s.phase, STATE_CHECKING);
+		cr_assert_eq(s.mi.npieces, NPIECES);
+		state_release(&s);
+	}
+}
+
+Test(magnet, bad_metadata_drops_the_sender, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	uint8_t *junk;
+
+	start_magnet(&s);
+	p = ext_peer(&s, 3);
+	put_their_handshake(&p->in, mi.info_len);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	junk = malloc(mi.info_len);
+	memcpy(junk, mi.info, mi.info_len);
+	junk[mi.info_len / 2] ^= 0x01;	/* right size, wrong hash */
+	put_metadata(&p->in, junk, mi.info_len);
+	state_peer_input(&s, p, NOW + 20);
+	cr_assert(p->dead);
+	cr_assert_str_eq(p->why, "sent bad metadata");
+	cr_assert_not(s.have_meta);
+	cr_assert_eq(s.phase, STATE_METADATA);
+	free(junk);
+	state_release(&s);
+}
+
+Test(magnet, unrequested_or_wrong_size_metadata_kills, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+
+	start_magnet(&s);
+	p = ext_peer(&s, 4);
+	put_their_handshake(&p->in, mi.info_len);
+	state_peer_input(&s, p, NOW + 10);
+	/* A total_size other than the one it announced. */
+	put_metadata(&p->in, mi.info, mi.info_len - 1);
+	state_peer_input(&s, p, NOW + 20);
+	cr_assert(p->dead);
+	cr_assert_not(s.have_meta);
+	state_release(&s);
+}
+
+Test(magnet, malformed_extension_messages_kill, .init = fx_init,
+    .fini = fx_fini)
+{
+	static const char *const bad[] = {
+		"not bencode", "li1ee", "d1:md11:ut_metadatai1ee",
+	};
+	struct thr_state s;
+
+	start_magnet(&s);
+	for (size_t i = 0; i < 3; i++) {
+		struct peer *p = ext_peer(&s, (uint8_t)(10 + i));
+
+		if (i < 2)
+			put_ext(&p->in, EXT_ID_HANDSHAKE, bad[i],
+			    strlen(bad[i]));
+		else {
+			put_their_handshake(&p->in, mi.info_len);
+			/* ut_metadata with a bad dict */
+			put_ext(&p->in, EXT_ID_UT_METADATA, "d8:msg_typei9ee",
+			    15);
+		}
+		state_peer_input(&s, p, NOW + 10);
+		cr_assert(p->dead, "case %zu survived", i);
+	}
+	state_release(&s);
+}
+
+Test(magnet, our_metadata_served_and_rejected, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct ext_metadata_msg m;
+	struct thr_error err;
+	const uint8_t *rep;
+	struct buf b;
+	struct peer *p;
+	size_t n;
+
+	fixture_write_payload(&fx);
+	fixture_opts(&fx, &o);
+	fixture_state_init(&s, &o, NOW);
+	fixture_check(&s, NOW);
+	p = ext_peer(&s, 5);
+	put_their_handshake(&p->in, 0);
+	buf_init(&b, 4096);
+	cr_assert_eq(ext_metadata_request(&b, 0), 0);
+	put_ext(&p->in, EXT_ID_UT_METADATA, b.data, b.len);
+	buf_reset(&b);
+	cr_assert_eq(ext_metadata_request(&b, 1), 0);	/* no such piece */
+	put_ext(&p->in, EXT_ID_UT_METADATA, b.data, b.len);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	/* Our handshake announces the size; piece 0 is the info dict. */
+	cr_assert_not_null(rep = find_ext(&s, p, THEIR_META_ID, &n));
+	cr_assert_eq(ext_metadata_parse(rep, n, &m, &err), 0, "%s", err.msg);
+	cr_assert_eq(m.type, EXT_METADATA_DATA);
+	cr_assert_eq(m.total_size, mi.info_len);
+	cr_assert_eq(m.len, mi.info_len);
+	cr_assert_eq(memcmp(m.data, mi.info, mi.info_len), 0);
+	/* The second answer, after the first, is a reject of piece 1. */
+	{
+		size_t off = (size_t)(rep - p->out.data) + n, used;
+		struct wire_msg w;
+
+		cr_assert_eq(wire_parse(p->out.data + off, p->out.len - off,
+		    s.mi.npieces, &w, &used), 1);
+		cr_assert_eq(w.id, WIRE_EXTENDED);
+		cr_assert_eq(ext_metadata_parse(w.payload + 1,
+		    w.payload_len - 1, &m, &err), 0);
+		cr_assert_eq(m.type, EXT_METADATA_REJECT);
+		cr_assert_eq(m.piece, 1);
+	}
+	buf_release(&b);
+	state_release(&s);
+}
+
+Test(magnet, pex_adds_known_peers_once_a_minute, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_addr added[2];
+	struct thr_state s;
+	struct state_opts o;
+	struct peer *p;
+	struct buf b;
+	size_t before;
+
+	fixture_write_payload(&fx);
+	fixture_opts(&fx, &o);
+	fixture_state_init(&s, &o, NOW);
+	fixture_check(&s, NOW);
+	p = ext_peer(&s, 6);
+	put_their_handshake(&p->in, 0);
+	added[0] = fixture_addr4(10, 1, 6881);
+	added[1] = fixture_addr4(10, 2, 6882);
+	buf_init(&b, 4096);
+	cr_assert_eq(ext_pex_build(&b, added, NULL, 2, NULL, 0), 0);
+	before = s.nknown;
+	put_ext(&p->in, EXT_ID_UT_PEX, b.data, b.len);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert_eq(s.nknown, before + 2);
+	cr_assert_eq(s.known[before].source, PEER_SRC_PEX);
+	/* Another one within the minute is ignored. */
+	buf_reset(&b);
+	added[0] = fixture_addr4(10, 3, 6883);
+	cr_assert_eq(ext_pex_build(&b, added, NULL, 1, NULL, 0), 0);
+	put_ext(&p->in, EXT_ID_UT_PEX, b.data, b.len);
+	state_peer_input(&s, p, NOW + 20);
+	cr_assert_eq(s.nknown, before + 2);
+	buf_release(&b);
+	state_release(&s);
+}
+
+Test(magnet, private_torrent_ignores_pex, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_addr added = fixture_addr4(10, 1, 6881);
+	struct thr_state s;
+	struct state_opts o;
+	struct peer *p;
+	struct buf b;
+	size_t before;
+
+	fixture_write_payload(&fx);
+	fixture_opts(&fx, &o);
+	fixture_state_init(&s, &o, NOW);
+	fixture_check(&s, NOW);
+	s.mi.is_private = true;
+	p = ext_peer(&s, 7);
+	put_their_handshake(&p->in, 0);
+	buf_init(&b, 4096);
+	cr_assert_eq(ext_pex_build(&b, &added, NULL, 1, NULL, 0), 0);
+	before = s.nknown;
+	put_ext(&p->in, EXT_ID_UT_PEX, b.data, b.len);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_eq(s.nknown, before);
+	buf_release(&b);
+	state_release(&s);
+}
+
+Test(magnet, bad_magnet_is_one_line_error, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_error err;
+
+	fixture_opts(&fx, &o);
+	o.torrent_path = "magnet:?xt=urn:btih:1234&dn=x";
+	memset(&err, 0, sizeof(err));
+	cr_assert_neq(state_init(&s, &o, NOW, &err), 0);
+	cr_assert_neq(err.msg[0], '\0');
+	cr_assert_null(strchr(err.msg, '\n'));
+}
