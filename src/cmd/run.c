@@ -76,12 +76,13 @@ on_signal(int sig)
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, _("usage: thorrent [OPTIONS] FILE.torrent\n"
+	fprintf(fp, _("usage: thorrent [OPTIONS] FILE.torrent|MAGNET-LINK\n"
 	    "       thorrent create [-o OUT] [-t URL]... [--piece-size N] PATH\n"
 	    "       thorrent info [--json] FILE.torrent\n"
 	    "       thorrent demo\n"
 	    "options:\n"
-	    "  --file FILE         the torrent to download (or give it last)\n"
+	    "  --file FILE         the torrent or magnet link to download (or\n"
+	    "                      give it last)\n"
 	    "  --path DIR          download directory (default .)\n"
 	    "  --peer HOST:PORT    connect to this peer too (repeatable)\n"
 	    "  --port N            listening port (default 6881, next free if taken)\n"
