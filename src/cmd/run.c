@@ -47,6 +47,7 @@ struct run {
 	struct udpmux		*udp;		/* NULL without UDP */
 	long			 tracker_req;
 	int			 lfd;
+	int			 lfd6;		/* IPv6 listener, -1 if none */
 	int			 sigpipe[2];
 	struct buf		 url;
 	struct view		*view;		/* NULL in line mode */
@@ -473,6 +474,8 @@ before_sleep(struct loop *l, void *ud)
 	if (r->listen_resume_ms != 0 && now >= r->listen_resume_ms) {
 		r->listen_resume_ms = 0;
 		loop_set_mask(r->loop, r->lfd, LOOP_READ);
+		if (r->lfd6 >= 0)
+			loop_set_mask(r->loop, r->lfd6, LOOP_READ);
 	}
 	if (!r->quitting)
 		connect_more(r, now);
@@ -814,6 +817,7 @@ cmd_run(int argc, char **argv)
 	r->progress = true;
 	r->exit_code = CMD_EXIT_OK;
 	r->lfd = -1;
+	r->lfd6 = -1;
 	r->sigpipe[0] = r->sigpipe[1] = -1;
 	rc = CMD_EXIT_ERROR;
 	if (conn_listen(o.port, &r->lfd, &r->st.port) != 0) {
@@ -823,6 +827,9 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	log_msg(&r->st.log, LOG_INFO, "listening on port %u", r->st.port);
+	if (conn_listen6(r->st.port, &r->lfd6) != 0)
+		log_msg(&r->st.log, LOG_INFO, "no IPv6 listener on port %u: %s",
+		    r->st.port, strerror(errno));
 	/* UDP on the same port: the DHT and udp:// trackers.  Without it
 	 * the run goes on over TCP alone. */
 	if ((r->udp = udpmux_new(&r->st, r->loop, &err)) == NULL)
@@ -851,6 +858,8 @@ cmd_run(int argc, char **argv)
 		r->redraw = true;
 	}
 	loop_add_fd(r->loop, r->lfd, LOOP_READ, listen_event, r);
+	if (r->lfd6 >= 0)
+		loop_add_fd(r->loop, r->lfd6, LOOP_READ, listen_event, r);
 	loop_add_fd(r->loop, r->sigpipe[0], LOOP_READ, signal_event, r);
 	loop_set_before_sleep(r->loop, before_sleep, r);
 	while (!r->loop->stop) {
@@ -897,6 +906,8 @@ out:
 		http_free(r->http);
 	if (r->lfd >= 0)
 		close(r->lfd);
+	if (r->lfd6 >= 0)
+		close(r->lfd6);
 	run_sigfd = -1;
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGWINCH, SIG_DFL);

@@ -128,6 +128,31 @@ conn_listen(uint16_t port, int *fd, uint16_t *actual)
 }
 
 int
+conn_listen6(uint16_t port, int *fd)
+{
+	struct sockaddr_in6 sin6;
+	int one = 1;
+	int s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return THR_EIO;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* IPv6 only: the IPv4 socket already holds the port for IPv4. */
+	setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_any;
+	sin6.sin6_port = htons(port);
+	if (bind(s, (struct sockaddr *)&sin6, sizeof(sin6)) != 0 ||
+	    listen(s, 64) != 0 || set_nonblock(s) != 0) {
+		close(s);
+		return THR_EIO;
+	}
+	*fd = s;
+	return 0;
+}
+
+int
 conn_accept(int lfd, int *fd, struct thr_addr *a)
 {
 	struct sockaddr_storage ss;

@@ -23,6 +23,9 @@ int	conn_connect_result(int fd, char *why, size_t whylen);
 /* Listen on port or the next free one (up to CONN_PORT_TRIES more).
  * Port 0 picks any; sets fd and actual. */
 int	conn_listen(uint16_t port, int *fd, uint16_t *actual);
+/* Listen for IPv6 peers on port (the IPv4 listener's), IPV6_V6ONLY.
+ * THR_EIO (errno set) when the host has no IPv6 or the port is taken. */
+int	conn_listen6(uint16_t port, int *fd);
 /* A TCP port on 127.0.0.1 that is free right now (for the demo and
  * swarm children), or -1.  Another process may take it before use. */
 int	conn_free_port(void);
