@@ -96,6 +96,8 @@ struct peer {
 						 * message, 0 if none */
 	/* BEP 10 and its extensions. */
 	bool			 ext;		/* both set the reserved bit */
+	bool			 dht;		/* it set the BEP 5 bit */
+	bool			 dht_hinted;	/* its PORT went to the DHT */
 	struct ext_handshake	 exth;		/* what it told us */
 	uint16_t		 listen_port;	/* from "p", or its port if
 						 * we dialled it; 0 unknown */

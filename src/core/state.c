@@ -484,8 +484,9 @@ state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
 	return p;
 }
 
-/* Reserved bits we set: BEP 10 extension protocol (byte 5, 0x10) and
- * BEP 6 fast extension (byte 7, 0x04). */
+/* Reserved bits we set: BEP 10 extension protocol (byte 5, 0x10),
+ * BEP 6 fast extension (byte 7, 0x04) and, with the DHT on, BEP 5
+ * (byte 7, 0x01). */
 static const uint8_t our_reserved[8] = { 0, 0, 0, 0, 0, 0x10, 0, 0x04 };
 
 static void
@@ -493,7 +494,12 @@ send_handshake(struct thr_state *s, struct peer *p)
 {
 	uint8_t hs[WIRE_HANDSHAKE_LEN];
 
-	wire_handshake_build(hs, s->mi.info_hash, s->peer_id, our_reserved);
+	uint8_t rsv[8];
+
+	memcpy(rsv, our_reserved, 8);
+	if (s->dht != NULL)
+		rsv[7] |= 0x01;
+	wire_handshake_build(hs, s->mi.info_hash, s->peer_id, rsv);
 	if (buf_append(&p->out, hs, sizeof(hs)) != 0) {
 		peer_kill(p, "output buffer full");
 		return;
@@ -1094,6 +1100,18 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		state_ext_msg(s, p, m->payload, m->payload_len, now_ms);
 		return;
 	}
+	if (m->id == WIRE_PORT) {
+		/* BEP 5: the peer runs a DHT node there; ask it to join our
+		 * table (the engine caps how many such hints it keeps). */
+		struct thr_addr a = p->addr;
+
+		a.port = m->port;
+		if (s->dht != NULL && a.port != 0 && !p->dht_hinted) {
+			p->dht_hinted = true;
+			(void)dht_add_bootstrap(s->dht, &a, now_ms);
+		}
+		return;
+	}
 	if (!s->have_meta) {
 		early_msg(s, p, m);
 		return;
@@ -1254,6 +1272,7 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		wire_handshake_parse(p->in.data, NULL, NULL, rsv);
 		p->fast = (rsv[7] & 0x04) != 0;
 		p->ext = (rsv[5] & 0x10) != 0;
+		p->dht = (rsv[7] & 0x01) != 0;
 	}
 	if (memcmp(ih, s->mi.info_hash, 20) != 0) {
 		peer_kill(p, "handshake for another torrent");
@@ -1284,6 +1303,12 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		send_handshake(s, p);
 	if (p->ext)	/* BEP 10: the extended handshake comes first */
 		state_ext_start(s, p, now_ms);
+	/* BEP 5: tell a DHT-capable peer our DHT port (the TCP one). */
+	if (p->dht && s->dht != NULL && (buf_put_u32be(&p->out, 3) != 0 ||
+	    buf_put_u8(&p->out, WIRE_PORT) != 0 ||
+	    buf_put_u8(&p->out, (uint8_t)(s->port >> 8)) != 0 ||
+	    buf_put_u8(&p->out, (uint8_t)s->port) != 0))
+		peer_kill(p, "output buffer full");
 	send_first_msgs(s, p);
 	p->phase = PEER_ACTIVE;
 	p->last_recv_ms = now_ms;
