@@ -43,6 +43,16 @@ libtorrent)
 	start_thorrent dl --path "$WORK/dl" --port "$(free_port)" \
 	    --seed-ratio 0 --no-dht --state-dir "$WORK/dl-state" \
 	    --trace "$WORK/dl.trace" "$WORK/t.torrent"
+	DL_PID=$LAST_PID
+	# Fail early and precisely when the tracker's reply is not used.
+	for i in $(seq 1 60); do
+		msg=$(trace_connects "$WORK/dl.trace" tracker "$LT_PORT" 2>&1) &&
+			break
+		kill -0 "$DL_PID" 2>/dev/null || break
+		sleep 1
+	done
+	[ -z "$msg" ] ||
+		fail "thorrent did not connect to the seeder from the UDP tracker's reply within 60 s: $msg"
 	;;
 esac
 wait_pid "$LAST_PID" 120
