@@ -99,6 +99,10 @@ usage(FILE *fp)
 	    "  --trace FILE        write every event to FILE as JSON Lines\n"
 	    "  --state-dir DIR     where resume records live (default\n"
 	    "                      $XDG_STATE_HOME/thorrent)\n"
+	    "  --encryption MODE   prefer (default: try encrypted, fall back),\n"
+	    "                      require (encrypted only) or off\n"
+	    "  --no-upnp           do not map the port with UPnP\n"
+	    "  --no-natpmp         do not map the port with NAT-PMP\n"
 	    "  --no-dht            do not use the DHT (BEP 5)\n"
 	    "  --dht-bootstrap HOST:PORT\n"
 	    "                      join the DHT through this node (repeatable;\n"
@@ -599,7 +603,8 @@ cmd_run(int argc, char **argv)
 	enum { OPT_FILE = 256, OPT_PATH, OPT_LOG, OPT_PEER, OPT_PORT,
 	    OPT_RATIO, OPT_NOTUI, OPT_VERSION, OPT_MAXUP, OPT_MAXDOWN,
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
-	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP };
+	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP, OPT_CRYPTO,
+	    OPT_NOUPNP, OPT_NONATPMP };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -618,6 +623,9 @@ cmd_run(int argc, char **argv)
 		{ "files", required_argument, NULL, OPT_FILES },
 		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
 		{ "no-dht", no_argument, NULL, OPT_NODHT },
+		{ "encryption", required_argument, NULL, OPT_CRYPTO },
+		{ "no-upnp", no_argument, NULL, OPT_NOUPNP },
+		{ "no-natpmp", no_argument, NULL, OPT_NONATPMP },
 		{ "dht-bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -711,6 +719,26 @@ cmd_run(int argc, char **argv)
 			break;
 		case OPT_NODHT:
 			o.no_dht = true;
+			break;
+		case OPT_NOUPNP:
+			o.no_upnp = true;
+			break;
+		case OPT_NONATPMP:
+			o.no_natpmp = true;
+			break;
+		case OPT_CRYPTO:
+			if (strcmp(optarg, "prefer") == 0)
+				o.crypto = STATE_CRYPTO_PREFER;
+			else if (strcmp(optarg, "require") == 0)
+				o.crypto = STATE_CRYPTO_REQUIRE;
+			else if (strcmp(optarg, "off") == 0)
+				o.crypto = STATE_CRYPTO_OFF;
+			else {
+				fprintf(stderr, _("thorrent: --encryption is "
+				    "prefer, require or off, not '%s'\n"),
+				    optarg);
+				return CMD_EXIT_USAGE;
+			}
 			break;
 		case OPT_BOOTSTRAP:
 			if (o.nbootstrap == STATE_MAX_BOOTSTRAP) {

@@ -65,6 +65,14 @@
 #define STATE_META_REQS		4	/* ut_metadata pieces asked of one
 					 * peer at once */
 
+/* --encryption: Message Stream Encryption policy (see core/mse.h). */
+enum state_crypto {
+	STATE_CRYPTO_PREFER,	/* outgoing encrypted first, then plain;
+				 * incoming either */
+	STATE_CRYPTO_REQUIRE,	/* RC4 only, both ways */
+	STATE_CRYPTO_OFF,	/* plaintext only */
+};
+
 struct state_opts {
 	const char	*torrent_path;
 	const char	*dir;
@@ -83,6 +91,8 @@ struct state_opts {
 	enum log_level	 log_level;
 	bool		 no_tui;
 	bool		 no_dht;		/* --no-dht */
+	enum state_crypto crypto;		/* --encryption */
+	bool		 no_upnp, no_natpmp;
 	const char	*bootstrap[STATE_MAX_BOOTSTRAP];	/* HOST:PORT */
 	size_t		 nbootstrap;		/* 0: the public routers */
 };
@@ -100,6 +110,7 @@ struct state_known {
 	uint64_t	next_try_ms;
 	uint32_t	fails;
 	bool		given;		/* from --peer: retried forever */
+	bool		plain_only;	/* refused encryption: dial plain */
 	enum peer_source source;
 	bool		connected;
 };
