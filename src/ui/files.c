@@ -1,7 +1,8 @@
 /*
  * files.c: one row per file of the torrent: index, progress bar,
  * percent, size and path.  Paths come from the torrent and are drawn
- * escaped.
+ * escaped.  Before a magnet's metadata is known there are no files: the
+ * pane says so.
  */
 #include "config.h"
 
@@ -46,6 +47,12 @@ draw_files(struct view *v, const struct thr_state *s, int top, int height)
 	if (height > 1 && v->file_cursor >= v->scroll[VIEW_PANE_FILES] +
 	    height - 1)
 		v->scroll[VIEW_PANE_FILES] = v->file_cursor - height + 2;
+	if (s->mi.nfiles == 0 || s->mi.files == NULL) {
+		draw_text(v, top + 1, 0, v->cols, s->phase == STATE_METADATA ?
+		    "no file list yet: fetching metadata" : "no files",
+		    draw_attr(v, ROLE_DIM));
+		return;
+	}
 	first = draw_clamp(&v->scroll[VIEW_PANE_FILES], (int)s->mi.nfiles,
 	    height - 1);
 	for (y = 1; y < height && (size_t)(first + y - 1) < s->mi.nfiles;

@@ -3,10 +3,15 @@
  *
  *   name                                   size  percent  [PAUSED]
  *   down  up  eta  ratio  peers connected/known  seeds
- *   tracker status (next announce)  port  strategy  phase
+ *   tracker status (next announce)  DHT  port  strategy  phase
  *
  * The name and the tracker status come from the torrent and the network
  * and are drawn escaped.
+ *
+ * A magnet link starts without its info dict (STATE_METADATA): there is
+ * no size, no piece count and perhaps no name yet.  Line 0 then names
+ * the torrent by its info-hash when it has no name, and shows how far
+ * the metadata fetch is instead of size and percent.
  */
 #include "config.h"
 
@@ -55,6 +60,9 @@ header_phase(const struct thr_state *s, char *out, size_t len)
 	case STATE_SEEDING:
 		snprintf(out, len, "seeding");
 		break;
+	case STATE_METADATA:
+		snprintf(out, len, "metadata");
+		break;
 	case STATE_DONE:
 	default:
 		snprintf(out, len, "done");
@@ -62,11 +70,63 @@ header_phase(const struct thr_state *s, char *out, size_t len)
 	}
 }
 
+/* "DHT off", "DHT: bootstrapping", "DHT: 42 nodes". */
+static void
+header_dht(const struct thr_state *s, char *out, size_t len)
+{
+	if (s->dht == NULL)
+		snprintf(out, len, "DHT off");
+	else if (s->dht_status[0] != '\0')
+		/* Bounded: the status is a fixed array of the state. */
+		snprintf(out, len, "DHT: %.*s",
+		    (int)strnlen(s->dht_status, sizeof(s->dht_status)),
+		    s->dht_status);
+	else
+		snprintf(out, len, "DHT: %zu nodes", s->dht_nodes);
+}
+
+/* Until the info dict arrives the info-hash is the only name for sure
+ * (a magnet's dn is optional). */
+static void
+header_hash_hex(const struct thr_state *s, char out[41])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < 20; i++) {
+		out[2 * i] = hex[s->mi.info_hash[i] >> 4];
+		out[2 * i + 1] = hex[s->mi.info_hash[i] & 0x0f];
+	}
+	out[40] = '\0';
+}
+
+/* What line 0 shows right of the name: size and percent, or the
+ * metadata fetch. */
+static void
+header_progress(const struct thr_state *s, char *out, size_t len)
+{
+	char size[32];
+
+	if (s->phase == STATE_METADATA) {
+		if (s->md.size == 0 || s->md.npieces == 0)
+			snprintf(out, len,
+			    "  fetching metadata: waiting for peers");
+		else
+			snprintf(out, len,
+			    "  fetching metadata: %u/%u pieces",
+			    s->md.nhave, s->md.npieces);
+		return;
+	}
+	bar_human_bytes(s->mi.total_length, size, sizeof(size));
+	snprintf(out, len, "  %s  %5.1f%%", size, state_percent(s));
+}
+
 void
 draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 {
-	char size[32], down[32], up[32], eta[32], next[32], phase[48];
-	char line[256];
+	char down[32], up[32], eta[32], next[32], phase[48], dht[128];
+	char hash[41], line[256];
+	const char *name;
 	uint64_t drate, urate, secs;
 	double ratio;
 	int x, w;
@@ -80,11 +140,19 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	drate = rate_get((struct rate *)&s->down, now_ms);
 	urate = rate_get((struct rate *)&s->up, now_ms);
 
-	/* Line 0: name, size, percent, paused. */
-	bar_human_bytes(s->mi.total_length, size, sizeof(size));
-	snprintf(line, sizeof(line), "  %s  %5.1f%%", size, state_percent(s));
-	x = draw_untrusted(v, 0, 0, v->cols - (int)strlen(line) -
-	    (s->paused ? 8 : 0), s->mi.name != NULL ? s->mi.name : "?",
+	/* Line 0: name, size, percent (or metadata progress), paused. */
+	header_progress(s, line, sizeof(line));
+	name = s->mi.name;
+	if (name == NULL && !s->have_meta) {
+		header_hash_hex(s, hash);
+		name = hash;
+	}
+	/* The name keeps at least a third of a narrow line (the metadata
+	 * progress is long); what follows it is cut first. */
+	w = v->cols - (int)strlen(line) - (s->paused ? 8 : 0);
+	if (w < v->cols / 3)
+		w = v->cols / 3;
+	x = draw_untrusted(v, 0, 0, w, name != NULL ? name : "?",
 	    draw_attr(v, ROLE_TITLE));
 	x += draw_text(v, 0, x, v->cols - x, line, draw_attr(v, ROLE_NORMAL));
 	if (s->paused)
@@ -107,7 +175,7 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	    header_seeds(s));
 	draw_text(v, 1, 0, v->cols, line, draw_attr(v, ROLE_NORMAL));
 
-	/* Line 2: tracker, port, strategy, phase. */
+	/* Line 2: tracker, DHT, port, strategy, phase. */
 	if (s->tracker_phase != TRACKER_IDLE || s->tracker_next_ms == 0)
 		snprintf(next, sizeof(next), "-");
 	else
@@ -115,8 +183,10 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 		    (s->tracker_next_ms - now_ms) / 1000 : 0, next,
 		    sizeof(next));
 	header_phase(s, phase, sizeof(phase));
-	snprintf(line, sizeof(line), "  next %s  port %u  %s  %s", next,
-	    (unsigned)s->port, s->strategy != NULL ? s->strategy : "-", phase);
+	header_dht(s, dht, sizeof(dht));
+	snprintf(line, sizeof(line), "  next %s  %s  port %u  %s  %s", next,
+	    dht, (unsigned)s->port, s->strategy != NULL ? s->strategy : "-",
+	    phase);
 	x = draw_text(v, 2, 0, v->cols, "tracker: ", draw_attr(v, ROLE_DIM));
 	/* The status keeps at least a third of a narrow line; what
 	 * follows it is cut first. */

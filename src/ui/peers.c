@@ -3,6 +3,12 @@
  * rate, upload rate or address ('s' cycles).  The rows are computed into
  * a local array first (at most STATE_MAX_PEERS), sorted, then the
  * visible slice is drawn.
+ *
+ * The source column (where we learned of the peer: tracker, DHT, pex,
+ * incoming, manual) is optional: it is shown only when the line has room
+ * for it and still leaves PEERS_BAR_MIN columns to the progress bar, so a
+ * narrow terminal keeps the columns it had before.  Before a magnet's
+ * metadata is known there is no piece count and the bar is left out.
  */
 #include "config.h"
 
@@ -19,6 +25,14 @@
 #define PEERS_FLAGS_W	6
 #define PEERS_RATE_W	11
 #define PEERS_REQS_W	5
+#define PEERS_SRC_W	8	/* "incoming", the longest source name */
+#define PEERS_BAR_MAX	30
+#define PEERS_BAR_MIN	10
+/* The fixed columns, each followed by a blank. */
+#define PEERS_FIXED_W	(PEERS_ADDR_W + PEERS_CLIENT_W + PEERS_FLAGS_W + \
+			    2 * PEERS_RATE_W + PEERS_REQS_W + 6)
+/* The width from which the source column is shown. */
+#define PEERS_SRC_COLS	(PEERS_FIXED_W + PEERS_SRC_W + 1 + PEERS_BAR_MIN)
 
 struct peers_row {
 	const struct peer	*p;
@@ -72,6 +86,7 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 	attr_t head = draw_attr(v, ROLE_TITLE), norm = draw_attr(v, ROLE_NORMAL);
 	size_t n = 0, i;
 	int first, y, x, bar_w;
+	bool src = v->cols >= PEERS_SRC_COLS;
 
 	for (i = 0; i < s->npeers && n < STATE_MAX_PEERS; i++) {
 		struct peer *p = s->peers[i];
@@ -91,10 +106,13 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 	x = peers_field(v, top, 0, PEERS_ADDR_W, "address", head);
 	x = peers_field(v, top, x, PEERS_CLIENT_W, "client", head);
 	x = peers_field(v, top, x, PEERS_FLAGS_W, "flags", head);
+	if (src)
+		x = peers_field(v, top, x, PEERS_SRC_W, "source", head);
 	x = peers_field(v, top, x, PEERS_RATE_W, "down", head);
 	x = peers_field(v, top, x, PEERS_RATE_W, "up", head);
 	x = peers_field(v, top, x, PEERS_REQS_W, "reqs", head);
-	draw_text(v, top, x, v->cols - x, "has", head);
+	if (s->mi.npieces > 0)
+		draw_text(v, top, x, v->cols - x, "has", head);
 	if (n == 0) {
 		draw_text(v, top + 1, 0, v->cols, "no peers connected",
 		    draw_attr(v, ROLE_DIM));
@@ -120,15 +138,19 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 		    client[0] != '\0' ? client : "?", norm);
 		x += PEERS_CLIENT_W + 1;
 		x = peers_field(v, top + y, x, PEERS_FLAGS_W, flags, norm);
+		if (src)
+			x = peers_field(v, top + y, x, PEERS_SRC_W,
+			    peer_source_name(p->source), norm);
 		x = peers_field(v, top + y, x, PEERS_RATE_W, down,
 		    draw_attr(v, r->down > 0 ? ROLE_HAVE : ROLE_NORMAL));
 		x = peers_field(v, top + y, x, PEERS_RATE_W, up,
 		    draw_attr(v, r->up > 0 ? ROLE_REQUESTED : ROLE_NORMAL));
 		x = peers_field(v, top + y, x, PEERS_REQS_W, reqs, norm);
 		bar_w = v->cols - x;
-		if (bar_w > 30)
-			bar_w = 30;
-		if (bar_w > 0)
+		if (bar_w > PEERS_BAR_MAX)
+			bar_w = PEERS_BAR_MAX;
+		/* No piece count yet (magnet metadata): nothing to show. */
+		if (bar_w > 0 && s->mi.npieces > 0)
 			draw_bar(v, top + y, x, bar_w,
 			    bar_peer_progress(s, p), draw_attr(v, ROLE_HAVE));
 	}

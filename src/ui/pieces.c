@@ -10,6 +10,9 @@
  *
  * Below the map, one row per active piece: index, a bar of blocks
  * received, and the addresses of the peers that sent blocks.
+ *
+ * Before a magnet's metadata is known there are no pieces: the pane
+ * says so instead of drawing an empty map.
  */
 #include "config.h"
 
@@ -139,6 +142,12 @@ draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
 	int map_rows, list_top, list_rows, first, y, x, bar_w;
 	size_t nactive = s->pk.state != NULL ? s->pk.nactive : 0;
 
+	if (s->mi.npieces == 0) {
+		draw_text(v, top, 0, v->cols, s->phase == STATE_METADATA ?
+		    "no pieces yet: fetching metadata" : "no pieces",
+		    draw_attr(v, ROLE_DIM));
+		return;
+	}
 	map_rows = height;
 	if (nactive > 0 && height >= 3) {
 		map_rows = height * PIECES_MAP_SHARE / 3;

@@ -618,3 +618,202 @@ Test(view, monochrome_terminal_draws)
 	type(&f, "p");
 	fix_close(&f);
 }
+
+Test(view, peers_table_shows_source_and_drops_it_when_narrow)
+{
+	struct fix f;
+	int a, b;
+
+	fix_open(&f, "t", 200, 60);
+	f.s->peers[0]->source = PEER_SRC_TRACKER;
+	f.s->peers[1]->source = PEER_SRC_DHT;
+	draw(&f);
+	cr_expect_geq(find_row(&f, 60, "source"), 0);
+	a = find_row(&f, 60, "10.0.0.1:6881");
+	b = find_row(&f, 60, "10.0.0.2:51413");
+	cr_assert(a > 0 && b > 0);
+	cr_expect(strstr(row(&f, a), " tracker ") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, b), " dht ") != NULL, "%s", rowbuf);
+	/* The client and the flags are where they were. */
+	cr_expect(strstr(row(&f, b), "qBittorrent 4.5") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, b), "..O.") != NULL, "%s", rowbuf);
+	f.s->peers[1]->source = PEER_SRC_INCOMING;
+	draw(&f);
+	cr_expect(strstr(row(&f, b), " incoming ") != NULL, "%s", rowbuf);
+	/* At 80 columns the optional column goes first. */
+	view_set_size(f.v, 80, 24);
+	draw(&f);
+	cr_expect_lt(find_row(&f, 24, "source"), 0);
+	cr_expect_lt(find_row(&f, 24, "incoming"), 0);
+	b = find_row(&f, 24, "10.0.0.2:51413");
+	cr_assert_gt(b, 0);
+	cr_expect(strstr(row(&f, b), "qBittorrent 4.5") != NULL, "%s",
+	    rowbuf);
+	fix_close(&f);
+}
+
+Test(view, header_shows_dht_nodes_or_off)
+{
+	struct fix f;
+	char dummy;
+
+	fix_open(&f, "t", 200, 60);
+	draw(&f);
+	cr_expect(strstr(row(&f, 2), "DHT off") != NULL, "%s", rowbuf);
+	/* The view only tests the pointer; it never looks inside. */
+	f.s->dht = (struct dht *)(void *)&dummy;
+	snprintf(f.s->dht_status, sizeof(f.s->dht_status), "bootstrapping");
+	draw(&f);
+	cr_expect(strstr(row(&f, 2), "DHT: bootstrapping") != NULL, "%s",
+	    rowbuf);
+	f.s->dht_nodes = 42;
+	snprintf(f.s->dht_status, sizeof(f.s->dht_status), "42 nodes");
+	draw(&f);
+	cr_expect(strstr(row(&f, 2), "DHT: 42 nodes") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "ok, 50 peers") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "downloading") != NULL, "%s", rowbuf);
+	cr_expect_lt(find_row(&f, 60, "DHT off"), 0);
+	/* No status text: the count alone. */
+	f.s->dht_status[0] = '\0';
+	f.s->dht_nodes = 7;
+	draw(&f);
+	cr_expect(strstr(row(&f, 2), "DHT: 7 nodes") != NULL, "%s", rowbuf);
+	/* A status that fills its array is still bounded. */
+	memset(f.s->dht_status, 'x', sizeof(f.s->dht_status));
+	draw(&f);
+	cr_expect(strstr(row(&f, 2), "DHT: xxxx") != NULL, "%s", rowbuf);
+	f.s->dht = NULL;
+	fix_close(&f);
+}
+
+/*
+ * A magnet link before its info dict: no pieces, no files, no size, no
+ * picker, perhaps no name; peers have empty bitfields.
+ */
+static struct thr_state *
+make_meta_state(void)
+{
+	struct thr_state *s = calloc(1, sizeof(*s));
+	static const char *const addrs[] = { "10.0.0.7:6881", "10.0.0.8:6881" };
+
+	cr_assert_not_null(s);
+	s->log.level = LOG_DEBUG;
+	rng_seed(&s->rng, 7);
+	s->phase = STATE_METADATA;
+	s->have_meta = false;
+	for (int i = 0; i < 20; i++)
+		s->mi.info_hash[i] = (uint8_t)(0x10 + i);
+	memcpy(s->md.info_hash, s->mi.info_hash, 20);
+	s->strategy = "rarest";
+	s->port = 6881;
+	s->nknown = 3;
+	s->tracker_phase = TRACKER_NONE;
+	rate_init(&s->down, T_NOW);
+	rate_init(&s->up, T_NOW);
+	for (size_t i = 0; i < 2; i++) {
+		struct thr_addr a;
+		struct peer *p;
+
+		cr_assert_eq(addr_parse(addrs[i], &a), 0);
+		p = peer_new(++s->next_peer_id, &a, false, 0, T_NOW);
+		cr_assert_not_null(p);
+		p->phase = PEER_ACTIVE;
+		p->source = i == 0 ? PEER_SRC_DHT : PEER_SRC_MANUAL;
+		s->peers[s->npeers++] = p;
+	}
+	log_msg(&s->log, LOG_INFO, "fetching metadata");
+	return s;
+}
+
+/* Draw every pane (and the availability map and the help overlay) at
+ * cols x rows and check that each row fits. */
+static void
+draw_all_panes(struct fix *f, int cols, int rows)
+{
+	view_set_size(f->v, cols, rows);
+	type(f, "1");
+	for (int p = 0; p < VIEW_NPANES; p++) {
+		draw(f);
+		check_fits(f, cols, rows);
+		cr_expect(strstr(row(f, rows - 1), "q quit") != NULL, "%s",
+		    rowbuf);
+		type(f, "\t");
+	}
+	type(f, "2a");
+	draw(f);
+	check_fits(f, cols, rows);
+	type(f, "a3jjjj\x1b[6~");
+	draw(f);
+	check_fits(f, cols, rows);
+	/* No files: the cursor clamps to 0 when the pane draws. */
+	cr_expect_eq(view_selected_file(f->v), 0);
+	type(f, "?");
+	draw(f);
+	check_fits(f, cols, rows);
+	type(f, "x1");
+}
+
+Test(view, metadata_phase_renders_every_pane)
+{
+	struct fix f;
+	int r;
+
+	setlocale(LC_ALL, "C.UTF-8");
+	fix_open(&f, "unused", 200, 60);
+	free_state(f.s);
+	f.s = make_meta_state();
+
+	draw(&f);
+	cr_expect(strstr(row(&f, 0),
+	    "101112131415161718191a1b1c1d1e1f20212223") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 0), "fetching metadata: waiting for peers")
+	    != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 0), "%") == NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "metadata") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 2), "DHT off") != NULL, "%s", rowbuf);
+	r = find_row(&f, 60, "10.0.0.7:6881");
+	cr_assert_gt(r, 0);
+	cr_expect(strstr(row(&f, r), " dht ") != NULL, "%s", rowbuf);
+	r = find_row(&f, 60, "10.0.0.8:6881");
+	cr_assert_gt(r, 0);
+	cr_expect(strstr(row(&f, r), " manual ") != NULL, "%s", rowbuf);
+	type(&f, "2");
+	draw(&f);
+	cr_expect_eq(find_row(&f, 60, "no pieces yet: fetching metadata"), 4);
+	type(&f, "3");
+	draw(&f);
+	cr_expect_eq(find_row(&f, 60, "no file list yet: fetching metadata"),
+	    5);
+	type(&f, "1");
+	draw_all_panes(&f, 200, 60);
+	draw_all_panes(&f, 80, 24);
+	draw_all_panes(&f, 40, 10);
+
+	/* A peer told the size: pieces of the info dict arrive. */
+	f.s->md.size = 40000;
+	f.s->md.npieces = 3;
+	f.s->md.nhave = 1;
+	f.s->mi.name = strdup("magnet-dn.iso");
+	view_set_size(f.v, 200, 60);
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "magnet-dn.iso") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 0), "fetching metadata: 1/3 pieces") !=
+	    NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 0), "1011121314") == NULL, "%s", rowbuf);
+	f.s->paused = true;
+	draw_all_panes(&f, 200, 60);
+	draw_all_panes(&f, 40, 10);
+	view_set_size(f.v, 40, 10);
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "magnet-dn") != NULL, "%s", rowbuf);
+
+	view_free(f.v);
+	f.v = NULL;
+	setlocale(LC_ALL, "C");
+	drain(&f);
+	fclose(f.in);
+	fclose(f.out);
+	close(f.master);
+	free_state(f.s);
+}
