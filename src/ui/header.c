@@ -101,18 +101,19 @@ header_hash_hex(const struct thr_state *s, char out[41])
 }
 
 /* What line 0 shows right of the name: size and percent, or the
- * metadata fetch. */
+ * metadata fetch (in fewer words when the line is narrow). */
 static void
-header_progress(const struct thr_state *s, char *out, size_t len)
+header_progress(const struct thr_state *s, bool narrow, char *out,
+    size_t len)
 {
 	char size[32];
 
 	if (s->phase == STATE_METADATA) {
 		if (s->md.size == 0 || s->md.npieces == 0)
-			snprintf(out, len,
+			snprintf(out, len, narrow ? "  metadata: waiting" :
 			    "  fetching metadata: waiting for peers");
 		else
-			snprintf(out, len,
+			snprintf(out, len, narrow ? "  metadata %u/%u" :
 			    "  fetching metadata: %u/%u pieces",
 			    s->md.nhave, s->md.npieces);
 		return;
@@ -141,7 +142,9 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	urate = rate_get((struct rate *)&s->up, now_ms);
 
 	/* Line 0: name, size, percent (or metadata progress), paused. */
-	header_progress(s, line, sizeof(line));
+	header_progress(s, false, line, sizeof(line));
+	if (v->cols - (int)strlen(line) - (s->paused ? 8 : 0) < v->cols / 3)
+		header_progress(s, true, line, sizeof(line));
 	name = s->mi.name;
 	if (name == NULL && !s->have_meta) {
 		header_hash_hex(s, hash);

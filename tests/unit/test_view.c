@@ -807,6 +807,14 @@ Test(view, metadata_phase_renders_every_pane)
 	view_set_size(f.v, 40, 10);
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "magnet-dn") != NULL, "%s", rowbuf);
+	/* Narrow: the short form of the progress. */
+	cr_expect(strstr(row(&f, 0), "metadata 1/3") != NULL, "%s", rowbuf);
+	f.s->md.size = 0;
+	f.s->md.npieces = 0;
+	f.s->md.nhave = 0;
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "metadata: waiting") != NULL, "%s",
+	    rowbuf);
 
 	view_free(f.v);
 	f.v = NULL;
