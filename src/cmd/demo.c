@@ -124,8 +124,9 @@ start_seeder(const char *self, const char *dir, const char *torrent,
 		close(fd);
 	}
 	/* The demo swarm is local: no DHT, which would reach the public
-	 * routers. */
-	execl(self, "thorrent", "--no-tui", "--no-dht", "--log", "info",
+	 * routers, and no port mapping on the gateway. */
+	execl(self, "thorrent", "--no-tui", "--no-dht", "--no-upnp",
+	    "--no-natpmp", "--log", "info",
 	    "--path", dir,
 	    "--port", portstr, "--seed-ratio", "-1", "--max-up", maxup,
 	    torrent, (char *)NULL);
@@ -239,11 +240,13 @@ cmd_demo(int argc, char **argv)
 	printf(_("demo: downloading into %s from %d seeders\n"), dldir, nseed);
 	fflush(stdout);
 	{
-		char *dargv[8 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
+		char *dargv[10 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
 		int k = 0;
 
 		dargv[k++] = "thorrent";
 		dargv[k++] = "--no-dht";
+		dargv[k++] = "--no-upnp";
+		dargv[k++] = "--no-natpmp";
 		dargv[k++] = "--path";
 		dargv[k++] = dldir;
 		/* On a terminal, stay in the view until the user quits. */

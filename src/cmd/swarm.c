@@ -615,7 +615,10 @@ swarm_start_child(struct swarm *sw, int idx)
 	    sw->o.seed + (uint64_t)(idx - sw->o.nseed));
 	argv[n++] = "thorrent";
 	argv[n++] = "--no-tui";
-	argv[n++] = "--no-dht";	/* a local swarm: keep off the public DHT */
+	/* A local swarm: keep off the public DHT and the gateway. */
+	argv[n++] = "--no-dht";
+	argv[n++] = "--no-upnp";
+	argv[n++] = "--no-natpmp";
 	argv[n++] = "--log";
 	argv[n++] = "info";
 	argv[n++] = "--path";

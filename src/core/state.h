@@ -188,6 +188,7 @@ struct thr_state {
 	struct dht		*dht;		/* owned; NULL when off */
 	size_t			 dht_nodes;	/* for the view */
 	char			 dht_status[96];	/* "" when off */
+	char			 portmap_status[200];	/* UPnP / NAT-PMP, "" */
 
 	int			 fatal;		/* set: stop with error */
 	char			 fatal_msg[256];

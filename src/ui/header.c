@@ -3,7 +3,7 @@
  *
  *   name                                   size  percent  [PAUSED]
  *   down  up  eta  ratio  peers connected/known  seeds
- *   tracker status (next announce)  DHT  port  strategy  phase
+ *   tracker status (next announce)  DHT  port  strategy  phase  UPnP/NAT-PMP
  *
  * The name and the tracker status come from the torrent and the network
  * and are drawn escaped.
@@ -126,7 +126,7 @@ void
 draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 {
 	char down[32], up[32], eta[32], next[32], phase[48], dht[128];
-	char hash[41], line[256];
+	char hash[41], line[512];
 	const char *name;
 	uint64_t drate, urate, secs;
 	double ratio;
@@ -187,9 +187,13 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 		    sizeof(next));
 	header_phase(s, phase, sizeof(phase));
 	header_dht(s, dht, sizeof(dht));
-	snprintf(line, sizeof(line), "  next %s  %s  port %u  %s  %s", next,
-	    dht, (unsigned)s->port, s->strategy != NULL ? s->strategy : "-",
-	    phase);
+	/* The port mapping's status (external address) ends the line:
+	 * it is the first thing cut on a narrow terminal. */
+	snprintf(line, sizeof(line), "  next %s  %s  port %u  %s  %s%s%.*s",
+	    next, dht, (unsigned)s->port,
+	    s->strategy != NULL ? s->strategy : "-", phase,
+	    s->portmap_status[0] != '\0' ? "  " : "",
+	    (int)sizeof(s->portmap_status), s->portmap_status);
 	x = draw_text(v, 2, 0, v->cols, "tracker: ", draw_attr(v, ROLE_DIM));
 	/* The status keeps at least a third of a narrow line; what
 	 * follows it is cut first. */
