@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -242,13 +243,13 @@ portmap_parse_line(const char *line, size_t len, struct portmap_result *out,
 		out->addr[0] = '\0';
 	else {
 		if (n == 0 || n >= INET_ADDRSTRLEN)
-			return thr_error_set(err, THR_EINVAL, (size_t)(w - line),
-			    "bad external address");
+			return thr_error_set(err, THR_EINVAL,
+			    (size_t)(w - line), "bad external address");
 		memcpy(a, w, n);
 		a[n] = '\0';
 		if (inet_pton(AF_INET, a, &ia) != 1)
-			return thr_error_set(err, THR_EINVAL, (size_t)(w - line),
-			    "bad external address");
+			return thr_error_set(err, THR_EINVAL,
+			    (size_t)(w - line), "bad external address");
 		memcpy(out->addr, a, n + 1);
 	}
 	n = portmap_word(line, len, &pos, &w);
@@ -381,7 +382,8 @@ upnp_child(int in, int out, uint16_t tcp, uint16_t udp)
 	if (r != 1 && r != 2) {
 		if (r != 0)
 			FreeUPNPUrls(&urls);
-		upnp_say(out, "none no Internet gateway among the UPnP devices");
+		upnp_say(out, "none no Internet gateway among the UPnP "
+		    "devices");
 		return;
 	}
 	upnp_map(out, &urls, &data, lan, tcp, udp);
@@ -424,8 +426,9 @@ upnp_child_setup(int in, int out)
 		dup2(fd, 2);
 		close(fd);
 	}
-	for (fd = 3; fd < PORTMAP_CHILD_MAX_FD; fd++)
-		close(fd);
+	if (close_range(3, ~0U, 0) != 0)
+		for (fd = 3; fd < PORTMAP_CHILD_MAX_FD; fd++)
+			close(fd);
 }
 
 static void
@@ -434,7 +437,10 @@ portmap_upnp_start(struct portmap *pm, uint64_t now)
 	int cmd[2], res[2];
 	pid_t pid;
 
-	if (pipe(cmd) != 0)
+	/* Commands go over a socket pair so that send(MSG_NOSIGNAL) to a
+	 * child that died raises no SIGPIPE in a caller that did not ignore
+	 * it. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, cmd) != 0)
 		goto fail;
 	if (pipe(res) != 0)
 		goto close_cmd;
@@ -505,7 +511,7 @@ portmap_upnp_command(struct portmap *pm, char c, uint64_t now,
 	ssize_t n;
 
 	do
-		n = write(pm->cmd_fd, &c, 1);
+		n = send(pm->cmd_fd, &c, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
 		portmap_text(pm, PORTMAP_UPNP, LOG_WARN, "helper gone");
@@ -853,8 +859,9 @@ portmap_natpmp_step(struct portmap *pm, uint64_t now)
 				return;
 			}
 			if (pm->log != NULL)
-				log_msg(pm->log, LOG_DEBUG, "NAT-PMP: no answer "
-				    "in phase %s", portmap_phase_names[p]);
+				log_msg(pm->log, LOG_DEBUG, "NAT-PMP: no "
+				    "answer in phase %s",
+				    portmap_phase_names[p]);
 			portmap_natpmp_next(pm, p, now);
 			return;
 		}
@@ -945,7 +952,8 @@ portmap_natpmp_start(struct portmap *pm, uint64_t now)
 	    pm) != 0) {
 		closenatpmp(&pm->np);
 		pm->np_open = false;
-		portmap_text(pm, PORTMAP_NATPMP, LOG_WARN, "too many files open");
+		portmap_text(pm, PORTMAP_NATPMP, LOG_WARN,
+		    "too many files open");
 		portmap_set_phase(pm, PORTMAP_NATPMP, PM_IDLE);
 		return;
 	}

@@ -8,7 +8,7 @@
  * (the socket is registered with it, and a timer wakes the loop for
  * libnatpmp's retransmissions).  miniupnpc only has blocking calls that
  * take seconds (SSDP discovery, SOAP over HTTP), so they run in a child
- * process: the loop writes one-byte commands down a pipe ('r' renew,
+ * process: the loop writes one-byte commands down a socket pair ('r' renew,
  * 'd' delete, EOF delete and exit) and reads one result line back per
  * command (see portmap_parse_line for the grammar).
  *
