@@ -7,6 +7,12 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -176,4 +182,142 @@ Test(portmap, upnp_stop_is_bounded, .timeout = 10)
 	cr_assert_leq(now - t0, PORTMAP_STOP_MS + 200);
 	cr_assert(!portmap_status(pm, PORTMAP_UPNP)->mapped);
 	portmap_free(pm);
+}
+
+/*
+ * NAT-PMP against a fake gateway on a simulated clock.  The test makes
+ * its own network namespace (Criterion runs each test in its own
+ * process) holding a veth pair, so that the default gateway 10.9.0.2
+ * is an address of this process; it needs root and is skipped without.
+ */
+#define FAKE_GW		"10.9.0.2"
+#define FAKE_EXT	"5.6.7.8"
+#define FAKE_LIFE	600u
+
+struct fake_gw {
+	int	fd;
+	int	addr_req, map_req[3], del_req[3];	/* by opcode */
+};
+
+static void
+fake_gw_serve(struct fake_gw *g)
+{
+	uint8_t q[64], a[16];
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	uint32_t life;
+	uint16_t priv, pub;
+
+	while ((n = recvfrom(g->fd, q, sizeof(q), 0,
+	    (struct sockaddr *)&from, &fl)) > 0) {
+		memset(a, 0, sizeof(a));
+		a[1] = (uint8_t)(128 + q[1]);
+		a[7] = 42;	/* epoch */
+		if (q[1] == 0 && n >= 2) {
+			g->addr_req++;
+			inet_pton(AF_INET, FAKE_EXT, a + 8);
+			sendto(g->fd, a, 12, 0, (struct sockaddr *)&from, fl);
+			continue;
+		}
+		if ((q[1] != 1 && q[1] != 2) || n < 12)
+			continue;
+		priv = (uint16_t)(q[4] << 8 | q[5]);
+		life = (uint32_t)q[8] << 24 | (uint32_t)q[9] << 16 |
+		    (uint32_t)q[10] << 8 | q[11];
+		if (life == 0) {
+			g->del_req[q[1]]++;
+			pub = 0;
+		} else {
+			g->map_req[q[1]]++;
+			life = FAKE_LIFE;
+			pub = (uint16_t)(priv + 1000);
+		}
+		a[8] = (uint8_t)(priv >> 8);
+		a[9] = (uint8_t)priv;
+		a[10] = (uint8_t)(pub >> 8);
+		a[11] = (uint8_t)pub;
+		a[12] = (uint8_t)(life >> 24);
+		a[13] = (uint8_t)(life >> 16);
+		a[14] = (uint8_t)(life >> 8);
+		a[15] = (uint8_t)life;
+		sendto(g->fd, a, 16, 0, (struct sockaddr *)&from, fl);
+	}
+}
+
+/* Run the loop for real until cond or 3 s. */
+#define DRIVE(l, g, pm, cond) do {					\
+	uint64_t t_ = loop_now_ms();					\
+	while (!(cond) && loop_now_ms() - t_ < 3000) {			\
+		loop_run_once((l), 20);					\
+		fake_gw_serve(g);					\
+		portmap_pump((pm), loop_now_ms());			\
+	}								\
+} while (0)
+
+Test(portmap, natpmp_fake_gateway_maps_renews_removes, .timeout = 20)
+{
+	static struct loop l;
+	struct log lg;
+	struct fake_gw g;
+	struct sockaddr_in sa;
+	struct portmap *pm;
+	const struct portmap_status *st;
+	uint64_t t;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
+		cr_skip_test("needs root for a private network namespace");
+	if (system("ip link set lo up && "
+	    "ip link add v0 type veth peer name v1 && "
+	    "ip addr add 10.9.0.1/24 dev v0 && "
+	    "ip addr add " FAKE_GW "/24 dev v1 && "
+	    "ip link set v0 up && ip link set v1 up && "
+	    "ip route add default via " FAKE_GW " dev v0") != 0)
+		cr_skip_test("cannot set up the veth pair with ip(8)");
+	memset(&g, 0, sizeof(g));
+	g.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	cr_assert_geq(g.fd, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(5351);	/* RFC 6886 */
+	inet_pton(AF_INET, FAKE_GW, &sa.sin_addr);
+	cr_assert_eq(bind(g.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+
+	memset(&lg, 0, sizeof(lg));
+	lg.level = LOG_DEBUG;
+	loop_init(&l);
+	pm = portmap_new(&l, 7000, 7001, false, true, &lg);
+	cr_assert_not_null(pm);
+	st = portmap_status(pm, PORTMAP_NATPMP);
+	DRIVE(&l, &g, pm, st->mapped && g.map_req[1] == 1);
+	cr_assert(st->mapped, "%s", st->text);
+	cr_assert_str_eq(st->addr, FAKE_EXT);
+	cr_assert_eq(st->tcp, 8000);
+	cr_assert_eq(st->udp, 8001);
+	cr_assert_str_eq(st->text, "NAT-PMP: mapped " FAKE_EXT ":8000 "
+	    "(UDP 8001)");
+	cr_assert_eq(g.addr_req, 1);
+	cr_assert_eq(g.map_req[2], 1);
+	cr_assert_eq(g.map_req[1], 1);
+
+	/* The gateway granted FAKE_LIFE s, not our hour: renew at half. */
+	t = loop_now_ms();
+	portmap_pump(pm, t + (FAKE_LIFE / 2 - 5) * 1000);
+	fake_gw_serve(&g);
+	cr_assert_eq(g.map_req[2], 1, "renewed too early");
+	portmap_pump(pm, t + (FAKE_LIFE / 2 + 5) * 1000);
+	DRIVE(&l, &g, pm, g.map_req[2] == 2 && g.map_req[1] == 2);
+	cr_assert_eq(g.map_req[2], 2);
+	cr_assert_eq(g.map_req[1], 2);
+	cr_assert(st->mapped);
+
+	portmap_stop(pm, loop_now_ms());
+	DRIVE(&l, &g, pm, portmap_done(pm));
+	cr_assert(portmap_done(pm));
+	cr_assert_eq(g.del_req[2], 1);
+	cr_assert_eq(g.del_req[1], 1);
+	cr_assert(!st->mapped);
+	cr_assert_str_eq(st->text, "NAT-PMP: mappings removed");
+	portmap_free(pm);
+	close(g.fd);
 }
