@@ -267,8 +267,10 @@ mse_new(struct mse_lib *lib, const struct mse_config *cfg,
 	}
 	bctx = BN_CTX_new_ex(lib->libctx);
 	if (bctx == NULL || (m->priv = BN_secure_new()) == NULL ||
+	    (cfg->fixed_priv != NULL ?
+	    BN_bin2bn(cfg->fixed_priv, MSE_PRIV_BITS / 8, m->priv) == NULL :
 	    !BN_priv_rand_ex(m->priv, MSE_PRIV_BITS, BN_RAND_TOP_ONE,
-	    BN_RAND_BOTTOM_ANY, 0, bctx)) {
+	    BN_RAND_BOTTOM_ANY, 0, bctx))) {
 		BN_CTX_free(bctx);
 		mse_free(m);
 		thr_error_set(err, THR_ENOMEM, 0, "no DH private key");

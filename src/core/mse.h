@@ -104,13 +104,18 @@ struct mse_config {
 	mse_rnd_fn	*rnd;		/* padding source, required */
 	void		*rnd_ctx;
 	bool		 no_pad;	/* send PadA/PadB empty (tests) */
+	const uint8_t	*fixed_priv;	/* tests and fuzzing only: a fixed
+					 * 20-byte DH private key, so a
+					 * recorded exchange replays; NULL
+					 * in real use */
 };
 
 struct mse;
 
 /*
  * A new engine; lib must outlive it.  The DH private key comes from
- * OpenSSL's generator in lib, never from cfg->rnd.  Returns NULL with
+ * OpenSSL's generator in lib (unless cfg->fixed_priv), never from
+ * cfg->rnd.  Returns NULL with
  * err (may be NULL) set to THR_EINVAL (bad config) or THR_ENOMEM.
  */
 struct mse	*mse_new(struct mse_lib *lib, const struct mse_config *cfg,
