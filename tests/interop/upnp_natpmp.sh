@@ -45,7 +45,7 @@ ns_cleanup() {
 		ip netns delete "$n" 2>/dev/null
 	done
 }
-trap 'rc=$?; ns_cleanup; (exit $rc); _cleanup' EXIT
+trap 'ns_rc=$?; ns_cleanup; (exit $ns_rc); _cleanup' EXIT
 
 in_ns() {
 	local n=$1
@@ -129,7 +129,7 @@ wait_for_log "$WORK/miniupnpd.log" 'NAT-PMP' 5 "$MUPD_PID" ||
 
 # The setup works without thorrent: upnpc finds the router.
 ok=""
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	if in_ns "$NS_C" upnpc -l >"$WORK/upnpc-setup.log" 2>&1 &&
 	    grep -q "ExternalIPAddress = $EXT_IP" "$WORK/upnpc-setup.log"; then
 		ok=1
@@ -153,14 +153,14 @@ mapped() {
 
 # check_method NAME OFF_OPTION
 check_method() {
-	local name=$1 off=$2 port pid i
+	local name=$1 off=$2 port pid
 	port=$((20000 + RANDOM % 20000))
 	start_bg "th-$name" ip netns exec "$NS_C" "$THORRENT" --no-tui \
 	    --log=info --no-dht "$off" --path "$WORK/seed" --port "$port" \
 	    --seed-ratio -1 --state-dir "$WORK/state-$name" "$WORK/t.torrent"
 	pid=$LAST_PID
 	ok=""
-	for i in $(seq 1 20); do
+	for _ in $(seq 1 20); do
 		if mapped "$port"; then
 			ok=1
 			break
