@@ -638,7 +638,8 @@ mse_input(struct mse *m, const uint8_t *in, size_t n, size_t *consumed,
 			take = m->need - m->acc_len;
 			if (take > n - used)
 				take = n - used;
-			memcpy(m->acc + m->acc_len, in + used, take);
+			if (take > 0)
+				memcpy(m->acc + m->acc_len, in + used, take);
 			m->acc_len += take;
 			used += take;
 			m->stream_off += take;
@@ -715,6 +716,8 @@ mse_peek(const uint8_t *p, size_t n)
 	static const char hs[] = "\023BitTorrent protocol";
 	size_t len = sizeof(hs) - 1;
 
+	if (n == 0)
+		return MSE_PEEK_MORE;
 	if (n > len)
 		n = len;
 	if (memcmp(p, hs, n) != 0)

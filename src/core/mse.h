@@ -130,8 +130,10 @@ void		 mse_free(struct mse *m);
 int	mse_start(struct mse *m, struct buf *out);
 
 /*
- * Feed in[0..n) (may be 0 bytes).  Sets *consumed to the bytes used and
- * appends any reply to out (which must have room for about 700 bytes).
+ * Feed in[0..n) (may be 0 bytes; in may then be NULL).  Sets *consumed
+ * to the bytes used and appends any reply to out, which must have room
+ * for MSE_KEY_LEN + MSE_MAX_PAD bytes (the receiver's Yb, PadB), or 56
+ * plus the IA length (the initiator's third message).
  * Returns THR_EAGAIN while the handshake needs more bytes, 0 once it is
  * done (then mse_method etc. are valid and *consumed may be < n), or
  * THR_EPROTO (with err's offset into the peer's stream), THR_ENOMEM or a

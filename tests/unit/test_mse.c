@@ -672,6 +672,7 @@ Test(mse, peek)
 
 	for (i = 0; i < 20; i++)
 		cr_assert_eq(mse_peek(hs, i), MSE_PEEK_MORE, "n %zu", i);
+	cr_assert_eq(mse_peek(NULL, 0), MSE_PEEK_MORE);
 	cr_assert_eq(mse_peek(hs, 20), MSE_PEEK_PLAIN);
 	cr_assert_eq(mse_peek(hs, 22), MSE_PEEK_PLAIN);
 	cr_assert_eq(mse_peek((const uint8_t *)"\023BitTorrent_", 12),
@@ -765,4 +766,32 @@ Test(mse, fixed_private_key_replays)
 	mse_free(b);
 	buf_release(&a1);
 	buf_release(&out);
+}
+
+/* An out buffer too small for Yb fails cleanly and stays failed. */
+Test(mse, full_output_buffer_fails)
+{
+	struct side sa, sb;
+	struct thr_error err;
+	struct buf a2b, small;
+	struct mse *a, *b;
+	size_t used;
+
+	side_init(&sa, true, &skeys[0], 1, MSE_RC4, 60);
+	side_init(&sb, false, &skeys[0], 1, MSE_RC4, 61);
+	buf_init(&a2b, BUFMAX);
+	buf_init(&small, 50);
+	a = mse_new(&lib, &sa.cfg, &err);
+	b = mse_new(&lib, &sb.cfg, &err);
+	cr_assert_eq(mse_start(a, &small), THR_ELIMIT);
+	cr_assert_eq(mse_start(a, &a2b), 0);
+	cr_assert_eq(mse_input(b, a2b.data, a2b.len, &used, &small, &err),
+	    THR_ELIMIT);
+	cr_assert_eq(mse_input(b, a2b.data, a2b.len, &used, &small, &err),
+	    THR_ELIMIT);
+	cr_assert_eq(used, 0);
+	mse_free(a);
+	mse_free(b);
+	buf_release(&a2b);
+	buf_release(&small);
 }
