@@ -26,6 +26,7 @@
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/loop.h"
+#include "net/portmap.h"
 #include "net/udpmux.h"
 #include "ui/view.h"
 
@@ -45,6 +46,7 @@ struct run {
 	struct loop		*loop;		/* owned, large */
 	struct http		*http;
 	struct udpmux		*udp;		/* NULL without UDP */
+	struct portmap		*pm;		/* UPnP / NAT-PMP */
 	long			 tracker_req;
 	int			 lfd;
 	int			 lfd6;		/* IPv6 listener, -1 if none */
@@ -386,6 +388,28 @@ tracker_pump(struct run *r, uint64_t now)
 		r->tracker_req = id;
 }
 
+/* --- port mapping ------------------------------------------------------ */
+
+/* Drive UPnP / NAT-PMP and copy their status where the view reads. */
+static void
+portmap_pump_status(struct run *r, uint64_t now)
+{
+	const struct portmap_status *u, *n;
+	char buf[sizeof(r->st.portmap_status)];
+
+	if (r->pm == NULL)
+		return;
+	portmap_pump(r->pm, now);
+	u = portmap_status(r->pm, PORTMAP_UPNP);
+	n = portmap_status(r->pm, PORTMAP_NATPMP);
+	snprintf(buf, sizeof(buf), "%s%s%s", u->enabled ? u->text : "",
+	    u->enabled && n->enabled ? "  " : "", n->enabled ? n->text : "");
+	if (strcmp(buf, r->st.portmap_status) != 0) {
+		memcpy(r->st.portmap_status, buf, sizeof(buf));
+		r->st.changes++;
+	}
+}
+
 /* --- the loop ---------------------------------------------------------- */
 
 static void
@@ -400,6 +424,7 @@ begin_quit(struct run *r, uint64_t now)
 		r->tracker_req = 0;
 	}
 	udpmux_cancel(r->udp);
+	portmap_stop(r->pm, now);
 	/* Only announce "stopped" to a tracker that knows us. */
 	if (r->st.tracker_event != TRACKER_EVENT_STARTED)
 		state_tracker_stop(&r->st);
@@ -484,13 +509,15 @@ before_sleep(struct loop *l, void *ud)
 	if (!r->quitting)
 		connect_more(r, now);
 	udpmux_pump(r->udp, now);
+	portmap_pump_status(r, now);
 	tracker_pump(r, now);
 	draw(r, now);
 	if (r->quitting && (now >= r->quit_deadline ||
-	    (s->tracker_phase == TRACKER_NONE && r->tracker_req == 0 &&
+	    (((s->tracker_phase == TRACKER_NONE && r->tracker_req == 0 &&
 	    !udpmux_busy(r->udp)) ||
 	    (s->tracker_phase == TRACKER_IDLE &&
-	    s->tracker_event != TRACKER_EVENT_STOPPED)))
+	    s->tracker_event != TRACKER_EVENT_STOPPED)) &&
+	    (r->pm == NULL || portmap_done(r->pm)))))
 		loop_stop(r->loop);
 }
 
@@ -863,6 +890,12 @@ cmd_run(int argc, char **argv)
 	if ((r->udp = udpmux_new(&r->st, r->loop, &err)) == NULL)
 		log_msg(&r->st.log, LOG_WARN, "no UDP (DHT, udp:// trackers): "
 		    "%s", err.msg);
+	/* Ask the gateway to forward our ports; with no gateway this is
+	 * a log line and nothing else. */
+	if (!o.no_upnp || !o.no_natpmp)
+		r->pm = portmap_new(r->loop, r->st.port,
+		    r->udp != NULL ? r->st.port : 0, !o.no_upnp, !o.no_natpmp,
+		    &r->st.log);
 	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
@@ -930,6 +963,8 @@ out:
 		close_peer(r, r->st.peers[i - 1]);
 	udpmux_free(r->udp);
 	r->udp = NULL;
+	portmap_free(r->pm);
+	r->pm = NULL;
 	if (r->http != NULL)
 		http_free(r->http);
 	if (r->lfd >= 0)
