@@ -25,7 +25,7 @@ static const char mse_prime_hex[] =
     "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245"
     "E485B576625E7EC6F44C42E9A63A36210000000000090563";
 
-#define MSE_PRIV_BITS	160	/* spec: private keys of at least 128 bits */
+#define MSE_PRIV_BITS	160	/* spec: at least 128 bits */
 #define MSE_SYNC_A	(MSE_MAX_PAD + MSE_HASH_LEN)	/* PadA, req1 */
 #define MSE_SYNC_B	(MSE_MAX_PAD + MSE_VC_LEN)	/* PadB, VC */
 
@@ -61,19 +61,19 @@ struct mse {
 	void		*rnd_ctx;
 	BIGNUM		*priv;
 	uint8_t		 secret[MSE_KEY_LEN];
-	uint8_t		 marker[MSE_HASH_LEN];	/* what a resync looks for */
+	uint8_t		 marker[MSE_HASH_LEN];	/* resync target */
 	size_t		 marker_len;
 	struct mse_rc4	 enc;
 	struct mse_rc4	 dec;
 	size_t		 need;
-	size_t		 window;		/* resync states only */
-	size_t		 stream_off;		/* peer bytes consumed */
+	size_t		 window;		/* resync only */
+	size_t		 stream_off;		/* peer bytes read */
 	size_t		 ia_len;
 	bool		 ia_kept;
-	uint8_t		 ia_out[MSE_MAX_IA];	/* initiator: to send */
+	uint8_t		 ia_out[MSE_MAX_IA];	/* A: to send */
 	size_t		 ia_out_len;
 	size_t		 acc_len;
-	uint8_t		 acc[MSE_MAX_IA];	/* receiver: ends with IA */
+	uint8_t		 acc[MSE_MAX_IA];	/* B: ends in IA */
 };
 
 int

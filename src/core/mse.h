@@ -91,23 +91,24 @@ void	mse_rc4_release(struct mse_rc4 *r);
 /* Fills out[0..n) with random bytes (the padding). */
 typedef void	mse_rnd_fn(void *ctx, uint8_t *out, size_t n);
 
+/*
+ * skeys: the initiator's one info-hash, or the receiver's 1 to
+ * MSE_MAX_SKEYS.  ia: the initiator's initial payload, may be NULL.
+ * Both are copied.  fixed_priv is for tests and fuzzing only: a fixed
+ * 20-byte DH private key, so that a recorded exchange replays; NULL in
+ * real use.
+ */
 struct mse_config {
 	bool		 initiator;
-	const uint8_t	(*skeys)[20];	/* the initiator's one info-hash, or
-					 * the receiver's 1..MSE_MAX_SKEYS;
-					 * copied */
+	const uint8_t	(*skeys)[20];
 	size_t		 nskeys;
 	unsigned	 allowed;	/* MSE_PLAIN and/or MSE_RC4 */
-	const uint8_t	*ia;		/* initiator's initial payload, may
-					 * be NULL; copied */
+	const uint8_t	*ia;
 	size_t		 ia_len;	/* at most MSE_MAX_IA */
 	mse_rnd_fn	*rnd;		/* padding source, required */
 	void		*rnd_ctx;
 	bool		 no_pad;	/* send PadA/PadB empty (tests) */
-	const uint8_t	*fixed_priv;	/* tests and fuzzing only: a fixed
-					 * 20-byte DH private key, so a
-					 * recorded exchange replays; NULL
-					 * in real use */
+	const uint8_t	*fixed_priv;
 };
 
 struct mse;
