@@ -204,6 +204,7 @@ flush_peer(struct run *r, struct peer *p, uint64_t now)
 		state_peer_fill(&r->st, p, now);
 		if (p->out.len == 0)
 			break;
+		state_peer_outgoing(&r->st, p);
 		n = conn_write(p->fd, &p->out, why, sizeof(why));
 		if (n < 0) {
 			peer_kill(p, why);

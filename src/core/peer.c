@@ -51,6 +51,7 @@ peer_free(struct peer *p)
 		return;
 	bitfield_release(&p->have);
 	free(p->early_bits);
+	mse_free(p->mse);
 	buf_release(&p->in);
 	buf_release(&p->out);
 	free(p);

@@ -17,6 +17,7 @@
 #include "bitfield.h"
 #include "buf.h"
 #include "ext.h"
+#include "mse.h"
 #include "picker.h"
 #include "rate.h"
 
@@ -47,6 +48,7 @@ enum peer_source {
 
 enum peer_phase {
 	PEER_CONNECTING,	/* outgoing connect() in progress */
+	PEER_CRYPTO,		/* MSE handshake (core/mse.h) */
 	PEER_HANDSHAKE,		/* waiting for its handshake */
 	PEER_ACTIVE,		/* handshakes done, messages flow */
 };
@@ -95,6 +97,14 @@ struct peer {
 	uint64_t		 partial_ms;	/* first byte of an unfinished
 						 * message, 0 if none */
 	/* BEP 10 and its extensions. */
+	/* Message Stream Encryption. */
+	struct mse		*mse;		/* owned, or NULL: plaintext */
+	bool			 crypto_checked;	/* incoming: first bytes
+						 * looked at */
+	bool			 encrypted;	/* RC4 both ways */
+	size_t			 out_enc;	/* out[0..out_enc) is ready for
+						 * the wire (encrypted) */
+	size_t			 in_dec;	/* in[0..in_dec) is decrypted */
 	bool			 ext;		/* both set the reserved bit */
 	bool			 dht;		/* it set the BEP 5 bit */
 	bool			 dht_hinted;	/* its PORT went to the DHT */

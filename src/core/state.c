@@ -284,6 +284,20 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 		thr_error_set(err, rc, 0, "out of memory");
 		goto fail;
 	}
+	if (o->crypto != STATE_CRYPTO_OFF) {
+		struct thr_error e2;
+
+		memset(&e2, 0, sizeof(e2));
+		if (mse_lib_init(&s->mse_lib, &e2) == 0)
+			s->mse_ok = true;
+		else if (o->crypto == STATE_CRYPTO_REQUIRE) {
+			rc = thr_error_set(err, THR_ENOENT, 0, "--encryption "
+			    "require, but RC4 is not available: %s", e2.msg);
+			goto fail;
+		} else
+			log_msg(&s->log, LOG_WARN, "encryption unavailable "
+			    "(%s); plaintext connections only", e2.msg);
+	}
 	s->tracker_phase = tracker_list_current(&s->tl) ? TRACKER_IDLE :
 	    TRACKER_NONE;
 	s->tracker_event = TRACKER_EVENT_STARTED;
@@ -318,6 +332,8 @@ state_release(struct thr_state *s)
 	metadata_release(&s->md);
 	dht_free(s->dht);
 	s->dht = NULL;
+	mse_lib_release(&s->mse_lib);
+	s->mse_ok = false;
 	picker_release(&s->pk);
 	if (s->st_open)
 		storage_close(&s->st);
@@ -580,12 +596,169 @@ allowed_out(const struct peer *p, uint32_t index)
 	return false;
 }
 
+static void
+mse_rnd(void *ctx, uint8_t *out, size_t n)
+{
+	struct rng *r = ctx;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)rng_next(r);
+}
+
+/* The MSE engine for p, as initiator or receiver, per --encryption:
+ * require offers RC4 only, prefer RC4 or plaintext. */
+static struct mse *
+crypto_new(struct thr_state *s, bool initiator)
+{
+	struct mse_config c;
+	struct thr_error err;
+	struct mse *m;
+
+	memset(&c, 0, sizeof(c));
+	c.initiator = initiator;
+	c.skeys = (const uint8_t (*)[20])s->mi.info_hash;
+	c.nskeys = 1;
+	c.allowed = s->opts.crypto == STATE_CRYPTO_REQUIRE ? MSE_RC4 :
+	    MSE_RC4 | MSE_PLAIN;
+	c.rnd = mse_rnd;
+	c.rnd_ctx = &s->rng;
+	if ((m = mse_new(&s->mse_lib, &c, &err)) == NULL)
+		log_msg(&s->log, LOG_WARN, "encryption: %s", err.msg);
+	return m;
+}
+
+static struct state_known *
+known_find(struct thr_state *s, const struct thr_addr *a)
+{
+	for (size_t i = 0; i < s->nknown; i++)
+		if (addr_equal(&s->known[i].addr, a))
+			return &s->known[i];
+	return NULL;
+}
+
 void
 state_peer_connected(struct thr_state *s, struct peer *p, uint64_t now_ms)
 {
-	p->phase = PEER_HANDSHAKE;
+	struct state_known *k = known_find(s, &p->addr);
+
 	p->last_recv_ms = now_ms;
+	/* Outgoing: encrypted first unless this address refused it. */
+	if (s->mse_ok && s->opts.crypto != STATE_CRYPTO_OFF &&
+	    (k == NULL || !k->plain_only || s->opts.crypto ==
+	    STATE_CRYPTO_REQUIRE) && (p->mse = crypto_new(s, true)) != NULL) {
+		p->phase = PEER_CRYPTO;
+		if (mse_start(p->mse, &p->out) != 0)
+			peer_kill(p, "output buffer full");
+		p->out_enc = p->out.len;
+		return;
+	}
+	if (s->opts.crypto == STATE_CRYPTO_REQUIRE) {
+		peer_kill(p, "encryption unavailable (--encryption require)");
+		return;
+	}
+	p->phase = PEER_HANDSHAKE;
 	send_handshake(s, p);
+}
+
+/*
+ * Bytes of an MSE handshake, or the first bytes of an incoming
+ * connection.  Returns true when the caller may go on parsing p->in as
+ * BitTorrent (decrypted).
+ */
+static bool
+crypto_input(struct thr_state *s, struct peer *p)
+{
+	struct thr_error err;
+	size_t used = 0;
+	int rc;
+
+	if (p->phase == PEER_HANDSHAKE && p->incoming && !p->crypto_checked) {
+		switch (mse_peek(p->in.data, p->in.len)) {
+		case MSE_PEEK_MORE:
+			return false;
+		case MSE_PEEK_PLAIN:
+			if (s->opts.crypto == STATE_CRYPTO_REQUIRE) {
+				peer_kill(p, "plaintext handshake refused "
+				    "(--encryption require)");
+				return false;
+			}
+			p->crypto_checked = true;
+			return true;
+		case MSE_PEEK_ENCRYPTED:
+			p->crypto_checked = true;
+			if (!s->mse_ok || s->opts.crypto == STATE_CRYPTO_OFF) {
+				peer_kill(p, "encrypted handshake refused "
+				    "(encryption is off)");
+				return false;
+			}
+			if ((p->mse = crypto_new(s, false)) == NULL) {
+				peer_kill(p, "out of memory");
+				return false;
+			}
+			p->phase = PEER_CRYPTO;
+			break;
+		}
+	}
+	if (p->phase != PEER_CRYPTO)
+		return true;
+	memset(&err, 0, sizeof(err));
+	rc = mse_input(p->mse, p->in.data, p->in.len, &used, &p->out, &err);
+	buf_consume(&p->in, used);
+	p->out_enc = p->out.len;	/* the engine's bytes are final */
+	if (rc == THR_EAGAIN)
+		return false;
+	if (rc != 0) {
+		char why[sizeof(p->why)];
+
+		snprintf(why, sizeof(why), "encryption handshake failed: %.60s",
+		    err.msg);
+		peer_kill(p, why);
+		return false;
+	}
+	p->encrypted = mse_method(p->mse) == MSE_RC4;
+	if (p->encrypted)
+		mse_decrypt(p->mse, p->in.data, p->in.len);
+	if (!p->incoming) {
+		p->phase = PEER_HANDSHAKE;
+		send_handshake(s, p);
+	} else {
+		size_t ialen;
+		const uint8_t *ia = mse_ia(p->mse, &ialen);
+
+		p->phase = PEER_HANDSHAKE;
+		if (ialen > 0) {
+			/* The initial payload comes first in the stream. */
+			struct buf rest;
+
+			buf_init(&rest, p->in.max);
+			if (buf_append(&rest, p->in.data, p->in.len) != 0) {
+				buf_release(&rest);
+				peer_kill(p, "out of memory");
+				return false;
+			}
+			buf_reset(&p->in);
+			if (buf_append(&p->in, ia, ialen) != 0 ||
+			    buf_append(&p->in, rest.data, rest.len) != 0) {
+				buf_release(&rest);
+				peer_kill(p, "handshake too long");
+				return false;
+			}
+			buf_release(&rest);
+		}
+	}
+	trace_emit(&s->trace, "encryption", "\"peer\":%u,\"method\":\"%s\"",
+	    p->id, p->encrypted ? "rc4" : "plain");
+	return true;
+}
+
+void
+state_peer_outgoing(struct thr_state *s, struct peer *p)
+{
+	(void)s;
+	if (p->encrypted && p->out_enc < p->out.len)
+		mse_encrypt(p->mse, p->out.data + p->out_enc,
+		    p->out.len - p->out_enc);
+	p->out_enc = p->out.len;
 }
 
 static void
@@ -674,8 +847,18 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 			picker_remove_bitfield(&s->pk, &p->have);
 		state_ext_peer_gone(s, p);
 		for (size_t k = 0; k < s->nknown; k++)
-			if (addr_equal(&s->known[k].addr, &p->addr))
+			if (addr_equal(&s->known[k].addr, &p->addr)) {
 				s->known[k].connected = false;
+				/* It hung up on our encrypted handshake:
+				 * with prefer, dial it again in plaintext
+				 * at once. */
+				if (p->phase == PEER_CRYPTO && !p->incoming &&
+				    s->opts.crypto == STATE_CRYPTO_PREFER &&
+				    !s->known[k].plain_only) {
+					s->known[k].plain_only = true;
+					s->known[k].next_try_ms = 0;
+				}
+			}
 		if (s->optimistic_id == id)
 			s->optimistic_id = 0;
 		peer_free(p);
@@ -1295,8 +1478,9 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	if (trace_on(&s->trace)) {
 		char cl[2 * PEER_CLIENT_MAX];
 		trace_emit(&s->trace, "handshake",
-		    "\"peer\":%u,\"client\":\"%s\"", p->id,
-		    trace_str(p->client, cl, sizeof(cl)));
+		    "\"peer\":%u,\"client\":\"%s\",\"crypto\":\"%s\"", p->id,
+		    trace_str(p->client, cl, sizeof(cl)),
+		    p->encrypted ? "rc4" : "plain");
 	}
 	buf_consume(&p->in, WIRE_HANDSHAKE_LEN);
 	if (!p->sent_handshake)
@@ -1316,8 +1500,9 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	{
 		char a[ADDR_STR_MAX];
 		addr_format(&p->addr, a, sizeof(a));
-		log_msg(&s->log, LOG_INFO, "peer %s connected (%s, %s)", a,
-		    p->client, p->incoming ? "incoming" : "outgoing");
+		log_msg(&s->log, LOG_INFO, "peer %s connected (%s, %s, %s)", a,
+		    p->client, p->incoming ? "incoming" : "outgoing",
+		    p->encrypted ? "encrypted" : "plaintext");
 	}
 	/* A newcomer gets a free slot at once rather than waiting for the
 	 * next choke round. */
@@ -1331,9 +1516,20 @@ state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	int rc;
 
 	p->last_recv_ms = now_ms;
-	if (p->phase == PEER_HANDSHAKE) {
-		if (p->in.len < WIRE_HANDSHAKE_LEN)
+	if (p->phase == PEER_CRYPTO ||
+	    (p->phase == PEER_HANDSHAKE && p->incoming && !p->crypto_checked)) {
+		if (!crypto_input(s, p)) {
+			p->in_dec = p->in.len;
 			return;
+		}
+	} else if (p->encrypted)	/* new bytes from the net layer */
+		mse_decrypt(p->mse, p->in.data + p->in_dec,
+		    p->in.len - p->in_dec);
+	if (p->phase == PEER_HANDSHAKE) {
+		if (p->in.len < WIRE_HANDSHAKE_LEN) {
+			p->in_dec = p->in.len;
+			return;
+		}
 		on_handshake(s, p, now_ms);
 	}
 	/* Consume once at the end: one memmove per read, not per message. */
@@ -1351,6 +1547,7 @@ state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		p->partial_ms = 0;
 	}
 	buf_consume(&p->in, off);
+	p->in_dec = p->in.len;	/* all of it is plaintext now */
 	/* A message must not dribble in forever (one byte a second). */
 	if (p->in.len > 0 && p->partial_ms == 0)
 		p->partial_ms = now_ms;
@@ -1393,6 +1590,7 @@ state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
     uint64_t now_ms)
 {
 	(void)s;
+	p->out_enc = p->out_enc > n ? p->out_enc - n : 0;
 	if (n > 0)
 		p->last_send_ms = now_ms;
 }
@@ -1591,7 +1789,8 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		if (p->phase == PEER_CONNECTING &&
 		    age > STATE_CONNECT_TIMEOUT_MS)
 			peer_kill(p, "connect timed out");
-		else if (p->phase == PEER_HANDSHAKE &&
+		else if ((p->phase == PEER_HANDSHAKE ||
+		    p->phase == PEER_CRYPTO) &&
 		    age > STATE_HANDSHAKE_TIMEOUT_MS)
 			peer_kill(p, "handshake timed out");
 		else if (p->phase == PEER_ACTIVE &&

@@ -185,6 +185,9 @@ struct thr_state {
 
 	uint64_t		 disk_retry_ms;	/* paused by a write error */
 
+	struct mse_lib		 mse_lib;	/* OpenSSL's RC4, loaded once */
+	bool			 mse_ok;	/* mse_lib usable */
+
 	struct dht		*dht;		/* owned; NULL when off */
 	size_t			 dht_nodes;	/* for the view */
 	char			 dht_status[96];	/* "" when off */
@@ -219,6 +222,8 @@ void	state_peer_connected(struct thr_state *s, struct peer *p,
 void	state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms);
 /* p->out has room: queue requested blocks from disk. */
 void	state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms);
+/* p->out is about to be written: encrypt what is new in it. */
+void	state_peer_outgoing(struct thr_state *s, struct peer *p);
 /* Account bytes written to the socket (for keep-alive timing). */
 void	state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
 	    uint64_t now_ms);

@@ -919,8 +919,10 @@ Test(state, peer_cap_and_lookup, .init = fx_init, .fini = fx_fini)
 	state_peer_remove(&s, p[4]->id);
 	cr_assert_eq(s.npeers, 9);
 	cr_assert_not_null(state_peer_add(&s, &a, true, NOW));
-	/* An outgoing peer sends its handshake once connected. */
+	/* An outgoing peer sends its handshake once connected (in
+	 * plaintext with --encryption off). */
 	cr_assert_eq(p[1]->phase, PEER_CONNECTING);
+	s.opts.crypto = STATE_CRYPTO_OFF;
 	state_peer_connected(&s, p[1], NOW + 5);
 	cr_assert_eq(p[1]->phase, PEER_HANDSHAKE);
 	cr_assert_eq(p[1]->out.len, WIRE_HANDSHAKE_LEN,

@@ -427,3 +427,121 @@ Test(magnet, bad_magnet_is_one_line_error, .init = fx_init, .fini = fx_fini)
 	cr_assert_neq(err.msg[0], '\0');
 	cr_assert_null(strchr(err.msg, '\n'));
 }
+
+/* --- Message Stream Encryption between two sessions ------------------- */
+
+/* Move what `from` has for the wire into `to`'s input, as a socket would. */
+static void
+shuttle(struct thr_state *a, struct peer *from, struct thr_state *b,
+    struct peer *to, uint64_t now)
+{
+	size_t n;
+
+	state_peer_outgoing(a, from);
+	n = from->out.len;
+	if (n > 0) {
+		cr_assert_eq(buf_append(&to->in, from->out.data, n), 0);
+		buf_consume(&from->out, n);
+		state_peer_sent(a, from, n, now);
+		state_peer_input(b, to, now);
+	}
+}
+
+/* Two sessions on one torrent, A seeding and dialling B, which has
+ * nothing; their connection goes through MSE as initiator and receiver. */
+static void
+crypto_pair(enum state_crypto ca, enum state_crypto cb, bool *a_ok,
+    bool *b_ok, bool *encrypted)
+{
+	struct thr_state a, b;
+	struct state_opts oa, ob;
+	struct thr_addr addr_b = fixture_addr4(127, 9, 9999);
+	struct thr_addr addr_a = fixture_addr4(127, 8, 8888);
+	char dir_b[FIXTURE_PATH_LEN + 8];
+	struct peer *pa, *pb;
+
+	fixture_opts(&fx, &oa);
+	oa.crypto = ca;
+	oa.seed_ratio = -1;
+	fixture_state_init(&a, &oa, NOW);
+	fixture_check(&a, NOW);
+	snprintf(dir_b, sizeof(dir_b), "%s/dl2", root);
+	fixture_opts(&fx, &ob);
+	ob.dir = dir_b;
+	ob.crypto = cb;
+	ob.seed = 99;
+	fixture_state_init(&b, &ob, NOW);
+	fixture_check(&b, NOW);
+	cr_assert((a.mse_ok || ca == STATE_CRYPTO_OFF) &&
+	    (b.mse_ok || cb == STATE_CRYPTO_OFF),
+	    "RC4 from OpenSSL's legacy provider");
+
+	cr_assert_not_null(pa = state_peer_add(&a, &addr_b, false, NOW));
+	cr_assert_not_null(pb = state_peer_add(&b, &addr_a, true, NOW));
+	state_peer_connected(&a, pa, NOW);
+	for (int i = 0; i < 20 && !pa->dead && !pb->dead; i++) {
+		shuttle(&a, pa, &b, pb, NOW + 1);
+		shuttle(&b, pb, &a, pa, NOW + 1);
+	}
+	*a_ok = !pa->dead && pa->phase == PEER_ACTIVE;
+	*b_ok = !pb->dead && pb->phase == PEER_ACTIVE;
+	*encrypted = pa->encrypted && pb->encrypted;
+	if (*b_ok) {
+		/* A's pieces crossed the encrypted stream intact. */
+		cr_assert_eq(pb->have.count, NPIECES);
+		cr_assert(pb->am_interested);
+	}
+	state_release(&a);
+	state_release(&b);
+}
+
+Test(crypto, prefer_both_ways_is_rc4, .init = fx_init, .fini = fx_fini)
+{
+	bool a_ok, b_ok, enc;
+
+	fixture_write_payload(&fx);
+	crypto_pair(STATE_CRYPTO_PREFER, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
+	    &enc);
+	cr_assert(a_ok && b_ok);
+	cr_assert(enc, "prefer picks RC4 when both offer it");
+}
+
+Test(crypto, require_meets_prefer, .init = fx_init, .fini = fx_fini)
+{
+	bool a_ok, b_ok, enc;
+
+	fixture_write_payload(&fx);
+	crypto_pair(STATE_CRYPTO_REQUIRE, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
+	    &enc);
+	cr_assert(a_ok && b_ok && enc);
+	crypto_pair(STATE_CRYPTO_PREFER, STATE_CRYPTO_REQUIRE, &a_ok, &b_ok,
+	    &enc);
+	cr_assert(a_ok && b_ok && enc);
+}
+
+Test(crypto, off_and_require_do_not_meet, .init = fx_init, .fini = fx_fini)
+{
+	bool a_ok, b_ok, enc;
+
+	fixture_write_payload(&fx);
+	/* A dials in plaintext; B refuses it. */
+	crypto_pair(STATE_CRYPTO_OFF, STATE_CRYPTO_REQUIRE, &a_ok, &b_ok,
+	    &enc);
+	cr_assert_not(b_ok, "a plaintext peer got through require");
+	/* A dials encrypted; B, off, refuses that. */
+	crypto_pair(STATE_CRYPTO_REQUIRE, STATE_CRYPTO_OFF, &a_ok, &b_ok,
+	    &enc);
+	cr_assert_not(b_ok, "an encrypted peer got through off");
+}
+
+Test(crypto, plaintext_peer_accepted_by_prefer, .init = fx_init,
+    .fini = fx_fini)
+{
+	bool a_ok, b_ok, enc;
+
+	fixture_write_payload(&fx);
+	crypto_pair(STATE_CRYPTO_OFF, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
+	    &enc);
+	cr_assert(a_ok && b_ok);
+	cr_assert_not(enc);
+}
