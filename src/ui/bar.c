@@ -284,6 +284,8 @@ bar_peer_flags(const struct peer *p, char out[8])
 	out[2] = p->incoming ? 'I' : 'O';
 	if (p->snubbed)
 		out[3] = 'S';
+	if (p->encrypted)
+		out[4] = 'E';
 	out[6] = '\0';
 	out[7] = '\0';
 }

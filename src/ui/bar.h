@@ -68,8 +68,8 @@ double	bar_peer_progress(const struct thr_state *s, const struct peer *p);
  * [0] 'D' we are interested & unchoked by it, 'd' interested but choked,
  * [1] 'U' we upload to it (unchoked & interested), 'u' it is interested
  *     but choked, [2] 'I' incoming / 'O' outgoing, [3] 'S' snubbed,
- * [4] 'E' encrypted (later), [5] source 'T' tracker 'P' pex 'H' dht 'M'
- * manual (later).  Unused positions are '.'. */
+ * [4] 'E' encrypted (MSE with RC4), [5] unused (the source has its own
+ * column).  Unused positions are '.'. */
 void	bar_peer_flags(const struct peer *p, char out[8]);
 
 #endif

@@ -687,6 +687,11 @@ Test(bar, peer_flags)
 	bar_peer_flags(&p, out);
 	cr_assert_str_eq(out, "DUOS..");
 
+	p.encrypted = true;
+	bar_peer_flags(&p, out);
+	cr_assert_str_eq(out, "DUOSE.");
+	p.encrypted = false;
+
 	/* Unchoked but not interested: nothing flows, nothing shown. */
 	p.am_interested = false;
 	p.peer_interested = false;
