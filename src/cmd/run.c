@@ -425,7 +425,8 @@ begin_quit(struct run *r, uint64_t now)
 		r->tracker_req = 0;
 	}
 	udpmux_cancel(r->udp);
-	portmap_stop(r->pm, now);
+	if (r->pm != NULL)
+		portmap_stop(r->pm, now);
 	/* Only announce "stopped" to a tracker that knows us. */
 	if (r->st.tracker_event != TRACKER_EVENT_STARTED)
 		state_tracker_stop(&r->st);
