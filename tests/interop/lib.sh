@@ -436,3 +436,226 @@ sys.exit("no connect with source %s to port %s; connects seen: %s"
          % (source, port, ", ".join(seen) or "none"))
 PYEOF
 }
+
+# --- loopback capture and MSE checks (mse_*.sh) ----------------------------
+# A capture of lo limited to the test's TCP ports, written to
+# $WORK/NAME.pcap.  tcpdump is used when installed, else tshark, else a
+# small AF_PACKET sniffer in Python (needs root).  Nothing is installed:
+# without any of them the caller skips its capture checks (./bootstrap
+# should install tcpdump).
+CAPTURE_PID=
+CAPTURE_FILE=
+CAPTURE_TOOL=
+
+# _sniff_py: the Python fallback; args PCAP MAX_SECONDS PORT...; writes
+# Ethernet (linktype 1) records of IPv4/IPv6 TCP packets to or from one
+# of the ports, prints "listening" once the socket is bound, stops on
+# SIGTERM/SIGINT or after MAX_SECONDS.
+_SNIFF_PY='
+import signal, socket, struct, sys, time
+out, limit, ports = sys.argv[1], float(sys.argv[2]), {int(p) for p in sys.argv[3:]}
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+signal.signal(signal.SIGINT, lambda *a: stop.append(1))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("lo", 0))
+s.settimeout(0.2)
+f = open(out, "wb")
+f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+f.flush()
+print("listening", flush=True)
+end = time.time() + limit
+while not stop and time.time() < end:
+    try:
+        pkt, addr = s.recvfrom(65535)
+    except socket.timeout:
+        continue
+    except InterruptedError:
+        continue
+    if addr[2] == socket.PACKET_OUTGOING:
+        continue  # lo shows each packet twice
+    et = struct.unpack("!H", pkt[12:14])[0] if len(pkt) >= 14 else 0
+    if et == 0x0800 and len(pkt) >= 34 and pkt[23] == 6:
+        t = 14 + (pkt[14] & 15) * 4
+    elif et == 0x86DD and len(pkt) >= 54 and pkt[20] == 6:
+        t = 54
+    else:
+        continue
+    if len(pkt) < t + 4:
+        continue
+    sp, dp = struct.unpack("!HH", pkt[t:t + 4])
+    if sp not in ports and dp not in ports:
+        continue
+    now = time.time()
+    f.write(struct.pack("<IIII", int(now), int((now % 1) * 1e6), len(pkt), len(pkt)))
+    f.write(pkt)
+    f.flush()
+'
+
+# start_capture NAME PORT...: start capturing; returns 1 (with a log
+# line) when no capture tool is available.  Sets CAPTURE_PID and
+# CAPTURE_FILE.
+start_capture() {
+	local name=$1 filt="" p
+	shift
+	for p in "$@"; do
+		filt="${filt:+$filt or }tcp port $p"
+	done
+	CAPTURE_FILE="$WORK/$name.pcap"
+	if command -v tcpdump >/dev/null 2>&1; then
+		CAPTURE_TOOL=tcpdump
+		start_bg "$name-capture" tcpdump -i lo -n -U -s 0 \
+		    -w "$CAPTURE_FILE" "$filt"
+		CAPTURE_PID=$LAST_PID
+		wait_for_log "$WORK/$name-capture.log" 'listening on' 10 \
+		    "$CAPTURE_PID" || fail "tcpdump did not start capturing"
+	elif command -v tshark >/dev/null 2>&1; then
+		CAPTURE_TOOL=tshark
+		start_bg "$name-capture" tshark -i lo -n -F pcap \
+		    -w "$CAPTURE_FILE" -f "$filt"
+		CAPTURE_PID=$LAST_PID
+		wait_for_log "$WORK/$name-capture.log" 'Capturing on' 15 \
+		    "$CAPTURE_PID" || fail "tshark did not start capturing"
+	elif [ "$(id -u)" -eq 0 ]; then
+		CAPTURE_TOOL=python-af_packet
+		printf '%s\n' "$_SNIFF_PY" >"$WORK/sniff.py"
+		start_bg "$name-capture" "$PY" -u "$WORK/sniff.py" \
+		    "$CAPTURE_FILE" 600 "$@"
+		CAPTURE_PID=$LAST_PID
+		wait_for_log "$WORK/$name-capture.log" '^listening' 10 \
+		    "$CAPTURE_PID" || fail "AF_PACKET capture did not start"
+	else
+		log "capture skipped: neither tcpdump nor tshark installed and not root (./bootstrap should install tcpdump)"
+		CAPTURE_PID=
+		CAPTURE_FILE=
+		return 1
+	fi
+	log "capturing lo ($filt) with $CAPTURE_TOOL into $CAPTURE_FILE"
+	return 0
+}
+
+# stop_capture: stop the capture (after a short pause so the last
+# packets are written).
+stop_capture() {
+	[ -n "$CAPTURE_PID" ] || return 0
+	sleep 0.5
+	stop_pid "$CAPTURE_PID"
+	CAPTURE_PID=
+}
+
+# capture_count PCAP: print "PACKETS PLAIN", the number of TCP packets
+# in PCAP and the number whose payload holds the cleartext BitTorrent
+# handshake string "\x13BitTorrent protocol" (as
+# `tcpdump -r PCAP -A | grep -c 'BitTorrent protocol'` would, but
+# payload only).  Reads classic pcap, Ethernet or Linux SLL.
+capture_count() {
+	"$PY" - "$1" <<'PYEOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+if len(data) < 24:
+    sys.exit("%s: no pcap header (%d bytes)" % (sys.argv[1], len(data)))
+magic = data[:4]
+if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+    e = "<"
+elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+    e = ">"
+else:
+    sys.exit("%s: not a classic pcap file" % sys.argv[1])
+link = struct.unpack(e + "I", data[20:24])[0]
+l2 = {1: 14, 113: 16, 0: 4}.get(link)
+if l2 is None:
+    sys.exit("%s: unsupported link type %d" % (sys.argv[1], link))
+off, packets, plain = 24, 0, 0
+needle = b"\x13BitTorrent protocol"
+while off + 16 <= len(data):
+    incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+    pkt = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    ip = pkt[l2:]
+    if len(ip) < 20:
+        continue
+    if ip[0] >> 4 == 4 and ip[9] == 6:
+        tot = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[(ip[0] & 15) * 4:tot]
+    elif ip[0] >> 4 == 6 and len(ip) >= 40 and ip[6] == 6:
+        tcp = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+    else:
+        continue
+    if len(tcp) < 20:
+        continue
+    packets += 1
+    if needle in tcp[(tcp[12] >> 4) * 4:]:
+        plain += 1
+print(packets, plain)
+PYEOF
+}
+
+# check_capture_encrypted WHAT: stop the capture and fail unless it
+# holds packets and none carries a cleartext handshake.  A no-op when
+# start_capture found no tool.
+check_capture_encrypted() {
+	local what=$1 n
+	[ -n "$CAPTURE_FILE" ] || { log "$what: capture check skipped (no capture tool)"; return 0; }
+	stop_capture
+	n=$(capture_count "$CAPTURE_FILE") || fail "$what: cannot read $CAPTURE_FILE"
+	set -- $n
+	[ "$1" -gt 0 ] ||
+		fail "$what: the capture $CAPTURE_FILE ($CAPTURE_TOOL) holds no TCP packet on the test ports: the capture itself is broken"
+	[ "$2" -eq 0 ] ||
+		fail "$what: $2 of $1 captured TCP packets carry a cleartext '\\x13BitTorrent protocol' handshake ($CAPTURE_FILE)"
+	log "$what: capture ok: $1 TCP packets, no cleartext handshake"
+}
+
+# check_capture_plain WHAT: the positive control: stop the capture and
+# fail unless a cleartext handshake was captured.
+check_capture_plain() {
+	local what=$1 n
+	[ -n "$CAPTURE_FILE" ] || { log "$what: capture check skipped (no capture tool)"; return 0; }
+	stop_capture
+	n=$(capture_count "$CAPTURE_FILE") || fail "$what: cannot read $CAPTURE_FILE"
+	set -- $n
+	[ "$2" -gt 0 ] ||
+		fail "$what: positive control failed: no cleartext handshake among $1 captured TCP packets ($CAPTURE_FILE, $CAPTURE_TOOL): the capture check cannot see plaintext"
+	log "$what: capture control ok: $2 of $1 TCP packets carry a cleartext handshake"
+}
+
+# trace_crypto TRACE: print the "crypto" field of every handshake event
+# in TRACE, one per line (a missing field prints "missing").
+trace_crypto() {
+	"$PY" - "$1" <<'PYEOF'
+import json, sys
+try:
+    f = open(sys.argv[1])
+except OSError as e:
+    sys.exit("trace %s: %s" % (sys.argv[1], e))
+for line in f:
+    if not line.endswith("\n"):
+        break
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("ev") == "handshake":
+        print(e.get("crypto", "missing"))
+PYEOF
+}
+
+# trace_reasons TRACE: print the reason of every disconnect event.
+trace_reasons() {
+	"$PY" - "$1" <<'PYEOF'
+import json, sys
+try:
+    f = open(sys.argv[1])
+except OSError as e:
+    sys.exit("trace %s: %s" % (sys.argv[1], e))
+for line in f:
+    if not line.endswith("\n"):
+        break
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("ev") == "disconnect":
+        print(e.get("reason", ""))
+PYEOF
+}

@@ -14,7 +14,9 @@ Subcommands:
       comes from peers).  Prints "ready" once listening, "metadata" when
       the metadata is known, "complete" when every piece is verified,
       "peer IP:PORT source S" the first time a peer is seen (S is a
-      '+'-joined list of tracker, dht, pex, lsd, resume, incoming) and
+      '+'-joined list of tracker, dht, pex, lsd, resume, incoming),
+      "crypto IP:PORT rc4|plain" once it is known to be encrypted or
+      bytes flowed in plaintext, and
       "status ..." every second.
     --peer IP:PORT          connect to it (retried every second)
     --dht                   enable the DHT (listens on UDP PORT)
@@ -25,6 +27,12 @@ Subcommands:
     --no-pex                ignore PEX messages (torrent_flags.disable_pex)
     --timeout S             with --exit-on-complete: exit 1 after S s
                             (default 120); without it: run until killed
+    --encryption MODE       forced: RC4-encrypted connections only, both
+                            ways (out/in_enc_policy pe_forced,
+                            allowed_enc_level rc4, prefer_rc4);
+                            enabled: libtorrent's default (encrypted or
+                            plaintext); disabled: plaintext only, both
+                            ways (pe_disabled)
 
 The session listens on 127.0.0.1 only; LSD, UPnP, NAT-PMP and uTP are
 off.  PEX (ut_pex) and ut_metadata are libtorrent's default plugins and
@@ -106,8 +114,32 @@ def _settings(port, dht, bootstrap):
     return s
 
 
-def _session(port, dht, bootstrap, up=0, down=0):
-    ses = lt.session(_settings(port, dht, bootstrap))
+ENCRYPTION = ("forced", "enabled", "disabled")
+
+
+def _enc_settings(mode):
+    """libtorrent's peer encryption settings for --encryption MODE."""
+    if mode == "forced":
+        return {"out_enc_policy": int(lt.enc_policy.pe_forced),
+                "in_enc_policy": int(lt.enc_policy.pe_forced),
+                "allowed_enc_level": int(lt.enc_level.pe_rc4),
+                "prefer_rc4": True}
+    if mode == "disabled":
+        return {"out_enc_policy": int(lt.enc_policy.pe_disabled),
+                "in_enc_policy": int(lt.enc_policy.pe_disabled),
+                "allowed_enc_level": int(lt.enc_level.pe_plaintext),
+                "prefer_rc4": False}
+    return {"out_enc_policy": int(lt.enc_policy.pe_enabled),
+            "in_enc_policy": int(lt.enc_policy.pe_enabled),
+            "allowed_enc_level": int(lt.enc_level.pe_both),
+            "prefer_rc4": False}
+
+
+def _session(port, dht, bootstrap, up=0, down=0, enc=None):
+    s = _settings(port, dht, bootstrap)
+    if enc is not None:
+        s.update(_enc_settings(enc))
+    ses = lt.session(s)
     if up or down:
         st = {}
         if up:
@@ -208,7 +240,7 @@ def run(args):
     port = int(args[0])
     o = {"torrent": None, "magnet": None, "save": None, "peers": [],
          "dht": False, "boot": [], "up": 0, "down": 0, "exit": False,
-         "timeout": 120.0, "nopex": False}
+         "timeout": 120.0, "nopex": False, "enc": None}
     i = 1
     while i < len(args):
         a = args[i]
@@ -244,13 +276,23 @@ def run(args):
             o["down"] = int(v)
         elif a == "--timeout":
             o["timeout"] = float(v)
+        elif a == "--encryption":
+            if v not in ENCRYPTION:
+                sys.exit("run: --encryption takes one of %s"
+                         % ", ".join(ENCRYPTION))
+            o["enc"] = v
         else:
             sys.exit("run: unknown option %s" % a)
         i += 2
     if (o["torrent"] is None) == (o["magnet"] is None) or not o["save"]:
         sys.exit("run: give --save and one of --torrent, --magnet")
 
-    ses = _session(port, o["dht"], o["boot"], o["up"], o["down"])
+    ses = _session(port, o["dht"], o["boot"], o["up"], o["down"], o["enc"])
+    if o["enc"] is not None:
+        es = ses.get_settings()
+        _out("encryption %s out %d in %d level %d" % (
+            o["enc"], es["out_enc_policy"], es["in_enc_policy"],
+            es["allowed_enc_level"]))
     if o["torrent"]:
         atp = lt.add_torrent_params()
         atp.ti = lt.torrent_info(o["torrent"])
@@ -274,6 +316,9 @@ def run(args):
     last = 0.0
     last_announce = 0.0
     seen = set()
+    seen_crypto = set()
+    hsk = int(lt.peer_info.handshake)
+    rc4 = int(lt.peer_info.rc4_encrypted)
     have_meta = False
     complete = False
     dc = _DhtCount(ses)
@@ -290,6 +335,13 @@ def run(args):
                 seen.add(ep)
                 _out("peer %s source %s at %.1fs"
                      % (ep, _sources(pi.source), time.time() - start))
+            # RC4 shows in the flags once the handshake is done; a
+            # plaintext connection only by moving bytes without it.
+            fl = int(pi.flags)
+            if ep not in seen_crypto and (fl & rc4 or (
+                    not fl & hsk and pi.total_download + pi.total_upload)):
+                seen_crypto.add(ep)
+                _out("crypto %s %s" % (ep, "rc4" if fl & rc4 else "plain"))
         st = h.status()
         if not have_meta and st.has_metadata:
             have_meta = True
