@@ -440,9 +440,9 @@ PYEOF
 # --- loopback capture and MSE checks (mse_*.sh) ----------------------------
 # A capture of lo limited to the test's TCP ports, written to
 # $WORK/NAME.pcap.  tcpdump is used when installed, else tshark, else a
-# small AF_PACKET sniffer in Python (needs root).  Nothing is installed:
-# without any of them the caller skips its capture checks (./bootstrap
-# should install tcpdump).
+# small AF_PACKET sniffer in Python.  All need root; without it the
+# caller skips its capture checks (with a log line).  Nothing is
+# installed here (./bootstrap should install tcpdump).
 CAPTURE_PID=
 CAPTURE_FILE=
 CAPTURE_TOOL=
@@ -493,7 +493,7 @@ while not stop and time.time() < end:
 '
 
 # start_capture NAME PORT...: start capturing; returns 1 (with a log
-# line) when no capture tool is available.  Sets CAPTURE_PID and
+# line) when not root.  Sets CAPTURE_PID and
 # CAPTURE_FILE.
 start_capture() {
 	local name=$1 filt="" p
@@ -502,9 +502,17 @@ start_capture() {
 		filt="${filt:+$filt or }tcp port $p"
 	done
 	CAPTURE_FILE="$WORK/$name.pcap"
+	if [ "$(id -u)" -ne 0 ]; then
+		log "capture skipped: capturing on lo needs root"
+		CAPTURE_PID=
+		CAPTURE_FILE=
+		return 1
+	fi
 	if command -v tcpdump >/dev/null 2>&1; then
 		CAPTURE_TOOL=tcpdump
-		start_bg "$name-capture" tcpdump -i lo -n -U -s 0 \
+		# -Z root: Debian's tcpdump otherwise drops to the tcpdump
+		# user before opening the file, and $WORK is root's, 0700.
+		start_bg "$name-capture" tcpdump -i lo -n -U -s 0 -Z root \
 		    -w "$CAPTURE_FILE" "$filt"
 		CAPTURE_PID=$LAST_PID
 		wait_for_log "$WORK/$name-capture.log" 'listening on' 10 \
@@ -516,7 +524,7 @@ start_capture() {
 		CAPTURE_PID=$LAST_PID
 		wait_for_log "$WORK/$name-capture.log" 'Capturing on' 15 \
 		    "$CAPTURE_PID" || fail "tshark did not start capturing"
-	elif [ "$(id -u)" -eq 0 ]; then
+	else
 		CAPTURE_TOOL=python-af_packet
 		printf '%s\n' "$_SNIFF_PY" >"$WORK/sniff.py"
 		start_bg "$name-capture" "$PY" -u "$WORK/sniff.py" \
@@ -524,11 +532,6 @@ start_capture() {
 		CAPTURE_PID=$LAST_PID
 		wait_for_log "$WORK/$name-capture.log" '^listening' 10 \
 		    "$CAPTURE_PID" || fail "AF_PACKET capture did not start"
-	else
-		log "capture skipped: neither tcpdump nor tshark installed and not root (./bootstrap should install tcpdump)"
-		CAPTURE_PID=
-		CAPTURE_FILE=
-		return 1
 	fi
 	log "capturing lo ($filt) with $CAPTURE_TOOL into $CAPTURE_FILE"
 	return 0
@@ -545,7 +548,7 @@ stop_capture() {
 
 # capture_count PCAP: print "PACKETS PLAIN", the number of TCP packets
 # in PCAP and the number whose payload holds the cleartext BitTorrent
-# handshake string "\x13BitTorrent protocol" (as
+# handshake string "BitTorrent protocol" (as
 # `tcpdump -r PCAP -A | grep -c 'BitTorrent protocol'` would, but
 # payload only).  Reads classic pcap, Ethernet or Linux SLL.
 capture_count() {
@@ -566,7 +569,7 @@ l2 = {1: 14, 113: 16, 0: 4}.get(link)
 if l2 is None:
     sys.exit("%s: unsupported link type %d" % (sys.argv[1], link))
 off, packets, plain = 24, 0, 0
-needle = b"\x13BitTorrent protocol"
+needle = b"BitTorrent protocol"
 while off + 16 <= len(data):
     incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
     pkt = data[off + 16:off + 16 + incl]

@@ -6,6 +6,8 @@
 # trace's handshake events say "crypto":"rc4", and a capture of lo on
 # transmission's port (tcpdump, else tshark, else a Python AF_PACKET
 # sniffer) holds packets and no cleartext "\x13BitTorrent protocol".
+# Then the controls: a plaintext-only libtorrent gets nothing from that
+# transmission, and the capture shows its cleartext handshake.
 #
 # transmission-cli 3.00 does not dial 127.x peers and is slow to start
 # serving: thorrent dials it, the payload is small, the timeout
@@ -98,5 +100,23 @@ else
 		fail "no 'peer 127.0.0.1:$TR_PORT connected (CLIENT, outgoing, encrypted)' line in the log"
 fi
 check_capture_encrypted transmission
+
+# Controls: transmission really requires encryption (a plaintext-only
+# libtorrent gets nothing in 20 s), and the capture check can see a
+# cleartext handshake (that libtorrent's).
+start_capture plain "$TR_PORT" || true
+start_lt_role ltplain "$(free_port)" --torrent "$WORK/t.torrent" \
+    --save "$WORK/ltplain" --peer "127.0.0.1:$TR_PORT" \
+    --encryption disabled --exit-on-complete --timeout 20
+wait_pid "$LAST_PID" 30
+grep -q '^complete' "$WORK/ltplain.log" &&
+	fail "control: a plaintext-only libtorrent downloaded from transmission-cli, so its \"encryption\": 2 is not in force and this test proves nothing"
+last=$(grep '^status' "$WORK/ltplain.log" | tail -n 1)
+case "$last" in
+*" down 0") ;;
+*) fail "control: a plaintext-only libtorrent received payload from transmission-cli: $last" ;;
+esac
+check_capture_plain control
+kill -0 "$TR_PID" 2>/dev/null || fail "transmission-cli died"
 stop_pid "$TR_PID"
 exit 0
