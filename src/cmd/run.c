@@ -179,7 +179,10 @@ close_peer(struct run *r, struct peer *p)
 	addr_format(&p->addr, a, sizeof(a));
 	if (p->phase == PEER_CONNECTING && !p->incoming)
 		state_connect_failed(&r->st, &p->addr, loop_now_ms());
-	log_msg(&r->st.log, p->phase == PEER_ACTIVE ? LOG_INFO : LOG_DEBUG,
+	/* Closed before the handshake is routine (dead addresses), except
+	 * a refusal by the --encryption policy, which the user asked for. */
+	log_msg(&r->st.log, p->phase == PEER_ACTIVE ||
+	    strstr(p->why, "encryption") != NULL ? LOG_INFO : LOG_DEBUG,
 	    "peer %s closed: %s", a, p->why[0] ? p->why : "closed");
 	if (p->fd >= 0) {
 		loop_del_fd(r->loop, p->fd);
