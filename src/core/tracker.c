@@ -109,9 +109,7 @@ fail:
 	return rc;
 }
 
-/* Copy tracker text for display: control bytes become '?', the rest is
- * truncated to fit. */
-static void
+void
 tracker_copy_text(char *dst, size_t dstlen, const uint8_t *p, size_t n)
 {
 	size_t i;
@@ -123,7 +121,7 @@ tracker_copy_text(char *dst, size_t dstlen, const uint8_t *p, size_t n)
 	dst[n] = '\0';
 }
 
-static int64_t
+int64_t
 tracker_clamp_interval(int64_t v)
 {
 	if (v < TRACKER_MIN_INTERVAL)

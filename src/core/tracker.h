@@ -78,6 +78,15 @@ int	tracker_parse_response(const uint8_t *body, size_t len,
 	    struct tracker_response *r, struct thr_error *err);
 void	tracker_response_release(struct tracker_response *r);
 
+/* Copy tracker text (failure, warning) for display into dst (dstlen >=
+ * 1 bytes, NUL-terminated): control bytes become '?', the rest is cut to
+ * fit.  Shared by the HTTP and UDP (udptracker.h) protocols. */
+void	tracker_copy_text(char *dst, size_t dstlen, const uint8_t *p,
+	    size_t n);
+/* An announce interval in seconds, clamped to [TRACKER_MIN_INTERVAL,
+ * TRACKER_MAX_INTERVAL]. */
+int64_t	tracker_clamp_interval(int64_t v);
+
 /*
  * The tier list: BEP 12.  Tiers are tried in order; URLs inside a tier
  * are shuffled once at init (with the caller's random source) and a URL

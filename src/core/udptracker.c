@@ -316,29 +316,11 @@ udptracker_output(struct udptracker *u, uint64_t now_ms, uint8_t *pkt,
 	return true;
 }
 
-/* Tracker text for display: control bytes become '?'. */
-static void
-udptracker_copy_text(char *dst, size_t dstlen, const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	if (n > dstlen - 1)
-		n = dstlen - 1;
-	for (i = 0; i < n; i++)
-		dst[i] = (p[i] < 0x20 || p[i] == 0x7f) ? '?' : (char)p[i];
-	dst[n] = '\0';
-}
-
+/* BEP 15 has no "absent": a zero interval gets the HTTP default. */
 static int64_t
 udptracker_interval(uint32_t v)
 {
-	if (v == 0)
-		return TRACKER_DEFAULT_INTERVAL;
-	if (v < TRACKER_MIN_INTERVAL)
-		return TRACKER_MIN_INTERVAL;
-	if (v > TRACKER_MAX_INTERVAL)
-		return TRACKER_MAX_INTERVAL;
-	return v;
+	return v == 0 ? TRACKER_DEFAULT_INTERVAL : tracker_clamp_interval(v);
 }
 
 static int
@@ -417,7 +399,7 @@ udptracker_input(struct udptracker *u, const uint8_t *pkt, size_t len,
 		    "unknown transaction id");
 	if (action == UDPTRACKER_ACT_ERROR) {
 		r->failed = true;
-		udptracker_copy_text(r->failure, sizeof r->failure,
+		tracker_copy_text(r->failure, sizeof r->failure,
 		    pkt + UDPTRACKER_ERROR_HDR, len - UDPTRACKER_ERROR_HDR);
 		/* The error may be about our connection id; a fresh one
 		 * costs a single round trip. */
