@@ -43,7 +43,9 @@ declare -A WANT=(
 	[keepalive_flood]='keep-alive flood'
 	[slow]='message too slow to arrive'
 	[close_mid]='connection closed by peer'
-	[garbage]='bad handshake'
+	# Dialled encrypted first (--encryption prefer), garbage fails the
+	# MSE sync; dialled again in plaintext, the handshake itself.
+	[garbage]='bad handshake|encryption handshake failed'
 )
 declare -A HPORT
 PORTS=("$LT_PORT")
