@@ -1,0 +1,3 @@
+#include "config.h"
+/* placeholder: being written */
+typedef int thr_placeholder_lsdsock;
