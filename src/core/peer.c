@@ -136,10 +136,24 @@ const char *
 peer_source_name(enum peer_source src)
 {
 	static const char *const names[PEER_SRC_COUNT] = {
-		"tracker", "dht", "pex", "incoming", "manual"
+		"tracker", "dht", "pex", "incoming", "manual", "lsd", "web"
 	};
 
 	return (unsigned)src < PEER_SRC_COUNT ? names[src] : "?";
+}
+
+const char *
+peer_transport_name(enum peer_transport t)
+{
+	switch (t) {
+	case PEER_TCP:
+		return "tcp";
+	case PEER_UTP:
+		return "utp";
+	case PEER_WEB:
+		return "web";
+	}
+	return "?";
 }
 
 void

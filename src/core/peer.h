@@ -43,7 +43,18 @@ enum peer_source {
 	PEER_SRC_PEX,
 	PEER_SRC_INCOMING,
 	PEER_SRC_MANUAL,	/* --peer or a magnet's x.pe */
+	PEER_SRC_LSD,		/* local service discovery (BEP 14) */
+	PEER_SRC_WEB,		/* a web seed (BEP 19): not a peer at all */
 	PEER_SRC_COUNT
+};
+
+/* What carries the peer-wire bytes.  Only the net layer looks at it (and
+ * the view, which shows it): the session code above reads p->in and
+ * writes p->out the same way for every transport. */
+enum peer_transport {
+	PEER_TCP,
+	PEER_UTP,		/* uTP over the shared UDP socket (BEP 29) */
+	PEER_WEB,		/* HTTP range requests to a web seed */
 };
 
 enum peer_phase {
@@ -59,6 +70,10 @@ struct peer {
 	struct thr_addr		 addr;
 	bool			 incoming;
 	enum peer_source	 source;
+	enum peer_transport	 transport;
+	void			*tp;		/* the transport's own state
+						 * (uTP or web seed), net
+						 * layer's; NULL for TCP */
 	enum peer_phase		 phase;
 	bool			 sent_handshake;
 	bool			 got_first_msg;	/* had a have or bitfield */
@@ -139,8 +154,11 @@ bool	peer_queue_push(struct peer *p, const struct picker_block *b);
 bool	peer_queue_pop(struct peer *p, struct picker_block *b);
 void	peer_queue_remove(struct peer *p, const struct picker_block *b);
 void	peer_queue_clear(struct peer *p);
-/* "tracker", "dht", "pex", "incoming" or "manual": a static string. */
+/* "tracker", "dht", "pex", "incoming", "manual", "lsd" or "web": a
+ * static string. */
 const char	*peer_source_name(enum peer_source src);
+/* "tcp", "utp" or "web": a static string. */
+const char	*peer_transport_name(enum peer_transport t);
 /* Mark for closing with a reason (first reason wins). */
 void	peer_kill(struct peer *p, const char *why);
 

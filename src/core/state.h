@@ -73,6 +73,12 @@ enum state_crypto {
 	STATE_CRYPTO_OFF,	/* plaintext only */
 };
 
+enum state_transport {
+	STATE_TRANSPORT_BOTH,	/* uTP first, TCP after a bounded wait */
+	STATE_TRANSPORT_UTP,
+	STATE_TRANSPORT_TCP,
+};
+
 struct state_opts {
 	const char	*torrent_path;
 	const char	*dir;
