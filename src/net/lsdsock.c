@@ -1,12 +1,14 @@
 /*
- * lsdsock.c: BEP 14 multicast sockets.  See lsdsock.h: this file opens,
- * joins and sends; net/udp.c receives.
+ * lsdsock.c: BEP 14 multicast sockets and the LSD of a run.  See
+ * lsdsock.h: this file opens, joins, sends and reads; core/lsd.c knows
+ * the message format and the schedule.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include "core/addr.h"
 #include "core/err.h"
 #include "core/lsd.h"
+#include "core/rng.h"
 #include "net/lsdsock.h"
 #include "net/udp.h"
 
@@ -144,11 +147,201 @@ fail_errno:
 	    what, strerror(errno));
 }
 
-ssize_t
-lsdsock_send(int fd, int family, const void *p, size_t len)
-{
-	struct thr_addr g;
+struct lsdsock {
+	struct thr_state	*s;		/* borrowed */
+	struct loop		*l;		/* borrowed */
+	int			 fd[2];		/* IPv4, IPv6; -1 if none */
+	struct lsd		 lsd;
+	uint8_t			 pkt[LSD_MSG_MAX + 1];	/* + 1: overlong
+							 * shows as such */
+};
 
-	lsdsock_group(family, &g);
-	return udp_send(fd, &g, p, len);
+static const int lsdsock_family[2] = { 4, 6 };
+
+static void	lsdsock_read(struct lsdsock *, int);
+
+static void
+lsdsock_event(struct loop *l, int fd, int events, void *ud)
+{
+	(void)l;
+	(void)events;
+	lsdsock_read(ud, fd);
+}
+
+static void
+lsdsock_close(struct lsdsock *m)
+{
+	for (int i = 0; i < 2; i++)
+		if (m->fd[i] >= 0) {
+			loop_del_fd(m->l, m->fd[i]);
+			close(m->fd[i]);
+			m->fd[i] = -1;
+		}
+}
+
+struct lsdsock *
+lsdsock_new(struct thr_state *s, struct loop *l)
+{
+	struct lsdsock *m;
+	struct thr_error err;
+	int fd;
+
+	if (s->have_meta && s->mi.is_private) {
+		log_msg(&s->log, LOG_INFO, "LSD off: the torrent is private");
+		return NULL;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_msg(&s->log, LOG_WARN, "LSD off: out of memory");
+		return NULL;
+	}
+	m->s = s;
+	m->l = l;
+	m->fd[0] = m->fd[1] = -1;
+	for (int i = 0; i < 2; i++) {
+		memset(&err, 0, sizeof(err));
+		if ((fd = lsdsock_open(lsdsock_family[i], &err)) < 0) {
+			log_msg(&s->log, LOG_INFO, "LSD: no IPv%d: %s",
+			    lsdsock_family[i], err.msg);
+			continue;
+		}
+		if (loop_add_fd(l, fd, LOOP_READ, lsdsock_event, m) != 0) {
+			log_msg(&s->log, LOG_INFO, "LSD: no IPv%d: cannot "
+			    "watch the socket", lsdsock_family[i]);
+			close(fd);
+			continue;
+		}
+		m->fd[i] = fd;
+	}
+	if (m->fd[0] < 0 && m->fd[1] < 0) {
+		log_msg(&s->log, LOG_INFO, "LSD off: no multicast socket");
+		free(m);
+		return NULL;
+	}
+	/* The cookie comes from the seeded PRNG, so --seed replays it. */
+	lsd_init(&m->lsd, (uint64_t)rng_next(&s->rng) << 32 |
+	    rng_next(&s->rng));
+	log_msg(&s->log, LOG_INFO, "LSD on %s%s%s port %u", m->fd[0] >= 0 ?
+	    LSD_GROUP4 : "", m->fd[0] >= 0 && m->fd[1] >= 0 ? " and " : "",
+	    m->fd[1] >= 0 ? "[" LSD_GROUP6 "]" : "", LSD_PORT);
+	return m;
+}
+
+void
+lsdsock_free(struct lsdsock *m)
+{
+	if (m == NULL)
+		return;
+	lsdsock_close(m);
+	free(m);
+}
+
+static void
+lsdsock_announce(struct lsdsock *m, uint64_t now_ms)
+{
+	struct thr_state *s = m->s;
+	struct thr_addr g;
+	char out[LSD_MSG_MAX + 1];
+	size_t len;
+	bool sent = false;
+
+	for (int i = 0; i < 2; i++) {
+		if (m->fd[i] < 0 || lsd_format(lsdsock_family[i], s->port,
+		    (const uint8_t (*)[20])&s->mi.info_hash, 1, m->lsd.cookie,
+		    out, sizeof(out), &len) != 0)
+			continue;
+		lsdsock_group(lsdsock_family[i], &g);
+		if (udp_send(m->fd[i], &g, out, len) == (ssize_t)len)
+			sent = true;
+		else
+			log_msg(&s->log, LOG_DEBUG, "LSD: IPv%d announce not "
+			    "sent", lsdsock_family[i]);
+	}
+	/* A failed send waits for the next turn like a sent one: BEP 14
+	 * asks for no more than one announce a minute either way. */
+	lsd_sent(&m->lsd, now_ms);
+	if (sent)
+		log_msg(&s->log, LOG_INFO, "LSD: announced port %u", s->port);
+}
+
+void
+lsdsock_pump(struct lsdsock *m, uint64_t now_ms)
+{
+	if (m == NULL || (m->fd[0] < 0 && m->fd[1] < 0))
+		return;
+	if (m->s->have_meta && m->s->mi.is_private) {
+		/* A magnet that turned out private (BEP 27). */
+		log_msg(&m->s->log, LOG_INFO, "LSD off: the torrent is "
+		    "private");
+		lsdsock_close(m);
+		return;
+	}
+	if (lsd_due(&m->lsd, now_ms))
+		lsdsock_announce(m, now_ms);
+}
+
+/* fe80::/10: usable only with a scope id, which struct thr_addr lacks. */
+static bool
+lsdsock_link_local6(const struct thr_addr *a)
+{
+	return a->family == 6 && a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80;
+}
+
+static bool
+lsdsock_known(const struct thr_state *s, const struct thr_addr *a)
+{
+	for (size_t i = 0; i < s->nknown; i++)
+		if (addr_equal(&s->known[i].addr, a))
+			return true;
+	return false;
+}
+
+static void
+lsdsock_input(struct lsdsock *m, const struct thr_addr *from,
+    const uint8_t *p, size_t len)
+{
+	struct thr_state *s = m->s;
+	struct lsd_msg msg;
+	struct thr_error err;
+	struct thr_addr a;
+	char as[ADDR_STR_MAX];
+
+	memset(&err, 0, sizeof(err));
+	addr_format(from, as, sizeof(as));
+	if (lsd_parse(p, len, &msg, &err) != 0) {
+		log_msg(&s->log, LOG_DEBUG, "LSD: from %s ignored: %s (at "
+		    "byte %zu)", as, err.msg, err.offset);
+		return;
+	}
+	if (lsd_own(&m->lsd, &msg) || !lsd_has_hash(&msg, s->mi.info_hash))
+		return;
+	a = *from;
+	a.port = msg.port;
+	addr_format(&a, as, sizeof(as));
+	if (lsdsock_link_local6(&a) || state_banned(s, &a)) {
+		log_msg(&s->log, LOG_DEBUG, "LSD: peer %s not used", as);
+		return;
+	}
+	/* Peers announce every few minutes: log the first time only. */
+	if (lsdsock_known(s, &a))
+		return;
+	log_msg(&s->log, LOG_INFO, "LSD: peer %s", as);
+	state_known_add(s, &a, PEER_SRC_LSD);
+	s->changes++;
+}
+
+static void
+lsdsock_read(struct lsdsock *m, int fd)
+{
+	struct thr_addr from;
+	ssize_t n;
+	int budget = LSDSOCK_READ_BUDGET;
+
+	while (budget-- > 0 &&
+	    (n = udp_recv(fd, m->pkt, sizeof(m->pkt), &from)) != THR_EAGAIN) {
+		if (n == THR_ELIMIT)
+			continue;	/* above LSD_MSG_MAX: not LSD */
+		if (n < 0)
+			break;
+		lsdsock_input(m, &from, m->pkt, (size_t)n);
+	}
 }

@@ -1,5 +1,6 @@
 /*
- * lsdsock.h: the multicast sockets of Local Service Discovery (BEP 14).
+ * lsdsock.h: Local Service Discovery (BEP 14) for a run: the multicast
+ * sockets and what travels over them.
  *
  * One socket per family, bound to the wildcard address on LSD_PORT with
  * SO_REUSEADDR, so that several clients on one host share the port (and
@@ -8,35 +9,53 @@
  * kernel's routes choose for the group.  Announces go out with a TTL
  * (hop limit) of 1, so they never leave the local link, and with
  * multicast loopback on, so that clients on the same host hear each
- * other (and we hear ourselves: core/lsd.h's cookie sorts that out).
+ * other (and we hear ourselves: the cookie of core/lsd.h sorts that
+ * out).  The IPv6 socket is optional: without it, one log line.
  *
- * Sockets are non-blocking and close-on-exec; the caller owns the fd,
- * reads it with udp_recv (net/udp.h) and close()s it.  No call waits.
- * This module knows no message format: that is core/lsd.h.
+ * core/lsd decides what to send and when (at start, then every 5
+ * minutes, never more than once a minute); this module moves the bytes
+ * and hands each peer announced for our info-hash to state_known_add as
+ * PEER_SRC_LSD, with the sender's IP and the announced port.  Sockets
+ * are non-blocking and close-on-exec; no call waits.
  */
 #ifndef THR_LSDSOCK_H
 #define THR_LSDSOCK_H
 
-#include <stddef.h>
-#include <sys/types.h>
+#include <stdint.h>
 
 #include "core/addr.h"
 #include "core/err.h"
+#include "core/state.h"
+#include "net/loop.h"
+
+/* Announces read per wakeup: a flood waits for the next turn. */
+#define LSDSOCK_READ_BUDGET	64
+
+struct lsdsock;
 
 /*
- * Open, bind and join the group for family 4 or 6.  Returns the fd, or
- * THR_EINVAL (bad family) / THR_EIO with err (may be NULL) naming the
- * call that failed: a host without IPv6, or without a route for
- * multicast, fails here and the caller goes on without that family.
+ * Open the sockets and watch them in l.  s and l are borrowed for the
+ * life of the result.  Returns NULL, after one log line saying why,
+ * when the torrent is private (BEP 27: no peers but the tracker's) or
+ * no socket could be opened; the run goes on without LSD.  The first
+ * announce goes out at the first lsdsock_pump.
+ */
+struct lsdsock	*lsdsock_new(struct thr_state *s, struct loop *l);
+/* Close the sockets and free.  m may be NULL. */
+void	lsdsock_free(struct lsdsock *m);
+/*
+ * Announce when due; a magnet that turned out private closes the
+ * sockets.  Call once per loop pass; m may be NULL.
+ */
+void	lsdsock_pump(struct lsdsock *m, uint64_t now_ms);
+
+/*
+ * The low level, for tests: open, bind and join the group for family 4
+ * or 6.  Returns the fd, or THR_EINVAL (bad family) / THR_EIO with err
+ * (may be NULL) naming the call that failed.  The caller close()s it.
  */
 int	lsdsock_open(int family, struct thr_error *err);
 /* The group address and port of family (4 or 6) into a. */
 void	lsdsock_group(int family, struct thr_addr *a);
-/*
- * Send one announce p[0..len) to the group of family (the socket's).
- * Returns len, THR_EAGAIN when the kernel buffer is full (dropped: the
- * next announce comes anyway), THR_EINVAL or THR_EIO (see udp_send).
- */
-ssize_t	lsdsock_send(int fd, int family, const void *p, size_t len);
 
 #endif
