@@ -14,12 +14,15 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/help.h"
+#include "core/conffile.h"
 #include "core/escape.h"
 #include "core/i18n.h"
 #include "core/state.h"
@@ -74,47 +77,6 @@ on_signal(int sig)
 	if (run_sigfd >= 0)
 		(void)!write(run_sigfd, &c, 1);
 	errno = saved;
-}
-
-static void
-usage(FILE *fp)
-{
-	fprintf(fp, _("usage: thorrent [OPTIONS] FILE.torrent|MAGNET-LINK\n"
-	    "       thorrent create [-o OUT] [-t URL]... [--piece-size N] PATH\n"
-	    "       thorrent info [--json] FILE.torrent\n"
-	    "       thorrent demo\n"
-	    "options:\n"
-	    "  --file FILE         the torrent or magnet link to download (or\n"
-	    "                      give it last)\n"
-	    "  --path DIR          download directory (default .)\n"
-	    "  --peer HOST:PORT    connect to this peer too (repeatable)\n"
-	    "  --port N            listening port (default 6881, next free if taken)\n"
-	    "  --seed-ratio R      seed until uploaded/size reaches R (default 1.0;\n"
-	    "                      0 exits when complete, negative seeds forever)\n"
-	    "  --max-up RATE       upload limit, e.g. 500K or 2M (bytes/s)\n"
-	    "  --max-down RATE     download limit\n"
-	    "  --max-peers N       connections at most (default 80)\n"
-	    "  --upload-slots N    peers unchoked by rate (default 4, plus one\n"
-	    "                      optimistic)\n"
-	    "  --strategy S        rarest (default), random or sequential\n"
-	    "  --seed N            seed of every random choice, for replays\n"
-	    "  --trace FILE        write every event to FILE as JSON Lines\n"
-	    "  --state-dir DIR     where resume records live (default\n"
-	    "                      $XDG_STATE_HOME/thorrent)\n"
-	    "  --encryption MODE   prefer (default: try encrypted, fall back),\n"
-	    "                      require (encrypted only) or off\n"
-	    "  --no-upnp           do not map the port with UPnP\n"
-	    "  --no-natpmp         do not map the port with NAT-PMP\n"
-	    "  --no-dht            do not use the DHT (BEP 5)\n"
-	    "  --dht-bootstrap HOST:PORT\n"
-	    "                      join the DHT through this node (repeatable;\n"
-	    "                      default: the public routers)\n"
-	    "  --files LIST        download only these files, e.g. 1,3-5\n"
-	    "                      (numbered as thorrent info lists them)\n"
-	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
-	    "  --no-tui            plain progress lines on stderr instead of the view\n"
-	    "  -h, --help          this help\n"
-	    "  --version           print the version\n"));
 }
 
 static void
@@ -629,14 +591,107 @@ setup_signals(struct run *r)
 	return 0;
 }
 
-int
-cmd_run(int argc, char **argv)
+/*
+ * A bad option: one line on stderr.  Values from the configuration file
+ * name the file and line they came from ("where" is then "FILE:LINE: ")
+ * and are an error (status 1) rather than bad usage of the command line.
+ */
+static int
+run_opt_error(const char *where, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+run_opt_error(const char *where, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "thorrent: %s", where);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/* Long options that make no sense in a configuration file. */
+static bool
+run_config_skips(const char *name)
+{
+	static const char *const skip[] = { "help", "version", "config",
+	    "no-config", "file" };
+	size_t i;
+
+	for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (strcmp(name, skip[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Load the configuration file: path from --config, or the XDG default,
+ * which may be missing.  The accepted keys are the long options
+ * themselves, so an option added to longopts is at once a key.
+ * Returns 0 or an exit status after printing one line.
+ */
+static int
+run_config_load(const struct option *longopts, const char *given,
+    struct conffile *cf, char *path, size_t pathlen)
+{
+	struct conffile_opt copts[64];
+	struct thr_error err;
+	size_t n = 0;
+	int rc;
+
+	memset(cf, 0, sizeof(*cf));
+	for (; longopts->name != NULL; longopts++)
+		if (!run_config_skips(longopts->name) &&
+		    n < sizeof(copts) / sizeof(copts[0])) {
+			copts[n].name = longopts->name;
+			copts[n].has_arg = longopts->has_arg != no_argument;
+			n++;
+		}
+	if (given != NULL)
+		snprintf(path, pathlen, "%s", given);
+	else if (!conffile_default_path(getenv("XDG_CONFIG_HOME"),
+	    getenv("HOME"), path, pathlen))
+		return 0;
+	memset(&err, 0, sizeof(err));
+	rc = conffile_load(cf, path, copts, n, &err);
+	if (rc == THR_ENOENT && given == NULL)
+		return 0;
+	if (rc == 0)
+		return 0;
+	if (cf->err_line > 0)
+		fprintf(stderr, "thorrent: %s:%u: %s\n", path, cf->err_line,
+		    err.msg);
+	else
+		fprintf(stderr, "thorrent: %s: %s\n", path, err.msg);
+	conffile_release(cf);
+	return CMD_EXIT_ERROR;
+}
+
+/* The getopt value of a long option, by name. */
+static int
+run_opt_val(const struct option *longopts, const char *name)
+{
+	for (; longopts->name != NULL; longopts++)
+		if (strcmp(longopts->name, name) == 0)
+			return longopts->val;
+	return '?';
+}
+
+/*
+ * The run proper.  *cfp holds the configuration file; the options borrow
+ * its text, so cmd_run releases it only after the run is over.
+ */
+static int
+run_main(int argc, char **argv, struct conffile *cfp)
 {
 	enum { OPT_FILE = 256, OPT_PATH, OPT_LOG, OPT_PEER, OPT_PORT,
 	    OPT_RATIO, OPT_NOTUI, OPT_VERSION, OPT_MAXUP, OPT_MAXDOWN,
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
 	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP, OPT_CRYPTO,
-	    OPT_NOUPNP, OPT_NONATPMP };
+	    OPT_NOUPNP, OPT_NONATPMP, OPT_CONFIG, OPT_NOCONFIG };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -659,6 +714,8 @@ cmd_run(int argc, char **argv)
 		{ "no-upnp", no_argument, NULL, OPT_NOUPNP },
 		{ "no-natpmp", no_argument, NULL, OPT_NONATPMP },
 		{ "dht-bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -666,6 +723,11 @@ cmd_run(int argc, char **argv)
 	struct state_opts o;
 	struct thr_error err;
 	struct run *r;
+	const char *arg, *cfgpath = NULL, *where = "";
+	char wherebuf[4200], cfgfile[4096] = "";
+	size_t ci = 0;
+	bool nocfg = false;
+	int bad;
 	const char *torrent = NULL;
 	int c, lv, rc;
 	bool seeded = false;
@@ -679,75 +741,111 @@ cmd_run(int argc, char **argv)
 	o.seed_ratio = 1.0;
 	o.log_level = LOG_WARN;
 	o.max_peers = 80;
+	/*
+	 * A first pass finds --help, --version and which configuration file
+	 * to read: help must work even when the file is broken.  Errors wait
+	 * for the second pass.
+	 */
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			help_usage(stdout);
+			return CMD_EXIT_OK;
+		}
+		if (c == OPT_VERSION) {
+			help_version(stdout);
+			return CMD_EXIT_OK;
+		}
+		if (c == OPT_CONFIG)
+			cfgpath = optarg;
+		else if (c == OPT_NOCONFIG)
+			nocfg = true;
+	}
+	opterr = 1;
+	if (!nocfg && (rc = run_config_load(longopts, cfgpath, cfp, cfgfile,
+	    sizeof(cfgfile))) != 0)
+		return rc;
+	/*
+	 * The configuration file's options come first, as if typed before
+	 * the command line, so the command line overrides them (and
+	 * repeatable ones such as --peer add up).
+	 */
+	optind = 0;
+	for (;;) {
+		if (ci < cfp->n) {
+			c = run_opt_val(longopts, cfp->items[ci].name);
+			arg = cfp->items[ci].value;
+			snprintf(wherebuf, sizeof(wherebuf), "%s:%u: ",
+			    cfgfile, cfp->items[ci].line);
+			where = wherebuf;
+			bad = CMD_EXIT_ERROR;
+			ci++;
+		} else {
+			c = getopt_long(argc, argv, "h", longopts, NULL);
+			if (c == -1)
+				break;
+			arg = optarg;
+			where = "";
+			bad = CMD_EXIT_USAGE;
+		}
 		switch (c) {
 		case OPT_FILE:
-			torrent = optarg;
+			torrent = arg;
 			break;
 		case OPT_PATH:
-			o.dir = optarg;
+			o.dir = arg;
 			break;
 		case OPT_LOG:
-			if ((lv = log_parse_level(optarg)) < 0) {
-				fprintf(stderr, _("thorrent: unknown log level "
-				    "'%s' (use error, warn, info or debug)\n"),
-				    optarg);
-				return CMD_EXIT_USAGE;
-			}
+			if ((lv = log_parse_level(arg)) < 0)
+				return run_opt_error(where, bad,
+				    _("unknown log level '%s' (use error, "
+				    "warn, info or debug)"), arg);
 			o.log_level = (enum log_level)lv;
 			break;
 		case OPT_PEER:
-			if (o.ngiven == STATE_MAX_GIVEN) {
-				fprintf(stderr, _("thorrent: at most %d --peer "
-				    "options\n"), STATE_MAX_GIVEN);
-				return CMD_EXIT_USAGE;
-			}
-			if (addr_parse(optarg, &o.given[o.ngiven]) != 0) {
-				fprintf(stderr, _("thorrent: --peer wants "
-				    "HOST:PORT with a numeric address, not "
-				    "'%s'\n"), optarg);
-				return CMD_EXIT_USAGE;
-			}
+			if (o.ngiven == STATE_MAX_GIVEN)
+				return run_opt_error(where, bad,
+				    _("at most %d --peer options"),
+				    STATE_MAX_GIVEN);
+			if (addr_parse(arg, &o.given[o.ngiven]) != 0)
+				return run_opt_error(where, bad,
+				    _("--peer wants HOST:PORT with a "
+				    "numeric address, not '%s'"), arg);
 			o.ngiven++;
 			break;
 		case OPT_PORT:
-			if (parse_port(optarg, &o.port) != 0) {
-				fprintf(stderr, _("thorrent: --port wants a "
-				    "number from 0 to 65535\n"));
-				return CMD_EXIT_USAGE;
-			}
+			if (parse_port(arg, &o.port) != 0)
+				return run_opt_error(where, bad,
+				    _("--port wants a number from 0 to 65535"));
 			break;
 		case OPT_RATIO:
-			if (parse_ratio(optarg, &o.seed_ratio) != 0) {
-				fprintf(stderr, _("thorrent: --seed-ratio wants "
-				    "a number\n"));
-				return CMD_EXIT_USAGE;
-			}
+			if (parse_ratio(arg, &o.seed_ratio) != 0)
+				return run_opt_error(where, bad,
+				    _("--seed-ratio wants a number"));
 			break;
 		case OPT_NOTUI:
 			o.no_tui = true;
 			break;
 		case OPT_MAXPEERS:
 		case OPT_SLOTS:
-			if (parse_count(optarg, c == OPT_MAXPEERS ?
-			    STATE_MAX_PEERS : 64, &n) != 0) {
-				fprintf(stderr, _("thorrent: %s wants a number "
-				    "from 1 to %d\n"), c == OPT_MAXPEERS ?
-				    "--max-peers" : "--upload-slots",
-				    c == OPT_MAXPEERS ? STATE_MAX_PEERS : 64);
-				return CMD_EXIT_USAGE;
-			}
+			if (parse_count(arg, c == OPT_MAXPEERS ?
+			    STATE_MAX_PEERS : 64, &n) != 0)
+				return run_opt_error(where, bad,
+				    _("%s wants a number from 1 to %d"),
+				    c == OPT_MAXPEERS ? "--max-peers" :
+				    "--upload-slots", c == OPT_MAXPEERS ?
+				    STATE_MAX_PEERS : 64);
 			if (c == OPT_MAXPEERS)
 				o.max_peers = (int)n;
 			else
 				o.upload_slots = (int)n;
 			break;
 		case OPT_FILES:
-			o.files = optarg;
+			o.files = arg;
 			break;
 		case OPT_STATEDIR:
-			o.state_dir = optarg;
+			o.state_dir = arg;
 			break;
 		case OPT_NODHT:
 			o.no_dht = true;
@@ -759,77 +857,74 @@ cmd_run(int argc, char **argv)
 			o.no_natpmp = true;
 			break;
 		case OPT_CRYPTO:
-			if (strcmp(optarg, "prefer") == 0)
+			if (strcmp(arg, "prefer") == 0)
 				o.crypto = STATE_CRYPTO_PREFER;
-			else if (strcmp(optarg, "require") == 0)
+			else if (strcmp(arg, "full") == 0)
+				o.crypto = STATE_CRYPTO_FULL;
+			else if (strcmp(arg, "require") == 0)
 				o.crypto = STATE_CRYPTO_REQUIRE;
-			else if (strcmp(optarg, "off") == 0)
+			else if (strcmp(arg, "off") == 0)
 				o.crypto = STATE_CRYPTO_OFF;
-			else {
-				fprintf(stderr, _("thorrent: --encryption is "
-				    "prefer, require or off, not '%s'\n"),
-				    optarg);
-				return CMD_EXIT_USAGE;
-			}
+			else
+				return run_opt_error(where, bad,
+				    _("--encryption is prefer, full, "
+				    "require or off, not '%s'"), arg);
 			break;
 		case OPT_BOOTSTRAP:
-			if (o.nbootstrap == STATE_MAX_BOOTSTRAP) {
-				fprintf(stderr, _("thorrent: at most %d "
-				    "--dht-bootstrap options\n"),
+			if (o.nbootstrap == STATE_MAX_BOOTSTRAP)
+				return run_opt_error(where, bad,
+				    _("at most %d --dht-bootstrap options"),
 				    STATE_MAX_BOOTSTRAP);
-				return CMD_EXIT_USAGE;
-			}
-			o.bootstrap[o.nbootstrap++] = optarg;
+			o.bootstrap[o.nbootstrap++] = arg;
 			break;
 		case OPT_TRACE:
-			o.trace_path = optarg;
+			o.trace_path = arg;
 			break;
 		case OPT_STRATEGY:
-			if (picker_strategy_parse(optarg, &o.strategy) != 0) {
-				fprintf(stderr, _("thorrent: --strategy is "
-				    "rarest, random or sequential, not '%s'\n"),
-				    optarg);
-				return CMD_EXIT_USAGE;
-			}
+			if (picker_strategy_parse(arg, &o.strategy) != 0)
+				return run_opt_error(where, bad,
+				    _("--strategy is rarest, random or "
+				    "sequential, not '%s'"), arg);
 			break;
 		case OPT_SEED: {
 			char *end;
 			errno = 0;
-			o.seed = strtoull(optarg, &end, 0);
-			if (errno != 0 || end == optarg || *end != '\0') {
-				fprintf(stderr, _("thorrent: --seed wants a "
-				    "number\n"));
-				return CMD_EXIT_USAGE;
-			}
+			o.seed = strtoull(arg, &end, 0);
+			if (errno != 0 || end == arg || *end != '\0')
+				return run_opt_error(where, bad,
+				    _("--seed wants a number"));
 			seeded = true;
 			break;
 		}
 		case OPT_MAXUP:
 		case OPT_MAXDOWN:
-			if (bucket_parse_rate(optarg, c == OPT_MAXUP ?
-			    &o.max_up : &o.max_down) != 0) {
-				fprintf(stderr, _("thorrent: %s wants a rate "
-				    "such as 500K or 2M, not '%s'\n"),
-				    c == OPT_MAXUP ? "--max-up" : "--max-down",
-				    optarg);
-				return CMD_EXIT_USAGE;
-			}
+			if (bucket_parse_rate(arg, c == OPT_MAXUP ?
+			    &o.max_up : &o.max_down) != 0)
+				return run_opt_error(where, bad,
+				    _("%s wants a rate such as 500K or 2M, "
+				    "not '%s'"), c == OPT_MAXUP ? "--max-up" :
+				    "--max-down", arg);
 			break;
+		case OPT_CONFIG:
+		case OPT_NOCONFIG:
+			break;	/* done in the first pass */
 		case 'h':
-			usage(stdout);
+			help_usage(stdout);
 			return CMD_EXIT_OK;
 		case OPT_VERSION:
-			printf("thorrent %s\n", PACKAGE_VERSION);
+			help_version(stdout);
 			return CMD_EXIT_OK;
 		default:
-			usage(stderr);
+			/* getopt has said which option; point to the rest. */
+			fprintf(stderr, "%s\n", _("Try 'thorrent --help' for "
+			    "the options."));
 			return CMD_EXIT_USAGE;
 		}
 	}
 	if (torrent == NULL && optind < argc)
 		torrent = argv[optind++];
 	if (torrent == NULL || optind != argc) {
-		usage(stderr);
+		help_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
 	o.torrent_path = torrent;
@@ -987,5 +1082,17 @@ out:
 	state_release(&r->st);
 	free(r->loop);
 	free(r);
+	return rc;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct conffile cf;
+	int rc;
+
+	memset(&cf, 0, sizeof(cf));
+	rc = run_main(argc, argv, &cf);
+	conffile_release(&cf);
 	return rc;
 }
