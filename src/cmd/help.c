@@ -53,7 +53,9 @@ help_usage(FILE *fp)
 	    "                      join the DHT through this node (repeatable;\n"
 	    "                      default: the public routers)\n"
 	    "  --no-upnp           do not map the port with UPnP\n"
-	    "  --no-natpmp         do not map the port with NAT-PMP\n"), fp);
+	    "  --no-natpmp         do not map the port with NAT-PMP\n"
+	    "  --no-lsd            do not look for peers on the local network\n"
+	    "                      (BEP 14 multicast)\n"), fp);
 	fputs(_("\nPeers and strategy:\n"
 	    "  --peer HOST:PORT    connect to this peer too (repeatable)\n"
 	    "  --max-peers N       connections at most (default 80)\n"

@@ -29,6 +29,7 @@
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/loop.h"
+#include "net/lsdsock.h"
 #include "net/portmap.h"
 #include "net/udpmux.h"
 #include "ui/view.h"
@@ -50,6 +51,7 @@ struct run {
 	struct http		*http;
 	struct udpmux		*udp;		/* NULL without UDP */
 	struct portmap		*pm;		/* UPnP / NAT-PMP */
+	struct lsdsock		*lsd;		/* BEP 14; NULL when off */
 	long			 tracker_req;
 	int			 lfd;
 	int			 lfd6;		/* IPv6 listener, -1 if none */
@@ -476,6 +478,8 @@ before_sleep(struct loop *l, void *ud)
 	if (!r->quitting)
 		connect_more(r, now);
 	udpmux_pump(r->udp, now);
+	if (!r->quitting)
+		lsdsock_pump(r->lsd, now);
 	portmap_pump_status(r, now);
 	tracker_pump(r, now);
 	draw(r, now);
@@ -691,7 +695,8 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	    OPT_RATIO, OPT_NOTUI, OPT_VERSION, OPT_MAXUP, OPT_MAXDOWN,
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
 	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP, OPT_CRYPTO,
-	    OPT_NOUPNP, OPT_NONATPMP, OPT_CONFIG, OPT_NOCONFIG };
+	    OPT_NOUPNP, OPT_NONATPMP, OPT_CONFIG, OPT_NOCONFIG,
+	    OPT_NOLSD };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -713,6 +718,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		{ "encryption", required_argument, NULL, OPT_CRYPTO },
 		{ "no-upnp", no_argument, NULL, OPT_NOUPNP },
 		{ "no-natpmp", no_argument, NULL, OPT_NONATPMP },
+		{ "no-lsd", no_argument, NULL, OPT_NOLSD },
 		{ "dht-bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
@@ -731,6 +737,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	const char *torrent = NULL;
 	int c, lv, rc;
 	bool seeded = false;
+	bool no_lsd = false;	/* --no-lsd */
 	char statedir[4096] = "";
 	long n;
 	uint64_t now;
@@ -855,6 +862,9 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			break;
 		case OPT_NONATPMP:
 			o.no_natpmp = true;
+			break;
+		case OPT_NOLSD:
+			no_lsd = true;
 			break;
 		case OPT_CRYPTO:
 			if (strcmp(arg, "prefer") == 0)
@@ -996,6 +1006,12 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		r->pm = portmap_new(r->loop, r->st.port,
 		    r->udp != NULL ? r->st.port : 0, !o.no_upnp, !o.no_natpmp,
 		    &r->st.log);
+	/* Local Service Discovery (BEP 14): peers on the local link.
+	 * Multicast leaves this host, so local test runs pass --no-lsd. */
+	if (!no_lsd)
+		r->lsd = lsdsock_new(&r->st, r->loop);
+	else
+		log_msg(&r->st.log, LOG_INFO, "LSD off (--no-lsd)");
 	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
@@ -1065,6 +1081,8 @@ out:
 	r->udp = NULL;
 	portmap_free(r->pm);
 	r->pm = NULL;
+	lsdsock_free(r->lsd);
+	r->lsd = NULL;
 	if (r->http != NULL)
 		http_free(r->http);
 	if (r->lfd >= 0)

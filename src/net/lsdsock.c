@@ -275,7 +275,9 @@ lsdsock_pump(struct lsdsock *m, uint64_t now_ms)
 		lsdsock_close(m);
 		return;
 	}
-	if (lsd_due(&m->lsd, now_ms))
+	/* While our data is being checked, peers that came would find
+	 * nothing to fetch: announce once we know what we have. */
+	if (m->s->phase != STATE_CHECKING && lsd_due(&m->lsd, now_ms))
 		lsdsock_announce(m, now_ms);
 }
 

@@ -44,8 +44,9 @@ struct lsdsock	*lsdsock_new(struct thr_state *s, struct loop *l);
 /* Close the sockets and free.  m may be NULL. */
 void	lsdsock_free(struct lsdsock *m);
 /*
- * Announce when due; a magnet that turned out private closes the
- * sockets.  Call once per loop pass; m may be NULL.
+ * Announce when due (not while the data is being checked); a magnet
+ * that turned out private closes the sockets.  Call once per loop pass;
+ * m may be NULL.
  */
 void	lsdsock_pump(struct lsdsock *m, uint64_t now_ms);
 
