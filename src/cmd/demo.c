@@ -124,9 +124,10 @@ start_seeder(const char *self, const char *dir, const char *torrent,
 		close(fd);
 	}
 	/* The demo swarm is local: no DHT, which would reach the public
-	 * routers, and no port mapping on the gateway. */
+	 * routers, no port mapping on the gateway and no LSD multicast,
+	 * which would reach the LAN. */
 	execl(self, "thorrent", "--no-tui", "--no-dht", "--no-upnp",
-	    "--no-natpmp", "--log", "info",
+	    "--no-natpmp", "--no-lsd", "--log", "info",
 	    "--path", dir,
 	    "--port", portstr, "--seed-ratio", "-1", "--max-up", maxup,
 	    torrent, (char *)NULL);
@@ -240,13 +241,14 @@ cmd_demo(int argc, char **argv)
 	printf(_("demo: downloading into %s from %d seeders\n"), dldir, nseed);
 	fflush(stdout);
 	{
-		char *dargv[10 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
+		char *dargv[11 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
 		int k = 0;
 
 		dargv[k++] = "thorrent";
 		dargv[k++] = "--no-dht";
 		dargv[k++] = "--no-upnp";
 		dargv[k++] = "--no-natpmp";
+		dargv[k++] = "--no-lsd";
 		dargv[k++] = "--path";
 		dargv[k++] = dldir;
 		/* On a terminal, stay in the view until the user quits. */

@@ -615,10 +615,12 @@ swarm_start_child(struct swarm *sw, int idx)
 	    sw->o.seed + (uint64_t)(idx - sw->o.nseed));
 	argv[n++] = "thorrent";
 	argv[n++] = "--no-tui";
-	/* A local swarm: keep off the public DHT and the gateway. */
+	/* A local swarm: keep off the public DHT, the gateway and the
+	 * LAN's multicast group. */
 	argv[n++] = "--no-dht";
 	argv[n++] = "--no-upnp";
 	argv[n++] = "--no-natpmp";
+	argv[n++] = "--no-lsd";
 	argv[n++] = "--log";
 	argv[n++] = "info";
 	argv[n++] = "--path";

@@ -90,7 +90,7 @@ check_bad() {
 	d="$WORK/dl_$name"
 	err="$WORK/err_$name.txt"
 	n=$((n + 1))
-	timeout 20 "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --path "$d" "$t" >/dev/null 2>"$err"
+	timeout 20 "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --path "$d" "$t" >/dev/null 2>"$err"
 	rc=$?
 	lines=$(wc -l <"$err")
 	if [ "$rc" -ne 1 ]; then

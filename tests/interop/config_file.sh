@@ -19,7 +19,7 @@ export XDG_CONFIG_HOME="$WORK/xdg"
 run() {
 	local name=$1
 	shift
-	timeout 60 "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp \
+	timeout 60 "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd \
 	    --no-lsd --state-dir "$WORK/state" "$@" >"$WORK/$name.log" 2>&1
 	RC=$?
 }

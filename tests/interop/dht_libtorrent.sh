@@ -69,7 +69,7 @@ libtorrent)
 *)
 	start_thorrent dl --path "$WORK/dl" --port "$(free_port)" \
 	    --seed-ratio 0 --dht-bootstrap "127.0.0.1:$N1" \
-	    --dht-bootstrap "127.0.0.1:$N2" --no-upnp --no-natpmp --state-dir "$WORK/dl-state" \
+	    --dht-bootstrap "127.0.0.1:$N2" --no-upnp --no-natpmp --no-lsd --state-dir "$WORK/dl-state" \
 	    --trace "$WORK/dl.trace" "$WORK/t.torrent"
 	DL_PID=$LAST_PID
 	for i in $(seq 1 120); do
@@ -99,7 +99,7 @@ libtorrent)
 *)
 	start_thorrent th --path "$WORK/seed" --port "$TH_PORT" \
 	    --seed-ratio 1000 --dht-bootstrap "127.0.0.1:$N1" \
-	    --dht-bootstrap "127.0.0.1:$N2" --no-upnp --no-natpmp --state-dir "$WORK/th-state" \
+	    --dht-bootstrap "127.0.0.1:$N2" --no-upnp --no-natpmp --no-lsd --state-dir "$WORK/th-state" \
 	    "$WORK/t.torrent"
 	;;
 esac

@@ -63,7 +63,7 @@ stop_pid "$LT_PID"
 stop_pid "$TRACKER_PID"
 SEED_TRACE="$WORK/seed.trace"
 TH_PORT=$(free_port)
-start_bg th "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --path "$WORK/seed" --port "$TH_PORT" \
+start_bg th "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --path "$WORK/seed" --port "$TH_PORT" \
     --seed-ratio -1 --upload-slots 1 --log=info --trace "$SEED_TRACE" \
     "$WORK/t.torrent"
 TH_PID=$LAST_PID

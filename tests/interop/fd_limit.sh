@@ -19,7 +19,7 @@ IH=$(info_hash_of "$WORK/t.torrent")
 
 TH_PORT=$(free_port)
 start_bg seeder bash -c 'ulimit -n 40 && exec "$0" "$@"' "$THORRENT" \
-    --no-tui --no-dht --no-upnp --no-natpmp --log debug --path "$WORK/seed" --port "$TH_PORT" \
+    --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --log debug --path "$WORK/seed" --port "$TH_PORT" \
     --seed-ratio -1 "$WORK/t.torrent"
 SEED_PID=$LAST_PID
 wait_for_log "$WORK/seeder.log" "listening on port $TH_PORT" 30 "$SEED_PID" ||

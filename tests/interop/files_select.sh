@@ -100,7 +100,7 @@ PYEOF
 
 # An index past the last file: refused, one line, nothing written.
 mkdir -p "$WORK/dl2"
-"$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --path "$WORK/dl2" --port "$(free_port)" \
+"$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --path "$WORK/dl2" --port "$(free_port)" \
     --seed-ratio 0 --peer "127.0.0.1:$LT_PORT" --files 9 \
     "$WORK/t.torrent" >"$WORK/bad.out" 2>"$WORK/bad.err" </dev/null
 rc=$?

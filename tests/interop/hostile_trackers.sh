@@ -50,7 +50,7 @@ start=$(date +%s)
 for m in "${MODES[@]}"; do
 	mkdir -p "$WORK/dl_$m"
 	start_bg "dl_$m" /usr/bin/time -f '%e %U %S %M' -o "$WORK/time_$m.txt" \
-	    "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --log debug --path "$WORK/dl_$m" \
+	    "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --log debug --path "$WORK/dl_$m" \
 	    --port "$(free_port)" --seed-ratio 0 --max-down 30K \
 	    --peer "127.0.0.1:$LT_PORT" "$WORK/$m.torrent"
 	RUN_PID[$m]=$LAST_PID

@@ -17,7 +17,7 @@ make_torrent "$WORK/seed/payload" "$WORK/t.torrent" \
     "http://127.0.0.1:1/announce"
 
 TH_PORT=$(free_port)
-start_bg thseed "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --log=info \
+start_bg thseed "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --log=info \
     --state-dir "$WORK/seed-state" --path "$WORK/seed" --port "$TH_PORT" \
     --seed-ratio -1 --trace "$WORK/seed.trace" "$WORK/t.torrent"
 SEED_PID=$LAST_PID
@@ -26,7 +26,7 @@ wait_for_log "$WORK/thseed.log" 'resume: ' 60 "$SEED_PID" ||
 grep -q 'no IPv6 listener' "$WORK/thseed.log" &&
 	fail "seeder has no IPv6 listener: $(grep 'no IPv6' "$WORK/thseed.log")"
 
-start_bg dl "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --log=info \
+start_bg dl "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --log=info \
     --state-dir "$WORK/dl-state" --path "$WORK/dl" --port "$(free_port)" \
     --seed-ratio 0 --trace "$WORK/dl.trace" --peer "[::1]:$TH_PORT" \
     "$WORK/t.torrent"
@@ -62,7 +62,7 @@ start_bg lt "$PY" -u "$WORK/lt6.py" "$WORK/t.torrent" "$WORK/seed" "$LT_PORT"
 LT_PID=$LAST_PID
 wait_for_log "$WORK/lt.log" '^ready' 60 "$LT_PID" ||
 	fail "libtorrent seeder on [::1] not ready"
-start_bg dl2 "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --log=info \
+start_bg dl2 "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --log=info \
     --state-dir "$WORK/dl2-state" --path "$WORK/dl2" --port "$(free_port)" \
     --seed-ratio 0 --trace "$WORK/dl2.trace" --peer "[::1]:$LT_PORT" \
     "$WORK/t.torrent"

@@ -324,7 +324,7 @@ start_subject_download() {
 		done
 		start_bg "$name" "$THORRENT" --no-tui --path "$dest" \
 		    --port "$(free_port)" --seed-ratio 0 --log="$SUBJECT_LOG" \
-		    "${args[@]}" "${SUBJECT_OPTS[@]}" --no-dht --no-upnp --no-natpmp "$t"
+		    "${args[@]}" "${SUBJECT_OPTS[@]}" --no-dht --no-upnp --no-natpmp --no-lsd "$t"
 		;;
 	aria2)
 		start_bg "$name" aria2c "${ARIA2_COMMON[@]}" --seed-time=0 \
@@ -354,7 +354,7 @@ start_subject_seeder() {
 	case "$DOWNLOADER" in
 	thorrent)
 		start_bg "$name" "$THORRENT" --no-tui --path "$dir" \
-		    --port "$port" --seed-ratio 1000 --log=info --no-dht --no-upnp --no-natpmp "$t"
+		    --port "$port" --seed-ratio 1000 --log=info --no-dht --no-upnp --no-natpmp --no-lsd "$t"
 		wait_for_log "$WORK/$name.log" 'listening on port [0-9]+' 30 \
 		    "$LAST_PID" || fail "$name did not start listening"
 		SUBJECT_PORT=$(grep -Eo 'listening on port [0-9]+' \
@@ -400,7 +400,8 @@ start_lt_role() {
 
 # start_thorrent NAME ARGS...: thorrent with --no-tui --log=info and ARGS
 # in the background (sets LAST_PID); the caller passes --port,
-# --state-dir and --no-dht --no-upnp --no-natpmp or --dht-bootstrap itself.
+# --state-dir and --no-dht --no-upnp --no-natpmp --no-lsd (or
+# --dht-bootstrap) itself.
 start_thorrent() {
 	local name=$1
 	shift

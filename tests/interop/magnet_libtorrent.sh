@@ -34,7 +34,7 @@ magnet_download() {
 		;;
 	*)
 		start_thorrent "$name" --path "$dest" --port "$(free_port)" \
-		    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --state-dir "$state" \
+		    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --no-lsd --state-dir "$state" \
 		    --trace "$WORK/$name.trace" "$uri"
 		;;
 	esac
@@ -78,7 +78,7 @@ if [ "$DOWNLOADER" = libtorrent ]; then
 		fail "stand-in seeder not seeding"
 else
 	start_thorrent thseed --path "$WORK/seed" --port "$SEED_PORT" \
-	    --seed-ratio 1000 --no-dht --no-upnp --no-natpmp --state-dir "$WORK/thseed-state" \
+	    --seed-ratio 1000 --no-dht --no-upnp --no-natpmp --no-lsd --state-dir "$WORK/thseed-state" \
 	    "$WORK/t.torrent"
 	wait_for_log "$WORK/thseed.log" 'listening on port [0-9]+' 30 \
 	    "$LAST_PID" || fail "thorrent seeder did not start listening"

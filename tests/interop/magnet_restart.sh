@@ -41,7 +41,7 @@ restart_variant() {
 
 	# 1. download until the metadata and a few pieces are in.
 	start_thorrent "$v-1" --path "$dest" --port "$(free_port)" \
-	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --state-dir "$state" \
+	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --no-lsd --state-dir "$state" \
 	    --trace "$WORK/$v-1.trace" "$URI"
 	TH_PID=$LAST_PID
 	wait_for_log "$WORK/$v-1.log" '[Mm]etadata.*(received|complete)' 60 \
@@ -64,7 +64,7 @@ restart_variant() {
 
 	# 2. restart with no peer reachable: the saved metadata is enough.
 	start_thorrent "$v-2" --path "$dest" --port "$(free_port)" \
-	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --state-dir "$state" \
+	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --no-lsd --state-dir "$state" \
 	    --trace "$WORK/$v-2.trace" "$URI"
 	TH_PID=$LAST_PID
 	if ! wait_for_log "$WORK/$v-2.log" 'resume: [0-9]+ of [0-9]+ pieces' 30 \

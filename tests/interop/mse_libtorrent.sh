@@ -61,7 +61,7 @@ subject_start() {
 	[ -n "$mode" ] && a+=(--encryption "$mode")
 	[ -n "$peer" ] && a+=(--peer "127.0.0.1:$peer")
 	start_thorrent "$name" --path "$dir" --port "$port" \
-	    --seed-ratio "$ratio" --no-dht --no-upnp --no-natpmp \
+	    --seed-ratio "$ratio" --no-dht --no-upnp --no-natpmp --no-lsd \
 	    --state-dir "$WORK/$name-state" --trace "$WORK/$name.trace" \
 	    "${a[@]}" "$WORK/t.torrent"
 }

@@ -68,7 +68,7 @@ if [ "$DOWNLOADER" = libtorrent ]; then
 	    --encryption enabled --exit-on-complete --timeout 170
 else
 	start_thorrent dl --path "$WORK/dl" --port "$(free_port)" \
-	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp \
+	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --no-lsd \
 	    --state-dir "$WORK/dl-state" --trace "$WORK/dl.trace" \
 	    --peer "127.0.0.1:$TR_PORT" "$WORK/t.torrent"
 fi

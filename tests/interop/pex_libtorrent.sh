@@ -52,7 +52,7 @@ libtorrent)
 	;;
 *)
 	start_thorrent dl --path "$WORK/dl" --port "$(free_port)" \
-	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --state-dir "$WORK/dl-state" \
+	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --no-lsd --state-dir "$WORK/dl-state" \
 	    --trace "$WORK/dl.trace" --peer "127.0.0.1:$A_PORT" \
 	    "$WORK/t.torrent"
 	;;

@@ -38,7 +38,7 @@ snapshot() {
 attempt() {
 	local name=$1 t=$2 port=$3 before after
 	before=$(snapshot)
-	start_bg "$name" "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --log info \
+	start_bg "$name" "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --log info \
 	    --path "$WORK/$name" --port "$(free_port)" --seed-ratio 0 \
 	    --peer "127.0.0.1:$port" "$t"
 	wait_pid "$LAST_PID" 30

@@ -41,7 +41,7 @@ libtorrent)
 	;;
 *)
 	start_thorrent dl --path "$WORK/dl" --port "$(free_port)" \
-	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --state-dir "$WORK/dl-state" \
+	    --seed-ratio 0 --no-dht --no-upnp --no-natpmp --no-lsd --state-dir "$WORK/dl-state" \
 	    --trace "$WORK/dl.trace" "$WORK/t.torrent"
 	DL_PID=$LAST_PID
 	# Fail early and precisely when the tracker's reply is not used.

@@ -156,7 +156,7 @@ check_method() {
 	local name=$1 off=$2 port pid
 	port=$((20000 + RANDOM % 20000))
 	start_bg "th-$name" ip netns exec "$NS_C" "$THORRENT" --no-tui \
-	    --log=info --no-dht "$off" --path "$WORK/seed" --port "$port" \
+	    --log=info --no-dht --no-lsd "$off" --path "$WORK/seed" --port "$port" \
 	    --seed-ratio -1 --state-dir "$WORK/state-$name" "$WORK/t.torrent"
 	pid=$LAST_PID
 	ok=""

@@ -30,7 +30,7 @@ start=$(date +%s)
 start_bg dl valgrind --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     --track-fds=no --log-file="$WORK/valgrind.txt" \
-    "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --log debug --path "$WORK/dl" \
+    "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --log debug --path "$WORK/dl" \
     --port "$(free_port)" --seed-ratio 0 --peer "127.0.0.1:$LT_PORT" \
     "$WORK/t.torrent"
 wait_pid "$LAST_PID" 120

@@ -150,7 +150,7 @@ start_lt_seeder lt "$WORK/t.torrent" "$WORK/seed1" "$LT_PORT" \
     --upload-limit 1048576
 LT_PID=$LAST_PID
 TH_PORT=$(free_port)
-start_bg thseed "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --path "$WORK/seed2" --port "$TH_PORT" \
+start_bg thseed "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp --no-lsd --path "$WORK/seed2" --port "$TH_PORT" \
     --seed-ratio -1 --log info "$WORK/t.torrent"
 TH_PID=$LAST_PID
 wait_for_log "$WORK/lt.log" '^ready' 60 "$LT_PID" ||
@@ -167,7 +167,7 @@ grep -q "listening on port $TH_PORT" "$WORK/thseed.log" ||
 cat >"$WORK/run_tui.sh" <<EOF
 export TERM=xterm-256color LANG=C.UTF-8
 sh -c 'echo \$\$ >"\$0"; shift; exec "\$@"' "$WORK/tui.pid" _ \
-    "$THORRENT" --no-dht --no-upnp --no-natpmp --path "$WORK/dl" --port "$(free_port)" \
+    "$THORRENT" --no-dht --no-upnp --no-natpmp --no-lsd --path "$WORK/dl" --port "$(free_port)" \
     --peer 127.0.0.1:$LT_PORT --peer 127.0.0.1:$TH_PORT \
     --seed-ratio -1 --log info "$WORK/t.torrent"
 rc=\$?
@@ -296,7 +296,7 @@ log "help overlay listed quit and pause, closed on a key"
 
 # --- line mode: stdout not a terminal ------------------------------------------
 
-"$THORRENT" --no-dht --no-upnp --no-natpmp --path "$WORK/dl2" --port "$(free_port)" \
+"$THORRENT" --no-dht --no-upnp --no-natpmp --no-lsd --path "$WORK/dl2" --port "$(free_port)" \
     --peer "127.0.0.1:$LT_PORT" --peer "127.0.0.1:$TH_PORT" \
     --seed-ratio 0 --log warn "$WORK/t.torrent" \
     >"$WORK/line.out" 2>"$WORK/line.log" </dev/null &
