@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +139,9 @@ metainfo_release(struct metainfo *m)
 			free(m->tiers[i].urls);
 		}
 	free(m->tiers);
+	for (i = 0; i < m->nwebseeds; i++)
+		free(m->webseeds[i]);
+	free(m->webseeds);
 	free(m->comment);
 	free(m->created_by);
 	free(m->info);
@@ -497,6 +501,57 @@ metainfo_parse_trackers(struct metainfo *m, const struct bencode *b,
 	return 0;
 }
 
+/* One url-list entry: keep an http(s) URL of sane length and bytes. */
+static int
+metainfo_add_webseed(struct metainfo *m, const struct bencode *b, size_t t)
+{
+	const uint8_t *p;
+	size_t n, i;
+
+	if (!bencode_str(b, t, &p, &n) || n > METAINFO_MAX_URL ||
+	    m->nwebseeds >= METAINFO_MAX_WEBSEEDS)
+		return 0;
+	if (!(n > 7 && strncasecmp((const char *)p, "http://", 7) == 0) &&
+	    !(n > 8 && strncasecmp((const char *)p, "https://", 8) == 0))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (p[i] <= 0x20 || p[i] == 0x7f)
+			return 0;
+	for (i = 0; i < m->nwebseeds; i++)
+		if (strlen(m->webseeds[i]) == n &&
+		    memcmp(m->webseeds[i], p, n) == 0)
+			return 0;
+	if ((m->webseeds[m->nwebseeds] = metainfo_strdup(p, n)) == NULL)
+		return THR_ENOMEM;
+	m->nwebseeds++;
+	return 0;
+}
+
+/* BEP 19 url-list: a single string or a list of them. */
+static int
+metainfo_parse_webseeds(struct metainfo *m, const struct bencode *b,
+    size_t root, struct thr_error *err)
+{
+	size_t ul = bencode_dict_get(b, root, "url-list"), u;
+	int rc = 0;
+
+	if (ul == BENCODE_NONE || (!bencode_is(b, ul, BENCODE_LIST) &&
+	    !bencode_is(b, ul, BENCODE_STR)))
+		return 0;
+	m->webseeds = calloc(METAINFO_MAX_WEBSEEDS, sizeof(*m->webseeds));
+	if (m->webseeds == NULL)
+		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+	if (bencode_is(b, ul, BENCODE_STR))
+		rc = metainfo_add_webseed(m, b, ul);
+	else
+		for (u = bencode_first(b, ul); rc == 0 && u != BENCODE_NONE;
+		    u = bencode_next(b, u))
+			rc = metainfo_add_webseed(m, b, u);
+	if (rc != 0)
+		return thr_error_set(err, rc, 0, "out of memory");
+	return 0;
+}
+
 /* Copy an optional string key, preferring key.utf-8; absent is fine. */
 static int
 metainfo_opt_str(const struct bencode *b, size_t root, const char *key,
@@ -542,7 +597,8 @@ metainfo_parse_tree(struct metainfo *m, const struct bencode *b,
 	if ((rc = metainfo_parse_name(m, b, info, err)) != 0 ||
 	    (rc = metainfo_parse_files(m, b, info, err)) != 0 ||
 	    (rc = metainfo_parse_pieces(m, b, info, err)) != 0 ||
-	    (rc = metainfo_parse_trackers(m, b, 0, err)) != 0)
+	    (rc = metainfo_parse_trackers(m, b, 0, err)) != 0 ||
+	    (rc = metainfo_parse_webseeds(m, b, 0, err)) != 0)
 		return rc;
 
 	/* BEP 27: only the value 1 makes a torrent private. */

@@ -18,6 +18,11 @@
  * Trackers (BEP 12): announce-list tiers when present and non-empty,
  * otherwise one tier holding announce.  Order is as in the file; the
  * tracker module shuffles within tiers.
+ *
+ * Web seeds (BEP 19): "url-list", a string or a list of strings; only
+ * http:// and https:// entries without control characters or spaces are
+ * kept, deduplicated, at most METAINFO_MAX_WEBSEEDS of them.  Anything
+ * else there (wrong types, ftp://) is ignored, not an error.
  */
 #ifndef THR_METAINFO_H
 #define THR_METAINFO_H
@@ -34,6 +39,9 @@
 #define METAINFO_MAX_PATH	4096u		/* joined relative path */
 #define METAINFO_MAX_TRACKERS	256u
 #define METAINFO_MAX_PIECES	(1u << 24)
+#define METAINFO_MAX_WEBSEEDS	16u	/* url-list entries kept (BEP 19);
+					 * each is a connection of its own */
+#define METAINFO_MAX_URL	2048u	/* longer url-list entries skipped */
 
 struct metainfo_file {
 	char		*path;		/* owned, relative, validated */
@@ -59,6 +67,8 @@ struct metainfo {
 	bool			 is_private;	/* BEP 27 */
 	struct metainfo_tier	*tiers;		/* owned */
 	size_t			 ntiers;
+	char			**webseeds;	/* owned: http(s) url-list */
+	size_t			 nwebseeds;
 	char			*comment;	/* owned, may be NULL */
 	char			*created_by;	/* owned, may be NULL */
 	int64_t			 creation_date;	/* 0 if absent */

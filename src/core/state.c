@@ -642,6 +642,13 @@ state_peer_connected(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	struct state_known *k = known_find(s, &p->addr);
 
 	p->last_recv_ms = now_ms;
+	/* A web seed is HTTP behind a local engine: nothing to encrypt,
+	 * and --encryption require is about peers. */
+	if (p->transport == PEER_WEB) {
+		p->phase = PEER_HANDSHAKE;
+		send_handshake(s, p);
+		return;
+	}
 	/* Outgoing: encrypted first unless this address refused it. */
 	if (s->mse_ok && s->opts.crypto != STATE_CRYPTO_OFF &&
 	    (k == NULL || !k->plain_only || s->opts.crypto ==

@@ -303,9 +303,10 @@ http_setup(struct http_req *r, const char *url)
 	return rc;
 }
 
-long
-http_get(struct http *h, const char *url, size_t max_body, http_done_cb *cb,
-    void *ud)
+/* Start a GET, of a byte range when range is not NULL ("a-b"). */
+static long
+http_start(struct http *h, const char *url, const char *range,
+    size_t max_body, http_done_cb *cb, void *ud)
 {
 	struct http_req *r;
 
@@ -326,6 +327,12 @@ http_get(struct http *h, const char *url, size_t max_body, http_done_cb *cb,
 		goto free_r;
 	if (http_setup(r, url) != 0)
 		goto free_r;
+	/* A range counts bytes of the encoded body: ask for none. */
+	if (range != NULL &&
+	    (curl_easy_setopt(r->easy, CURLOPT_RANGE, range) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING,
+	    (char *)NULL) != CURLE_OK))
+		goto free_r;
 	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
 		goto free_r;
 	r->id = h->next_id++;
@@ -337,6 +344,27 @@ http_get(struct http *h, const char *url, size_t max_body, http_done_cb *cb,
 free_r:
 	http_req_free(r);
 	return THR_ENOMEM;
+}
+
+long
+http_get(struct http *h, const char *url, size_t max_body, http_done_cb *cb,
+    void *ud)
+{
+	return http_start(h, url, NULL, max_body, cb, ud);
+}
+
+long
+http_get_range(struct http *h, const char *url, uint64_t offset,
+    uint64_t len, size_t max_body, http_done_cb *cb, void *ud)
+{
+	char range[48];
+
+	if (len == 0 || offset > UINT64_MAX - len)
+		return THR_EINVAL;
+	snprintf(range, sizeof(range), "%llu-%llu",
+	    (unsigned long long)offset,
+	    (unsigned long long)(offset + len - 1));
+	return http_start(h, url, range, max_body, cb, ud);
 }
 
 void

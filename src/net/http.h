@@ -39,6 +39,12 @@ void	http_free(struct http *h);	/* cancels pending requests silently */
  * a negative thr_err. cb is called exactly once unless cancelled. */
 long	http_get(struct http *h, const char *url, size_t max_body,
 	    http_done_cb *cb, void *ud);
+/* The same for bytes offset..offset+len-1 of url (an HTTP Range request,
+ * no content encoding, so the bytes are the file's); len > 0.  The
+ * callback gets the status code (206 for the range, 200 when the server
+ * sent the whole file instead) and the body; max_body as above. */
+long	http_get_range(struct http *h, const char *url, uint64_t offset,
+	    uint64_t len, size_t max_body, http_done_cb *cb, void *ud);
 void	http_cancel(struct http *h, long id);
 
 #endif
