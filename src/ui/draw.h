@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/i18n.h"
 #include "core/state.h"
 #include "ui/view.h"
 
@@ -81,6 +82,16 @@ attr_t	draw_attr(const struct view *v, enum draw_role r);
  */
 int	draw_text(struct view *v, int y, int x, int width, const char *s,
 	    attr_t a);
+/*
+ * The columns s takes on screen as draw_text would draw it: labels are
+ * translated and a German or CJK label differs from the English in
+ * bytes, characters and columns alike, so layout measures with this,
+ * never strlen.
+ */
+int	draw_width(const struct view *v, const char *s);
+/* As draw_text, right-aligned in [x, x + width): numeric columns. */
+int	draw_text_right(struct view *v, int y, int x, int width,
+	    const char *s, attr_t a);
 /* As draw_text, for raw bytes from a torrent or peer: escaped first. */
 int	draw_untrusted(struct view *v, int y, int x, int width,
 	    const char *s, attr_t a);

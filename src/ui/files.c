@@ -26,15 +26,15 @@ draw_files(struct view *v, const struct thr_state *s, int top, int height)
 
 	bar_w = v->cols / 4 < FILES_BAR_W ? v->cols / 4 : FILES_BAR_W;
 	x = 0;
-	draw_text(v, top, x, FILES_INDEX_W, "    #", head);
+	draw_text_right(v, top, x, FILES_INDEX_W, "#", head);
 	x += FILES_INDEX_W + 1;
-	draw_text(v, top, x, bar_w, "progress", head);
+	draw_text(v, top, x, bar_w, _("progress"), head);
 	x += bar_w + 1;
-	draw_text(v, top, x, FILES_PCT_W, "  done", head);
+	draw_text_right(v, top, x, FILES_PCT_W, _("done"), head);
 	x += FILES_PCT_W + 1;
-	draw_text(v, top, x, FILES_SIZE_W, "      size", head);
+	draw_text_right(v, top, x, FILES_SIZE_W, _("size"), head);
 	x += FILES_SIZE_W + 1;
-	draw_text(v, top, x, v->cols - x, "path", head);
+	draw_text(v, top, x, v->cols - x, _("path"), head);
 
 	/* The cursor row is the file that the toggle key acts on; keep it
 	 * in range and on screen. */
@@ -49,7 +49,7 @@ draw_files(struct view *v, const struct thr_state *s, int top, int height)
 		v->scroll[VIEW_PANE_FILES] = v->file_cursor - height + 2;
 	if (s->mi.nfiles == 0 || s->mi.files == NULL) {
 		draw_text(v, top + 1, 0, v->cols, s->phase == STATE_METADATA ?
-		    "no file list yet: fetching metadata" : "no files",
+		    _("no file list yet: fetching metadata") : _("no files"),
 		    draw_attr(v, ROLE_DIM));
 		return;
 	}

@@ -51,21 +51,21 @@ header_phase(const struct thr_state *s, char *out, size_t len)
 {
 	switch (s->phase) {
 	case STATE_CHECKING:
-		snprintf(out, len, "checking %u/%u", s->check_next,
+		snprintf(out, len, _("checking %u/%u"), s->check_next,
 		    s->mi.npieces);
 		break;
 	case STATE_DOWNLOADING:
-		snprintf(out, len, "downloading");
+		snprintf(out, len, "%s", _("downloading"));
 		break;
 	case STATE_SEEDING:
-		snprintf(out, len, "seeding");
+		snprintf(out, len, "%s", _("seeding"));
 		break;
 	case STATE_METADATA:
-		snprintf(out, len, "metadata");
+		snprintf(out, len, "%s", _("metadata"));
 		break;
 	case STATE_DONE:
 	default:
-		snprintf(out, len, "done");
+		snprintf(out, len, "%s", _("done"));
 		break;
 	}
 }
@@ -75,14 +75,14 @@ static void
 header_dht(const struct thr_state *s, char *out, size_t len)
 {
 	if (s->dht == NULL)
-		snprintf(out, len, "DHT off");
+		snprintf(out, len, "%s", _("DHT off"));
 	else if (s->dht_status[0] != '\0')
 		/* Bounded: the status is a fixed array of the state. */
 		snprintf(out, len, "DHT: %.*s",
 		    (int)strnlen(s->dht_status, sizeof(s->dht_status)),
 		    s->dht_status);
 	else
-		snprintf(out, len, "DHT: %zu nodes", s->dht_nodes);
+		snprintf(out, len, _("DHT: %zu nodes"), s->dht_nodes);
 }
 
 /* Until the info dict arrives the info-hash is the only name for sure
@@ -110,11 +110,12 @@ header_progress(const struct thr_state *s, bool narrow, char *out,
 
 	if (s->phase == STATE_METADATA) {
 		if (s->md.size == 0 || s->md.npieces == 0)
-			snprintf(out, len, narrow ? "  metadata: waiting" :
-			    "  fetching metadata: waiting for peers");
+			snprintf(out, len, "  %s", narrow ?
+			    _("metadata: waiting") :
+			    _("fetching metadata: waiting for peers"));
 		else
-			snprintf(out, len, narrow ? "  metadata %u/%u" :
-			    "  fetching metadata: %u/%u pieces",
+			snprintf(out, len, narrow ? _("  metadata %u/%u") :
+			    _("  fetching metadata: %u/%u pieces"),
 			    s->md.nhave, s->md.npieces);
 		return;
 	}
@@ -126,11 +127,11 @@ void
 draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 {
 	char down[32], up[32], eta[32], next[32], phase[48], dht[128];
-	char hash[41], line[512];
+	char hash[41], line[512], paused[64];
 	const char *name;
 	uint64_t drate, urate, secs;
 	double ratio;
-	int x, w;
+	int x, w, pw;
 
 	/*
 	 * rate_get only advances the meter's slots to now (dropping slots
@@ -142,8 +143,10 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	urate = rate_get((struct rate *)&s->up, now_ms);
 
 	/* Line 0: name, size, percent (or metadata progress), paused. */
+	snprintf(paused, sizeof(paused), " %s ", _("PAUSED"));
+	pw = s->paused ? draw_width(v, paused) : 0;
 	header_progress(s, false, line, sizeof(line));
-	if (v->cols - (int)strlen(line) - (s->paused ? 8 : 0) < v->cols / 3)
+	if (v->cols - draw_width(v, line) - pw < v->cols / 3)
 		header_progress(s, true, line, sizeof(line));
 	name = s->mi.name;
 	if (name == NULL && !s->have_meta) {
@@ -152,14 +155,14 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	}
 	/* The name keeps at least a third of a narrow line (the metadata
 	 * progress is long); what follows it is cut first. */
-	w = v->cols - (int)strlen(line) - (s->paused ? 8 : 0);
+	w = v->cols - draw_width(v, line) - pw;
 	if (w < v->cols / 3)
 		w = v->cols / 3;
 	x = draw_untrusted(v, 0, 0, w, name != NULL ? name : "?",
 	    draw_attr(v, ROLE_TITLE));
 	x += draw_text(v, 0, x, v->cols - x, line, draw_attr(v, ROLE_NORMAL));
 	if (s->paused)
-		draw_text(v, 0, x + 1, v->cols - x - 1, " PAUSED ",
+		draw_text(v, 0, x + 1, v->cols - x - 1, paused,
 		    draw_attr(v, ROLE_PAUSED));
 
 	/* Line 1: rates, ETA, ratio, peers. */
@@ -173,7 +176,7 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	ratio = s->mi.total_length > 0 ?
 	    (double)s->uploaded / (double)s->mi.total_length : 0.0;
 	snprintf(line, sizeof(line),
-	    "down %s  up %s  eta %s  ratio %.2f  peers %zu/%zu  seeds %zu",
+	    _("down %s  up %s  eta %s  ratio %.2f  peers %zu/%zu  seeds %zu"),
 	    down, up, eta, ratio, header_connected(s), s->nknown,
 	    header_seeds(s));
 	draw_text(v, 1, 0, v->cols, line, draw_attr(v, ROLE_NORMAL));
@@ -189,15 +192,15 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	header_dht(s, dht, sizeof(dht));
 	/* The port mapping's status (external address) ends the line:
 	 * it is the first thing cut on a narrow terminal. */
-	snprintf(line, sizeof(line), "  next %s  %s  port %u  %s  %s%s%.*s",
+	snprintf(line, sizeof(line), _("  next %s  %s  port %u  %s  %s%s%.*s"),
 	    next, dht, (unsigned)s->port,
 	    s->strategy != NULL ? s->strategy : "-", phase,
 	    s->portmap_status[0] != '\0' ? "  " : "",
 	    (int)sizeof(s->portmap_status), s->portmap_status);
-	x = draw_text(v, 2, 0, v->cols, "tracker: ", draw_attr(v, ROLE_DIM));
+	x = draw_text(v, 2, 0, v->cols, _("tracker: "), draw_attr(v, ROLE_DIM));
 	/* The status keeps at least a third of a narrow line; what
 	 * follows it is cut first. */
-	w = v->cols - x - (int)strlen(line);
+	w = v->cols - x - draw_width(v, line);
 	if (w < v->cols / 3)
 		w = v->cols / 3;
 	x += draw_untrusted(v, 2, x, w,

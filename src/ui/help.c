@@ -31,7 +31,7 @@ draw_help(struct view *v)
 		if (seen)
 			continue;
 		nlines++;
-		len = HELP_KEYS_W + 2 + (int)strlen(kb[i].help);
+		len = HELP_KEYS_W + 2 + draw_width(v, _(kb[i].help));
 		if (len > width)
 			width = len;
 	}
@@ -48,7 +48,7 @@ draw_help(struct view *v)
 	line[sizeof(line) - 1] = '\0';
 	for (y = top; y < top + nlines + 4 && y < v->rows; y++)
 		draw_text(v, y, left, width, line, draw_attr(v, ROLE_NORMAL));
-	draw_text(v, top, left + 2, width - 2, "keys (any key closes)",
+	draw_text(v, top, left + 2, width - 2, _("keys (any key closes)"),
 	    draw_attr(v, ROLE_TITLE));
 
 	y = top + 2;
@@ -72,7 +72,7 @@ draw_help(struct view *v)
 		draw_text(v, y, x, HELP_KEYS_W, names,
 		    draw_attr(v, ROLE_TITLE));
 		x += HELP_KEYS_W + 2;
-		draw_text(v, y, x, left + width - x, kb[i].help,
+		draw_text(v, y, x, left + width - x, _(kb[i].help),
 		    draw_attr(v, ROLE_NORMAL));
 		y++;
 	}

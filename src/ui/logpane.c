@@ -31,7 +31,7 @@ draw_log(struct view *v, const struct thr_state *s, int top, int height)
 	int back, shown, y;
 
 	if (count == 0) {
-		draw_text(v, top, 0, v->cols, "no log lines yet",
+		draw_text(v, top, 0, v->cols, _("no log lines yet"),
 		    draw_attr(v, ROLE_DIM));
 		return;
 	}

@@ -103,18 +103,19 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 	    peers_cmp_down : v->sort == DRAW_SORT_UP ? peers_cmp_up :
 	    peers_cmp_addr);
 
-	x = peers_field(v, top, 0, PEERS_ADDR_W, "address", head);
-	x = peers_field(v, top, x, PEERS_CLIENT_W, "client", head);
-	x = peers_field(v, top, x, PEERS_FLAGS_W, "flags", head);
+	/* Translated headings are cut to their column, never spill. */
+	x = peers_field(v, top, 0, PEERS_ADDR_W, _("address"), head);
+	x = peers_field(v, top, x, PEERS_CLIENT_W, _("client"), head);
+	x = peers_field(v, top, x, PEERS_FLAGS_W, _("flags"), head);
 	if (src)
-		x = peers_field(v, top, x, PEERS_SRC_W, "source", head);
-	x = peers_field(v, top, x, PEERS_RATE_W, "down", head);
-	x = peers_field(v, top, x, PEERS_RATE_W, "up", head);
-	x = peers_field(v, top, x, PEERS_REQS_W, "reqs", head);
+		x = peers_field(v, top, x, PEERS_SRC_W, _("source"), head);
+	x = peers_field(v, top, x, PEERS_RATE_W, _("down"), head);
+	x = peers_field(v, top, x, PEERS_RATE_W, _("up"), head);
+	x = peers_field(v, top, x, PEERS_REQS_W, _("reqs"), head);
 	if (s->mi.npieces > 0)
-		draw_text(v, top, x, v->cols - x, "has", head);
+		draw_text(v, top, x, v->cols - x, _("has"), head);
 	if (n == 0) {
-		draw_text(v, top + 1, 0, v->cols, "no peers connected",
+		draw_text(v, top + 1, 0, v->cols, _("no peers connected"),
 		    draw_attr(v, ROLE_DIM));
 		return;
 	}

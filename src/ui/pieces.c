@@ -83,7 +83,7 @@ pieces_map(struct view *v, const struct thr_state *s, int top, int rows)
 	ncells = (uint32_t)rows * (uint32_t)v->cols;
 	cells = calloc(ncells, sizeof(*cells));
 	if (cells == NULL) {
-		draw_text(v, top, 0, v->cols, "out of memory",
+		draw_text(v, top, 0, v->cols, _("out of memory"),
 		    draw_attr(v, ROLE_ERROR));
 		return;
 	}
@@ -144,7 +144,7 @@ draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
 
 	if (s->mi.npieces == 0) {
 		draw_text(v, top, 0, v->cols, s->phase == STATE_METADATA ?
-		    "no pieces yet: fetching metadata" : "no pieces",
+		    _("no pieces yet: fetching metadata") : _("no pieces"),
 		    draw_attr(v, ROLE_DIM));
 		return;
 	}
@@ -166,7 +166,7 @@ draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
 		return;
 
 	list_top = top + map_rows;
-	snprintf(label, sizeof(label), "in flight: %zu", nactive);
+	snprintf(label, sizeof(label), _("in flight: %zu"), nactive);
 	draw_text(v, list_top, 0, v->cols, label, draw_attr(v, ROLE_TITLE));
 	list_rows = height - map_rows - 1;
 	first = draw_clamp(&v->scroll[VIEW_PANE_PIECES], (int)nactive,

@@ -74,7 +74,7 @@ static const struct {
 };
 
 static const char *const view_pane_names[VIEW_NPANES] = {
-	"peers", "pieces", "files", "log"
+	N_("peers"), N_("pieces"), N_("files"), N_("log")
 };
 
 attr_t
@@ -134,6 +134,47 @@ draw_text(struct view *v, int y, int x, int width, const char *s, attr_t a)
 	mvaddnwstr(y, x, wbuf, (int)n);
 	attrset(A_NORMAL);
 	return used;
+}
+
+int
+draw_width(const struct view *v, const char *s)
+{
+	mbstate_t mbs;
+	size_t len = strlen(s), k, n = 0;
+	int used = 0, w;
+	wchar_t wc;
+
+	memset(&mbs, 0, sizeof(mbs));
+	/* The same decoding and fallbacks as draw_text. */
+	while (len > 0 && n++ < DRAW_LINE_MAX) {
+		if (!v->utf8 && (unsigned char)*s >= 0x80) {
+			wc = L'?';
+			k = 1;
+		} else {
+			k = mbrtowc(&wc, s, len, &mbs);
+			if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+				memset(&mbs, 0, sizeof(mbs));
+				wc = L'?';
+				k = 1;
+			}
+		}
+		w = wcwidth(wc);
+		used += w < 0 ? 1 : w;
+		s += k;
+		len -= k;
+	}
+	return used;
+}
+
+int
+draw_text_right(struct view *v, int y, int x, int width, const char *s,
+    attr_t a)
+{
+	int w = draw_width(v, s);
+
+	if (w < width)
+		x += width - w;
+	return draw_text(v, y, x, width < w ? width : w, s, a);
 }
 
 int
@@ -207,7 +248,7 @@ view_new(FILE *in, FILE *out, struct thr_error *err)
 
 	v = calloc(1, sizeof(*v));
 	if (v == NULL) {
-		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+		thr_error_set(err, THR_ENOMEM, 0, "%s", _("out of memory"));
 		return NULL;
 	}
 	v->in = in;
@@ -215,7 +256,7 @@ view_new(FILE *in, FILE *out, struct thr_error *err)
 	v->scr = newterm(NULL, out, in);
 	if (v->scr == NULL) {
 		thr_error_set(err, THR_EIO, 0,
-		    "cannot start the terminal view (TERM=%s)",
+		    _("cannot start the terminal view (TERM=%s)"),
 		    getenv("TERM") ? getenv("TERM") : "unset");
 		free(v);
 		return NULL;
@@ -295,7 +336,7 @@ view_tabs(struct view *v)
 
 	for (p = 0; p < VIEW_NPANES; p++) {
 		snprintf(label, sizeof(label), " %d %s ", p + 1,
-		    view_pane_names[p]);
+		    _(view_pane_names[p]));
 		x += draw_text(v, VIEW_TAB_ROW, x, v->cols - x, label,
 		    draw_attr(v, (enum view_pane)p == v->pane ? ROLE_TAB :
 		    ROLE_DIM));
@@ -303,11 +344,12 @@ view_tabs(struct view *v)
 	}
 	if (v->pane == VIEW_PANE_PIECES && v->avail)
 		draw_text(v, VIEW_TAB_ROW, x + 1, v->cols - x - 1,
-		    "[availability]", draw_attr(v, ROLE_DIM));
+		    _("[availability]"), draw_attr(v, ROLE_DIM));
 	else if (v->pane == VIEW_PANE_PEERS)
 		draw_text(v, VIEW_TAB_ROW, x + 1, v->cols - x - 1,
-		    v->sort == DRAW_SORT_DOWN ? "[by down rate]" :
-		    v->sort == DRAW_SORT_UP ? "[by up rate]" : "[by address]",
+		    v->sort == DRAW_SORT_DOWN ? _("[by down rate]") :
+		    v->sort == DRAW_SORT_UP ? _("[by up rate]") :
+		    _("[by address]"),
 		    draw_attr(v, ROLE_DIM));
 }
 
@@ -323,7 +365,7 @@ view_draw(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	} else
 		erase();
 	if (v->cols < VIEW_MIN_COLS || v->rows < VIEW_MIN_ROWS) {
-		draw_text(v, 0, 0, v->cols, "window too small (need 40x10)",
+		draw_text(v, 0, 0, v->cols, _("window too small (need 40x10)"),
 		    draw_attr(v, ROLE_WARN));
 		goto out;
 	}
@@ -347,7 +389,7 @@ view_draw(struct view *v, const struct thr_state *s, uint64_t now_ms)
 		break;
 	}
 	draw_text(v, v->rows - 1, 0, v->cols,
-	    "q quit  p pause  Tab pane  ? help", draw_attr(v, ROLE_DIM));
+	    _("q quit  p pause  Tab pane  ? help"), draw_attr(v, ROLE_DIM));
 	if (v->help)
 		draw_help(v);
 out:
