@@ -111,15 +111,15 @@ print_progress(struct run *r, uint64_t now)
 	human(dr, down, sizeof(down));
 	human(ur, up, sizeof(up));
 	if (s->phase == STATE_CHECKING)
-		snprintf(eta, sizeof(eta), "checking %u/%u", s->check_next,
+		snprintf(eta, sizeof(eta), _("checking %u/%u"), s->check_next,
 		    s->mi.npieces);
 	else if (s->left == 0)
-		snprintf(eta, sizeof(eta), "seeding");
+		snprintf(eta, sizeof(eta), "%s", _("seeding"));
 	else if (dr == 0)
-		snprintf(eta, sizeof(eta), "ETA -");
+		snprintf(eta, sizeof(eta), "%s", _("ETA -"));
 	else {
 		uint64_t t = s->left / dr;
-		snprintf(eta, sizeof(eta), "ETA %llu:%02llu:%02llu",
+		snprintf(eta, sizeof(eta), _("ETA %llu:%02llu:%02llu"),
 		    (unsigned long long)(t / 3600),
 		    (unsigned long long)(t / 60 % 60),
 		    (unsigned long long)(t % 60));
@@ -147,7 +147,7 @@ close_peer(struct run *r, struct peer *p)
 	 * a refusal by the --encryption policy, which the user asked for. */
 	log_msg(&r->st.log, p->phase == PEER_ACTIVE ||
 	    strstr(p->why, "encryption") != NULL ? LOG_INFO : LOG_DEBUG,
-	    "peer %s closed: %s", a, p->why[0] ? p->why : "closed");
+	    _("peer %s closed: %s"), a, p->why[0] ? p->why : _("closed"));
 	if (p->fd >= 0) {
 		loop_del_fd(r->loop, p->fd);
 		r->fd_peer[p->fd] = 0;
@@ -254,8 +254,8 @@ listen_event(struct loop *l, int fd, int events, void *ud)
 			 * queued and would wake select() at once, forever.
 			 * Stop listening for a second; peers already
 			 * connected keep working. */
-			log_msg(&r->st.log, LOG_WARN, "cannot accept: %s; "
-			    "refusing new connections for a while",
+			log_msg(&r->st.log, LOG_WARN, _("cannot accept: %s; "
+			    "refusing new connections for a while"),
 			    strerror(errno));
 			loop_set_mask(r->loop, fd, 0);
 			r->listen_resume_ms = now + RUN_ACCEPT_PAUSE_MS;
@@ -991,15 +991,16 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		    strerror(errno));
 		goto out;
 	}
-	log_msg(&r->st.log, LOG_INFO, "listening on port %u", r->st.port);
+	log_msg(&r->st.log, LOG_INFO, _("listening on port %u"), r->st.port);
 	if (conn_listen6(r->st.port, &r->lfd6) != 0)
-		log_msg(&r->st.log, LOG_INFO, "no IPv6 listener on port %u: %s",
+		log_msg(&r->st.log, LOG_INFO,
+		    _("no IPv6 listener on port %u: %s"),
 		    r->st.port, strerror(errno));
 	/* UDP on the same port: the DHT and udp:// trackers.  Without it
 	 * the run goes on over TCP alone. */
 	if ((r->udp = udpmux_new(&r->st, r->loop, &err)) == NULL)
-		log_msg(&r->st.log, LOG_WARN, "no UDP (DHT, udp:// trackers): "
-		    "%s", err.msg);
+		log_msg(&r->st.log, LOG_WARN,
+		    _("no UDP (DHT, udp:// trackers): %s"), err.msg);
 	/* Ask the gateway to forward our ports; with no gateway this is
 	 * a log line and nothing else. */
 	if (!o.no_upnp || !o.no_natpmp)
@@ -1067,8 +1068,8 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
 	else
-		log_msg(&r->st.log, LOG_INFO, "done: downloaded %llu bytes, "
-		    "uploaded %llu bytes",
+		log_msg(&r->st.log, LOG_INFO, _("done: downloaded %llu bytes, "
+		    "uploaded %llu bytes"),
 		    (unsigned long long)r->st.downloaded,
 		    (unsigned long long)r->st.uploaded);
 	rc = r->exit_code;
