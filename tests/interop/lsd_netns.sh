@@ -1,0 +1,130 @@
+#!/bin/bash
+# Local Service Discovery (BEP 14) between two network namespaces.
+#
+# Namespaces "a" and "b" made here are joined by a veth pair
+# (10.78.0.1/24 and 10.78.0.2/24) with a route for 224.0.0.0/4 on each
+# side, so multicast has a way out; nothing else is connected, so no
+# announce leaves the two namespaces.  In "b", two downloaders start
+# with no tracker, no --peer and no DHT: "lsd" with LSD on, "nolsd" with
+# --no-lsd.  Then a thorrent seeder starts in "a": its first announce
+# (sent once its data is checked) must bring "lsd" to it, and the
+# download must complete byte-identical, the downloader's trace showing
+# the connection with source "lsd".  "nolsd", running all that time,
+# must have found no peer.  The downloaders start first because a seed
+# does not dial out: the seeder's start announce is what they hear.
+#
+# Skips (77) when not root, when namespaces or veth pairs cannot be made
+# (the kernel loads no modules here), or when thorrent lacks --no-lsd.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+command -v ip >/dev/null 2>&1 || skip "ip (iproute2) not installed"
+require_subject
+"$THORRENT" --help 2>&1 | grep -q -- '--no-lsd' ||
+	skip "thorrent has no --no-lsd option yet"
+
+NS_A=thr-lsd-a-$$
+NS_B=thr-lsd-b-$$
+IP_A=10.78.0.1
+IP_B=10.78.0.2
+NAMESPACES=()
+
+ns_cleanup() {
+	local pid n
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	for n in "${NAMESPACES[@]}"; do
+		ip netns delete "$n" 2>/dev/null
+	done
+}
+# Namespaces go before lib.sh's _cleanup, which keeps the exit status.
+ns_exit() {
+	local rc=$?
+	ns_cleanup
+	(exit "$rc")
+	_cleanup
+}
+trap ns_exit EXIT
+
+in_ns() {
+	local n=$1
+	shift
+	ip netns exec "$n" "$@"
+}
+
+ip netns add "$NS_A" 2>"$WORK/netns.err" ||
+	skip "cannot make network namespaces: $(cat "$WORK/netns.err")"
+NAMESPACES+=("$NS_A")
+ip netns add "$NS_B" || fail "ip netns add $NS_B"
+NAMESPACES+=("$NS_B")
+# Interface names are per namespace, so fixed names do not collide.
+ip link add lsd0 netns "$NS_A" type veth peer name lsd1 netns "$NS_B" \
+    2>"$WORK/veth.err" ||
+	skip "cannot make a veth pair: $(cat "$WORK/veth.err")"
+if ! { in_ns "$NS_A" ip link set lo up &&
+    in_ns "$NS_B" ip link set lo up &&
+    in_ns "$NS_A" ip addr add "$IP_A/24" dev lsd0 &&
+    in_ns "$NS_B" ip addr add "$IP_B/24" dev lsd1 &&
+    in_ns "$NS_A" ip link set lsd0 up &&
+    in_ns "$NS_B" ip link set lsd1 up &&
+    in_ns "$NS_A" ip route add 224.0.0.0/4 dev lsd0 &&
+    in_ns "$NS_B" ip route add 224.0.0.0/4 dev lsd1; }; then
+	fail "addresses and routes"
+fi
+
+mkdir -p "$WORK/seed/payload"
+make_payload "$WORK/seed/payload"
+"$THORRENT" create -o "$WORK/t.torrent" "$WORK/seed/payload" \
+    >"$WORK/create.log" 2>&1 || fail "thorrent create"
+
+SEED_PORT=6881
+LSD_PORT=6891
+NOLSD_PORT=6901
+COMMON=(--no-tui --log=info --no-dht --no-upnp --no-natpmp)
+
+start_bg nolsd ip netns exec "$NS_B" "$THORRENT" "${COMMON[@]}" --no-lsd \
+    --state-dir "$WORK/nolsd-state" --path "$WORK/nolsd" \
+    --port "$NOLSD_PORT" --seed-ratio 0 "$WORK/t.torrent"
+NOLSD_PID=$LAST_PID
+start_bg lsd ip netns exec "$NS_B" "$THORRENT" "${COMMON[@]}" \
+    --state-dir "$WORK/lsd-state" --path "$WORK/lsd" --port "$LSD_PORT" \
+    --seed-ratio 0 --trace "$WORK/lsd.trace" "$WORK/t.torrent"
+LSD_PID=$LAST_PID
+wait_for_log "$WORK/nolsd.log" 'LSD off \(--no-lsd\)' 15 "$NOLSD_PID" ||
+	fail "the --no-lsd downloader did not say LSD is off"
+wait_for_log "$WORK/lsd.log" 'LSD on 239\.192\.152\.143' 15 "$LSD_PID" ||
+	fail "the downloader did not open the LSD socket"
+
+start_bg seed ip netns exec "$NS_A" "$THORRENT" "${COMMON[@]}" \
+    --state-dir "$WORK/seed-state" --path "$WORK/seed" --port "$SEED_PORT" \
+    --seed-ratio -1 "$WORK/t.torrent"
+SEED_PID=$LAST_PID
+wait_for_log "$WORK/seed.log" 'LSD: announced port' 20 "$SEED_PID" ||
+	fail "the seeder did not announce"
+
+start=$(date +%s)
+wait_pid "$LSD_PID" 30
+[ "$WAIT_RC" -eq 124 ] && fail "no download through LSD within 30 s"
+[ "$WAIT_RC" -eq 0 ] || fail "the LSD downloader exited with $WAIT_RC"
+log "downloaded through LSD in $(($(date +%s) - start))s"
+compare_trees "$WORK/seed/payload" "$WORK/lsd/payload"
+grep -q "LSD: peer $IP_A:$SEED_PORT" "$WORK/lsd.log" ||
+	fail "the downloader's log does not show the seeder found by LSD"
+trace_connects "$WORK/lsd.trace" lsd "$SEED_PORT" ||
+	fail "the downloader's trace has no connect with source lsd"
+
+# Multicast loopback hands the seeder its own announce: the cookie must
+# have told it apart.
+grep -q "LSD: peer $IP_A:" "$WORK/seed.log" &&
+	fail "the seeder took its own announce for a peer"
+
+# The --no-lsd downloader heard the same announce (same namespace) and
+# must have ignored it: no peer, no data, for a few seconds more.
+sleep 2
+kill -0 "$NOLSD_PID" 2>/dev/null ||
+	fail "the --no-lsd downloader exited (see nolsd.log)"
+grep -Eq 'LSD: peer|connected \(' "$WORK/nolsd.log" &&
+	fail "the --no-lsd downloader found a peer: $(grep -E 'LSD: peer|connected \(' "$WORK/nolsd.log" | head -n 1)"
+stop_pid "$NOLSD_PID"
+log "--no-lsd: no peer found"
