@@ -1,7 +1,10 @@
 /*
- * main.c: locale, libcurl's global init, and subcommand dispatch.
+ * main.c: locale, libcurl's global init, the descriptor limit, and
+ * subcommand dispatch.
  */
 #include "config.h"
+
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -9,6 +12,29 @@
 
 #include "cmd/cmd.h"
 #include "core/i18n.h"
+
+/*
+ * Raise the soft descriptor limit to the hard one (at most MAIN_MAX_FDS):
+ * the files of a torrent stay open above the numbers select() watches
+ * (core/storage.h), so a torrent of ten thousand files needs ten
+ * thousand more descriptors than Debian's default soft limit of 1024.
+ */
+#define MAIN_MAX_FDS	(1u << 17)
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > MAIN_MAX_FDS)
+		rl.rlim_max = MAIN_MAX_FDS;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);	/* best effort */
+}
 
 int
 main(int argc, char **argv)
@@ -18,6 +44,7 @@ main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	bindtextdomain(PACKAGE, LOCALEDIR);
 	textdomain(PACKAGE);
+	raise_fd_limit();
 	/* libcurl's global state must be set up once, before any thread
 	 * or handle exists; this is the place. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -53,6 +53,7 @@ struct mse {
 	bool		 initiator;
 	bool		 no_pad;
 	unsigned	 allowed;
+	bool		 prefer_plain;
 	unsigned	 method;
 	uint8_t		 skeys[MSE_MAX_SKEYS][20];
 	size_t		 nskeys;
@@ -257,6 +258,7 @@ mse_new(struct mse_lib *lib, const struct mse_config *cfg,
 	m->initiator = cfg->initiator;
 	m->no_pad = cfg->no_pad;
 	m->allowed = cfg->allowed;
+	m->prefer_plain = cfg->prefer_plain;
 	m->nskeys = cfg->nskeys;
 	memcpy(m->skeys, cfg->skeys, cfg->nskeys * 20);
 	m->rnd = cfg->rnd;
@@ -490,10 +492,12 @@ mse_on_req2(struct mse *m, struct thr_error *err)
 
 /* Pick one of the peer's methods we allow; RC4 first. */
 static unsigned
-mse_choose(unsigned mine, unsigned theirs)
+mse_choose(unsigned mine, unsigned theirs, bool prefer_plain)
 {
 	unsigned common = mine & theirs;
 
+	if (prefer_plain && (common & MSE_PLAIN))
+		return MSE_PLAIN;
 	if (common & MSE_RC4)
 		return MSE_RC4;
 	if (common & MSE_PLAIN)
@@ -535,7 +539,7 @@ mse_step(struct mse *m, struct buf *out, struct thr_error *err)
 			return thr_error_set(err, THR_EPROTO, start,
 			    "MSE: bad verification constant");
 		v = be32(m->acc + MSE_VC_LEN);
-		if ((m->method = mse_choose(m->allowed, v)) == 0)
+		if ((m->method = mse_choose(m->allowed, v, m->prefer_plain)) == 0)
 			return thr_error_set(err, THR_EPROTO, start + 8,
 			    "MSE: no common method (peer offers 0x%x)", v);
 		m->need = be16(m->acc + MSE_VC_LEN + 4);

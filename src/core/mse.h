@@ -103,6 +103,9 @@ struct mse_config {
 	const uint8_t	(*skeys)[20];
 	size_t		 nskeys;
 	unsigned	 allowed;	/* MSE_PLAIN and/or MSE_RC4 */
+	bool		 prefer_plain;	/* receiver: select MSE_PLAIN when
+					 * both are possible (the default
+					 * picks MSE_RC4) */
 	const uint8_t	*ia;
 	size_t		 ia_len;	/* at most MSE_MAX_IA */
 	mse_rnd_fn	*rnd;		/* padding source, required */

@@ -116,6 +116,8 @@ struct peer {
 	struct mse		*mse;		/* owned, or NULL: plaintext */
 	bool			 crypto_checked;	/* incoming: first bytes
 						 * looked at */
+	bool			 obfuscated;	/* MSE handshake, then the
+						 * payload in plaintext */
 	bool			 encrypted;	/* RC4 both ways */
 	size_t			 out_enc;	/* out[0..out_enc) is ready for
 						 * the wire (encrypted) */

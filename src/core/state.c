@@ -606,7 +606,9 @@ mse_rnd(void *ctx, uint8_t *out, size_t n)
 }
 
 /* The MSE engine for p, as initiator or receiver, per --encryption:
- * require offers RC4 only, prefer RC4 or plaintext. */
+ * require offers RC4 only, prefer and full RC4 or plaintext; as the
+ * receiver, prefer selects plaintext and full RC4 when both are offered
+ * (an initiator only offers, the receiver selects). */
 static struct mse *
 crypto_new(struct thr_state *s, bool initiator)
 {
@@ -620,6 +622,7 @@ crypto_new(struct thr_state *s, bool initiator)
 	c.nskeys = 1;
 	c.allowed = s->opts.crypto == STATE_CRYPTO_REQUIRE ? MSE_RC4 :
 	    MSE_RC4 | MSE_PLAIN;
+	c.prefer_plain = s->opts.crypto == STATE_CRYPTO_PREFER;
 	c.rnd = mse_rnd;
 	c.rnd_ctx = &s->rng;
 	if ((m = mse_new(&s->mse_lib, &c, &err)) == NULL)
@@ -755,6 +758,7 @@ crypto_input(struct thr_state *s, struct peer *p)
 	}
 	trace_emit(&s->trace, "encryption", "\"peer\":%u,\"method\":\"%s\"",
 	    p->id, p->encrypted ? "rc4" : "plain");
+	p->obfuscated = !p->encrypted;
 	return true;
 }
 
@@ -1487,7 +1491,8 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		trace_emit(&s->trace, "handshake",
 		    "\"peer\":%u,\"client\":\"%s\",\"crypto\":\"%s\"", p->id,
 		    trace_str(p->client, cl, sizeof(cl)),
-		    p->encrypted ? "rc4" : "plain");
+		    p->encrypted ? "rc4" : p->obfuscated ? "obfuscated" :
+		    "plain");
 	}
 	buf_consume(&p->in, WIRE_HANDSHAKE_LEN);
 	if (!p->sent_handshake)
@@ -1509,7 +1514,8 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		addr_format(&p->addr, a, sizeof(a));
 		log_msg(&s->log, LOG_INFO, "peer %s connected (%s, %s, %s)", a,
 		    p->client, p->incoming ? "incoming" : "outgoing",
-		    p->encrypted ? "encrypted" : "plaintext");
+		    p->encrypted ? "encrypted" : p->obfuscated ?
+		    "obfuscated handshake" : "plaintext");
 	}
 	/* A newcomer gets a free slot at once rather than waiting for the
 	 * next choke round. */

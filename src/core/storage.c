@@ -10,12 +10,17 @@
  * Every file is reached from s->dirfd one path component at a time with
  * mkdirat and openat(O_NOFOLLOW), so a symlink planted anywhere under the
  * download directory is refused (THR_EUNSAFE) instead of followed.  The
- * first STORAGE_MAX_OPEN descriptors stay open; the rest are opened for
- * each read or write and closed again, which keeps us under the process
- * fd limit for torrents with very many files.
+ * descriptors stay open, moved above FD_SETSIZE (storage.h says why);
+ * past the process limit the rest are opened for each read or write and
+ * closed again.  Opening ten thousand files one path component at a
+ * time is most of the cost of starting a large torrent, so the directory
+ * of the last file opened is kept: files of one directory come together
+ * in a torrent's file list.
  */
 #include "config.h"
 
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -41,6 +46,7 @@ static int	storage_mkdir_p(const char *dir, struct thr_error *err);
 static int	storage_open_file(struct storage *s, size_t i, bool sizeit,
 		    bool create,
 		    int *fdp, struct thr_error *err);
+static bool	storage_keep(struct storage *s, size_t i, int *fdp);
 static size_t	storage_find(const struct metainfo *mi, uint64_t off);
 static int	storage_io(struct storage *s, uint64_t off, uint8_t *rp,
 		    const uint8_t *wp, size_t len);
@@ -123,6 +129,15 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
 	plen = strlen(path);
 	cur = s->dirfd;
 	start = 0;
+	slash = memrchr(path, '/', plen);
+	if (slash != NULL && s->dcache_fd >= 0 &&
+	    (size_t)(slash - path) == s->dcache_len &&
+	    memcmp(path, s->dcache_path, s->dcache_len) == 0) {
+		/* The same directory as the last file: its components were
+		 * checked and opened then. */
+		cur = s->dcache_fd;
+		start = s->dcache_len + 1;
+	}
 	for (;;) {
 		slash = memchr(path + start, '/', plen - start);
 		end = slash != NULL ? (size_t)(slash - path) : plen;
@@ -156,7 +171,7 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
 		nfd = openat(cur, name,
 		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		saved = errno;
-		if (cur != s->dirfd)
+		if (cur != s->dirfd && cur != s->dcache_fd)
 			close(cur);
 		cur = s->dirfd;
 		if (nfd == -1) {
@@ -179,8 +194,21 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
 	fd = openat(cur, name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW |
 	    O_CLOEXEC | O_NONBLOCK, 0644);
 	saved = errno;
-	if (cur != s->dirfd)
-		close(cur);
+	if (cur != s->dirfd && cur != s->dcache_fd) {
+		/* Keep this directory for the next file. */
+		char *dp = malloc(start);
+
+		if (dp != NULL) {
+			if (s->dcache_fd >= 0)
+				close(s->dcache_fd);
+			free(s->dcache_path);
+			memcpy(dp, path, start - 1);
+			s->dcache_path = dp;
+			s->dcache_len = start - 1;
+			s->dcache_fd = cur;
+		} else
+			close(cur);
+	}
 	if (fd == -1) {
 		if (saved == ENOENT && !create)
 			return thr_error_set(err, THR_ENOENT, 0,
@@ -218,9 +246,36 @@ close_fd:
 	close(fd);
 	return err->code;
 close_cur:
-	if (cur != s->dirfd)
+	if (cur != s->dirfd && cur != s->dcache_fd)
 		close(cur);
 	return err->code;
+}
+
+/*
+ * Keep *fdp open as file i's descriptor if the caps allow, moved above
+ * FD_SETSIZE when it can be (*fdp is updated).  False: the caller must
+ * treat it as a one-off descriptor.
+ */
+static bool
+storage_keep(struct storage *s, size_t i, int *fdp)
+{
+	if (s->nhigh < s->high_cap) {
+		int hi = fcntl(*fdp, F_DUPFD_CLOEXEC, FD_SETSIZE);
+
+		if (hi >= 0) {
+			close(*fdp);
+			*fdp = hi;
+			s->fds[i] = hi;
+			s->nhigh++;
+			return true;
+		}
+	}
+	if (s->nopen < STORAGE_MAX_OPEN) {
+		s->fds[i] = *fdp;
+		s->nopen++;
+		return true;
+	}
+	return false;
 }
 
 int
@@ -234,6 +289,7 @@ int
 storage_open_sel(struct storage *s, const struct metainfo *mi,
     const char *dir, const uint8_t *wanted, struct thr_error *err)
 {
+	struct rlimit rl;
 	size_t i;
 	int rc, fd;
 
@@ -241,8 +297,20 @@ storage_open_sel(struct storage *s, const struct metainfo *mi,
 	s->dirfd = -1;
 	s->fds = NULL;
 	s->nopen = 0;
+	s->nhigh = 0;
+	s->high_cap = 0;
 	s->prior = NULL;
 	s->spare_fd = -1;
+	s->dcache_fd = -1;
+	s->dcache_path = NULL;
+	s->dcache_len = 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur > FD_SETSIZE + STORAGE_FD_RESERVE) {
+		rlim_t room = rl.rlim_cur - FD_SETSIZE - STORAGE_FD_RESERVE;
+
+		s->high_cap = room < STORAGE_MAX_HIGH ? (size_t)room :
+		    STORAGE_MAX_HIGH;
+	}
 
 	if ((rc = storage_mkdir_p(dir, err)) != 0)
 		return rc;
@@ -277,10 +345,7 @@ storage_open_sel(struct storage *s, const struct metainfo *mi,
 			continue;
 		if (rc != 0)
 			goto close_all;
-		if (s->nopen < STORAGE_MAX_OPEN) {
-			s->fds[i] = fd;
-			s->nopen++;
-		} else
+		if (!storage_keep(s, i, &fd))
 			close(fd);
 	}
 	return 0;
@@ -305,11 +370,19 @@ storage_close(struct storage *s)
 			close(s->spare_fd);
 	}
 	s->spare_fd = -1;
+	/* A zeroed storage has fd 0 here: only a path says it is ours. */
+	if (s->dcache_path != NULL && s->dcache_fd >= 0)
+		close(s->dcache_fd);
+	s->dcache_fd = -1;
+	free(s->dcache_path);
+	s->dcache_path = NULL;
+	s->dcache_len = 0;
 	free(s->fds);
 	free(s->prior);
 	s->prior = NULL;
 	s->fds = NULL;
 	s->nopen = 0;
+	s->nhigh = 0;
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	s->dirfd = -1;
@@ -458,10 +531,7 @@ storage_io(struct storage *s, uint64_t off, uint8_t *rp, const uint8_t *wp,
 			}
 			if (rc != 0)
 				return rc;
-			if (s->nopen < STORAGE_MAX_OPEN) {
-				s->fds[i] = fd;
-				s->nopen++;
-			} else {
+			if (!storage_keep(s, i, &fd)) {
 				if (s->spare_fd >= 0)
 					close(s->spare_fd);
 				s->spare_fd = fd;

@@ -13,8 +13,12 @@
  * the directory can make us write elsewhere.
  *
  * Only this module and resume touch the disk.  File descriptors stay open
- * for the life of the storage (capped at STORAGE_MAX_OPEN; files beyond
- * are opened on demand and closed after use).
+ * for the life of the storage.  They are moved to numbers at or above
+ * FD_SETSIZE, which select() never needs, so a torrent of many files does
+ * not starve the sockets; up to the process limit (less a reserve) stay
+ * open that way, STORAGE_MAX_OPEN more below FD_SETSIZE when the limit is
+ * too low for that; files beyond are opened on demand and closed after
+ * use.
  */
 #ifndef THR_STORAGE_H
 #define THR_STORAGE_H
@@ -26,13 +30,22 @@
 #include "err.h"
 #include "metainfo.h"
 
-#define STORAGE_MAX_OPEN	256
+#define STORAGE_MAX_OPEN	256	/* kept open below FD_SETSIZE */
+#define STORAGE_MAX_HIGH	65536	/* kept open at or above it */
+#define STORAGE_FD_RESERVE	64	/* of the limit, left to others */
 
 struct storage {
 	const struct metainfo	*mi;	/* borrowed, must outlive storage */
 	int			 dirfd;	/* the download directory */
 	int			*fds;	/* per file, -1 when closed; owned */
-	size_t			 nopen;
+	size_t			 nopen;		/* below FD_SETSIZE */
+	size_t			 nhigh;		/* at or above it */
+	size_t			 high_cap;	/* from RLIMIT_NOFILE */
+	int			 dcache_fd;	/* the directory of the last
+						 * file opened (many files
+						 * share one), -1 if none */
+	char			*dcache_path;	/* its path below dirfd */
+	size_t			 dcache_len;
 	int			 spare_fd;	/* the last file past the cap,
 						 * kept open: sequential reads
 						 * of many small files open each

@@ -447,6 +447,9 @@ shuttle(struct thr_state *a, struct peer *from, struct thr_state *b,
 	}
 }
 
+/* Set by crypto_pair: the last connection did MSE, then plaintext. */
+static bool crypto_obfuscated;
+
 /* Two sessions on one torrent, A seeding and dialling B, which has
  * nothing; their connection goes through MSE as initiator and receiver. */
 static void
@@ -486,6 +489,11 @@ crypto_pair(enum state_crypto ca, enum state_crypto cb, bool *a_ok,
 	*a_ok = !pa->dead && pa->phase == PEER_ACTIVE;
 	*b_ok = !pb->dead && pb->phase == PEER_ACTIVE;
 	*encrypted = pa->encrypted && pb->encrypted;
+	/* The same method on both ends: plaintext after MSE is
+	 * "obfuscated" on both or on neither. */
+	cr_assert_eq(pa->obfuscated, pb->obfuscated);
+	cr_assert_eq(pa->encrypted, pb->encrypted);
+	crypto_obfuscated = pa->obfuscated;
 	if (*b_ok) {
 		/* A's pieces crossed the encrypted stream intact. */
 		cr_assert_eq(pb->have.count, NPIECES);
@@ -495,7 +503,8 @@ crypto_pair(enum state_crypto ca, enum state_crypto cb, bool *a_ok,
 	state_release(&b);
 }
 
-Test(crypto, prefer_both_ways_is_rc4, .init = fx_init, .fini = fx_fini)
+Test(crypto, prefer_both_ways_is_obfuscated, .init = fx_init,
+    .fini = fx_fini)
 {
 	bool a_ok, b_ok, enc;
 
@@ -503,7 +512,29 @@ Test(crypto, prefer_both_ways_is_rc4, .init = fx_init, .fini = fx_fini)
 	crypto_pair(STATE_CRYPTO_PREFER, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
 	    &enc);
 	cr_assert(a_ok && b_ok);
-	cr_assert(enc, "prefer picks RC4 when both offer it");
+	cr_assert_not(enc, "prefer keeps the payload plaintext");
+	cr_assert(crypto_obfuscated, "but the handshake went through MSE");
+}
+
+Test(crypto, full_receiver_selects_rc4, .init = fx_init, .fini = fx_fini)
+{
+	bool a_ok, b_ok, enc;
+
+	fixture_write_payload(&fx);
+	/* The receiver selects: a full receiver takes RC4 from a prefer
+	 * initiator, a prefer receiver plaintext from a full one. */
+	crypto_pair(STATE_CRYPTO_PREFER, STATE_CRYPTO_FULL, &a_ok, &b_ok,
+	    &enc);
+	cr_assert(a_ok && b_ok);
+	cr_assert(enc, "full picks RC4 when both offer it");
+	crypto_pair(STATE_CRYPTO_FULL, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
+	    &enc);
+	cr_assert(a_ok && b_ok);
+	cr_assert_not(enc);
+	cr_assert(crypto_obfuscated);
+	crypto_pair(STATE_CRYPTO_FULL, STATE_CRYPTO_FULL, &a_ok, &b_ok,
+	    &enc);
+	cr_assert(a_ok && b_ok && enc);
 }
 
 Test(crypto, require_meets_prefer, .init = fx_init, .fini = fx_fini)

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -316,7 +318,7 @@ Test(storage, open_creates_full_length_and_dirs)
 	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), 70001);
 	cr_assert_eq(stat(under(tmpdir, "t/sub/dir"), &st), 0);
 	cr_assert(S_ISDIR(st.st_mode));
-	cr_assert_eq(s.nopen, 3);
+	cr_assert_eq(s.nopen + s.nhigh, 3);
 	storage_close(&s);
 	storage_close(&s);	/* twice is harmless */
 	mi_free(&mi);
@@ -433,6 +435,53 @@ Test(storage, write_out_of_order_read_back_verify)
 	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), 70001);
 	free(back);
 	free(scratch);
+	free(data);
+	mi_free(&mi);
+}
+
+/* With room under the process limit, every file stays open, above the
+ * descriptors select() can watch, so sockets keep the low numbers. */
+Test(storage, files_kept_open_above_fd_setsize)
+{
+	enum { N = 600 };
+	static char names[N][32];
+	const char *paths[N];
+	uint64_t lens[N];
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	struct rlimit rl;
+	uint8_t *data, *back;
+	size_t k;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < FD_SETSIZE + STORAGE_FD_RESERVE + N + 64)
+		cr_skip_test("the fd limit is too low for this test");
+	/* Ten files a directory, in order: the directory is reopened
+	 * once per ten files, and a file at the top level between. */
+	for (k = 0; k < N; k++) {
+		if (k % 50 == 49)
+			snprintf(names[k], sizeof(names[k]), "top%zu", k);
+		else
+			snprintf(names[k], sizeof(names[k]), "d%zu/x/f%zu",
+			    k / 10, k);
+		paths[k] = names[k];
+		lens[k] = 1 + k % 29;
+	}
+	mi_build(&mi, paths, lens, N, 64, &data);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	cr_assert_eq(s.nhigh, N);
+	cr_assert_eq(s.nopen, 0);
+	for (k = 0; k < N; k++)
+		cr_assert_geq(s.fds[k], FD_SETSIZE, "file %zu", k);
+	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
+	back = malloc(mi.total_length);
+	cr_assert_eq(storage_read(&s, 0, back, mi.total_length), 0);
+	cr_assert_eq(memcmp(back, data, mi.total_length), 0);
+	storage_close(&s);
+	cr_assert_eq(size_of(under(tmpdir, names[N - 2])),
+	    (off_t)lens[N - 2]);
+	free(back);
 	free(data);
 	mi_free(&mi);
 }
@@ -774,6 +823,8 @@ Test(storage, bad_components_rechecked)
 Test(storage, more_files_than_open_cap)
 {
 	enum { N = STORAGE_MAX_OPEN + 44 };
+	struct rlimit rl, old;
+	int rc;
 	static char names[N][32];
 	const char *paths[N];
 	uint64_t lens[N];
@@ -792,7 +843,18 @@ Test(storage, more_files_than_open_cap)
 		lens[k] = k % 5 == 0 ? 0 : 10 + k % 13;
 	}
 	mi_build(&mi, paths, lens, N, 64, &data);
-	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	/* A process limit that leaves room for 20 files above FD_SETSIZE:
+	 * those, then STORAGE_MAX_OPEN below it, then one-off opens. */
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	rl.rlim_cur = FD_SETSIZE + STORAGE_FD_RESERVE + 20;
+	if (rl.rlim_cur > rl.rlim_max)
+		cr_skip_test("the hard fd limit is too low for this test");
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	rc = storage_open(&s, &mi, tmpdir, &err);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	cr_assert_eq(rc, 0, "%s", err.msg);
+	cr_assert_eq(s.nhigh, 20);
 	cr_assert_eq(s.nopen, STORAGE_MAX_OPEN);
 	cr_assert_eq(s.fds[N - 1], -1);
 	cr_assert_eq(size_of(under(tmpdir, names[N - 1])), (off_t)lens[N - 1]);
