@@ -288,15 +288,6 @@ lsdsock_link_local6(const struct thr_addr *a)
 	return a->family == 6 && a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80;
 }
 
-static bool
-lsdsock_known(const struct thr_state *s, const struct thr_addr *a)
-{
-	for (size_t i = 0; i < s->nknown; i++)
-		if (addr_equal(&s->known[i].addr, a))
-			return true;
-	return false;
-}
-
 static void
 lsdsock_input(struct lsdsock *m, const struct thr_addr *from,
     const uint8_t *p, size_t len)
@@ -306,6 +297,7 @@ lsdsock_input(struct lsdsock *m, const struct thr_addr *from,
 	struct thr_error err;
 	struct thr_addr a;
 	char as[ADDR_STR_MAX];
+	size_t n;
 
 	memset(&err, 0, sizeof(err));
 	addr_format(from, as, sizeof(as));
@@ -323,11 +315,14 @@ lsdsock_input(struct lsdsock *m, const struct thr_addr *from,
 		log_msg(&s->log, LOG_DEBUG, "LSD: peer %s not used", as);
 		return;
 	}
-	/* Peers announce every few minutes: log the first time only. */
-	if (lsdsock_known(s, &a))
+	/* Peers announce every few minutes: log only what the list took
+	 * (new and under its cap), so repeats and a flood of made-up
+	 * ports stay out of the log. */
+	n = s->nknown;
+	state_known_add(s, &a, PEER_SRC_LSD);
+	if (s->nknown == n)
 		return;
 	log_msg(&s->log, LOG_INFO, "LSD: peer %s", as);
-	state_known_add(s, &a, PEER_SRC_LSD);
 	s->changes++;
 }
 
