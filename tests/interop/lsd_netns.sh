@@ -12,6 +12,7 @@
 # the connection with source "lsd".  "nolsd", running all that time,
 # must have found no peer.  The downloaders start first because a seed
 # does not dial out: the seeder's start announce is what they hear.
+# Last, a seeder of a private torrent must not use LSD at all (BEP 27).
 #
 # Skips (77) when not root, when namespaces or veth pairs cannot be made
 # (the kernel loads no modules here), or when thorrent lacks --no-lsd.
@@ -128,3 +129,17 @@ grep -Eq 'LSD: peer|connected \(' "$WORK/nolsd.log" &&
 	fail "the --no-lsd downloader found a peer: $(grep -E 'LSD: peer|connected \(' "$WORK/nolsd.log" | head -n 1)"
 stop_pid "$NOLSD_PID"
 log "--no-lsd: no peer found"
+
+# BEP 27: a private torrent gets its peers from its tracker only.
+"$THORRENT" create --private -o "$WORK/p.torrent" "$WORK/seed/payload" \
+    >"$WORK/create-private.log" 2>&1 || fail "thorrent create --private"
+start_bg private ip netns exec "$NS_A" "$THORRENT" "${COMMON[@]}" \
+    --state-dir "$WORK/private-state" --path "$WORK/seed" \
+    --port "$((SEED_PORT + 1))" --seed-ratio -1 "$WORK/p.torrent"
+PRIV_PID=$LAST_PID
+wait_for_log "$WORK/private.log" 'LSD off: the torrent is private' 15 \
+    "$PRIV_PID" || fail "LSD was not turned off for a private torrent"
+grep -q 'LSD on\|LSD: announced' "$WORK/private.log" &&
+	fail "LSD ran for a private torrent"
+stop_pid "$PRIV_PID"
+log "private torrent: no LSD"
