@@ -1,6 +1,7 @@
 /*
- * create.c: "thorrent create [-o OUT] [-t URL]... [--piece-size N]
- * [--private] [--comment TEXT] PATH", making a v1 .torrent (BEP 3).
+ * create.c: "thorrent create [-o OUT] [-t URL]... [-w URL]...
+ * [--piece-size N] [--private] [--comment TEXT] PATH", making a v1
+ * .torrent (BEP 3), with web seeds (BEP 19 url-list) if asked.
  *
  * Data model: a sorted array of struct create_file (path relative to the
  * torrent root, size), gathered by walking PATH once.  Hashing then reads
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,13 +80,15 @@ struct create_opts {
 	bool		 is_private;
 	const char	*comment;	/* borrowed, may be NULL */
 	const char	*path;
+	const char	*webseeds[METAINFO_MAX_WEBSEEDS];	/* argv's */
+	size_t		 nwebseeds;
 };
 
 static void
 create_usage(FILE *fp)
 {
 	fprintf(fp, "%s\n", _("usage: thorrent create [-o OUT] [-t URL]... "
-	    "[--piece-size N] [--private] [--comment TEXT] PATH"));
+	    "[-w URL]... [--piece-size N] [--private] [--comment TEXT] PATH"));
 }
 
 /*
@@ -506,6 +510,14 @@ create_encode(const struct create_opts *o, const char *name,
 	PUT(bencode_put_end(out));
 	PUT(hash_sha1(out->data + info_start, out->len - info_start,
 	    info_hash));
+	if (o->nwebseeds > 0) {
+		/* BEP 19, after "info" in key order. */
+		PUT(bencode_put_cstr(out, "url-list"));
+		PUT(bencode_put_list(out));
+		for (i = 0; i < o->nwebseeds; i++)
+			PUT(bencode_put_cstr(out, o->webseeds[i]));
+		PUT(bencode_put_end(out));
+	}
 	PUT(bencode_put_end(out));
 #undef PUT
 	return 0;
@@ -580,6 +592,22 @@ create_name(const char *path)
 	return copy;
 }
 
+/* A URL our metainfo parser keeps (see metainfo.h). */
+static bool
+create_webseed_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n > METAINFO_MAX_URL || !((n > 7 &&
+	    strncasecmp(u, "http://", 7) == 0) || (n > 8 &&
+	    strncasecmp(u, "https://", 8) == 0)))
+		return false;
+	for (; *u != '\0'; u++)
+		if ((unsigned char)*u <= 0x20 || *u == 0x7f)
+			return false;
+	return true;
+}
+
 static int
 create_parse_args(int argc, char **argv, struct create_opts *o)
 {
@@ -589,6 +617,7 @@ create_parse_args(int argc, char **argv, struct create_opts *o)
 		{ "piece-size",	required_argument,	NULL, 'p' },
 		{ "private",	no_argument,		NULL, 'P' },
 		{ "comment",	required_argument,	NULL, 'c' },
+		{ "web-seed",	required_argument,	NULL, 'w' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -598,7 +627,7 @@ create_parse_args(int argc, char **argv, struct create_opts *o)
 	 * PATH; opterr off because getopt would call us "create". */
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:t:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":o:t:w:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			o->out = optarg;
@@ -615,6 +644,20 @@ create_parse_args(int argc, char **argv, struct create_opts *o)
 				return CMD_EXIT_USAGE;
 			}
 			o->trackers[o->ntrackers++] = optarg;
+			break;
+		case 'w':
+			/* What metainfo would drop, we refuse to write. */
+			if (!create_webseed_ok(optarg)) {
+				fprintf(stderr, "%s\n", _("thorrent: create: "
+				    "a web seed is an http:// or https:// URL"));
+				return CMD_EXIT_USAGE;
+			}
+			if (o->nwebseeds >= METAINFO_MAX_WEBSEEDS) {
+				fprintf(stderr, _("thorrent: create: at most "
+				    "%u web seeds\n"), METAINFO_MAX_WEBSEEDS);
+				return CMD_EXIT_USAGE;
+			}
+			o->webseeds[o->nwebseeds++] = optarg;
 			break;
 		case 'p':
 			if (!create_parse_size(optarg, &o->piece) ||

@@ -101,6 +101,25 @@ info_text_field(struct buf *b, const char *label, const char *value)
 	return info_flush(b);
 }
 
+/* BEP 19 web seeds, only when there are any (older output unchanged). */
+static int
+info_webseeds(const struct metainfo *m, struct buf *b)
+{
+	int rc;
+
+	if (m->nwebseeds == 0)
+		return 0;
+	if ((rc = buf_printf(b, "%s\n", _("web seeds:"))) != 0)
+		return rc;
+	for (size_t i = 0; i < m->nwebseeds; i++)
+		if ((rc = buf_puts(b, "  ")) != 0 ||
+		    (rc = escape_buf(b, m->webseeds[i])) != 0 ||
+		    (rc = buf_puts(b, "\n")) != 0 ||
+		    (rc = info_flush(b)) != 0)
+			return rc;
+	return 0;
+}
+
 static int
 info_text(const struct metainfo *m, const char *hex, struct buf *b)
 {
@@ -146,9 +165,10 @@ info_text(const struct metainfo *m, const char *hex, struct buf *b)
 	}
 
 	if (m->ntiers == 0) {
-		if ((rc = buf_printf(b, "%s\n", _("trackers: none"))) != 0)
+		if ((rc = buf_printf(b, "%s\n", _("trackers: none"))) != 0 ||
+		    (rc = info_flush(b)) != 0)
 			return rc;
-		return info_flush(b);
+		return info_webseeds(m, b);
 	}
 	if ((rc = buf_printf(b, "%s\n", _("trackers:"))) != 0)
 		return rc;
@@ -162,7 +182,7 @@ info_text(const struct metainfo *m, const char *hex, struct buf *b)
 				return rc;
 		}
 	}
-	return 0;
+	return info_webseeds(m, b);
 }
 
 /* Flush only when enough has piled up, so JSON goes out in chunks. */
@@ -211,6 +231,11 @@ info_json(const struct metainfo *m, const char *hex, struct buf *b)
 	}
 	if ((rc = buf_puts(b, "]")) != 0)
 		return rc;
+	for (i = 0; i < m->nwebseeds; i++)
+		if ((rc = buf_puts(b, i > 0 ? "," : ",\"web_seeds\":[")) != 0 ||
+		    (rc = escape_json(b, m->webseeds[i])) != 0 ||
+		    (i + 1 == m->nwebseeds && (rc = buf_puts(b, "]")) != 0))
+			return rc;
 	if (m->comment != NULL &&
 	    ((rc = buf_puts(b, ",\"comment\":")) != 0 ||
 	    (rc = escape_json(b, m->comment)) != 0))

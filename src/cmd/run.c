@@ -26,6 +26,7 @@
 #include "core/escape.h"
 #include "core/i18n.h"
 #include "core/state.h"
+#include "core/webseed.h"
 #include "net/conn.h"
 #include "net/http.h"
 #include "net/loop.h"
@@ -42,8 +43,31 @@
 #define RUN_DRAW_MIN_MS		100	/* at most 10 redraws a second */
 #define RUN_DRAW_IDLE_MS	1000	/* rates change: redraw anyway */
 
+#define RUN_WEB_RETRY_MS	30000	/* a closed web seed comes back */
+
 /* The one global: the write end of the signal self-pipe (STYLE.md). */
 static int run_sigfd = -1;
+
+struct run;
+
+/* One HTTP range request of a web seed; the callback's user data. */
+struct run_webreq {
+	struct run	*r;
+	struct run_web	*slot;
+	long		 id;		/* http request, 0 when free */
+	uint32_t	 job;		/* the engine's job id */
+};
+
+/* A web seed (BEP 19): the engine, owned here, and the pseudo-peer
+ * that carries it, named by id (the state may drop it any time). */
+struct run_web {
+	struct webseed		*ws;		/* owned, NULL when closed */
+	uint32_t		 peer_id;
+	uint64_t		 retry_ms;	/* when to open it again */
+	bool			 named;		/* client set to "web seed" */
+	bool			 banned;	/* sent bad data: never again */
+	struct run_webreq	 reqs[WEBSEED_MAX_SPANS];
+};
 
 struct run {
 	struct thr_state	 st;
@@ -68,6 +92,7 @@ struct run {
 	uint64_t		 quit_deadline;
 	int			 exit_code;
 	char			 exit_msg[256];
+	struct run_web		 web[METAINFO_MAX_WEBSEEDS];
 };
 
 static void
@@ -163,7 +188,8 @@ flush_peer(struct run *r, struct peer *p, uint64_t now)
 {
 	char why[96];
 
-	if (p->phase == PEER_CONNECTING || p->dead)
+	if (p->phase == PEER_CONNECTING || p->dead ||
+	    p->transport == PEER_WEB)	/* web_pump moves its bytes */
 		return;
 	for (int i = 0; i < 8; i++) {
 		ssize_t n;
@@ -356,6 +382,188 @@ tracker_pump(struct run *r, uint64_t now)
 		r->tracker_req = id;
 }
 
+/* --- web seeds --------------------------------------------------------- */
+
+/*
+ * Each http(s) url-list entry i is a pseudo-peer at the address
+ * 0.0.0.(i+1):(i+1), which nothing can dial, so the state's per-address
+ * strikes and bans apply per seed.  Its bytes go between p->out / p->in
+ * and the engine (core/webseed.h), the engine's jobs to libcurl.
+ */
+static void
+web_addr(size_t i, struct thr_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = 4;
+	a->ip[3] = (uint8_t)(i + 1);
+	a->port = (uint16_t)(i + 1);
+}
+
+static void
+web_done(void *ud, int status, long code, const uint8_t *body, size_t len,
+    const char *errmsg)
+{
+	struct run_webreq *q = ud;
+	struct run_web *w = q->slot;
+	uint64_t now = loop_now_ms();
+	uint32_t fails;
+
+	q->id = 0;
+	if (w->ws == NULL)
+		return;
+	fails = webseed_failures(w->ws);
+	webseed_fetch_done(w->ws, q->job, status, code, body, len, now);
+	if (webseed_failures(w->ws) > fails)
+		log_msg(&q->r->st.log, LOG_INFO, "web seed %s: %s; retrying in "
+		    "%llu s", webseed_host(w->ws), status != 0 ? errmsg :
+		    code != 206 && code != 200 ? "unexpected status" :
+		    "wrong length", (unsigned long long)
+		    ((webseed_backoff_until(w->ws) - now) / 1000));
+}
+
+/* The engine's peer is gone: cancel its transfers, free it. */
+static void
+web_close(struct run *r, struct run_web *w, uint64_t now)
+{
+	for (int k = 0; k < WEBSEED_MAX_SPANS; k++)
+		if (w->reqs[k].id != 0) {
+			http_cancel(r->http, w->reqs[k].id);
+			w->reqs[k].id = 0;
+		}
+	webseed_free(w->ws);
+	w->ws = NULL;
+	w->retry_ms = now + RUN_WEB_RETRY_MS;
+}
+
+static void
+web_open(struct run *r, size_t i, uint64_t now)
+{
+	struct thr_state *s = &r->st;
+	struct run_web *w = &r->web[i];
+	struct thr_error err;
+	struct thr_addr a;
+	struct peer *p;
+
+	web_addr(i, &a);
+	if (state_banned(s, &a)) {
+		w->banned = true;
+		return;
+	}
+	if ((p = state_peer_add(s, &a, false, now)) == NULL) {
+		w->retry_ms = now + RUN_WEB_RETRY_MS;
+		return;
+	}
+	memset(&err, 0, sizeof(err));
+	if ((w->ws = webseed_new(&s->mi, s->mi.webseeds[i], (uint32_t)i, now,
+	    &err)) == NULL) {
+		peer_kill(p, err.msg);
+		w->retry_ms = now + RUN_WEB_RETRY_MS;
+		return;
+	}
+	for (int k = 0; k < WEBSEED_MAX_SPANS; k++) {
+		w->reqs[k].r = r;
+		w->reqs[k].slot = w;
+		w->reqs[k].id = 0;
+	}
+	w->peer_id = p->id;
+	w->named = false;
+	p->transport = PEER_WEB;
+	p->source = PEER_SRC_WEB;
+	p->tp = w->ws;
+	state_peer_connected(s, p, now);
+	log_msg(&s->log, LOG_INFO, "web seed %s: using %s",
+	    webseed_host(w->ws), "HTTP range requests");
+}
+
+/* Session bytes to the engine, jobs to libcurl, the engine's answers
+ * back to the session. */
+static void
+web_pump_one(struct run *r, struct run_web *w, struct peer *p, uint64_t now)
+{
+	struct thr_state *s = &r->st;
+	struct webseed_fetch job;
+	size_t used = 0, got = 0, n;
+
+	if (p->out.len > 0) {
+		state_peer_outgoing(s, p);
+		if (webseed_input(w->ws, p->out.data, p->out.len, &used,
+		    now) != 0)
+			peer_kill(p, "web seed: cannot follow the session");
+		buf_consume(&p->out, used);
+		state_peer_sent(s, p, used, now);
+	}
+	webseed_tick(w->ws, now);
+	for (int k = 0; k < WEBSEED_MAX_SPANS; k++) {
+		long id;
+
+		if (w->reqs[k].id != 0 || !webseed_next_fetch(w->ws, now, &job))
+			continue;
+		id = http_get_range(r->http, job.url, job.offset, job.length,
+		    (size_t)job.length, web_done, &w->reqs[k]);
+		if (id < 0) {
+			webseed_fetch_done(w->ws, job.id, (int)id, 0, NULL, 0,
+			    now);
+			break;
+		}
+		w->reqs[k].id = id;
+		w->reqs[k].job = job.id;
+	}
+	while (!p->dead && got < RUN_READ_BUDGET &&
+	    webseed_pending(w->ws) > 0 && bucket_ready(&s->down_limit, now) &&
+	    (n = webseed_read(w->ws, &p->in, PEER_READ_CHUNK)) > 0) {
+		got += n;
+		bucket_take(&s->down_limit, (uint64_t)n);
+		state_peer_input(s, p, now);
+	}
+	if (p->phase == PEER_ACTIVE && !w->named) {
+		snprintf(p->client, sizeof(p->client), "web seed");
+		w->named = true;
+	}
+}
+
+static void
+web_pump(struct run *r, uint64_t now)
+{
+	struct thr_state *s = &r->st;
+
+	if (!s->have_meta)
+		return;
+	for (size_t i = 0; i < s->mi.nwebseeds &&
+	    i < METAINFO_MAX_WEBSEEDS; i++) {
+		struct run_web *w = &r->web[i];
+		struct peer *p = NULL;
+
+		if (w->ws != NULL &&
+		    (p = state_peer_find(s, w->peer_id)) == NULL) {
+			struct thr_addr a;
+
+			web_addr(i, &a);
+			if (state_banned(s, &a)) {
+				log_msg(&s->log, LOG_WARN, "web seed %s "
+				    "dropped: it sent bad data",
+				    webseed_host(w->ws));
+				w->banned = true;
+			}
+			web_close(r, w, now);
+		}
+		if (w->ws != NULL && !p->dead)
+			web_pump_one(r, w, p, now);
+		else if (w->ws == NULL && !w->banned && !r->quitting &&
+		    !s->paused && s->phase == STATE_DOWNLOADING &&
+		    now >= w->retry_ms)
+			web_open(r, i, now);
+	}
+}
+
+/* At exit, after the peers are closed. */
+static void
+web_release(struct run *r)
+{
+	for (size_t i = 0; i < METAINFO_MAX_WEBSEEDS; i++)
+		if (r->web[i].ws != NULL)
+			web_close(r, &r->web[i], 0);
+}
+
 /* --- port mapping ------------------------------------------------------ */
 
 /* Drive UPnP / NAT-PMP and copy their status where the view reads. */
@@ -444,6 +652,7 @@ before_sleep(struct loop *l, void *ud)
 			print_progress(r, now);
 		r->next_tick_ms = now + 1000;
 	}
+	web_pump(r, now);
 	for (size_t i = 0; i < s->npeers; i++)
 		flush_peer(r, s->peers[i], now);
 	for (size_t i = 0; i < s->npeers; ) {
@@ -1078,6 +1287,7 @@ out:
 	r->view = NULL;
 	for (size_t i = r->st.npeers; i > 0; i--)
 		close_peer(r, r->st.peers[i - 1]);
+	web_release(r);
 	udpmux_free(r->udp);
 	r->udp = NULL;
 	portmap_free(r->pm);

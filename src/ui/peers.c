@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/webseed.h"
 #include "ui/bar.h"
 #include "ui/draw.h"
 
@@ -96,7 +97,13 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 		 * peer pointer is not const (the state holds pointers). */
 		rows[n].down = rate_get(&p->down, now_ms);
 		rows[n].up = rate_get(&p->up, now_ms);
-		addr_format(&p->addr, rows[n].addr, sizeof(rows[n].addr));
+		/* A web seed's address is made up: its host says more. */
+		if (p->transport == PEER_WEB && p->tp != NULL)
+			snprintf(rows[n].addr, sizeof(rows[n].addr), "%s",
+			    webseed_host(p->tp));
+		else
+			addr_format(&p->addr, rows[n].addr,
+			    sizeof(rows[n].addr));
 		n++;
 	}
 	qsort(rows, n, sizeof(rows[0]), v->sort == DRAW_SORT_DOWN ?
