@@ -166,8 +166,13 @@ close_peer(struct run *r, struct peer *p)
 	uint32_t id = p->id;
 
 	addr_format(&p->addr, a, sizeof(a));
-	if (p->phase == PEER_CONNECTING && !p->incoming)
-		state_connect_failed(&r->st, &p->addr, loop_now_ms());
+	if (p->phase == PEER_CONNECTING && !p->incoming) {
+		if (p->transport == PEER_UTP)	/* TCP next, with both */
+			state_utp_failed(&r->st, &p->addr, loop_now_ms());
+		else
+			state_connect_failed(&r->st, &p->addr, loop_now_ms());
+	}
+	udpmux_utp_release(r->udp, p);
 	/* Closed before the handshake is routine (dead addresses), except
 	 * a refusal by the --encryption policy, which the user asked for. */
 	log_msg(&r->st.log, p->phase == PEER_ACTIVE ||
@@ -189,7 +194,7 @@ flush_peer(struct run *r, struct peer *p, uint64_t now)
 	char why[96];
 
 	if (p->phase == PEER_CONNECTING || p->dead ||
-	    p->transport == PEER_WEB)	/* web_pump moves its bytes */
+	    p->transport != PEER_TCP)	/* web_pump, udpmux move theirs */
 		return;
 	for (int i = 0; i < 8; i++) {
 		ssize_t n;
@@ -290,6 +295,7 @@ listen_event(struct loop *l, int fd, int events, void *ud)
 		if (rc != 1)
 			return;
 		if (cfd >= FD_SETSIZE || r->st.phase == STATE_CHECKING ||
+		    r->st.opts.transport == STATE_TRANSPORT_UTP ||
 		    r->st.paused ||
 		    (p = state_peer_add(&r->st, &a, true, now)) == NULL) {
 			close(cfd);	/* full: refuse cleanly */
@@ -312,6 +318,19 @@ connect_more(struct run *r, uint64_t now)
 		struct peer *p;
 		int fd;
 
+		if (udpmux_has_utp(r->udp) && state_dial_utp(&r->st, &a)) {
+			if ((p = state_peer_add(&r->st, &a, false, now)) == NULL) {
+				state_connect_failed(&r->st, &a, now);
+				break;
+			}
+			if (udpmux_utp_connect(r->udp, p) != 0)
+				peer_kill(p, "too many uTP connections");
+			continue;
+		}
+		if (r->st.opts.transport == STATE_TRANSPORT_UTP) {
+			state_connect_failed(&r->st, &a, now);	/* no UDP */
+			continue;
+		}
 		if (conn_connect(&a, &fd) != 0) {
 			state_connect_failed(&r->st, &a, now);
 			continue;
@@ -653,6 +672,7 @@ before_sleep(struct loop *l, void *ud)
 		r->next_tick_ms = now + 1000;
 	}
 	web_pump(r, now);
+	udpmux_utp_pump(r->udp, now);
 	for (size_t i = 0; i < s->npeers; i++)
 		flush_peer(r, s->peers[i], now);
 	for (size_t i = 0; i < s->npeers; ) {
@@ -905,7 +925,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
 	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP, OPT_CRYPTO,
 	    OPT_NOUPNP, OPT_NONATPMP, OPT_CONFIG, OPT_NOCONFIG,
-	    OPT_NOLSD };
+	    OPT_NOLSD, OPT_TRANSPORT };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -928,6 +948,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		{ "no-upnp", no_argument, NULL, OPT_NOUPNP },
 		{ "no-natpmp", no_argument, NULL, OPT_NONATPMP },
 		{ "no-lsd", no_argument, NULL, OPT_NOLSD },
+		{ "transport", required_argument, NULL, OPT_TRANSPORT },
 		{ "dht-bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
@@ -1074,6 +1095,18 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			break;
 		case OPT_NOLSD:
 			no_lsd = true;
+			break;
+		case OPT_TRANSPORT:
+			if (strcmp(arg, "both") == 0)
+				o.transport = STATE_TRANSPORT_BOTH;
+			else if (strcmp(arg, "utp") == 0)
+				o.transport = STATE_TRANSPORT_UTP;
+			else if (strcmp(arg, "tcp") == 0)
+				o.transport = STATE_TRANSPORT_TCP;
+			else
+				return run_opt_error(where, bad,
+				    _("--transport is both, utp or tcp, "
+				    "not '%s'"), arg);
 			break;
 		case OPT_CRYPTO:
 			if (strcmp(arg, "prefer") == 0)
@@ -1260,6 +1293,9 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			wait = w;
 		if ((w = bucket_wait_ms(&r->st.up_limit, loop_now_ms())) &&
 		    w < wait)
+			wait = w;
+		/* uTP's retransmission and ack timers. */
+		if ((w = udpmux_wait_ms(r->udp, loop_now_ms())) < wait)
 			wait = w;
 		if (loop_run_once(r->loop, wait) != 0)
 			break;

@@ -864,7 +864,8 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 				 * with prefer, dial it again in plaintext
 				 * at once. */
 				if (p->phase == PEER_CRYPTO && !p->incoming &&
-				    s->opts.crypto == STATE_CRYPTO_PREFER &&
+				    (s->opts.crypto == STATE_CRYPTO_PREFER ||
+				    s->opts.crypto == STATE_CRYPTO_FULL) &&
 				    !s->known[k].plain_only) {
 					s->known[k].plain_only = true;
 					s->known[k].next_try_ms = 0;
@@ -1673,6 +1674,45 @@ state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
 		return true;
 	}
 	return false;
+}
+
+bool
+state_dial_utp(const struct thr_state *s, const struct thr_addr *a)
+{
+	switch (s->opts.transport) {
+	case STATE_TRANSPORT_UTP:
+		return true;
+	case STATE_TRANSPORT_TCP:
+		return false;
+	case STATE_TRANSPORT_BOTH:
+		break;
+	}
+	if (addr_is_loopback(a))
+		return false;
+	for (size_t i = 0; i < s->nknown; i++)
+		if (addr_equal(&s->known[i].addr, a))
+			return !s->known[i].no_utp;
+	return true;
+}
+
+void
+state_utp_failed(struct thr_state *s, const struct thr_addr *a,
+    uint64_t now_ms)
+{
+	for (size_t i = 0; i < s->nknown; i++) {
+		struct state_known *k = &s->known[i];
+
+		if (!addr_equal(&k->addr, a))
+			continue;
+		k->connected = false;
+		if (s->opts.transport == STATE_TRANSPORT_BOTH) {
+			k->no_utp = true;
+			k->next_try_ms = 0;
+		} else {
+			k->fails++;
+			k->next_try_ms = now_ms + retry_delay(k);
+		}
+	}
 }
 
 void

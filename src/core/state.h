@@ -104,6 +104,7 @@ struct state_opts {
 	bool		 no_dht;		/* --no-dht */
 	enum state_crypto crypto;		/* --encryption */
 	bool		 no_upnp, no_natpmp;
+	enum state_transport transport;		/* --transport */
 	const char	*bootstrap[STATE_MAX_BOOTSTRAP];	/* HOST:PORT */
 	size_t		 nbootstrap;		/* 0: the public routers */
 };
@@ -122,6 +123,7 @@ struct state_known {
 	uint32_t	fails;
 	bool		given;		/* from --peer: retried forever */
 	bool		plain_only;	/* refused encryption: dial plain */
+	bool		no_utp;		/* uTP failed: dial TCP */
 	enum peer_source source;
 	bool		connected;
 };
@@ -251,6 +253,17 @@ void	state_known_add(struct thr_state *s, const struct thr_addr *a,
 /* An address we should connect to now, or false. */
 bool	state_next_connect(struct thr_state *s, uint64_t now_ms,
 	    struct thr_addr *out);
+/*
+ * Dial a over uTP (true) or TCP?  --transport utp: always uTP; tcp:
+ * never; both: uTP unless it failed for a before, or a is a loopback
+ * address (uTP is there to yield to other traffic on a shared uplink
+ * and to cross NATs; on 127.0.0.0/8 and ::1 TCP does more with less).
+ */
+bool	state_dial_utp(const struct thr_state *s, const struct thr_addr *a);
+/* The uTP connect to a failed (no answer in time, refused): with
+ * --transport both, dial it over TCP at once. */
+void	state_utp_failed(struct thr_state *s, const struct thr_addr *a,
+	    uint64_t now_ms);
 void	state_connect_failed(struct thr_state *s, const struct thr_addr *a,
 	    uint64_t now_ms);
 

@@ -48,6 +48,8 @@ struct loop {
 
 /* Monotonic milliseconds. */
 uint64_t	loop_now_ms(void);
+/* Monotonic microseconds, on the same clock (uTP's timestamps). */
+uint64_t	loop_now_us(void);
 void	loop_init(struct loop *l);
 /* Watch fd for mask events (replaces any previous registration).
  * THR_ELIMIT if fd >= FD_SETSIZE or negative. */

@@ -91,6 +91,10 @@ udp_open(int family, uint16_t port, bool loopback_only,
 	 * a smaller buffer only costs dropped datagrams under bursts. */
 	(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 	(void)setsockopt(s, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	/* Past that cap when we may (CAP_NET_ADMIN): a uTP download at
+	 * loopback speed overflows a 208 KiB receive queue. */
+	(void)setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size);
+	(void)setsockopt(s, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size);
 	if (bind(s, (struct sockaddr *)&ss, sl) < 0)
 		goto fail_errno;
 	return s;

@@ -1,11 +1,16 @@
 /*
  * udpmux.h: the one UDP socket of a run and what travels over it: the
- * DHT (BEP 5) and UDP tracker announces (BEP 15).
+ * DHT (BEP 5), UDP tracker announces (BEP 15) and uTP peer connections
+ * (BEP 29).
  *
  * The socket is bound to the same port number as the TCP listener, as
  * peers expect (BEP 5 "port").  Datagrams from the address of the UDP
  * tracker being asked go to its engine; bencoded ones ('d' first) go to
- * the DHT; the rest are dropped.  The engines (core/udptracker,
+ * the DHT; uTP packets (version 1 in the first byte) to the uTP engine
+ * (core/utp); the rest are dropped.  For a uTP peer this module is what
+ * the TCP socket code of run.c is for a TCP peer: it moves bytes between
+ * the connection and p->in / p->out, so that the session code never
+ * knows which transport carries a peer.  The engines (core/udptracker,
  * core/dht) decide what to send; this module moves bytes, resolves host
  * names without blocking (net/resolve) and decides when the DHT looks up
  * and announces the torrent.  It is driven by udpmux_pump from the
@@ -62,5 +67,28 @@ bool	udpmux_busy(const struct udpmux *m);
 /* Resolve, retransmit, run the DHT's timers, send what is queued, hand
  * found peers to the state.  Call once per loop pass. */
 void	udpmux_pump(struct udpmux *m, uint64_t now_ms);
+
+/* With --transport both, a uTP connect not answered in this long is
+ * given up for TCP (the engine alone would wait 6 s). */
+#define UDPMUX_UTP_WAIT_MS	2500
+/* Bytes moved per uTP peer per pass, each way: others get a turn. */
+#define UDPMUX_UTP_BUDGET	(1u << 20)
+
+/* True when uTP is on (not --transport tcp, the socket is open). */
+bool	udpmux_has_utp(const struct udpmux *m);
+/* Dial p (just added by state_peer_add, outgoing) over uTP: sets
+ * p->transport and p->tp.  THR_ELIMIT when the engine is full. */
+int	udpmux_utp_connect(struct udpmux *m, struct peer *p);
+/* Take incoming uTP connections as peers, notice finished connects,
+ * move bytes for every uTP peer (under the download limit), and kill
+ * the peers whose connection closed.  Call once per loop pass, before
+ * reaping dead peers and before udpmux_pump (which sends). */
+void	udpmux_utp_pump(struct udpmux *m, uint64_t now_ms);
+/* The peer is going away: close its connection (FIN after what is
+ * queued) and hand it back to the engine.  p->tp is NULL afterwards. */
+void	udpmux_utp_release(struct udpmux *m, struct peer *p);
+/* Milliseconds until the uTP engine's next timer, for the loop's wait;
+ * UINT64_MAX if none. */
+uint64_t udpmux_wait_ms(const struct udpmux *m, uint64_t now_ms);
 
 #endif
