@@ -200,13 +200,13 @@ lsdsock_new(struct thr_state *s, struct loop *l)
 	for (int i = 0; i < 2; i++) {
 		memset(&err, 0, sizeof(err));
 		if ((fd = lsdsock_open(lsdsock_family[i], &err)) < 0) {
-			log_msg(&s->log, LOG_INFO, "LSD: no IPv%d: %s",
+			log_msg(&s->log, LOG_INFO, "LSD: IPv%d not used (%s)",
 			    lsdsock_family[i], err.msg);
 			continue;
 		}
 		if (loop_add_fd(l, fd, LOOP_READ, lsdsock_event, m) != 0) {
-			log_msg(&s->log, LOG_INFO, "LSD: no IPv%d: cannot "
-			    "watch the socket", lsdsock_family[i]);
+			log_msg(&s->log, LOG_INFO, "LSD: IPv%d not used "
+			    "(cannot watch the socket)", lsdsock_family[i]);
 			close(fd);
 			continue;
 		}
