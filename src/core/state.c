@@ -869,6 +869,17 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 				    !s->known[k].plain_only) {
 					s->known[k].plain_only = true;
 					s->known[k].next_try_ms = 0;
+				} else if (p->phase != PEER_ACTIVE &&
+				    !p->incoming && p->transport == PEER_TCP &&
+				    s->opts.transport ==
+				    STATE_TRANSPORT_BOTH &&
+				    addr_is_loopback(&p->addr) &&
+				    !s->known[k].no_utp &&
+				    !s->known[k].try_utp) {
+					/* TCP did not get through to a
+					 * loopback peer: uTP next, now. */
+					s->known[k].try_utp = true;
+					s->known[k].next_try_ms = 0;
 				}
 			}
 		if (s->optimistic_id == id)
@@ -1687,12 +1698,11 @@ state_dial_utp(const struct thr_state *s, const struct thr_addr *a)
 	case STATE_TRANSPORT_BOTH:
 		break;
 	}
-	if (addr_is_loopback(a))
-		return false;
 	for (size_t i = 0; i < s->nknown; i++)
 		if (addr_equal(&s->known[i].addr, a))
-			return !s->known[i].no_utp;
-	return true;
+			return !s->known[i].no_utp &&
+			    (!addr_is_loopback(a) || s->known[i].try_utp);
+	return !addr_is_loopback(a);
 }
 
 void
@@ -1707,6 +1717,7 @@ state_utp_failed(struct thr_state *s, const struct thr_addr *a,
 		k->connected = false;
 		if (s->opts.transport == STATE_TRANSPORT_BOTH) {
 			k->no_utp = true;
+			k->try_utp = false;
 			k->next_try_ms = 0;
 		} else {
 			k->fails++;

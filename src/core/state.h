@@ -124,6 +124,7 @@ struct state_known {
 	bool		given;		/* from --peer: retried forever */
 	bool		plain_only;	/* refused encryption: dial plain */
 	bool		no_utp;		/* uTP failed: dial TCP */
+	bool		try_utp;	/* loopback, TCP failed: uTP next */
 	enum peer_source source;
 	bool		connected;
 };
@@ -255,9 +256,10 @@ bool	state_next_connect(struct thr_state *s, uint64_t now_ms,
 	    struct thr_addr *out);
 /*
  * Dial a over uTP (true) or TCP?  --transport utp: always uTP; tcp:
- * never; both: uTP unless it failed for a before, or a is a loopback
- * address (uTP is there to yield to other traffic on a shared uplink
- * and to cross NATs; on 127.0.0.0/8 and ::1 TCP does more with less).
+ * never; both: uTP unless it failed for a before, and for a loopback
+ * address TCP first, uTP after a TCP attempt that did not get through
+ * (uTP is there to yield to other traffic on a shared uplink and to
+ * cross NATs; on 127.0.0.0/8 and ::1 TCP does more with less).
  */
 bool	state_dial_utp(const struct thr_state *s, const struct thr_addr *a);
 /* The uTP connect to a failed (no answer in time, refused): with
