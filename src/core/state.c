@@ -1501,10 +1501,11 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	if (trace_on(&s->trace)) {
 		char cl[2 * PEER_CLIENT_MAX];
 		trace_emit(&s->trace, "handshake",
-		    "\"peer\":%u,\"client\":\"%s\",\"crypto\":\"%s\"", p->id,
+		    "\"peer\":%u,\"client\":\"%s\",\"crypto\":\"%s\","
+		    "\"transport\":\"%s\"", p->id,
 		    trace_str(p->client, cl, sizeof(cl)),
 		    p->encrypted ? "rc4" : p->obfuscated ? "obfuscated" :
-		    "plain");
+		    "plain", peer_transport_name(p->transport));
 	}
 	buf_consume(&p->in, WIRE_HANDSHAKE_LEN);
 	if (!p->sent_handshake)
@@ -1524,10 +1525,11 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	{
 		char a[ADDR_STR_MAX];
 		addr_format(&p->addr, a, sizeof(a));
-		log_msg(&s->log, LOG_INFO, "peer %s connected (%s, %s, %s)", a,
-		    p->client, p->incoming ? "incoming" : "outgoing",
+		log_msg(&s->log, LOG_INFO, "peer %s connected (%s, %s, %s%s)",
+		    a, p->client, p->incoming ? "incoming" : "outgoing",
 		    p->encrypted ? "encrypted" : p->obfuscated ?
-		    "obfuscated handshake" : "plaintext");
+		    "obfuscated handshake" : "plaintext",
+		    p->transport == PEER_UTP ? ", uTP" : "");
 	}
 	/* A newcomer gets a free slot at once rather than waiting for the
 	 * next choke round. */

@@ -286,6 +286,12 @@ bar_peer_flags(const struct peer *p, char out[8])
 		out[3] = 'S';
 	if (p->encrypted)
 		out[4] = 'E';
+	else if (p->obfuscated)
+		out[4] = 'e';
+	/* 'P' as in uTorrent's peer list; a web seed says so in its
+	 * client column. */
+	if (p->transport == PEER_UTP)
+		out[5] = 'P';
 	out[6] = '\0';
 	out[7] = '\0';
 }

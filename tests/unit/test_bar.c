@@ -691,6 +691,12 @@ Test(bar, peer_flags)
 	bar_peer_flags(&p, out);
 	cr_assert_str_eq(out, "DUOSE.");
 	p.encrypted = false;
+	p.obfuscated = true;
+	p.transport = PEER_UTP;
+	bar_peer_flags(&p, out);
+	cr_assert_str_eq(out, "DUOSeP");
+	p.obfuscated = false;
+	p.transport = PEER_TCP;
 
 	/* Unchoked but not interested: nothing flows, nothing shown. */
 	p.am_interested = false;
