@@ -489,6 +489,7 @@ web_open(struct run *r, size_t i, uint64_t now)
 	p->transport = PEER_WEB;
 	p->source = PEER_SRC_WEB;
 	p->tp = w->ws;
+	p->listen_port = 0;	/* nobody can dial it: keep it out of pex */
 	state_peer_connected(s, p, now);
 	log_msg(&s->log, LOG_INFO, "web seed %s: using %s",
 	    webseed_host(w->ws), "HTTP range requests");
