@@ -663,3 +663,122 @@ for line in f:
         print(e.get("reason", ""))
 PYEOF
 }
+
+# --- uTP (utp_*.sh) ---------------------------------------------------------
+
+# trace_transports TRACE: print the "transport" field of every handshake
+# event in TRACE, one per line (a missing field prints "missing").
+trace_transports() {
+	"$PY" - "$1" <<'PYEOF'
+import json, sys
+try:
+    f = open(sys.argv[1])
+except OSError as e:
+    sys.exit("trace %s: %s" % (sys.argv[1], e))
+for line in f:
+    if not line.endswith("\n"):
+        break
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if e.get("ev") == "handshake":
+        print(e.get("transport", "missing"))
+PYEOF
+}
+
+# start_capture_udp NAME PORT...: like start_capture, but TCP and UDP to
+# or from the ports (tcpdump or tshark only; returns 1 with a log line
+# when neither is there or when not root).
+start_capture_udp() {
+	local name=$1 filt="" p
+	shift
+	for p in "$@"; do
+		filt="${filt:+$filt or }port $p"
+	done
+	CAPTURE_FILE="$WORK/$name.pcap"
+	CAPTURE_PID=
+	if [ "$(id -u)" -ne 0 ]; then
+		log "capture skipped: capturing on lo needs root"
+		CAPTURE_FILE=
+		return 1
+	fi
+	if command -v tcpdump >/dev/null 2>&1; then
+		CAPTURE_TOOL=tcpdump
+		start_bg "$name-capture" tcpdump -i lo -n -U -s 128 -Z root \
+		    -B 16384 -w "$CAPTURE_FILE" "($filt)"
+		CAPTURE_PID=$LAST_PID
+		wait_for_log "$WORK/$name-capture.log" 'listening on' 10 \
+		    "$CAPTURE_PID" || fail "tcpdump did not start capturing"
+	elif command -v tshark >/dev/null 2>&1; then
+		CAPTURE_TOOL=tshark
+		start_bg "$name-capture" tshark -i lo -n -F pcap -s 128 \
+		    -w "$CAPTURE_FILE" -f "($filt)"
+		CAPTURE_PID=$LAST_PID
+		wait_for_log "$WORK/$name-capture.log" 'Capturing on' 15 \
+		    "$CAPTURE_PID" || fail "tshark did not start capturing"
+	else
+		log "capture skipped: neither tcpdump nor tshark installed"
+		CAPTURE_FILE=
+		return 1
+	fi
+	log "capturing lo ($filt) with $CAPTURE_TOOL into $CAPTURE_FILE"
+	return 0
+}
+
+# capture_port_stats PCAP PORT: print "TCP_PKTS TCP_PAYLOAD_PKTS
+# TCP_PAYLOAD_FROM_PORT UDP_PKTS UDP_BYTES_FROM_PORT" for IPv4 packets
+# with PORT as source or destination port: TCP packets, those carrying
+# payload, those carrying payload sent from PORT, UDP packets, and the
+# UDP payload bytes (from the UDP header's length, so a short snap
+# length is fine) sent from PORT.  Reads classic pcap, Ethernet or
+# Linux SLL.
+capture_port_stats() {
+	"$PY" - "$1" "$2" <<'PYEOF'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+port = int(sys.argv[2])
+if len(data) < 24:
+    sys.exit("%s: no pcap header (%d bytes)" % (sys.argv[1], len(data)))
+magic = data[:4]
+if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+    e = "<"
+elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+    e = ">"
+else:
+    sys.exit("%s: not a classic pcap file" % sys.argv[1])
+link = struct.unpack(e + "I", data[20:24])[0]
+l2 = {1: 14, 113: 16, 0: 4}.get(link)
+if l2 is None:
+    sys.exit("%s: unsupported link type %d" % (sys.argv[1], link))
+off = 24
+tcp = tcp_pl = tcp_pl_from = udp = udp_from = 0
+while off + 16 <= len(data):
+    incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
+    pkt = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    ip = pkt[l2:]
+    if len(ip) < 20 or ip[0] >> 4 != 4:
+        continue
+    ihl = (ip[0] & 15) * 4
+    tot = struct.unpack("!H", ip[2:4])[0]
+    l4 = ip[ihl:]
+    if len(l4) < 8:
+        continue
+    sp, dp = struct.unpack("!HH", l4[:4])
+    if port not in (sp, dp):
+        continue
+    if ip[9] == 6 and len(l4) >= 13:
+        tcp += 1
+        pl = tot - ihl - (l4[12] >> 4) * 4
+        if pl > 0:
+            tcp_pl += 1
+            if sp == port:
+                tcp_pl_from += 1
+    elif ip[9] == 17:
+        udp += 1
+        if sp == port:
+            udp_from += struct.unpack("!H", l4[4:6])[0] - 8
+print(tcp, tcp_pl, tcp_pl_from, udp, udp_from)
+PYEOF
+}

@@ -33,10 +33,16 @@ Subcommands:
                             enabled: libtorrent's default (encrypted or
                             plaintext); disabled: plaintext only, both
                             ways (pe_disabled)
+    --transport MODE        tcp (the default): TCP only, uTP off; utp:
+                            uTP only, both ways (enable_incoming_tcp and
+                            enable_outgoing_tcp off, both uTP settings
+                            on); both: TCP and uTP.  Prints
+                            "transport tcp|utp|both" at start and
+                            "transport IP:PORT utp|tcp" once per peer
 
 The session listens on 127.0.0.1 only; LSD, UPnP, NAT-PMP and uTP are
-off.  PEX (ut_pex) and ut_metadata are libtorrent's default plugins and
-stay on.
+off (uTP unless run --transport says otherwise).  PEX (ut_pex) and
+ut_metadata are libtorrent's default plugins and stay on.
 
 libtorrent on loopback, learnt by experiment (2.0.8):
   - the dht_bootstrap_nodes are "router" nodes, which libtorrent never
@@ -115,6 +121,15 @@ def _settings(port, dht, bootstrap):
 
 
 ENCRYPTION = ("forced", "enabled", "disabled")
+TRANSPORT = ("tcp", "utp", "both")
+
+
+def _transport_settings(mode):
+    """libtorrent's TCP/uTP switches for --transport MODE."""
+    tcp = mode in ("tcp", "both")
+    utp = mode in ("utp", "both")
+    return {"enable_incoming_tcp": tcp, "enable_outgoing_tcp": tcp,
+            "enable_incoming_utp": utp, "enable_outgoing_utp": utp}
 
 
 def _enc_settings(mode):
@@ -135,10 +150,12 @@ def _enc_settings(mode):
             "prefer_rc4": False}
 
 
-def _session(port, dht, bootstrap, up=0, down=0, enc=None):
+def _session(port, dht, bootstrap, up=0, down=0, enc=None, transport=None):
     s = _settings(port, dht, bootstrap)
     if enc is not None:
         s.update(_enc_settings(enc))
+    if transport is not None:
+        s.update(_transport_settings(transport))
     ses = lt.session(s)
     if up or down:
         st = {}
@@ -240,7 +257,7 @@ def run(args):
     port = int(args[0])
     o = {"torrent": None, "magnet": None, "save": None, "peers": [],
          "dht": False, "boot": [], "up": 0, "down": 0, "exit": False,
-         "timeout": 120.0, "nopex": False, "enc": None}
+         "timeout": 120.0, "nopex": False, "enc": None, "transport": None}
     i = 1
     while i < len(args):
         a = args[i]
@@ -281,13 +298,25 @@ def run(args):
                 sys.exit("run: --encryption takes one of %s"
                          % ", ".join(ENCRYPTION))
             o["enc"] = v
+        elif a == "--transport":
+            if v not in TRANSPORT:
+                sys.exit("run: --transport takes one of %s"
+                         % ", ".join(TRANSPORT))
+            o["transport"] = v
         else:
             sys.exit("run: unknown option %s" % a)
         i += 2
     if (o["torrent"] is None) == (o["magnet"] is None) or not o["save"]:
         sys.exit("run: give --save and one of --torrent, --magnet")
 
-    ses = _session(port, o["dht"], o["boot"], o["up"], o["down"], o["enc"])
+    ses = _session(port, o["dht"], o["boot"], o["up"], o["down"], o["enc"],
+                   o["transport"])
+    if o["transport"] is not None:
+        ts = ses.get_settings()
+        _out("transport %s tcp in %d out %d utp in %d out %d" % (
+            o["transport"], ts["enable_incoming_tcp"],
+            ts["enable_outgoing_tcp"], ts["enable_incoming_utp"],
+            ts["enable_outgoing_utp"]))
     if o["enc"] is not None:
         es = ses.get_settings()
         _out("encryption %s out %d in %d level %d" % (
@@ -317,8 +346,15 @@ def run(args):
     last_announce = 0.0
     seen = set()
     seen_crypto = set()
+    seen_transport = set()
     hsk = int(lt.peer_info.handshake)
     rc4 = int(lt.peer_info.rc4_encrypted)
+    # peer_info::utp_socket is not bound in python3-libtorrent 2.0.8; it
+    # is bit 17 (after i2p_socket, before ssl_socket and rc4_encrypted,
+    # bit 19, which is bound and checked here).
+    utp_flag = int(getattr(lt.peer_info, "utp_socket", 0))
+    if not utp_flag and rc4 == 1 << 19:
+        utp_flag = 1 << 17
     have_meta = False
     complete = False
     dc = _DhtCount(ses)
@@ -342,6 +378,11 @@ def run(args):
                     not fl & hsk and pi.total_download + pi.total_upload)):
                 seen_crypto.add(ep)
                 _out("crypto %s %s" % (ep, "rc4" if fl & rc4 else "plain"))
+            if o["transport"] is not None and ep not in seen_transport \
+                    and utp_flag:
+                seen_transport.add(ep)
+                _out("transport %s %s" % (ep, "utp" if fl & utp_flag
+                                           else "tcp"))
         st = h.status()
         if not have_meta and st.has_metadata:
             have_meta = True
