@@ -17,7 +17,10 @@
 #include "core/err.h"
 #include "core/metainfo.h"
 #include "core/webseed.h"
+#include "core/state.h"
 #include "core/wire.h"
+
+#include "fixture.h"
 
 #define PLEN	32768u		/* two blocks a piece */
 
@@ -694,4 +697,175 @@ Test(webseed, read_respects_destination_cap)
 	cr_assert_eq(webseed_read(w, &small, SIZE_MAX), 0);
 	buf_release(&small);
 	webseed_free(w);
+}
+
+/* --- through the session ------------------------------------------------- */
+
+/*
+ * The engine as run.c drives it, against the real session (state.h) on
+ * a fixture torrent: "pay/a.bin" (40000 bytes), "pay/empty" and
+ * "pay/sub/c.bin" (70001 bytes), pieces of 16 KiB, so piece 2 crosses
+ * from a.bin to c.bin.  The HTTP side is answered from the payload.
+ */
+#define SX_TOTAL	(40000u + 70001u)
+#define SX_NOW		1000000u
+
+static const struct fixture_file sx_files[] = {
+	{ { "a.bin", NULL }, 40000, 0 },
+	{ { "empty", NULL }, 0, 40000 },
+	{ { "sub", "c.bin" }, 70001, 40000 },
+};
+static char	 sx_root[FIXTURE_ROOT_LEN];
+static char	 sx_dl[FIXTURE_PATH_LEN];
+static char	 sx_torrent[FIXTURE_PATH_LEN];
+static uint8_t	 sx_payload[SX_TOTAL];
+static const struct fixture sx = FIXTURE_OVER(sx_files, 16384, sx_payload,
+    sx_root, sx_dl, sx_torrent);
+
+static void
+sx_init(void)
+{
+	fixture_init(&sx, "/tmp/thr-webseed-XXXXXX", 0x77);
+	fixture_write_torrent(&sx);
+}
+
+static void
+sx_fini(void)
+{
+	fixture_fini(&sx);
+}
+
+/* The body of a job: the payload bytes its URL and range name, with a
+ * byte flipped in every 16 KiB when corrupt. */
+static void
+sx_answer(struct thr_state *s, struct webseed *w,
+    const struct webseed_fetch *job, bool corrupt, uint64_t now)
+{
+	struct buf u;
+	uint8_t *body;
+	size_t f;
+
+	buf_init(&u, WEBSEED_URL_MAX);
+	for (f = 0; f < s->mi.nfiles; f++) {
+		cr_assert_eq(webseed_url(&s->mi, "http://h/", f, &u), 0);
+		if (strcmp((char *)u.data, job->url) == 0)
+			break;
+	}
+	buf_release(&u);
+	cr_assert_lt(f, s->mi.nfiles, "no file for %s", job->url);
+	cr_assert_neq(s->mi.files[f].length, 0, "an empty file asked for");
+	cr_assert_leq(job->offset + job->length, s->mi.files[f].length);
+	body = malloc(job->length);
+	cr_assert_not_null(body);
+	memcpy(body, sx_payload + s->mi.files[f].offset + job->offset,
+	    job->length);
+	for (uint64_t k = 0; corrupt && k < job->length; k += 16384)
+		body[k] ^= 0xff;
+	webseed_fetch_done(w, job->id, 0, 206, body, job->length, now);
+	free(body);
+}
+
+/* One pass of run.c's web_pump_one, with HTTP answered at once. */
+static void
+sx_pump(struct thr_state *s, struct peer *p, struct webseed *w, bool corrupt,
+    uint64_t now)
+{
+	struct webseed_fetch job;
+	size_t used;
+
+	if (p->out.len > 0) {
+		state_peer_outgoing(s, p);
+		cr_assert_eq(webseed_input(w, p->out.data, p->out.len, &used,
+		    now), 0);
+		buf_consume(&p->out, used);
+		state_peer_sent(s, p, used, now);
+	}
+	webseed_tick(w, now);
+	while (webseed_next_fetch(w, now, &job))
+		sx_answer(s, w, &job, corrupt, now);
+	while (!p->dead && webseed_read(w, &p->in, PEER_READ_CHUNK) > 0)
+		state_peer_input(s, p, now);
+}
+
+static struct peer *
+sx_start(struct thr_state *s, struct webseed **w)
+{
+	struct state_opts o;
+	struct thr_addr a = fixture_addr4(0, 1, 1);
+	struct thr_error err;
+	struct peer *p;
+
+	fixture_opts(&sx, &o);
+	o.crypto = STATE_CRYPTO_REQUIRE;	/* not for web seeds */
+	fixture_state_init(s, &o, SX_NOW);
+	fixture_check(s, SX_NOW);
+	cr_assert_eq(s->phase, STATE_DOWNLOADING);
+	p = state_peer_add(s, &a, false, SX_NOW);
+	cr_assert_not_null(p);
+	*w = webseed_new(&s->mi, "http://h/", 0, SX_NOW, &err);
+	cr_assert_not_null(*w);
+	p->transport = PEER_WEB;
+	p->source = PEER_SRC_WEB;
+	p->tp = *w;
+	state_peer_connected(s, p, SX_NOW);
+	cr_assert_not(p->dead, "%s", p->why);
+	cr_assert_eq(p->phase, PEER_HANDSHAKE, "no MSE for a web seed");
+	cr_assert_null(p->mse);
+	return p;
+}
+
+Test(webseed, session_downloads_everything, .init = sx_init,
+    .fini = sx_fini)
+{
+	struct thr_state *s = calloc(1, sizeof(*s));
+	struct webseed *w;
+	struct peer *p;
+	uint64_t now = SX_NOW;
+
+	cr_assert_not_null(s);
+	p = sx_start(s, &w);
+	for (int i = 0; i < 200 && !state_complete(s); i++) {
+		sx_pump(s, p, w, false, now);
+		/* Once complete, the session drops it: both are seeds. */
+		cr_assert(!p->dead || state_complete(s), "%s", p->why);
+		if (i % 10 == 0)
+			state_tick(s, now);
+		now += 100;
+	}
+	cr_assert(state_complete(s));
+	cr_assert_eq(p->phase, PEER_ACTIVE);
+	cr_assert(p->fast);
+	cr_assert_eq(s->hash_fails, 0);
+	cr_assert_eq(p->downloaded, SX_TOTAL);
+	state_release(s);
+	webseed_free(w);
+	free(s);
+}
+
+Test(webseed, session_bans_corrupt_seed, .init = sx_init, .fini = sx_fini)
+{
+	struct thr_state *s = calloc(1, sizeof(*s));
+	struct webseed *w;
+	struct peer *p;
+	struct thr_addr a = fixture_addr4(0, 1, 1);
+	uint64_t now = SX_NOW;
+
+	cr_assert_not_null(s);
+	p = sx_start(s, &w);
+	for (int i = 0; i < 200 && !p->dead; i++) {
+		sx_pump(s, p, w, true, now);
+		if (i % 10 == 0)
+			state_tick(s, now);
+		now += 100;
+	}
+	cr_assert(p->dead);
+	cr_assert_geq(p->strikes, STATE_MAX_STRIKES);
+	cr_assert(state_banned(s, &a));
+	/* Another seed, at its own made-up address, is not banned. */
+	a = fixture_addr4(0, 2, 2);
+	cr_assert_not(state_banned(s, &a));
+	cr_assert_eq(s->have.count, 0);
+	state_release(s);
+	webseed_free(w);
+	free(s);
 }
