@@ -20,9 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 
+#include "core/i18n.h"
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/picker.h"
@@ -824,4 +826,104 @@ Test(view, metadata_phase_renders_every_pane)
 	fclose(f.out);
 	close(f.master);
 	free_state(f.s);
+}
+
+/*
+ * Translated labels: with the German catalogue (po/de.gmo of the source
+ * tree, copied where bindtextdomain looks) the header shows German and
+ * keeps its layout, since widths are measured in columns: the PAUSED
+ * flag ("PAUSIERT", longer) still fits whole at the right, and no row is
+ * wider than the terminal, at 100 and at 40 columns.
+ */
+static bool
+view_de_catalogue(char *dir, size_t len)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char src[4096], dst[4200];
+	FILE *in, *out;
+	char buf[4096];
+	size_t n;
+
+	if (top == NULL)
+		return false;
+	snprintf(src, sizeof(src), "%s/po/de.gmo", top);
+	if ((in = fopen(src, "rb")) == NULL)
+		return false;
+	snprintf(dir, len, "/tmp/thr-view-de-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(dst, sizeof(dst), "%s/de", dir);
+	mkdir(dst, 0700);
+	snprintf(dst, sizeof(dst), "%s/de/LC_MESSAGES", dir);
+	mkdir(dst, 0700);
+	snprintf(dst, sizeof(dst), "%s/de/LC_MESSAGES/%s.mo", dir, PACKAGE);
+	out = fopen(dst, "wb");
+	cr_assert_not_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(in);
+	fclose(out);
+	return true;
+}
+
+static int
+view_cols_of(const char *s)
+{
+	wchar_t w[T_ROW_MAX];
+	size_t n = mbstowcs(w, s, T_ROW_MAX);
+
+	cr_assert_neq(n, (size_t)-1, "not UTF-8: %s", s);
+	return wcswidth(w, n);
+}
+
+Test(view, german_labels_keep_the_layout)
+{
+	char dir[64], path[128];
+	struct fix f;
+	const char *r;
+	int cols[] = { 100, 40 };
+
+	if (!view_de_catalogue(dir, sizeof(dir)))
+		cr_skip_test("no po/de.gmo (NLS off or TOP_SRCDIR unset)");
+	setenv("LANGUAGE", "de", 1);
+	if (setlocale(LC_ALL, "C.UTF-8") == NULL)
+		cr_skip_test("no C.UTF-8 locale");
+	bindtextdomain(PACKAGE, dir);
+	textdomain(PACKAGE);
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+		fix_open(&f, "ubuntu-24.04.iso", cols[c], 24);
+		f.s->paused = true;
+		draw(&f);
+		r = row(&f, 0);
+		cr_expect(strstr(r, "ubuntu") != NULL, "%s", r);
+		/* Whole, at the right edge (rows come back trimmed). */
+		cr_expect(strlen(r) >= 9 &&
+		    strcmp(r + strlen(r) - 9, " PAUSIERT") == 0, "%s", r);
+		if (cols[c] == 100) {
+			cr_expect(strstr(row(&f, 1), "Verhältnis 0.25") != NULL,
+			    "%s", rowbuf);
+			cr_expect(strstr(row(&f, 2), "Tracker: ") != NULL,
+			    "%s", rowbuf);
+			cr_expect_geq(find_row(&f, 24, "q Ende"), 0);
+			cr_expect_geq(find_row(&f, 24, "Adresse"), 0);
+		}
+		for (int y = 0; y < 24; y++)
+			cr_expect_leq(view_cols_of(row(&f, y)), cols[c],
+			    "row %d at %d columns: %s", y, cols[c], rowbuf);
+		view_free(f.v);
+		f.v = NULL;
+		drain(&f);
+		fclose(f.in);
+		fclose(f.out);
+		close(f.master);
+		free_state(f.s);
+	}
+	setlocale(LC_ALL, "C");
+	unsetenv("LANGUAGE");
+	snprintf(path, sizeof(path), "%s/de/LC_MESSAGES/%s.mo", dir, PACKAGE);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/de/LC_MESSAGES", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/de", dir);
+	rmdir(path);
+	rmdir(dir);
 }
