@@ -495,14 +495,13 @@ web_open(struct run *r, size_t i, uint64_t now)
 	    webseed_host(w->ws), "HTTP range requests");
 }
 
-/* Session bytes to the engine, jobs to libcurl, the engine's answers
- * back to the session. */
+/* The session's bytes to the engine, the engine's jobs to libcurl. */
 static void
-web_pump_one(struct run *r, struct run_web *w, struct peer *p, uint64_t now)
+web_to_engine(struct run *r, struct run_web *w, struct peer *p, uint64_t now)
 {
 	struct thr_state *s = &r->st;
 	struct webseed_fetch job;
-	size_t used = 0, got = 0, n;
+	size_t used = 0;
 
 	if (p->out.len > 0) {
 		state_peer_outgoing(s, p);
@@ -512,7 +511,6 @@ web_pump_one(struct run *r, struct run_web *w, struct peer *p, uint64_t now)
 		buf_consume(&p->out, used);
 		state_peer_sent(s, p, used, now);
 	}
-	webseed_tick(w->ws, now);
 	for (int k = 0; k < WEBSEED_MAX_SPANS; k++) {
 		long id;
 
@@ -528,6 +526,18 @@ web_pump_one(struct run *r, struct run_web *w, struct peer *p, uint64_t now)
 		w->reqs[k].id = id;
 		w->reqs[k].job = job.id;
 	}
+}
+
+/* Engine and session both ways.  The requests the session makes on
+ * the new data go out in the same pass, not a loop wakeup later. */
+static void
+web_pump_one(struct run *r, struct run_web *w, struct peer *p, uint64_t now)
+{
+	struct thr_state *s = &r->st;
+	size_t got = 0, n;
+
+	webseed_tick(w->ws, now);
+	web_to_engine(r, w, p, now);
 	while (!p->dead && got < RUN_READ_BUDGET &&
 	    webseed_pending(w->ws) > 0 && bucket_ready(&s->down_limit, now) &&
 	    (n = webseed_read(w->ws, &p->in, PEER_READ_CHUNK)) > 0) {
@@ -535,6 +545,8 @@ web_pump_one(struct run *r, struct run_web *w, struct peer *p, uint64_t now)
 		bucket_take(&s->down_limit, (uint64_t)n);
 		state_peer_input(s, p, now);
 	}
+	if (!p->dead && got > 0)
+		web_to_engine(r, w, p, now);
 	if (p->phase == PEER_ACTIVE && !w->named) {
 		snprintf(p->client, sizeof(p->client), "web seed");
 		w->named = true;

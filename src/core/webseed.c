@@ -309,16 +309,26 @@ webseed_span_start(struct webseed *w)
 	memmove(&w->queue[0], &w->queue[1], (w->nqueue - 1) *
 	    sizeof(w->queue[0]));
 	w->nqueue--;
+	/* Grow at either end: the picker need not ask in order. */
 	while (grew && sp->nblocks < WEBSEED_SPAN_BLOCKS) {
 		grew = false;
 		end = sp->toff + sp->len;
 		for (uint32_t i = 0; i < w->nqueue; i++) {
 			struct webseed_block *b = &w->queue[i];
+			uint64_t bo = webseed_toff(w, b);
 
-			if (webseed_toff(w, b) != end ||
+			if ((bo != end && bo + b->length != sp->toff) ||
 			    sp->len + b->length > WEBSEED_MAX_SPAN)
 				continue;
-			sp->blocks[sp->nblocks++] = *b;
+			if (bo == end)
+				sp->blocks[sp->nblocks++] = *b;
+			else {
+				memmove(&sp->blocks[1], &sp->blocks[0],
+				    sp->nblocks * sizeof(sp->blocks[0]));
+				sp->blocks[0] = *b;
+				sp->nblocks++;
+				sp->toff = bo;
+			}
 			sp->len += b->length;
 			memmove(b, b + 1, (w->nqueue - i - 1) * sizeof(*b));
 			w->nqueue--;

@@ -333,6 +333,47 @@ Test(webseed, coalesces_and_frames_pieces)
 	buf_release(&s);
 }
 
+Test(webseed, coalesces_requests_in_any_order)
+{
+	struct metainfo mi;
+	struct buf in, s;
+	struct webseed *w;
+	struct webseed_fetch job;
+	struct wire_msg m;
+	uint8_t *body = calloc(1, 4 * 16384);
+	size_t off;
+	uint32_t id;
+
+	cr_assert_not_null(body);
+	mi_single(&mi);
+	w = engine(&mi, &in, &s);
+	drain(w, &in);
+	buf_reset(&in);
+	/* Backwards: each block ends where the span so far begins. */
+	for (int i = 3; i >= 0; i--)
+		wire_put_request(&s, WIRE_REQUEST, (uint32_t)i / 2,
+		    ((uint32_t)i % 2) * 16384, 16384);
+	session_says(w, &s, 2000);
+	cr_assert(webseed_next_fetch(w, 2000, &job));
+	cr_assert_eq(job.offset, 0);
+	cr_assert_eq(job.length, 4 * 16384);
+	id = job.id;
+	cr_assert_not(webseed_next_fetch(w, 2000, &job),
+	    "all four in one range");
+	webseed_fetch_done(w, id, 0, 206, body, 4 * 16384, 2100);
+	drain(w, &in);
+	off = 0;
+	for (uint32_t i = 0; i < 4; i++) {
+		next_msg(&in, &off, mi.npieces, &m);
+		cr_assert_eq(m.id, WIRE_PIECE);
+		cr_assert_eq((uint64_t)m.index * PLEN + m.begin, i * 16384);
+	}
+	free(body);
+	webseed_free(w);
+	buf_release(&in);
+	buf_release(&s);
+}
+
 Test(webseed, span_capped_at_max_and_two_in_flight)
 {
 	struct metainfo mi;
