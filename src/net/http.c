@@ -331,7 +331,13 @@ http_start(struct http *h, const char *url, const char *range,
 	if (range != NULL &&
 	    (curl_easy_setopt(r->easy, CURLOPT_RANGE, range) != CURLE_OK ||
 	    curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING,
-	    (char *)NULL) != CURLE_OK))
+	    (char *)NULL) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_TIMEOUT,
+	    (long)HTTP_RANGE_TIMEOUT_S) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_LIMIT,
+	    (long)HTTP_LOW_SPEED) != CURLE_OK ||
+	    curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_TIME,
+	    (long)HTTP_LOW_SPEED_S) != CURLE_OK))
 		goto free_r;
 	if (curl_multi_add_handle(h->multi, r->easy) != CURLM_OK)
 		goto free_r;

@@ -21,6 +21,9 @@
 #define HTTP_MAX_REDIRECTS	5
 #define HTTP_CONNECT_TIMEOUT_S	15
 #define HTTP_TOTAL_TIMEOUT_S	30
+#define HTTP_RANGE_TIMEOUT_S	300	/* a range of up to a few MiB */
+#define HTTP_LOW_SPEED		1024	/* bytes/s a range must keep up... */
+#define HTTP_LOW_SPEED_S	30	/* ...over this many seconds */
 
 /*
  * Completion: status is 0 and body/len the response (borrowed, valid
@@ -40,7 +43,9 @@ void	http_free(struct http *h);	/* cancels pending requests silently */
 long	http_get(struct http *h, const char *url, size_t max_body,
 	    http_done_cb *cb, void *ud);
 /* The same for bytes offset..offset+len-1 of url (an HTTP Range request,
- * no content encoding, so the bytes are the file's); len > 0.  The
+ * no content encoding, so the bytes are the file's); len > 0.  It may
+ * take HTTP_RANGE_TIMEOUT_S as long as it moves HTTP_LOW_SPEED bytes a
+ * second, so a slow server still delivers a large range.  The
  * callback gets the status code (206 for the range, 200 when the server
  * sent the whole file instead) and the body; max_body as above. */
 long	http_get_range(struct http *h, const char *url, uint64_t offset,
