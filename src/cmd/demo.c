@@ -123,11 +123,15 @@ start_seeder(const char *self, const char *dir, const char *torrent,
 		dup2(fd, STDOUT_FILENO);
 		close(fd);
 	}
+	/* The demo reads the seeders' log lines, which must stay in
+	 * English: under the C locale gettext translates nothing. */
+	setenv("LC_ALL", "C", 1);
 	/* The demo swarm is local: no DHT, which would reach the public
 	 * routers, no port mapping on the gateway and no LSD multicast,
-	 * which would reach the LAN. */
+	 * which would reach the LAN; and the user's configuration file
+	 * does not apply to it. */
 	execl(self, "thorrent", "--no-tui", "--no-dht", "--no-upnp",
-	    "--no-natpmp", "--no-lsd", "--log", "info",
+	    "--no-natpmp", "--no-lsd", "--no-config", "--log", "info",
 	    "--path", dir,
 	    "--port", portstr, "--seed-ratio", "-1", "--max-up", maxup,
 	    torrent, (char *)NULL);
@@ -241,10 +245,11 @@ cmd_demo(int argc, char **argv)
 	printf(_("demo: downloading into %s from %d seeders\n"), dldir, nseed);
 	fflush(stdout);
 	{
-		char *dargv[11 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
+		char *dargv[12 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
 		int k = 0;
 
 		dargv[k++] = "thorrent";
+		dargv[k++] = "--no-config";
 		dargv[k++] = "--no-dht";
 		dargv[k++] = "--no-upnp";
 		dargv[k++] = "--no-natpmp";

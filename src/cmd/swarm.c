@@ -518,6 +518,9 @@ swarm_spawn(const char *prog, char *const argv[], const char *logpath)
 		dup2(fd, STDIN_FILENO);
 		close(fd);
 	}
+	/* The swarm reads the children's log lines, which must stay in
+	 * English: under the C locale gettext translates nothing. */
+	setenv("LC_ALL", "C", 1);
 	execv(prog, argv);
 	_exit(127);
 }
@@ -621,6 +624,9 @@ swarm_start_child(struct swarm *sw, int idx)
 	argv[n++] = "--no-upnp";
 	argv[n++] = "--no-natpmp";
 	argv[n++] = "--no-lsd";
+	/* The experiment is what the command line says, whatever the
+	 * user's configuration file holds. */
+	argv[n++] = "--no-config";
 	argv[n++] = "--log";
 	argv[n++] = "info";
 	argv[n++] = "--path";

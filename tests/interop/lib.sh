@@ -24,6 +24,8 @@ TEST_NAME=$(basename "$0" .sh)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/thorrent-interop-$TEST_NAME.XXXXXX") ||
 	exit 1
+# No test reads the configuration file of whoever runs the suite.
+export XDG_CONFIG_HOME="$WORK/xdg-config"
 PIDS=()
 USED_PORTS=" "
 
