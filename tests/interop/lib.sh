@@ -26,6 +26,9 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/thorrent-interop-$TEST_NAME.XXXXXX") ||
 	exit 1
 # No test reads the configuration file of whoever runs the suite.
 export XDG_CONFIG_HOME="$WORK/xdg-config"
+# Log lines are matched in English, whatever the caller's language:
+# "C" in LANGUAGE turns gettext's translation off.
+export LANGUAGE=C
 PIDS=()
 USED_PORTS=" "
 
