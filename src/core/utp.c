@@ -652,7 +652,6 @@ utp_mark_lost(struct utp_conn *c, uint16_t seq, bool fast)
 		p->flags |= UTP_PKT_FAST;
 		c->u->st.fast_retransmits++;
 		utp_on_loss(c, seq);
-		c->fast_seq = (uint16_t)(seq + 1);
 	}
 }
 
@@ -690,6 +689,7 @@ utp_sack(struct utp_conn *c, const struct utp_hdr *h, uint64_t now,
     uint32_t *acked)
 {
 	uint16_t out = (uint16_t)(c->seq_nr - c->seq_base), s, top;
+	uint16_t fast = c->fast_seq;
 	size_t i, nbits = h->sacklen * 8;
 	unsigned above = 0;
 	struct utp_pkt *p;
@@ -721,9 +721,15 @@ utp_sack(struct utp_conn *c, const struct utp_hdr *h, uint64_t now,
 			above++;
 			continue;
 		}
-		if (above >= UTP_DUP_ACKS && !utp_seq_lt(s, c->fast_seq))
+		if (above >= UTP_DUP_ACKS && !utp_seq_lt(s, c->fast_seq)) {
 			utp_mark_lost(c, s, true);
+			if (!utp_seq_lt(s, fast))
+				fast = (uint16_t)(s + 1);
+		}
 	}
+	/* Each hole is resent this way once; a second loss waits for the
+	 * timeout. */
+	c->fast_seq = fast;
 }
 
 /* Append in-order bytes; false when they do not fit. */
@@ -929,6 +935,7 @@ utp_conn_input(struct utp *u, struct utp_conn *c, const struct utp_hdr *h,
 	if (c->dup_acks >= UTP_DUP_ACKS && c->seq_base != c->seq_nr &&
 	    !utp_seq_lt(c->seq_base, c->fast_seq)) {
 		utp_mark_lost(c, c->seq_base, true);
+		c->fast_seq = (uint16_t)(c->seq_base + 1);
 		c->dup_acks = 0;
 	}
 	if (acked > 0 && have_sample)

@@ -392,6 +392,34 @@ Test(utp, selective_ack_fills_one_hole)
 	net_free(&n);
 }
 
+/* Drop A's data packets 20, 23 and 26, once each. */
+static bool
+drop_three(struct net *n, int src, const uint8_t *d, size_t len)
+{
+	(void)len;
+	return src == 0 && (d[0] >> 4) == 0 &&
+	    (n->nth[0] == 20 || n->nth[0] == 23 || n->nth[0] == 26);
+}
+
+/* Regression: the scan for holes used to advance past the lower holes
+ * after resending the highest, leaving them to the timeout. */
+Test(utp, selective_ack_fills_several_holes)
+{
+	struct net n;
+	struct xfer x;
+
+	net_init(&n, 19, NULL, NULL);
+	n.drop = drop_three;
+	xfer_start(&n, &x, 200 * 1024);
+	xfer_run(&n, &x, 60ull * SEC);
+	cr_assert_eq(x.recvd, x.total);
+	cr_assert(!x.mismatch);
+	cr_assert_eq(utp_stats(n.e[0])->retransmits, 3);
+	cr_assert_eq(utp_stats(n.e[0])->fast_retransmits, 3);
+	cr_assert_eq(utp_stats(n.e[0])->timeouts, 0);
+	net_free(&n);
+}
+
 Test(utp, ledbat_follows_delay)
 {
 	struct net n;
