@@ -7,6 +7,7 @@
 
 #include "command.h"
 #include "err.h"
+#include "i18n.h"
 #include "state.h"
 
 bool
@@ -76,9 +77,10 @@ command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
 		v = step_limit(b->rate, id == COMMAND_UP_MORE ||
 		    id == COMMAND_DOWN_MORE);
 		bucket_set_rate(b, v, now_ms);
-		log_msg(&s->log, LOG_INFO, "%s limit %llu B/s%s",
-		    b == &s->up_limit ? "upload" : "download",
-		    (unsigned long long)v, v ? "" : " (none)");
+		log_msg(&s->log, LOG_INFO, b == &s->up_limit ?
+		    _("upload limit %llu B/s%s") :
+		    _("download limit %llu B/s%s"),
+		    (unsigned long long)v, v ? "" : _(" (none)"));
 		trace_emit(&s->trace, "limit", "\"dir\":\"%s\",\"rate\":%llu",
 		    b == &s->up_limit ? "up" : "down", (unsigned long long)v);
 		break;
@@ -90,7 +92,7 @@ command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
 		break;
 	case COMMAND_QUIT:
 		s->quit_requested = true;
-		log_msg(&s->log, LOG_INFO, "quit requested");
+		log_msg(&s->log, LOG_INFO, "%s", _("quit requested"));
 		break;
 	case COMMAND_PAUSE:
 		state_set_paused(s, !s->paused);

@@ -12,6 +12,7 @@
 
 #include "escape.h"
 #include "hash.h"
+#include "i18n.h"
 #include "peerid.h"
 #include "resume.h"
 #include "state_int.h"
@@ -171,12 +172,12 @@ load_magnet(struct thr_state *s, struct thr_error *err)
 		rc = metainfo_load(&s->mi, path, &e2);
 		if (rc == 0 && memcmp(s->mi.info_hash, m.info_hash, 20) == 0) {
 			s->have_meta = true;
-			log_msg(&s->log, LOG_INFO, "metadata loaded from %s",
+			log_msg(&s->log, LOG_INFO, _("metadata loaded from %s"),
 			    path);
 		} else {
 			if (rc != THR_ENOENT && rc != 0)
-				log_msg(&s->log, LOG_WARN, "saved metadata "
-				    "not used: %s", e2.msg);
+				log_msg(&s->log, LOG_WARN, _("saved metadata "
+				    "not used: %s"), e2.msg);
 			metainfo_release(&s->mi);
 		}
 	}
@@ -295,8 +296,8 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 			    "require, but RC4 is not available: %s", e2.msg);
 			goto fail;
 		} else
-			log_msg(&s->log, LOG_WARN, "encryption unavailable "
-			    "(%s); plaintext connections only", e2.msg);
+			log_msg(&s->log, LOG_WARN, _("encryption unavailable "
+			    "(%s); plaintext connections only"), e2.msg);
 	}
 	s->tracker_phase = tracker_list_current(&s->tl) ? TRACKER_IDLE :
 	    TRACKER_NONE;
@@ -379,11 +380,12 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 			/* Trusted: every file is as it was at the save. */
 			s->check_valid = s->have.count;
 			s->check_next = s->mi.npieces;
-			log_msg(&s->log, LOG_INFO, "resume record trusted");
+			log_msg(&s->log, LOG_INFO, "%s",
+			    _("resume record trusted"));
 			s->check_start_ms = now_ms ? now_ms : 1;
 		} else if (rc != THR_ENOENT)
-			log_msg(&s->log, LOG_INFO, "resume record not used "
-			    "(%s); checking the data", err.msg);
+			log_msg(&s->log, LOG_INFO, _("resume record not used "
+			    "(%s); checking the data"), err.msg);
 	}
 	if (s->check_start_ms == 0)
 		s->check_start_ms = now_ms ? now_ms : 1;
@@ -433,13 +435,13 @@ state_check_step(struct thr_state *s, uint64_t now_ms)
 			picker_add_bitfield(&s->pk, &p->have);
 	}
 	s->check_ms = now_ms - s->check_start_ms;
-	log_msg(&s->log, LOG_INFO, "resume: %u of %u pieces valid (read and "
-	    "hashed %.1f MiB in %.3f s)", s->check_valid, s->mi.npieces,
+	log_msg(&s->log, LOG_INFO, _("resume: %u of %u pieces valid (read and "
+	    "hashed %.1f MiB in %.3f s)"), s->check_valid, s->mi.npieces,
 	    (double)s->check_bytes / 1048576, (double)s->check_ms / 1000);
 	if (picker_complete(&s->pk)) {
 		s->tracker_sent_completed = true;	/* not completed here */
 		state_set_phase(s, STATE_SEEDING);
-		log_msg(&s->log, LOG_INFO, "complete");
+		log_msg(&s->log, LOG_INFO, "%s", _("complete"));
 	} else
 		state_set_phase(s, STATE_DOWNLOADING);
 	for (size_t k = 0; k < s->npeers; k++)
@@ -626,7 +628,7 @@ crypto_new(struct thr_state *s, bool initiator)
 	c.rnd = mse_rnd;
 	c.rnd_ctx = &s->rng;
 	if ((m = mse_new(&s->mse_lib, &c, &err)) == NULL)
-		log_msg(&s->log, LOG_WARN, "encryption: %s", err.msg);
+		log_msg(&s->log, LOG_WARN, _("encryption: %s"), err.msg);
 	return m;
 }
 
@@ -974,7 +976,7 @@ static void
 on_complete(struct thr_state *s)
 {
 	state_set_phase(s, STATE_SEEDING);
-	log_msg(&s->log, LOG_INFO, "complete");
+	log_msg(&s->log, LOG_INFO, "%s", _("complete"));
 	/* Seeds have nothing to give each other. */
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
@@ -1010,7 +1012,7 @@ ban_peer(struct thr_state *s, struct peer *p)
 	char a[ADDR_STR_MAX];
 
 	addr_format(&p->addr, a, sizeof(a));
-	log_msg(&s->log, LOG_WARN, "banning %s: %u pieces with bad data", a,
+	log_msg(&s->log, LOG_WARN, _("banning %s: %u pieces with bad data"), a,
 	    p->strikes);
 	trace_emit(&s->trace, "ban", "\"peer\":%u,\"addr\":\"%s\"",
 	    p->id, a);
@@ -1034,8 +1036,8 @@ static void
 disk_failed(struct thr_state *s, uint32_t index, int e)
 {
 	picker_piece_done(&s->pk, index, false);
-	log_msg(&s->log, LOG_ERROR, "cannot write piece %u: %s; "
-	    "paused, retrying in %d s", index, strerror(e),
+	log_msg(&s->log, LOG_ERROR, _("cannot write piece %u: %s; "
+	    "paused, retrying in %d s"), index, strerror(e),
 	    STATE_DISK_RETRY_MS / 1000);
 	trace_emit(&s->trace, "disk_error", "\"index\":%u", index);
 	state_set_paused(s, true);
@@ -1095,7 +1097,7 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 	if (!ok) {
 		s->hash_fails++;
 		s->wasted += size;
-		log_msg(&s->log, LOG_WARN, "piece %u failed its hash check",
+		log_msg(&s->log, LOG_WARN, _("piece %u failed its hash check"),
 		    index);
 		for (uint32_t c = 0; c < pp->ncontrib; c++) {
 			struct peer *q = state_peer_find(s, pp->contrib[c]);
@@ -1525,10 +1527,11 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	{
 		char a[ADDR_STR_MAX];
 		addr_format(&p->addr, a, sizeof(a));
-		log_msg(&s->log, LOG_INFO, "peer %s connected (%s, %s, %s%s)",
-		    a, p->client, p->incoming ? "incoming" : "outgoing",
-		    p->encrypted ? "encrypted" : p->obfuscated ?
-		    "obfuscated handshake" : "plaintext",
+		log_msg(&s->log, LOG_INFO,
+		    _("peer %s connected (%s, %s, %s%s)"), a, p->client,
+		    p->incoming ? _("incoming") : _("outgoing"),
+		    p->encrypted ? _("encrypted") : p->obfuscated ?
+		    _("obfuscated handshake") : _("plaintext"),
 		    p->transport == PEER_UTP ? ", uTP" : "");
 	}
 	/* A newcomer gets a free slot at once rather than waiting for the
@@ -1887,7 +1890,8 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		return;	/* nothing to choke for or to finish yet */
 	if (s->disk_retry_ms != 0 && now_ms >= s->disk_retry_ms) {
 		s->disk_retry_ms = 0;
-		log_msg(&s->log, LOG_INFO, "retrying after the write error");
+		log_msg(&s->log, LOG_INFO, "%s",
+		    _("retrying after the write error"));
 		state_set_paused(s, false);
 	}
 	if (now_ms >= s->next_choke_ms)
@@ -1999,7 +2003,7 @@ state_tracker_result(struct thr_state *s, int status,
 		    "\"ok\":false,\"error\":\"%s\"",
 		    trace_str(msg, e, sizeof(e)));
 		wait = tracker_list_failed(&s->tl);
-		log_msg(&s->log, LOG_WARN, "tracker %s: %s", url, msg);
+		log_msg(&s->log, LOG_WARN, _("tracker %s: %s"), url, msg);
 		snprintf(s->tracker_status, sizeof(s->tracker_status),
 		    "error: %.120s", msg);
 		s->tracker_next_ms = now_ms + (uint64_t)wait * 1000;
@@ -2017,7 +2021,7 @@ state_tracker_result(struct thr_state *s, int status,
 		snprintf(s->tl.tracker_id, sizeof(s->tl.tracker_id), "%s",
 		    r->tracker_id);
 	if (r->warning[0])
-		log_msg(&s->log, LOG_WARN, "tracker %s warns: %s", url,
+		log_msg(&s->log, LOG_WARN, _("tracker %s warns: %s"), url,
 		    r->warning);
 	for (size_t i = 0; i < r->npeers; i++)
 		state_known_add(s, &r->peers[i], PEER_SRC_TRACKER);
@@ -2027,7 +2031,7 @@ state_tracker_result(struct thr_state *s, int status,
 	s->tracker_next_ms = now_ms + (uint64_t)s->tracker_interval * 1000;
 	snprintf(s->tracker_status, sizeof(s->tracker_status),
 	    "ok: %zu peers", r->npeers);
-	log_msg(&s->log, LOG_INFO, "tracker %s: %zu peers, next in %llds",
+	log_msg(&s->log, LOG_INFO, _("tracker %s: %zu peers, next in %llds"),
 	    url, r->npeers, (long long)s->tracker_interval);
 	s->tracker_event = TRACKER_EVENT_NONE;
 	if (stopped)
@@ -2056,8 +2060,8 @@ state_set_file_wanted(struct thr_state *s, size_t i, bool want)
 	if (!s->file_wanted[i] == !want)
 		return 0;
 	s->file_wanted[i] = want;
-	log_msg(&s->log, LOG_INFO, "file %zu %s", i + 1,
-	    want ? "selected" : "deselected");
+	log_msg(&s->log, LOG_INFO, want ? _("file %zu selected") :
+	    _("file %zu deselected"), i + 1);
 	if (s->phase == STATE_CHECKING)
 		return 0;	/* applied when the check ends */
 	if ((rc = apply_selection(s)) != 0)
@@ -2082,7 +2086,7 @@ state_set_strategy(struct thr_state *s, enum picker_strategy st)
 	s->strategy = picker_strategy_name(st);
 	s->changes++;
 	trace_emit(&s->trace, "strategy", "\"strategy\":\"%s\"", s->strategy);
-	log_msg(&s->log, LOG_INFO, "strategy %s", s->strategy);
+	log_msg(&s->log, LOG_INFO, _("strategy %s"), s->strategy);
 }
 
 void
@@ -2094,8 +2098,8 @@ state_save_resume(struct thr_state *s)
 	    !s->st_open)
 		return;
 	if (resume_save(s->resume_file, &s->mi, &s->st, &s->have, &err) != 0)
-		log_msg(&s->log, LOG_WARN, "cannot save the resume record: %s",
-		    err.msg);
+		log_msg(&s->log, LOG_WARN,
+		    _("cannot save the resume record: %s"), err.msg);
 }
 
 void
@@ -2104,7 +2108,7 @@ state_set_paused(struct thr_state *s, bool paused)
 	if (s->paused == paused)
 		return;
 	s->paused = paused;
-	log_msg(&s->log, LOG_INFO, "%s", paused ? "paused" : "resumed");
+	log_msg(&s->log, LOG_INFO, "%s", paused ? _("paused") : _("resumed"));
 	if (paused) {
 		for (size_t i = 0; i < s->npeers; i++)
 			peer_kill(s->peers[i], "paused");

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bencode.h"
+#include "i18n.h"
 #include "resume.h"
 #include "state_int.h"
 #include "wire.h"
@@ -139,12 +140,13 @@ meta_save(struct thr_state *s)
 	rc |= buf_append(&b, s->md.data, s->md.size);
 	rc |= bencode_put_end(&b);
 	if (rc != 0)
-		log_msg(&s->log, LOG_WARN, "cannot encode the metadata");
+		log_msg(&s->log, LOG_WARN, "%s",
+		    _("cannot encode the metadata"));
 	else if (resume_write_file(path, b.data, b.len, &err) != 0)
-		log_msg(&s->log, LOG_WARN, "cannot save the metadata: %s",
+		log_msg(&s->log, LOG_WARN, _("cannot save the metadata: %s"),
 		    err.msg);
 	else
-		log_msg(&s->log, LOG_INFO, "metadata saved to %s", path);
+		log_msg(&s->log, LOG_INFO, _("metadata saved to %s"), path);
 	buf_release(&b);
 }
 
@@ -184,8 +186,8 @@ meta_complete(struct thr_state *s, uint64_t now_ms)
 
 	rc = metadata_verify(&s->md, bad, 16, &nbad);
 	if (rc == THR_EPROTO) {
-		log_msg(&s->log, LOG_WARN, "metadata does not match the "
-		    "info-hash; asking again");
+		log_msg(&s->log, LOG_WARN, "%s", _("metadata does not match "
+		    "the info-hash; asking again"));
 		for (size_t i = 0; i < nbad; i++) {
 			struct peer *q = state_peer_find(s, bad[i]);
 			if (q != NULL)
@@ -219,8 +221,8 @@ meta_complete(struct thr_state *s, uint64_t now_ms)
 	mi.ntiers = s->mi.ntiers;
 	s->mi.tiers = NULL;
 	s->mi.ntiers = 0;
-	log_msg(&s->log, LOG_INFO, "metadata received: %zu bytes, %u pieces, "
-	    "%zu files, in %.1f s", s->md.size, mi.npieces, mi.nfiles,
+	log_msg(&s->log, LOG_INFO, _("metadata received: %zu bytes, %u pieces, "
+	    "%zu files, in %.1f s"), s->md.size, mi.npieces, mi.nfiles,
 	    (double)(now_ms - s->meta_started_ms) / 1000);
 	trace_emit(&s->trace, "metadata", "\"bytes\":%zu,\"pieces\":%u",
 	    s->md.size, mi.npieces);
@@ -430,8 +432,8 @@ state_ext_msg(struct thr_state *s, struct peer *p, const uint8_t *payload,
 		    p->exth.metadata_size != 0 && p->exth.ut_metadata != 0 &&
 		    metadata_init(&s->md, p->exth.metadata_size,
 		    s->mi.info_hash) == 0)
-			log_msg(&s->log, LOG_INFO, "fetching %u bytes of "
-			    "metadata", p->exth.metadata_size);
+			log_msg(&s->log, LOG_INFO, _("fetching %u bytes of "
+			    "metadata"), p->exth.metadata_size);
 		if (s->md.size != 0 && p->exth.metadata_size == s->md.size)
 			meta_request(s, p, now_ms);
 		s->changes++;
