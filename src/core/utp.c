@@ -107,7 +107,9 @@ struct utp_conn {
 	uint16_t	 loss_seq;	/* cwnd was cut for losses below */
 	uint16_t	 fin_seq;
 	uint16_t	 syn_seq_in;	/* the peer's SYN, for duplicates */
-	unsigned	 nlost, dup_acks, ntimeouts, syn_tries;
+	unsigned	 nlost, dup_acks, syn_tries;
+	unsigned	 ntimeouts;	/* back-off: reset by progress */
+	unsigned	 nsilent;	/* give-up: reset by any packet */
 	uint32_t	 inflight, cwnd, ssthresh, peer_wnd;
 	bool		 slow_start;
 	uint32_t	 srtt, rttvar, rto;
@@ -853,7 +855,7 @@ utp_conn_input(struct utp *u, struct utp_conn *c, const struct utp_hdr *h,
     uint64_t now)
 {
 	uint16_t last_sent, dist, newbase_seq;
-	uint32_t acked = 0, prev_inflight, sample;
+	uint32_t acked = 0, prev_inflight, sample, old_wnd;
 	uint64_t newbase;
 	bool data = h->type == UTP_ST_DATA || h->type == UTP_ST_FIN;
 	bool have_sample;
@@ -896,10 +898,11 @@ utp_conn_input(struct utp *u, struct utp_conn *c, const struct utp_hdr *h,
 		return;
 	}
 
-	/* A valid packet: the peer is alive. */
-	c->ntimeouts = 0;
+	/* A valid packet: the peer is alive, though maybe not reading. */
+	c->nsilent = 0;
 	if (h->ts != 0)
 		c->reply_micro = (uint32_t)now - h->ts;
+	old_wnd = c->peer_wnd;
 	c->peer_wnd = h->wnd;
 	if (c->peer_wnd > 0)
 		c->probe_at = 0;
@@ -921,8 +924,18 @@ utp_conn_input(struct utp *u, struct utp_conn *c, const struct utp_hdr *h,
 		utp_ring_drop(&c->snd, (size_t)(newbase - c->sbase));
 		c->sbase = newbase;
 		c->dup_acks = 0;
+		c->ntimeouts = 0;
 		c->rto_at = c->seq_base == c->seq_nr ? 0 :
 		    now + utp_rto_cur(c);
+	} else if (c->seq_base != c->seq_nr &&
+	    c->peer_wnd > old_wnd &&
+	    c->peer_wnd >= c->outq[c->seq_base & (UTP_OUTQ - 1)].len &&
+	    old_wnd < c->outq[c->seq_base & (UTP_OUTQ - 1)].len) {
+		/* The window reopened: the probe it refused goes again now
+		 * rather than after a backed-off timeout. */
+		utp_mark_lost(c, c->seq_base, false);
+		c->ntimeouts = 0;
+		c->rto_at = now + utp_rto_cur(c);
 	} else if (h->ack == (uint16_t)(c->seq_base - 1) &&
 	    c->seq_base != c->seq_nr && h->type == UTP_ST_STATE &&
 	    c->peer_wnd > c->inflight) {
@@ -1219,10 +1232,11 @@ utp_timeout(struct utp_conn *c, uint64_t now)
 	uint16_t s;
 
 	c->u->st.timeouts++;
-	if (++c->ntimeouts > UTP_MAX_TIMEOUTS) {
+	if (++c->nsilent > UTP_MAX_TIMEOUTS) {
 		utp_conn_set_state(c, UTP_CLOSED, "timed out");
 		return;
 	}
+	c->ntimeouts++;
 	for (s = c->seq_base; s != c->seq_nr; s++)
 		utp_mark_lost(c, s, false);
 	c->ssthresh = c->cwnd / 2;

@@ -34,13 +34,22 @@
  *   not consume a sequence number.  So the initiator sets its ack_nr to
  *   r - 1 on that state packet.
  * - wnd_size is the free space, in bytes, of the sender's receive
- *   buffer; we keep bytes in flight at most min(cwnd, wnd_size), and
- *   send one probe packet per timeout while the peer's window is zero.
+ *   buffer; we keep bytes in flight at most min(cwnd, wnd_size).  While
+ *   the peer's window is zero we send one probe packet per timeout,
+ *   backing off to UTP_RTO_MAX_US and never giving up on a peer that
+ *   answers; a larger window in its answer resends the probe at once.
  * - A FIN consumes a sequence number; everything before it is delivered,
  *   nothing after it.  An ST_RESET is matched on the sender's address and
  *   either of our two connection ids.
  * - timestamp_difference_microseconds of 0 or INT32_MAX means "no
  *   sample" (uTorrent sent INT32_MAX uninitialised).
+ *
+ * Congestion control: slow start (as libtorrent) until the queuing
+ * delay reaches half the target or a loss, then LEDBAT; a loss found by
+ * three duplicate acks or by selective acks halves cwnd once per window
+ * and resends each hole once; a timeout drops cwnd to one packet and
+ * resends everything in flight.  Acks are not delayed by a timer: every
+ * ack owed is sent with the next drain of utp_output.
  *
  * Limits (each named below with its reason): UTP_MAX_CONNS_CAP
  * connections, each with a send and a receive buffer whose ceilings are

@@ -578,6 +578,41 @@ Test(utp, receive_window_stalls_sender)
 	net_free(&n);
 }
 
+/* A reader that stalls for minutes: the sender probes the zero window
+ * at most once per timeout, never gives up on a peer that answers, and
+ * resumes when the window opens. */
+Test(utp, zero_window_probes_keep_connection)
+{
+	struct net n;
+	struct xfer x;
+	struct utp_config cb;
+	const struct utp_stats *sa, *sb;
+
+	memset(&cb, 0, sizeof cb);
+	cb.recv_buf = UTP_BUF_MIN;
+	net_init(&n, 20, NULL, &cb);
+	xfer_start(&n, &x, 100 * 1024);
+	x.reading = false;
+	xfer_run(&n, &x, 300 * SEC);
+	sa = utp_stats(n.e[0]);
+	sb = utp_stats(n.e[1]);
+	cr_assert_eq(utp_conn_state(x.ca), UTP_CONNECTED);
+	cr_assert_eq(utp_conn_readable(x.cb), UTP_BUF_MIN);
+	cr_assert_gt(sb->no_room, 0, "no probe in five minutes");
+	/* Backed off to UTP_RTO_MAX_US: 0.5 + 1 + ... + 16 s, then 30 s
+	 * apart. */
+	cr_assert_leq(sb->no_room, 20, "%llu probes",
+	    (unsigned long long)sb->no_room);
+	cr_assert_eq(sa->fast_retransmits, 0);
+	/* The window update restarts the flow at once, not after the
+	 * backed-off timeout. */
+	x.reading = true;
+	xfer_run(&n, &x, 5 * SEC);
+	cr_assert_eq(x.recvd, x.total);
+	cr_assert(!x.mismatch);
+	net_free(&n);
+}
+
 Test(utp, reset_on_free_without_close)
 {
 	struct net n;
