@@ -319,7 +319,8 @@ connect_more(struct run *r, uint64_t now)
 		int fd;
 
 		if (udpmux_has_utp(r->udp) && state_dial_utp(&r->st, &a)) {
-			if ((p = state_peer_add(&r->st, &a, false, now)) == NULL) {
+			if ((p = state_peer_add_as(&r->st, &a, false,
+			    PEER_SRC_COUNT, PEER_UTP, now)) == NULL) {
 				state_connect_failed(&r->st, &a, now);
 				break;
 			}
@@ -468,7 +469,8 @@ web_open(struct run *r, size_t i, uint64_t now)
 		w->banned = true;
 		return;
 	}
-	if ((p = state_peer_add(s, &a, false, now)) == NULL) {
+	if ((p = state_peer_add_as(s, &a, false, PEER_SRC_WEB, PEER_WEB,
+	    now)) == NULL) {
 		w->retry_ms = now + RUN_WEB_RETRY_MS;
 		return;
 	}
@@ -1247,6 +1249,9 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		goto out;
 	}
 	log_msg(&r->st.log, LOG_INFO, _("listening on port %u"), r->st.port);
+	if (cfgfile[0] != '\0' && cfp->n > 0)
+		log_msg(&r->st.log, LOG_INFO, _("%zu options read from %s"),
+		    cfp->n, cfgfile);
 	if (conn_listen6(r->st.port, &r->lfd6) != 0)
 		log_msg(&r->st.log, LOG_INFO,
 		    _("no IPv6 listener on port %u: %s"),

@@ -475,6 +475,15 @@ struct peer *
 state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
     uint64_t now_ms)
 {
+	return state_peer_add_as(s, a, incoming, PEER_SRC_COUNT, PEER_TCP,
+	    now_ms);
+}
+
+struct peer *
+state_peer_add_as(struct thr_state *s, const struct thr_addr *a,
+    bool incoming, enum peer_source src, enum peer_transport tp,
+    uint64_t now_ms)
+{
 	struct peer *p;
 	size_t cap = s->opts.max_peers > 0 &&
 	    (size_t)s->opts.max_peers < STATE_MAX_PEERS ?
@@ -491,13 +500,17 @@ state_peer_add(struct thr_state *s, const struct thr_addr *a, bool incoming,
 			p->source = s->known[i].source;
 			break;
 		}
+	if (src != PEER_SRC_COUNT)
+		p->source = src;
+	p->transport = tp;
 	if (trace_on(&s->trace)) {
 		char as[ADDR_STR_MAX];
 		addr_format(&p->addr, as, sizeof(as));
 		trace_emit(&s->trace, "connect",
 		    "\"peer\":%u,\"addr\":\"%s\",\"dir\":\"%s\","
-		    "\"source\":\"%s\"", p->id, as, incoming ? "in" : "out",
-		    peer_source_name(p->source));
+		    "\"source\":\"%s\",\"transport\":\"%s\"", p->id, as,
+		    incoming ? "in" : "out", peer_source_name(p->source),
+		    peer_transport_name(tp));
 	}
 	return p;
 }

@@ -226,6 +226,12 @@ void	state_check_step(struct thr_state *s, uint64_t now_ms);
 /* Peers.  state_peer_add returns NULL when full or out of memory. */
 struct peer	*state_peer_add(struct thr_state *s, const struct thr_addr *a,
 		    bool incoming, uint64_t now_ms);
+/* The same, carried by tp, learned from src (PEER_SRC_COUNT: incoming,
+ * or what the known list says), as the connect trace event records. */
+struct peer	*state_peer_add_as(struct thr_state *s,
+		    const struct thr_addr *a, bool incoming,
+		    enum peer_source src, enum peer_transport tp,
+		    uint64_t now_ms);
 struct peer	*state_peer_find(const struct thr_state *s, uint32_t id);
 bool	state_peer_connected_to(const struct thr_state *s,
 	    const struct thr_addr *a);

@@ -527,8 +527,8 @@ utp_take_incoming(struct udpmux *m, uint64_t now_ms)
 
 	while ((c = utp_accept(m->utp)) != NULL) {
 		if (s->phase == STATE_CHECKING || s->paused ||
-		    (p = state_peer_add(s, utp_conn_peer(c), true,
-		    now_ms)) == NULL) {
+		    (p = state_peer_add_as(s, utp_conn_peer(c), true,
+		    PEER_SRC_INCOMING, PEER_UTP, now_ms)) == NULL) {
 			utp_conn_free(c);	/* full: refuse */
 			continue;
 		}
