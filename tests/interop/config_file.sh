@@ -52,6 +52,8 @@ grep -q "listening on port $P1\$" "$WORK/apply.log" ||
 	fail "apply: the port from the file was not used"
 grep -q "info: complete" "$WORK/apply.log" ||
 	fail "apply: log = info did not apply"
+grep -q "4 options read from $CFG" "$WORK/apply.log" ||
+	fail "apply: no log line naming the file"
 log "values from the file apply"
 
 # 2. The command line overrides the file.
