@@ -862,7 +862,8 @@ utp_conn_input(struct utp *u, struct utp_conn *c, const struct utp_hdr *h,
 
 	if (c->state == UTP_CLOSED) {
 		/* Our ack of its FIN was lost: the peer sends it again. */
-		if (c->fin_done && h->type == UTP_ST_FIN && h->seq == c->eof_seq)
+		if (c->fin_done && h->type == UTP_ST_FIN &&
+		    h->seq == c->eof_seq)
 			c->ack_pending = true;
 		return;
 	}

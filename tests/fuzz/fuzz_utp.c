@@ -110,7 +110,8 @@ fuzz_drain(struct fuzz *f)
 			break;
 		if (len > UTP_PACKET_DEFAULT || !utp_is_packet(pkt, len))
 			fail("bad datagram out");
-		if (!addr_equal(&to, &f->peer) && !addr_equal(&to, &f->stranger))
+		if (!addr_equal(&to, &f->peer) &&
+		    !addr_equal(&to, &f->stranger))
 			fail("datagram to an address never heard of");
 		if (f->hook != NULL)
 			f->hook(f->ctx, &to, pkt, len);
@@ -142,7 +143,8 @@ fuzz_op(struct fuzz *f, uint8_t op)
 
 	switch (op % 4) {
 	case 1:
-		f->now += ((uint64_t)(op >> 3) + 1) * ((op & 4) ? 100000 : 1000);
+		f->now += ((uint64_t)(op >> 3) + 1) *
+		    ((op & 4) ? 100000 : 1000);
 		utp_tick(f->u, f->now);
 		break;
 	case 2:
