@@ -303,7 +303,7 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	    TRACKER_NONE;
 	s->tracker_event = TRACKER_EVENT_STARTED;
 	snprintf(s->tracker_status, sizeof(s->tracker_status), "%s",
-	    s->tracker_phase == TRACKER_NONE ? "no tracker" : "waiting");
+	    s->tracker_phase == TRACKER_NONE ? _("no tracker") : _("waiting"));
 	for (size_t i = 0; i < o->ngiven; i++)
 		state_known_add(s, &o->given[i], PEER_SRC_MANUAL);
 	if (!s->have_meta) {
@@ -2018,7 +2018,7 @@ state_tracker_result(struct thr_state *s, int status,
 		wait = tracker_list_failed(&s->tl);
 		log_msg(&s->log, LOG_WARN, _("tracker %s: %s"), url, msg);
 		snprintf(s->tracker_status, sizeof(s->tracker_status),
-		    "error: %.120s", msg);
+		    _("error: %.120s"), msg);
 		s->tracker_next_ms = now_ms + (uint64_t)wait * 1000;
 		if (r != NULL)
 			tracker_response_release(r);
@@ -2043,7 +2043,7 @@ state_tracker_result(struct thr_state *s, int status,
 		s->tracker_interval = r->min_interval;
 	s->tracker_next_ms = now_ms + (uint64_t)s->tracker_interval * 1000;
 	snprintf(s->tracker_status, sizeof(s->tracker_status),
-	    "ok: %zu peers", r->npeers);
+	    _("ok: %zu peers"), r->npeers);
 	log_msg(&s->log, LOG_INFO, _("tracker %s: %zu peers, next in %llds"),
 	    url, r->npeers, (long long)s->tracker_interval);
 	s->tracker_event = TRACKER_EVENT_NONE;

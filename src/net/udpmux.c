@@ -12,6 +12,7 @@
 #include "core/bucket.h"
 #include "core/buf.h"
 #include "core/escape.h"
+#include "core/i18n.h"
 #include "core/resume.h"
 #include "core/udptracker.h"
 #include "core/utp.h"
@@ -114,7 +115,7 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 	o.allow_private = nhosts > 0;
 	o.allow_same_ip = nhosts > 0;
 	if ((s->dht = dht_new(&o, &err)) == NULL) {
-		log_msg(&s->log, LOG_WARN, "DHT off: %s", err.msg);
+		log_msg(&s->log, LOG_WARN, _("DHT off: %s"), err.msg);
 		return;
 	}
 	if (nhosts == 0) {
@@ -127,7 +128,7 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 		buf_init(&b, DHT_SAVE_MAX);
 		if (resume_read_file(m->dht_file, DHT_SAVE_MAX, &b, &err) == 0 &&
 		    dht_load(s->dht, b.data, b.len, &err) != 0)
-			log_msg(&s->log, LOG_WARN, "DHT: %s not used: %s",
+			log_msg(&s->log, LOG_WARN, _("DHT: %s not used: %s"),
 			    m->dht_file, err.msg);
 		buf_release(&b);
 	} else
@@ -138,8 +139,8 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 		uint16_t port;
 
 		if (split_hostport(hosts[i], host, sizeof(host), &port) != 0) {
-			log_msg(&s->log, LOG_WARN, "DHT: bad bootstrap node "
-			    "'%.100s' (want HOST:PORT)", hosts[i]);
+			log_msg(&s->log, LOG_WARN, _("DHT: bad bootstrap node "
+			    "'%.100s' (want HOST:PORT)"), hosts[i]);
 			continue;
 		}
 		resolve_init(&bt->res);
@@ -150,8 +151,9 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 	}
 	m->next_search_ms = now_ms;
 	m->next_save_ms = now_ms + UDPMUX_SAVE_MS;
-	snprintf(s->dht_status, sizeof(s->dht_status), "bootstrapping");
-	log_msg(&s->log, LOG_INFO, "DHT on UDP port %u, %zu bootstrap nodes",
+	snprintf(s->dht_status, sizeof(s->dht_status), "%s",
+	    _("bootstrapping"));
+	log_msg(&s->log, LOG_INFO, _("DHT on UDP port %u, %zu bootstrap nodes"),
 	    s->port, m->nboot);
 }
 
@@ -197,7 +199,8 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 		memset(&c, 0, sizeof(c));
 		c.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
 		if ((m->utp = utp_new(&c)) == NULL)
-			log_msg(&s->log, LOG_WARN, "uTP off: out of memory");
+			log_msg(&s->log, LOG_WARN, "%s",
+			    _("uTP off: out of memory"));
 	}
 	return m;
 }
@@ -213,7 +216,8 @@ dht_save_file(struct udpmux *m)
 	buf_init(&b, DHT_SAVE_MAX);
 	if (dht_save(m->s->dht, &b) == 0 &&
 	    resume_write_file(m->dht_file, b.data, b.len, &err) != 0)
-		log_msg(&m->s->log, LOG_WARN, "DHT: cannot save: %s", err.msg);
+		log_msg(&m->s->log, LOG_WARN, _("DHT: cannot save: %s"),
+		    err.msg);
 	buf_release(&b);
 }
 
@@ -371,7 +375,8 @@ dht_pump(struct udpmux *m, uint64_t now_ms)
 		return;
 	if (s->have_meta && s->mi.is_private) {
 		/* A magnet that turned out private (BEP 27). */
-		log_msg(&s->log, LOG_INFO, "DHT off: the torrent is private");
+		log_msg(&s->log, LOG_INFO, "%s",
+		    _("DHT off: the torrent is private"));
 		dht_save_file(m);
 		dht_free(s->dht);
 		s->dht = NULL;
@@ -421,7 +426,7 @@ dht_pump(struct udpmux *m, uint64_t now_ms)
 		s->dht_nodes = dht_nodes(s->dht);
 		s->changes++;
 	}
-	snprintf(s->dht_status, sizeof(s->dht_status), "%zu nodes",
+	snprintf(s->dht_status, sizeof(s->dht_status), _("%zu nodes"),
 	    s->dht_nodes);
 }
 
