@@ -1008,3 +1008,74 @@ Test(utp, random_garbage_never_crashes)
 	}
 	net_free(&n);
 }
+
+Test(utp, idle_connection_sends_keepalives)
+{
+	struct net n;
+	struct xfer x;
+	unsigned before, other;
+	uint64_t t0;
+
+	net_init(&n, 26, NULL, NULL);
+	xfer_start(&n, &x, 1000);
+	xfer_run(&n, &x, 5 * SEC);
+	cr_assert_eq(x.recvd, x.total);
+	before = n.types[0][2];
+	other = n.types[0][0] + n.types[0][1] + n.types[0][3];
+	t0 = n.now;
+	while (n.now - t0 < 100 * SEC) {
+		net_step(&n);
+		net_flush(&n);
+	}
+	/* About one state packet each UTP_KEEPALIVE_US, nothing else. */
+	cr_assert_geq(n.types[0][2] - before, 100 * SEC / UTP_KEEPALIVE_US);
+	cr_assert_leq(n.types[0][2] - before,
+	    100 * SEC / UTP_KEEPALIVE_US + 1, "%u state packets",
+	    n.types[0][2] - before);
+	cr_assert_eq(n.types[0][0] + n.types[0][1] + n.types[0][3], other,
+	    "data, FIN or RESET sent while idle");
+	cr_assert_eq(utp_conn_state(x.ca), UTP_CONNECTED);
+	cr_assert_eq(utp_conn_state(x.cb), UTP_CONNECTED);
+	net_free(&n);
+}
+
+/* Implementations disagree on the id a reset carries: ours, or the one
+ * we send with.  Both must close the connection; others must not. */
+Test(utp, reset_matches_either_id)
+{
+	struct utp_config cfg;
+	struct utp *u;
+	struct utp_conn *c[2];
+	struct thr_addr peer;
+	uint8_t b[UTP_PACKET_MAX], p[64];
+	uint16_t cid[2];
+	int i;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.seed = 27;
+	u = utp_new(&cfg);
+	mkaddr(&peer, 9, 6881);
+	for (i = 0; i < 2; i++) {
+		c[i] = utp_connect(u, &peer, SEC);
+		cr_assert_eq(out(u, b, SEC), UTP_HDR_LEN);
+		cid[i] = g16(b + 2);
+		mkpkt(p, 2, cid[i], 100000, 500, g16(b + 16));
+		utp_input(u, &peer, p, UTP_HDR_LEN, SEC);
+		cr_assert_eq(utp_conn_state(c[i]), UTP_CONNECTED);
+	}
+	mkpkt(p, 3, (uint16_t)(cid[0] + 7), 0, 0, 0);
+	utp_input(u, &peer, p, UTP_HDR_LEN, SEC);
+	cr_assert_eq(utp_stats(u)->unknown_conn, 1);
+	mkpkt(p, 3, cid[0], 0, 0, 0);		/* our recv_id */
+	utp_input(u, &peer, p, UTP_HDR_LEN, SEC);
+	mkpkt(p, 3, (uint16_t)(cid[1] + 1), 0, 0, 0);	/* our send_id */
+	utp_input(u, &peer, p, UTP_HDR_LEN, SEC);
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(utp_conn_state(c[i]), UTP_CLOSED);
+		cr_assert_str_eq(utp_conn_reason(c[i]), "connection reset");
+		utp_conn_free(c[i]);
+	}
+	cr_assert_eq(utp_stats(u)->resets_in, 2);
+	cr_assert_eq(out(u, b, SEC), 0, "no reset answers a reset");
+	utp_free(u);
+}
