@@ -30,6 +30,7 @@
 #include <miniupnpc/upnperrors.h>
 #include <natpmp.h>
 
+#include "core/i18n.h"
 #include "net/portmap.h"
 
 /* UPnP error 725: the IGD only accepts leases of 0 (permanent). */
@@ -137,12 +138,12 @@ portmap_text_mapped(struct portmap *pm, enum portmap_kind k,
 
 	st->mapped = st->tcp != 0 || st->udp != 0;
 	if (st->tcp != 0 && st->udp != 0 && st->tcp != st->udp)
-		portmap_text(pm, k, lv, "mapped %s:%u (UDP %u)", a, st->tcp,
+		portmap_text(pm, k, lv, _("mapped %s:%u (UDP %u)"), a, st->tcp,
 		    st->udp);
 	else if (st->tcp != 0)
-		portmap_text(pm, k, lv, "mapped %s:%u", a, st->tcp);
+		portmap_text(pm, k, lv, _("mapped %s:%u"), a, st->tcp);
 	else
-		portmap_text(pm, k, lv, "mapped %s:%u (UDP only)", a,
+		portmap_text(pm, k, lv, _("mapped %s:%u (UDP only)"), a,
 		    st->udp);
 }
 
@@ -464,8 +465,8 @@ portmap_upnp_start(struct portmap *pm, uint64_t now)
 	pm->m[PORTMAP_UPNP].deadline = now + PORTMAP_DISCOVER_MS +
 	    PORTMAP_UPNP_WAIT_MS;
 	portmap_set_phase(pm, PORTMAP_UPNP, PM_ASK);
-	snprintf(pm->m[PORTMAP_UPNP].st.text, PORTMAP_TEXT_MAX,
-	    "UPnP: looking for a gateway");
+	snprintf(pm->m[PORTMAP_UPNP].st.text, PORTMAP_TEXT_MAX, "UPnP: %s",
+	    _("looking for a gateway"));
 	return;
 
 close_res:
@@ -475,7 +476,7 @@ close_cmd:
 	close(cmd[0]);
 	close(cmd[1]);
 fail:
-	portmap_text(pm, PORTMAP_UPNP, LOG_WARN, "cannot start: %s",
+	portmap_text(pm, PORTMAP_UPNP, LOG_WARN, _("cannot start: %s"),
 	    strerror(errno));
 	portmap_set_phase(pm, PORTMAP_UPNP, PM_IDLE);
 }
@@ -514,7 +515,7 @@ portmap_upnp_command(struct portmap *pm, char c, uint64_t now,
 		n = send(pm->cmd_fd, &c, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n != 1) {
-		portmap_text(pm, PORTMAP_UPNP, LOG_WARN, "helper gone");
+		portmap_text(pm, PORTMAP_UPNP, LOG_WARN, _("helper gone"));
 		portmap_upnp_close(pm);
 		portmap_set_phase(pm, PORTMAP_UPNP,
 		    pm->stopping ? PM_END : PM_IDLE);
@@ -547,10 +548,11 @@ portmap_upnp_result(struct portmap *pm, const struct portmap_result *r,
 		m->st.mapped = false;
 		m->st.tcp = m->st.udp = 0;
 		if (r->kind == PORTMAP_R_NONE)
-			portmap_text(pm, PORTMAP_UPNP, LOG_INFO, "no gateway");
+			portmap_text(pm, PORTMAP_UPNP, LOG_INFO, "%s",
+			    _("no gateway"));
 		else
 			portmap_text(pm, PORTMAP_UPNP, LOG_WARN,
-			    "mapping refused: %s", r->text);
+			    _("mapping refused: %s"), r->text);
 		/* After "none" the child has exited; after "fail" nothing
 		 * is mapped, so let it go too. */
 		portmap_upnp_close(pm);
@@ -560,7 +562,7 @@ portmap_upnp_result(struct portmap *pm, const struct portmap_result *r,
 	case PORTMAP_R_GONE:
 		m->st.mapped = false;
 		m->st.tcp = m->st.udp = 0;
-		portmap_text(pm, PORTMAP_UPNP, LOG_INFO, "mappings removed");
+		portmap_text(pm, PORTMAP_UPNP, LOG_INFO, _("mappings removed"));
 		portmap_upnp_close(pm);
 		portmap_set_phase(pm, PORTMAP_UPNP, PM_END);
 		break;
@@ -590,7 +592,7 @@ portmap_upnp_read(struct portmap *pm, uint64_t now)
 			    pm->m[PORTMAP_UPNP].phase != PM_IDLE) {
 				pm->m[PORTMAP_UPNP].st.mapped = false;
 				portmap_text(pm, PORTMAP_UPNP, LOG_WARN,
-				    "helper exited");
+				    _("helper exited"));
 				portmap_set_phase(pm, PORTMAP_UPNP,
 				    pm->stopping ? PM_END : PM_IDLE);
 			}
@@ -603,7 +605,7 @@ portmap_upnp_read(struct portmap *pm, uint64_t now)
 			if (portmap_parse_line(pm->line, used - 1, &r,
 			    &err) != 0) {
 				portmap_text(pm, PORTMAP_UPNP, LOG_WARN,
-				    "bad helper line: %s", err.msg);
+				    _("bad helper line: %s"), err.msg);
 				portmap_upnp_close(pm);
 				portmap_set_phase(pm, PORTMAP_UPNP,
 				    pm->stopping ? PM_END : PM_IDLE);
@@ -615,7 +617,7 @@ portmap_upnp_read(struct portmap *pm, uint64_t now)
 		}
 		if (pm->linelen == sizeof(pm->line)) {
 			portmap_text(pm, PORTMAP_UPNP, LOG_WARN,
-			    "helper line too long");
+			    _("helper line too long"));
 			portmap_upnp_close(pm);
 			portmap_set_phase(pm, PORTMAP_UPNP,
 			    pm->stopping ? PM_END : PM_IDLE);
@@ -647,7 +649,7 @@ portmap_upnp_pump(struct portmap *pm, uint64_t now)
 		    (pm->stopping && now >= pm->stop_deadline)) {
 			if (!pm->stopping)
 				portmap_text(pm, PORTMAP_UPNP, LOG_WARN,
-				    "no answer from the helper");
+				    _("no answer from the helper"));
 			portmap_upnp_close(pm);
 			m->st.mapped = false;
 			portmap_set_phase(pm, PORTMAP_UPNP,
@@ -770,7 +772,7 @@ portmap_natpmp_next(struct portmap *pm, enum portmap_phase p, uint64_t now)
 		if (m->st.tcp == 0 && m->st.udp == 0) {
 			m->st.mapped = false;
 			portmap_text(pm, PORTMAP_NATPMP, LOG_WARN,
-			    "the gateway mapped no port");
+			    _("the gateway mapped no port"));
 			portmap_natpmp_close(pm);
 			portmap_set_phase(pm, PORTMAP_NATPMP, PM_IDLE);
 			return;
@@ -793,7 +795,8 @@ portmap_natpmp_next(struct portmap *pm, enum portmap_phase p, uint64_t now)
 	case PM_DEL_UDP:
 		m->st.mapped = false;
 		m->st.tcp = m->st.udp = 0;
-		portmap_text(pm, PORTMAP_NATPMP, LOG_INFO, "mappings removed");
+		portmap_text(pm, PORTMAP_NATPMP, LOG_INFO, "%s",
+		    _("mappings removed"));
 		break;
 	default:
 		break;
@@ -852,7 +855,7 @@ portmap_natpmp_step(struct portmap *pm, uint64_t now)
 		if (now >= m->deadline) {
 			if (p == PM_ADDR) {
 				portmap_text(pm, PORTMAP_NATPMP, LOG_INFO,
-				    "no gateway");
+				    _("no gateway"));
 				portmap_natpmp_close(pm);
 				portmap_set_phase(pm, PORTMAP_NATPMP,
 				    pm->stopping ? PM_END : PM_IDLE);
@@ -880,7 +883,7 @@ portmap_natpmp_step(struct portmap *pm, uint64_t now)
 	if (r < 0) {
 		if (p == PM_ADDR) {
 			portmap_text(pm, PORTMAP_NATPMP, LOG_INFO,
-			    "no gateway (%d)", r);
+			    _("no gateway (%d)"), r);
 			portmap_natpmp_close(pm);
 			portmap_set_phase(pm, PORTMAP_NATPMP,
 			    pm->stopping ? PM_END : PM_IDLE);
@@ -941,9 +944,9 @@ portmap_natpmp_start(struct portmap *pm, uint64_t now)
 
 	r = initnatpmp(&pm->np, 0, 0);
 	if (r < 0) {
-		portmap_text(pm, PORTMAP_NATPMP, LOG_INFO, "no gateway%s",
-		    r == NATPMP_ERR_CANNOTGETGATEWAY ? " (no default route)" :
-		    "");
+		portmap_text(pm, PORTMAP_NATPMP, LOG_INFO, _("no gateway%s"),
+		    r == NATPMP_ERR_CANNOTGETGATEWAY ?
+		    _(" (no default route)") : "");
 		portmap_set_phase(pm, PORTMAP_NATPMP, PM_IDLE);
 		return;
 	}
@@ -953,14 +956,14 @@ portmap_natpmp_start(struct portmap *pm, uint64_t now)
 		closenatpmp(&pm->np);
 		pm->np_open = false;
 		portmap_text(pm, PORTMAP_NATPMP, LOG_WARN,
-		    "too many files open");
+		    _("too many files open"));
 		portmap_set_phase(pm, PORTMAP_NATPMP, PM_IDLE);
 		return;
 	}
-	snprintf(pm->m[PORTMAP_NATPMP].st.text, PORTMAP_TEXT_MAX,
-	    "NAT-PMP: looking for a gateway");
+	snprintf(pm->m[PORTMAP_NATPMP].st.text, PORTMAP_TEXT_MAX, "NAT-PMP: %s",
+	    _("looking for a gateway"));
 	if (!portmap_natpmp_send(pm, PM_ADDR, now)) {
-		portmap_text(pm, PORTMAP_NATPMP, LOG_INFO, "no gateway");
+		portmap_text(pm, PORTMAP_NATPMP, LOG_INFO, _("no gateway"));
 		portmap_natpmp_close(pm);
 		portmap_set_phase(pm, PORTMAP_NATPMP, PM_IDLE);
 		return;
@@ -990,8 +993,8 @@ portmap_new(struct loop *l, uint16_t tcp_port, uint16_t udp_port, bool upnp,
 	pm->cmd_fd = pm->res_fd = -1;
 	for (k = 0; k < PORTMAP_NKINDS; k++) {
 		pm->m[k].phase = PM_OFF;
-		snprintf(pm->m[k].st.text, PORTMAP_TEXT_MAX, "%s: off",
-		    portmap_kind_names[k]);
+		snprintf(pm->m[k].st.text, PORTMAP_TEXT_MAX, "%s: %s",
+		    portmap_kind_names[k], _("off"));
 	}
 	if (upnp) {
 		pm->m[PORTMAP_UPNP].st.enabled = true;
@@ -999,7 +1002,7 @@ portmap_new(struct loop *l, uint16_t tcp_port, uint16_t udp_port, bool upnp,
 		if (pm->res_fd >= 0 && loop_add_fd(l, pm->res_fd, LOOP_READ,
 		    portmap_upnp_event, pm) != 0) {
 			portmap_text(pm, PORTMAP_UPNP, LOG_WARN,
-			    "too many files open");
+			    _("too many files open"));
 			portmap_upnp_close(pm);
 			portmap_set_phase(pm, PORTMAP_UPNP, PM_IDLE);
 		}
