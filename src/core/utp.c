@@ -50,7 +50,6 @@
 /* uTorrent sent INT32_MAX for an uninitialised timestamp difference. */
 #define UTP_NO_SAMPLE	0x7fffffffu
 #define UTP_RING_START	16384u	/* first allocation of a ring */
-#define UTP_RING_KEEP	65536u	/* an emptied ring above this is freed */
 #define UTP_RTT_MAX_US	60000000u /* samples above a minute are bogus */
 
 #define UTP_PKT_USED	0x01
@@ -147,6 +146,8 @@ struct utp {
 	uint64_t	 now;		/* latest time seen, for conn_free */
 	struct utp_conn	**slots;
 	unsigned	 nconns, rr;
+	unsigned	 top;		/* slots[top..] are all NULL: the
+					 * per-packet scans stop there */
 	struct utp_conn	*hash[UTP_HASH];
 	struct utp_conn	**backlog;
 	unsigned	 bl_len;
@@ -281,13 +282,12 @@ static void
 utp_ring_drop(struct utp_ring *r, size_t n)
 {
 	if (n >= r->len) {
+		/* The memory stays: a ring that empties on every read of a
+		 * busy connection would otherwise be freed and grown again,
+		 * copying, on every burst (a third of a download's CPU).
+		 * It is bounded by r->max all the same. */
 		r->len = 0;
 		r->head = 0;
-		if (r->cap > UTP_RING_KEEP) {
-			free(r->d);
-			r->d = NULL;
-			r->cap = 0;
-		}
 		return;
 	}
 	r->head = (r->head + n) % r->cap;
@@ -400,6 +400,8 @@ utp_conn_new(struct utp *u, const struct thr_addr *peer, uint16_t recv_id,
 	u->hash[h] = c;
 	u->slots[i] = c;
 	u->nconns++;
+	if (i >= u->top)
+		u->top = i + 1;
 	return c;
 }
 
@@ -433,6 +435,8 @@ utp_conn_destroy(struct utp_conn *c)
 	}
 	u->slots[c->slot] = NULL;
 	u->nconns--;
+	while (u->top > 0 && u->slots[u->top - 1] == NULL)
+		u->top--;
 	free(c->snd.d);
 	free(c->rcv.d);
 	free(c->outq);
@@ -672,8 +676,11 @@ utp_ack_pkt(struct utp_conn *c, uint16_t seq, uint64_t now, uint32_t *acked,
 			c->nlost--;
 		else
 			c->inflight -= p->len;
-		/* Karn: only packets sent once give a clean sample. */
-		if (p->ntx == 1 && now >= p->sent_us)
+		/* Karn: only packets sent once give a clean sample, and
+		 * not one marked lost by a timeout: its ack may come late,
+		 * with the resent hole, and would count the RTO as RTT. */
+		if (p->ntx == 1 && (p->flags & UTP_PKT_LOST) == 0 &&
+		    now >= p->sent_us)
 			utp_rtt_sample(c, now - p->sent_us);
 	}
 	if (sack) {
@@ -1210,13 +1217,13 @@ utp_output(struct utp *u, struct thr_addr *to, uint8_t *buf, size_t cap,
 		u->st.packets_out++;
 		return UTP_HDR_LEN;
 	}
-	for (i = 0; i < u->cfg.max_conns; i++) {
-		idx = (u->rr + i) % u->cfg.max_conns;
+	for (i = 0; i < u->top; i++) {
+		idx = (u->rr + i) % u->top;
 		if ((c = u->slots[idx]) == NULL)
 			continue;
 		if ((n = utp_conn_output(c, buf, now_us)) == 0)
 			continue;
-		u->rr = (idx + 1) % u->cfg.max_conns;
+		u->rr = (idx + 1) % u->top;
 		*to = c->peer;
 		u->st.packets_out++;
 		if (c->released && c->state == UTP_CLOSED &&
@@ -1257,7 +1264,7 @@ utp_tick(struct utp *u, uint64_t now_us)
 	unsigned i;
 
 	utp_update_now(u, now_us);
-	for (i = 0; i < u->cfg.max_conns; i++) {
+	for (i = 0; i < u->top; i++) {
 		if ((c = u->slots[i]) == NULL)
 			continue;
 		if (c->state == UTP_CONNECTING && now_us >= c->syn_at) {
@@ -1297,7 +1304,7 @@ utp_next_deadline(const struct utp *u)
 	unsigned i;
 
 #define UTP_MIN_DL(t) do { if ((t) < dl) dl = (t); } while (0)
-	for (i = 0; i < u->cfg.max_conns; i++) {
+	for (i = 0; i < u->top; i++) {
 		if ((c = u->slots[i]) == NULL)
 			continue;
 		if (c->state == UTP_CONNECTING)
