@@ -227,6 +227,24 @@ udpmux_free(struct udpmux *m)
 	if (m == NULL)
 		return;
 	dht_save_file(m);
+	if (m->utp != NULL) {
+		const struct utp_stats *st = utp_stats(m->utp);
+
+		/* What hostile or broken senders cost us, for the record. */
+		if (st->packets_in > 0)
+			log_msg(&m->s->log, LOG_INFO, "uTP: %llu packets in, "
+			    "%llu out; dropped %llu malformed, %llu for no "
+			    "connection, %llu out of window, %llu bad acks; "
+			    "%llu retransmitted, %llu timeouts",
+			    (unsigned long long)st->packets_in,
+			    (unsigned long long)st->packets_out,
+			    (unsigned long long)st->malformed,
+			    (unsigned long long)st->unknown_conn,
+			    (unsigned long long)st->out_of_window,
+			    (unsigned long long)st->bad_ack,
+			    (unsigned long long)st->retransmits,
+			    (unsigned long long)st->timeouts);
+	}
 	utp_free(m->utp);	/* every uTP peer was released before */
 	resolve_release(&m->ut_res);
 	for (size_t i = 0; i < m->nboot; i++)
