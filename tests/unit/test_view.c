@@ -906,9 +906,19 @@ Test(view, german_labels_keep_the_layout)
 			cr_expect_geq(find_row(&f, 24, "q Ende"), 0);
 			cr_expect_geq(find_row(&f, 24, "Adresse"), 0);
 		}
-		for (int y = 0; y < 24; y++)
-			cr_expect_leq(view_cols_of(row(&f, y)), cols[c],
-			    "row %d at %d columns: %s", y, cols[c], rowbuf);
+		/* Every pane, and the help overlay, in German. */
+		for (const char *k = "1234?"; *k != '\0'; k++) {
+			char key[2] = { *k, '\0' };
+
+			type(&f, key);
+			draw(&f);
+			for (int y = 0; y < 24; y++)
+				cr_expect_leq(view_cols_of(row(&f, y)), cols[c],
+				    "pane %c, row %d at %d columns: %s", *k, y,
+				    cols[c], rowbuf);
+		}
+		if (cols[c] == 100)
+			cr_expect_geq(find_row(&f, 24, "Tasten (jede Taste"), 0);
 		view_free(f.v);
 		f.v = NULL;
 		drain(&f);
