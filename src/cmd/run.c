@@ -434,10 +434,10 @@ web_done(void *ud, int status, long code, const uint8_t *body, size_t len,
 	fails = webseed_failures(w->ws);
 	webseed_fetch_done(w->ws, q->job, status, code, body, len, now);
 	if (webseed_failures(w->ws) > fails)
-		log_msg(&q->r->st.log, LOG_INFO, "web seed %s: %s; retrying in "
-		    "%llu s", webseed_host(w->ws), status != 0 ? errmsg :
-		    code != 206 && code != 200 ? "unexpected status" :
-		    "wrong length", (unsigned long long)
+		log_msg(&q->r->st.log, LOG_INFO, _("web seed %s: %s; retrying "
+		    "in %llu s"), webseed_host(w->ws), status != 0 ? errmsg :
+		    code != 206 && code != 200 ? _("unexpected status") :
+		    _("wrong length"), (unsigned long long)
 		    ((webseed_backoff_until(w->ws) - now) / 1000));
 }
 
@@ -493,8 +493,8 @@ web_open(struct run *r, size_t i, uint64_t now)
 	p->tp = w->ws;
 	p->listen_port = 0;	/* nobody can dial it: keep it out of pex */
 	state_peer_connected(s, p, now);
-	log_msg(&s->log, LOG_INFO, "web seed %s: using %s",
-	    webseed_host(w->ws), "HTTP range requests");
+	log_msg(&s->log, LOG_INFO, _("web seed %s: using HTTP range requests"),
+	    webseed_host(w->ws));
 }
 
 /* The session's bytes to the engine, the engine's jobs to libcurl. */
@@ -573,8 +573,8 @@ web_pump(struct run *r, uint64_t now)
 
 			web_addr(i, &a);
 			if (state_banned(s, &a)) {
-				log_msg(&s->log, LOG_WARN, "web seed %s "
-				    "dropped: it sent bad data",
+				log_msg(&s->log, LOG_WARN, _("web seed %s "
+				    "dropped: it sent bad data"),
 				    webseed_host(w->ws));
 				w->banned = true;
 			}
@@ -1272,7 +1272,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	if (!no_lsd)
 		r->lsd = lsdsock_new(&r->st, r->loop);
 	else
-		log_msg(&r->st.log, LOG_INFO, "LSD off (--no-lsd)");
+		log_msg(&r->st.log, LOG_INFO, "%s", _("LSD off (--no-lsd)"));
 	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;

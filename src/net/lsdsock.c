@@ -15,6 +15,7 @@
 
 #include "core/addr.h"
 #include "core/err.h"
+#include "core/i18n.h"
 #include "core/lsd.h"
 #include "core/rng.h"
 #include "net/lsdsock.h"
@@ -187,11 +188,12 @@ lsdsock_new(struct thr_state *s, struct loop *l)
 	int fd;
 
 	if (s->have_meta && s->mi.is_private) {
-		log_msg(&s->log, LOG_INFO, "LSD off: the torrent is private");
+		log_msg(&s->log, LOG_INFO, "%s",
+		    _("LSD off: the torrent is private"));
 		return NULL;
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		log_msg(&s->log, LOG_WARN, "LSD off: out of memory");
+		log_msg(&s->log, LOG_WARN, "%s", _("LSD off: out of memory"));
 		return NULL;
 	}
 	m->s = s;
@@ -200,28 +202,30 @@ lsdsock_new(struct thr_state *s, struct loop *l)
 	for (int i = 0; i < 2; i++) {
 		memset(&err, 0, sizeof(err));
 		if ((fd = lsdsock_open(lsdsock_family[i], &err)) < 0) {
-			log_msg(&s->log, LOG_INFO, "LSD: IPv%d not used (%s)",
+			log_msg(&s->log, LOG_INFO,
+			    _("LSD: IPv%d not used (%s)"),
 			    lsdsock_family[i], err.msg);
 			continue;
 		}
 		if (loop_add_fd(l, fd, LOOP_READ, lsdsock_event, m) != 0) {
-			log_msg(&s->log, LOG_INFO, "LSD: IPv%d not used "
-			    "(cannot watch the socket)", lsdsock_family[i]);
+			log_msg(&s->log, LOG_INFO, _("LSD: IPv%d not used "
+			    "(cannot watch the socket)"), lsdsock_family[i]);
 			close(fd);
 			continue;
 		}
 		m->fd[i] = fd;
 	}
 	if (m->fd[0] < 0 && m->fd[1] < 0) {
-		log_msg(&s->log, LOG_INFO, "LSD off: no multicast socket");
+		log_msg(&s->log, LOG_INFO, "%s",
+		    _("LSD off: no multicast socket"));
 		free(m);
 		return NULL;
 	}
 	/* The cookie comes from the seeded PRNG, so --seed replays it. */
 	lsd_init(&m->lsd, (uint64_t)rng_next(&s->rng) << 32 |
 	    rng_next(&s->rng));
-	log_msg(&s->log, LOG_INFO, "LSD on %s%s%s port %u", m->fd[0] >= 0 ?
-	    LSD_GROUP4 : "", m->fd[0] >= 0 && m->fd[1] >= 0 ? " and " : "",
+	log_msg(&s->log, LOG_INFO, _("LSD on %s%s%s port %u"), m->fd[0] >= 0 ?
+	    LSD_GROUP4 : "", m->fd[0] >= 0 && m->fd[1] >= 0 ? _(" and ") : "",
 	    m->fd[1] >= 0 ? "[" LSD_GROUP6 "]" : "", LSD_PORT);
 	return m;
 }
@@ -260,7 +264,8 @@ lsdsock_announce(struct lsdsock *m, uint64_t now_ms)
 	 * asks for no more than one announce a minute either way. */
 	lsd_sent(&m->lsd, now_ms);
 	if (sent)
-		log_msg(&s->log, LOG_INFO, "LSD: announced port %u", s->port);
+		log_msg(&s->log, LOG_INFO, _("LSD: announced port %u"),
+		    s->port);
 }
 
 void
@@ -270,8 +275,8 @@ lsdsock_pump(struct lsdsock *m, uint64_t now_ms)
 		return;
 	if (m->s->have_meta && m->s->mi.is_private) {
 		/* A magnet that turned out private (BEP 27). */
-		log_msg(&m->s->log, LOG_INFO, "LSD off: the torrent is "
-		    "private");
+		log_msg(&m->s->log, LOG_INFO, "%s",
+		    _("LSD off: the torrent is private"));
 		lsdsock_close(m);
 		return;
 	}
@@ -322,7 +327,7 @@ lsdsock_input(struct lsdsock *m, const struct thr_addr *from,
 	state_known_add(s, &a, PEER_SRC_LSD);
 	if (s->nknown == n)
 		return;
-	log_msg(&s->log, LOG_INFO, "LSD: peer %s", as);
+	log_msg(&s->log, LOG_INFO, _("LSD: peer %s"), as);
 	s->changes++;
 }
 
