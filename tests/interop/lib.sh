@@ -628,15 +628,16 @@ check_capture_plain() {
 	log "$what: capture control ok: $2 of $1 TCP packets carry a cleartext handshake"
 }
 
-# trace_crypto TRACE: print the "crypto" field of every handshake event
-# in TRACE, one per line (a missing field prints "missing").
-trace_crypto() {
-	"$PY" - "$1" <<'PYEOF'
+# trace_field EV FIELD TRACE: print FIELD of every EV event in TRACE,
+# one per line ("missing" when an event lacks it).
+trace_field() {
+	"$PY" - "$1" "$2" "$3" <<'PYEOF'
 import json, sys
+ev, field, path = sys.argv[1:4]
 try:
-    f = open(sys.argv[1])
+    f = open(path)
 except OSError as e:
-    sys.exit("trace %s: %s" % (sys.argv[1], e))
+    sys.exit("trace %s: %s" % (path, e))
 for line in f:
     if not line.endswith("\n"):
         break
@@ -644,52 +645,90 @@ for line in f:
         e = json.loads(line)
     except ValueError:
         continue
-    if e.get("ev") == "handshake":
-        print(e.get("crypto", "missing"))
+    if e.get("ev") == ev:
+        print(e.get(field, "missing"))
 PYEOF
 }
 
-# trace_reasons TRACE: print the reason of every disconnect event.
+# trace_crypto TRACE: the "crypto" field of every handshake event.
+trace_crypto() {
+	trace_field handshake crypto "$1"
+}
+
+# trace_reasons TRACE: the reason of every disconnect event.
 trace_reasons() {
-	"$PY" - "$1" <<'PYEOF'
-import json, sys
-try:
-    f = open(sys.argv[1])
-except OSError as e:
-    sys.exit("trace %s: %s" % (sys.argv[1], e))
-for line in f:
-    if not line.endswith("\n"):
-        break
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("ev") == "disconnect":
-        print(e.get("reason", ""))
-PYEOF
+	trace_field disconnect reason "$1"
+}
+
+# --- network namespaces (tests that need several hosts) --------------------
+
+# Namespaces made with ns_add are deleted at exit, after the test's
+# processes (which may run inside them) are stopped; lib.sh's _cleanup
+# then keeps the exit status and the logs as usual.
+NAMESPACES=()
+
+ns_cleanup() {
+	local pid n
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	for n in "${NAMESPACES[@]}"; do
+		ip netns delete "$n" 2>/dev/null
+	done
+}
+
+ns_exit() {
+	local rc=$?
+	ns_cleanup
+	(exit "$rc")
+	_cleanup
+}
+
+# in_ns NS CMD...: run CMD inside namespace NS.
+in_ns() {
+	local n=$1
+	shift
+	ip netns exec "$n" "$@"
+}
+
+# ns_add NS...: make the namespaces.  The first one failing means this
+# machine cannot (not root, no namespaces): the test is skipped.
+ns_add() {
+	local n
+	trap ns_exit EXIT
+	for n in "$@"; do
+		if ! ip netns add "$n" 2>"$WORK/netns.err"; then
+			[ "${#NAMESPACES[@]}" -eq 0 ] &&
+				skip "cannot make network namespaces: $(cat "$WORK/netns.err")"
+			fail "ip netns add $n: $(cat "$WORK/netns.err")"
+		fi
+		NAMESPACES+=("$n")
+	done
+}
+
+# ns_link NS_A IF_A IP_A NS_B IF_B IP_B: a veth pair IF_A (in NS_A, with
+# IP_A/24) to IF_B (in NS_B, IP_B/24), both up, and lo up on both sides
+# (interface names are per namespace, so fixed names never collide).
+# Skips the test when the kernel cannot make veth pairs.
+ns_link() {
+	local na=$1 ia=$2 ipa=$3 nb=$4 ib=$5 ipb=$6
+	ip link add "$ia" netns "$na" type veth peer name "$ib" netns "$nb" \
+	    2>"$WORK/veth.err" ||
+		skip "cannot make a veth pair: $(cat "$WORK/veth.err")"
+	in_ns "$na" ip link set lo up &&
+	    in_ns "$nb" ip link set lo up &&
+	    in_ns "$na" ip addr add "$ipa/24" dev "$ia" &&
+	    in_ns "$nb" ip addr add "$ipb/24" dev "$ib" &&
+	    in_ns "$na" ip link set "$ia" up &&
+	    in_ns "$nb" ip link set "$ib" up ||
+		fail "ns_link $ia-$ib: addresses and links"
 }
 
 # --- uTP (utp_*.sh) ---------------------------------------------------------
 
-# trace_transports TRACE: print the "transport" field of every handshake
-# event in TRACE, one per line (a missing field prints "missing").
+# trace_transports TRACE: the "transport" field of every handshake event.
 trace_transports() {
-	"$PY" - "$1" <<'PYEOF'
-import json, sys
-try:
-    f = open(sys.argv[1])
-except OSError as e:
-    sys.exit("trace %s: %s" % (sys.argv[1], e))
-for line in f:
-    if not line.endswith("\n"):
-        break
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    if e.get("ev") == "handshake":
-        print(e.get("transport", "missing"))
-PYEOF
+	trace_field handshake transport "$1"
 }
 
 # start_capture_udp NAME PORT...: like start_capture, but TCP and UDP to

@@ -28,51 +28,11 @@ NS_A=thr-lsd-a-$$
 NS_B=thr-lsd-b-$$
 IP_A=10.78.0.1
 IP_B=10.78.0.2
-NAMESPACES=()
-
-ns_cleanup() {
-	local pid n
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid"
-	done
-	for n in "${NAMESPACES[@]}"; do
-		ip netns delete "$n" 2>/dev/null
-	done
-}
-# Namespaces go before lib.sh's _cleanup, which keeps the exit status.
-ns_exit() {
-	local rc=$?
-	ns_cleanup
-	(exit "$rc")
-	_cleanup
-}
-trap ns_exit EXIT
-
-in_ns() {
-	local n=$1
-	shift
-	ip netns exec "$n" "$@"
-}
-
-ip netns add "$NS_A" 2>"$WORK/netns.err" ||
-	skip "cannot make network namespaces: $(cat "$WORK/netns.err")"
-NAMESPACES+=("$NS_A")
-ip netns add "$NS_B" || fail "ip netns add $NS_B"
-NAMESPACES+=("$NS_B")
-# Interface names are per namespace, so fixed names do not collide.
-ip link add lsd0 netns "$NS_A" type veth peer name lsd1 netns "$NS_B" \
-    2>"$WORK/veth.err" ||
-	skip "cannot make a veth pair: $(cat "$WORK/veth.err")"
-if ! { in_ns "$NS_A" ip link set lo up &&
-    in_ns "$NS_B" ip link set lo up &&
-    in_ns "$NS_A" ip addr add "$IP_A/24" dev lsd0 &&
-    in_ns "$NS_B" ip addr add "$IP_B/24" dev lsd1 &&
-    in_ns "$NS_A" ip link set lsd0 up &&
-    in_ns "$NS_B" ip link set lsd1 up &&
-    in_ns "$NS_A" ip route add 224.0.0.0/4 dev lsd0 &&
-    in_ns "$NS_B" ip route add 224.0.0.0/4 dev lsd1; }; then
-	fail "addresses and routes"
-fi
+ns_add "$NS_A" "$NS_B"
+ns_link "$NS_A" lsd0 "$IP_A" "$NS_B" lsd1 "$IP_B"
+in_ns "$NS_A" ip route add 224.0.0.0/4 dev lsd0 &&
+    in_ns "$NS_B" ip route add 224.0.0.0/4 dev lsd1 ||
+	fail "multicast routes"
 
 mkdir -p "$WORK/seed/payload"
 make_payload "$WORK/seed/payload"

@@ -34,32 +34,7 @@ NS_W=thr-pm-w-$$
 LAN_R=10.77.0.1
 LAN_C=10.77.0.2
 EXT_IP=1.2.3.4		# declared only, never contacted
-NAMESPACES=()
-
-ns_cleanup() {
-	local pid n
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid"
-	done
-	for n in "${NAMESPACES[@]}"; do
-		ip netns delete "$n" 2>/dev/null
-	done
-}
-trap 'ns_rc=$?; ns_cleanup; (exit $ns_rc); _cleanup' EXIT
-
-in_ns() {
-	local n=$1
-	shift
-	ip netns exec "$n" "$@"
-}
-
-ip netns add "$NS_R" 2>"$WORK/netns.err" ||
-	skip "cannot make network namespaces: $(cat "$WORK/netns.err")"
-NAMESPACES+=("$NS_R")
-ip netns add "$NS_C" || fail "ip netns add $NS_C"
-NAMESPACES+=("$NS_C")
-ip netns add "$NS_W" || fail "ip netns add $NS_W"
-NAMESPACES+=("$NS_W")
+ns_add "$NS_R" "$NS_C" "$NS_W"
 
 # Interface names are per namespace, so fixed names do not collide.
 ip link add lan0 netns "$NS_C" type veth peer name lan1 netns "$NS_R" ||

@@ -43,49 +43,8 @@ IP_B=10.79.0.2
 # Overridable to experiment (UTP_LOSS_PCT=0: delay only).
 LOSS_PCT=${UTP_LOSS_PCT:-2}
 DELAY_MS=${UTP_DELAY_MS:-25}
-NAMESPACES=()
-
-ns_cleanup() {
-	local pid n
-	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid"
-	done
-	for n in "${NAMESPACES[@]}"; do
-		ip netns delete "$n" 2>/dev/null
-	done
-}
-# Namespaces go before lib.sh's _cleanup, which keeps the exit status.
-ns_exit() {
-	local rc=$?
-	ns_cleanup
-	(exit "$rc")
-	_cleanup
-}
-trap ns_exit EXIT
-
-in_ns() {
-	local n=$1
-	shift
-	ip netns exec "$n" "$@"
-}
-
-ip netns add "$NS_A" 2>"$WORK/netns.err" ||
-	skip "cannot make network namespaces: $(cat "$WORK/netns.err")"
-NAMESPACES+=("$NS_A")
-ip netns add "$NS_B" || fail "ip netns add $NS_B"
-NAMESPACES+=("$NS_B")
-# Interface names are per namespace, so fixed names do not collide.
-ip link add ul0 netns "$NS_A" type veth peer name ul1 netns "$NS_B" \
-    2>"$WORK/veth.err" ||
-	skip "cannot make a veth pair: $(cat "$WORK/veth.err")"
-if ! { in_ns "$NS_A" ip link set lo up &&
-    in_ns "$NS_B" ip link set lo up &&
-    in_ns "$NS_A" ip addr add "$IP_A/24" dev ul0 &&
-    in_ns "$NS_B" ip addr add "$IP_B/24" dev ul1 &&
-    in_ns "$NS_A" ip link set ul0 up &&
-    in_ns "$NS_B" ip link set ul1 up; }; then
-	fail "addresses and links"
-fi
+ns_add "$NS_A" "$NS_B"
+ns_link "$NS_A" ul0 "$IP_A" "$NS_B" ul1 "$IP_B"
 
 # loss_rules NS IFACE: count UDP arriving on IFACE, drop LOSS_PCT% of it.
 loss_rules() {
