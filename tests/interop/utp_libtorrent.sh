@@ -51,8 +51,11 @@ check_thorrent_utp() {
 		fail "$name: no 'peer 127.0.0.1:PORT connected (..., uTP)' line in its log"
 }
 
-# check_capture_utp WHAT PORT: stop the capture; PORT sent UDP payload
-# of at least the torrent's size and no TCP payload.
+# check_capture_utp WHAT PORT: stop the capture; PORT sent no TCP payload
+# and UDP payload of at least half the torrent's size.  Half, not all: a
+# uTP burst on loopback outruns tcpdump, which then drops packets (seen:
+# 4300 of 4740 datagrams captured), while the data itself is compared
+# byte for byte anyway.
 check_capture_utp() {
 	local what=$1 port=$2 n
 	[ -n "$CAPTURE_FILE" ] || { log "$what: capture check skipped"; return 0; }
@@ -62,8 +65,8 @@ check_capture_utp() {
 	set -- $n
 	log "$what: capture on port $port: $1 TCP packets ($2 with payload, $3 of them from port $port), $4 UDP packets, $5 UDP payload bytes from port $port"
 	[ "$4" -gt 0 ] || fail "$what: no UDP packet on port $port in $CAPTURE_FILE"
-	[ "$5" -ge "$TOTAL" ] ||
-		fail "$what: only $5 UDP payload bytes came from port $port, less than the torrent's $TOTAL"
+	[ "$5" -ge $((TOTAL / 2)) ] ||
+		fail "$what: only $5 UDP payload bytes came from port $port, less than half the torrent's $TOTAL"
 	[ "$3" -eq 0 ] ||
 		fail "$what: $3 TCP packets with payload came from port $port: data went over TCP"
 }
