@@ -47,4 +47,10 @@ void	buf_reset(struct buf *b);
 uint32_t	be32(const uint8_t *p);
 uint16_t	be16(const uint8_t *p);
 
+/* The value of hex digit c (either case), or -1. */
+int	hexval(int c);
+/* Decode the 2 * n hex digits at s into out[0..n).  Returns the index
+ * of the first bad character, or -1 when all were hex. */
+long	unhex(const uint8_t *s, size_t n, uint8_t *out);
+
 #endif

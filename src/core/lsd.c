@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "err.h"
 #include "lsd.h"
 
@@ -131,18 +132,6 @@ lsd_format(int family, uint16_t port, const uint8_t (*hashes)[20],
 	return 0;
 }
 
-static int
-lsd_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The header name n[0..nl) is name, ignoring case. */
 static bool
 lsd_name_is(const uint8_t *n, size_t nl, const char *name)
@@ -158,7 +147,7 @@ lsd_header(struct lsd_msg *m, const uint8_t *p, size_t start,
 	const uint8_t *line = p + start, *v, *colon;
 	size_t nl, vl, i;
 	unsigned long port;
-	int hi, lo;
+	long bad;
 
 	colon = memchr(line, ':', linelen);
 	if (colon == NULL)
@@ -209,15 +198,10 @@ lsd_header(struct lsd_msg *m, const uint8_t *p, size_t start,
 			return thr_error_set(err, THR_ELIMIT, start,
 			    "lsd: more than %u info-hashes",
 			    LSD_MAX_HASHES);
-		for (i = 0; i < 20; i++) {
-			hi = lsd_hexval(v[2 * i]);
-			lo = lsd_hexval(v[2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				return thr_error_set(err, THR_EINVAL,
-				    (size_t)(v - p) + 2 * i,
-				    "lsd: Infohash is not hex");
-			m->hashes[m->nhashes][i] = (uint8_t)(hi << 4 | lo);
-		}
+		if ((bad = unhex(v, 20, m->hashes[m->nhashes])) >= 0)
+			return thr_error_set(err, THR_EINVAL,
+			    (size_t)(v - p) + (size_t)bad,
+			    "lsd: Infohash is not hex");
 		m->nhashes++;
 	} else if (lsd_name_is(line, nl, "Host")) {
 		if (vl == strlen(LSD_HOST4) &&

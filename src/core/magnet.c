@@ -30,18 +30,6 @@
 #define MAGNET_HEX_LEN		40
 #define MAGNET_B32_LEN		32
 
-static int
-magnet_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decode p[0..n) into out (room for n + 1 bytes); '+' becomes a
  * space when plus is set.  A '%' without two hex digits stays literal,
@@ -56,8 +44,8 @@ magnet_unescape(const char *p, size_t n, bool plus, char *out)
 
 	for (i = 0; i < n; i++) {
 		if (p[i] == '%' && n - i >= 3 &&
-		    (hi = magnet_hexval((unsigned char)p[i + 1])) >= 0 &&
-		    (lo = magnet_hexval((unsigned char)p[i + 2])) >= 0) {
+		    (hi = hexval((unsigned char)p[i + 1])) >= 0 &&
+		    (lo = hexval((unsigned char)p[i + 2])) >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else if (plus && p[i] == '+')
@@ -94,18 +82,10 @@ magnet_hash(const char *s, size_t n, uint8_t ih[20])
 {
 	uint32_t acc = 0;
 	size_t i, o = 0;
-	int bits = 0, hi, lo, v;
+	int bits = 0, v;
 
-	if (n == MAGNET_HEX_LEN) {
-		for (i = 0; i < 20; i++) {
-			hi = magnet_hexval((unsigned char)s[2 * i]);
-			lo = magnet_hexval((unsigned char)s[2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				return THR_EINVAL;
-			ih[i] = (uint8_t)(hi << 4 | lo);
-		}
-		return 0;
-	}
+	if (n == MAGNET_HEX_LEN)
+		return unhex((const uint8_t *)s, 20, ih) < 0 ? 0 : THR_EINVAL;
 	if (n != MAGNET_B32_LEN)
 		return THR_EINVAL;
 	/* 32 characters of 5 bits are exactly 160 bits: no padding. */

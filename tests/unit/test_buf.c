@@ -281,3 +281,18 @@ Test(buf, max_size_max_does_not_wrap)
 	cr_assert_eq(b.len, 303);
 	buf_release(&b);
 }
+
+Test(buf, unhex)
+{
+	uint8_t out[3];
+
+	cr_assert_eq(hexval('0'), 0);
+	cr_assert_eq(hexval('f'), 15);
+	cr_assert_eq(hexval('F'), 15);
+	cr_assert_eq(hexval('g'), -1);
+	cr_assert_eq(unhex((const uint8_t *)"00aBff", 3, out), -1);
+	cr_assert(out[0] == 0x00 && out[1] == 0xab && out[2] == 0xff);
+	/* The index of the first bad character, high or low digit. */
+	cr_assert_eq(unhex((const uint8_t *)"00zz", 2, out), 2);
+	cr_assert_eq(unhex((const uint8_t *)"000z", 2, out), 3);
+}
