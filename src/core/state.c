@@ -1727,20 +1727,19 @@ void
 state_utp_failed(struct thr_state *s, const struct thr_addr *a,
     uint64_t now_ms)
 {
+	if (s->opts.transport != STATE_TRANSPORT_BOTH) {
+		state_connect_failed(s, a, now_ms);	/* no TCP to try */
+		return;
+	}
 	for (size_t i = 0; i < s->nknown; i++) {
 		struct state_known *k = &s->known[i];
 
 		if (!addr_equal(&k->addr, a))
 			continue;
 		k->connected = false;
-		if (s->opts.transport == STATE_TRANSPORT_BOTH) {
-			k->no_utp = true;
-			k->try_utp = false;
-			k->next_try_ms = 0;
-		} else {
-			k->fails++;
-			k->next_try_ms = now_ms + retry_delay(k);
-		}
+		k->no_utp = true;
+		k->try_utp = false;
+		k->next_try_ms = 0;
 	}
 }
 
