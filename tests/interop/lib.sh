@@ -558,45 +558,7 @@ stop_capture() {
 # `tcpdump -r PCAP -A | grep -c 'BitTorrent protocol'` would, but
 # payload only).  Reads classic pcap, Ethernet or Linux SLL.
 capture_count() {
-	"$PY" - "$1" <<'PYEOF'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-if len(data) < 24:
-    sys.exit("%s: no pcap header (%d bytes)" % (sys.argv[1], len(data)))
-magic = data[:4]
-if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-    e = "<"
-elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-    e = ">"
-else:
-    sys.exit("%s: not a classic pcap file" % sys.argv[1])
-link = struct.unpack(e + "I", data[20:24])[0]
-l2 = {1: 14, 113: 16, 0: 4}.get(link)
-if l2 is None:
-    sys.exit("%s: unsupported link type %d" % (sys.argv[1], link))
-off, packets, plain = 24, 0, 0
-needle = b"BitTorrent protocol"
-while off + 16 <= len(data):
-    incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
-    pkt = data[off + 16:off + 16 + incl]
-    off += 16 + incl
-    ip = pkt[l2:]
-    if len(ip) < 20:
-        continue
-    if ip[0] >> 4 == 4 and ip[9] == 6:
-        tot = struct.unpack("!H", ip[2:4])[0]
-        tcp = ip[(ip[0] & 15) * 4:tot]
-    elif ip[0] >> 4 == 6 and len(ip) >= 40 and ip[6] == 6:
-        tcp = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
-    else:
-        continue
-    if len(tcp) < 20:
-        continue
-    packets += 1
-    if needle in tcp[(tcp[12] >> 4) * 4:]:
-        plain += 1
-print(packets, plain)
-PYEOF
+	"$PY" "$TOP_SRCDIR/tests/interop/pcap_stats.py" plain "$1"
 }
 
 # check_capture_encrypted WHAT: stop the capture and fail unless it
@@ -778,51 +740,5 @@ start_capture_udp() {
 # length is fine) sent from PORT.  Reads classic pcap, Ethernet or
 # Linux SLL.
 capture_port_stats() {
-	"$PY" - "$1" "$2" <<'PYEOF'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-port = int(sys.argv[2])
-if len(data) < 24:
-    sys.exit("%s: no pcap header (%d bytes)" % (sys.argv[1], len(data)))
-magic = data[:4]
-if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-    e = "<"
-elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-    e = ">"
-else:
-    sys.exit("%s: not a classic pcap file" % sys.argv[1])
-link = struct.unpack(e + "I", data[20:24])[0]
-l2 = {1: 14, 113: 16, 0: 4}.get(link)
-if l2 is None:
-    sys.exit("%s: unsupported link type %d" % (sys.argv[1], link))
-off = 24
-tcp = tcp_pl = tcp_pl_from = udp = udp_from = 0
-while off + 16 <= len(data):
-    incl = struct.unpack(e + "I", data[off + 8:off + 12])[0]
-    pkt = data[off + 16:off + 16 + incl]
-    off += 16 + incl
-    ip = pkt[l2:]
-    if len(ip) < 20 or ip[0] >> 4 != 4:
-        continue
-    ihl = (ip[0] & 15) * 4
-    tot = struct.unpack("!H", ip[2:4])[0]
-    l4 = ip[ihl:]
-    if len(l4) < 8:
-        continue
-    sp, dp = struct.unpack("!HH", l4[:4])
-    if port not in (sp, dp):
-        continue
-    if ip[9] == 6 and len(l4) >= 13:
-        tcp += 1
-        pl = tot - ihl - (l4[12] >> 4) * 4
-        if pl > 0:
-            tcp_pl += 1
-            if sp == port:
-                tcp_pl_from += 1
-    elif ip[9] == 17:
-        udp += 1
-        if sp == port:
-            udp_from += struct.unpack("!H", l4[4:6])[0] - 8
-print(tcp, tcp_pl, tcp_pl_from, udp, udp_from)
-PYEOF
+	"$PY" "$TOP_SRCDIR/tests/interop/pcap_stats.py" port "$1" "$2"
 }
