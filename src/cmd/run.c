@@ -703,6 +703,7 @@ before_sleep(struct loop *l, void *ud)
 		    s->fatal_msg);
 		begin_quit(r, now);
 	}
+	state_settle(s, now);
 	if (s->phase == STATE_DONE && !r->quitting)
 		begin_quit(r, now);
 	if (s->quit_requested && !r->quitting) {

@@ -128,6 +128,7 @@ picker_setup(struct thr_state *s, const struct bitfield *have)
 }
 static void	update_interest(struct thr_state *, struct peer *);
 static void	request_more(struct thr_state *, struct peer *, uint64_t);
+static void	fill_free_slots(struct thr_state *);
 
 /* Peer ids follow the Azureus convention: "-TH0100-" then random bytes. */
 static void
@@ -1355,6 +1356,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		p->peer_interested = true;
 		if (p->fast)
 			send_suggestions(s, p);
+		fill_free_slots(s);
 		break;
 	case WIRE_NOT_INTERESTED:
 		trace_emit(&s->trace, "not_interested", "\"peer\":%u", p->id);
@@ -1789,6 +1791,34 @@ choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	return rate_get(&p->up, now_ms);
 }
 
+/*
+ * Unchoke interested peers into free slots (the regular ones plus the
+ * optimistic one) at once rather than at the next choke round: a peer
+ * that arrives just after a round would otherwise wait up to
+ * STATE_CHOKE_PERIOD_MS with nothing to download but allowed-fast
+ * pieces.  Called when a peer says it is interested and on every tick.
+ */
+static void
+fill_free_slots(struct thr_state *s)
+{
+	size_t unchoked = 0, want = upload_slots(s) + 1;
+
+	if (s->phase == STATE_CHECKING || !s->have_meta)
+		return;
+	for (size_t i = 0; i < s->npeers; i++)
+		if (s->peers[i]->phase == PEER_ACTIVE &&
+		    !s->peers[i]->am_choking)
+			unchoked++;
+	for (size_t i = 0; i < s->npeers && unchoked < want; i++) {
+		struct peer *p = s->peers[i];
+		if (p->phase == PEER_ACTIVE && p->peer_interested &&
+		    p->am_choking) {
+			set_choke(s, p, false);
+			unchoked++;
+		}
+	}
+}
+
 static void
 run_choker(struct thr_state *s, uint64_t now_ms)
 {
@@ -1856,8 +1886,6 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 void
 state_tick(struct thr_state *s, uint64_t now_ms)
 {
-	size_t unchoked = 0;
-
 	s->now_ms = now_ms;
 
 	if (s->phase == STATE_CHECKING)
@@ -1893,8 +1921,6 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 			p->last_piece_ms = now_ms;
 			p->snubbed = true;
 		}
-		if (p->phase == PEER_ACTIVE && !p->am_choking)
-			unchoked++;
 		if (s->have_meta)
 			request_more(s, p, now_ms);
 	}
@@ -1908,18 +1934,8 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 	}
 	if (now_ms >= s->next_choke_ms)
 		run_choker(s, now_ms);
-	else if (unchoked < upload_slots(s) + 1) {
-		/* Fill free slots now rather than at the next round. */
-		for (size_t i = 0; i < s->npeers &&
-		    unchoked < upload_slots(s) + 1; i++) {
-			struct peer *p = s->peers[i];
-			if (p->phase == PEER_ACTIVE && p->peer_interested &&
-			    p->am_choking) {
-				set_choke(s, p, false);
-				unchoked++;
-			}
-		}
-	}
+	else
+		fill_free_slots(s);
 	if (state_finished(s))
 		state_set_phase(s, STATE_DONE);
 }
@@ -2154,6 +2170,25 @@ state_finished(const struct thr_state *s)
 		return true;
 	return (double)s->uploaded >=
 	    s->opts.seed_ratio * (double)s->mi.total_length;
+}
+
+/*
+ * Waiting for the next tick to notice a finished run cost up to a second
+ * on every download; the tracker's "completed" announce is the one thing
+ * worth a short wait, since "stopped" replaces it once we quit.
+ */
+void
+state_settle(struct thr_state *s, uint64_t now_ms)
+{
+	if (s->phase != STATE_SEEDING || !state_finished(s))
+		return;
+	if (s->finish_by_ms == 0)
+		s->finish_by_ms = now_ms + STATE_FINISH_WAIT_MS;
+	if (s->tracker_phase != TRACKER_NONE &&
+	    s->tracker_event == TRACKER_EVENT_COMPLETED &&
+	    now_ms < s->finish_by_ms)
+		return;
+	state_set_phase(s, STATE_DONE);
 }
 
 double

@@ -56,6 +56,7 @@
 						 * hashed */
 #define STATE_CHECK_MAX_SPAN	64		/* pieces per span */
 #define STATE_SEED_TURN_MS	30000	/* a seed's unchoke turn */
+#define STATE_FINISH_WAIT_MS	1000	/* for "completed" before quitting */
 #define STATE_MAX_STRIKES	3	/* bad pieces before a ban */
 #define STATE_MAX_BANNED	256
 #define STATE_MAX_KEEPALIVES	20	/* per second before we drop */
@@ -188,6 +189,7 @@ struct thr_state {
 	uint64_t		 tracker_next_ms;
 	enum tracker_event	 tracker_event;	/* event of the next announce */
 	bool			 tracker_sent_completed;
+	uint64_t		 finish_by_ms;	/* see state_settle, 0 */
 	int64_t			 tracker_interval;
 	char			 tracker_status[160];
 	uint32_t		 announce_key;
@@ -314,6 +316,12 @@ void	state_save_resume(struct thr_state *s);
 bool	state_complete(const struct thr_state *s);
 /* Seeding goal reached (or --seed-ratio 0 and complete). */
 bool	state_finished(const struct thr_state *s);
+/*
+ * End a finished run (STATE_DONE) as soon as the tracker has had its
+ * "completed" announce, or STATE_FINISH_WAIT_MS after finishing at the
+ * latest.  Called on every loop turn; cheap.
+ */
+void	state_settle(struct thr_state *s, uint64_t now_ms);
 /* Percent done in [0, 100]. */
 double	state_percent(const struct thr_state *s);
 
