@@ -221,12 +221,13 @@ choose_new(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
 }
 
 static struct picker_piece *
-activate(struct picker *pk, uint32_t index)
+activate(struct picker *pk, uint32_t index, uint32_t owner)
 {
 	struct picker_piece *pp = &pk->active[pk->nactive];
 
 	memset(pp, 0, sizeof(*pp));
 	pp->index = index;
+	pp->owner = owner;
 	pp->size = metainfo_piece_size(pk->mi, index);
 	pp->nblocks = (pp->size + BLOCK - 1) / BLOCK;
 	pp->blk = calloc(pp->nblocks, 1);
@@ -241,6 +242,36 @@ activate(struct picker *pk, uint32_t index)
 	return pp;
 }
 
+/* Mine: started by peer_id, or by nobody who still serves it. */
+static bool
+is_mine(const struct picker_piece *pp, uint32_t peer_id)
+{
+	return pp->owner == peer_id || pp->owner == 0;
+}
+
+/*
+ * The first free block of pp for this peer, marked requested; a piece
+ * nobody owns becomes this peer's.  False when none is free.
+ */
+static bool
+take_free(struct picker_piece *pp, uint32_t peer_id,
+    bool (*skip)(void *, const struct picker_block *), void *ctx,
+    struct picker_block *out)
+{
+	for (uint32_t b = 0; b < pp->nblocks; b++) {
+		if (pp->blk[b] != 0)
+			continue;
+		fill_block(pp, b, out);
+		if (skip != NULL && skip(ctx, out))
+			continue;
+		pp->blk[b] = 1;
+		if (pp->owner == 0)
+			pp->owner = peer_id;
+		return true;
+	}
+	return false;
+}
+
 bool
 picker_pick(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
     struct rng *rng,
@@ -249,20 +280,12 @@ picker_pick(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
 {
 	struct picker_piece *pp;
 
-	/* Finish what is started: free blocks of active pieces. */
+	/* Finish what this peer started (or what nobody serves now). */
 	for (size_t i = 0; i < pk->nactive; i++) {
 		pp = &pk->active[i];
-		if (!bitfield_get(bf, pp->index))
-			continue;
-		for (uint32_t b = 0; b < pp->nblocks; b++) {
-			if (pp->blk[b] != 0)
-				continue;
-			fill_block(pp, b, out);
-			if (skip != NULL && skip(ctx, out))
-				continue;
-			pp->blk[b] = 1;
+		if (is_mine(pp, peer_id) && bitfield_get(bf, pp->index) &&
+		    take_free(pp, peer_id, skip, ctx, out))
 			return true;
-		}
 	}
 	/* Start a new piece. */
 	if (pk->nactive < pk->max_active && pk->nfree_missing > 0) {
@@ -270,11 +293,19 @@ picker_pick(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
 
 		if (idx < 0)
 			idx = choose_new(pk, peer_id, bf, rng, false);
-		if (idx >= 0 && (pp = activate(pk, (uint32_t)idx)) != NULL) {
+		if (idx >= 0 &&
+		    (pp = activate(pk, (uint32_t)idx, peer_id)) != NULL) {
 			fill_block(pp, 0, out);
 			pp->blk[0] = 1;
 			return true;
 		}
+	}
+	/* No new piece can start: help with the others' pieces. */
+	for (size_t i = 0; i < pk->nactive; i++) {
+		pp = &pk->active[i];
+		if (!is_mine(pp, peer_id) && bitfield_get(bf, pp->index) &&
+		    take_free(pp, peer_id, skip, ctx, out))
+			return true;
 	}
 	/* Endgame: everything missing is requested; ask this peer too for
 	 * the least-requested block it does not already have in flight. */
@@ -311,47 +342,51 @@ picker_pick(struct picker *pk, uint32_t peer_id, const struct bitfield *bf,
 }
 
 bool
-picker_pick_from(struct picker *pk, const struct bitfield *bf,
-    const uint32_t *pieces, size_t n,
+picker_pick_from(struct picker *pk, uint32_t peer_id,
+    const struct bitfield *bf, const uint32_t *pieces, size_t n,
     bool (*skip)(void *, const struct picker_block *), void *ctx,
     struct picker_block *out)
 {
 	struct picker_piece *pp;
 
-	for (size_t k = 0; k < n; k++) {
-		uint32_t idx = pieces[k];
+	for (int mine = 1; mine >= 0; mine--) {
+		for (size_t k = 0; k < n; k++) {
+			uint32_t idx = pieces[k];
 
-		if (idx >= pk->npieces || !bitfield_get(bf, idx))
-			continue;
-		if (pk->state[idx] == PICKER_ACTIVE) {
+			if (idx >= pk->npieces || !bitfield_get(bf, idx) ||
+			    pk->state[idx] != PICKER_ACTIVE)
+				continue;
 			pp = find_active(pk, idx);
-			for (uint32_t b = 0; pp != NULL && b < pp->nblocks;
-			    b++) {
-				if (pp->blk[b] != 0)
-					continue;
-				fill_block(pp, b, out);
-				if (skip != NULL && skip(ctx, out))
-					continue;
-				pp->blk[b] = 1;
+			if (pp != NULL && is_mine(pp, peer_id) == mine &&
+			    take_free(pp, peer_id, skip, ctx, out))
 				return true;
-			}
+		}
+		if (!mine)
+			break;
+		for (size_t k = 0; k < n; k++) {
+			uint32_t idx = pieces[k];
+
+			if (idx >= pk->npieces || !bitfield_get(bf, idx) ||
+			    pk->state[idx] != PICKER_MISSING ||
+			    !picker_wanted(pk, idx) ||
+			    pk->nactive >= pk->max_active)
+				continue;
+			if ((pp = activate(pk, idx, peer_id)) == NULL)
+				return false;
+			fill_block(pp, 0, out);
+			pp->blk[0] = 1;
+			return true;
 		}
 	}
-	for (size_t k = 0; k < n; k++) {
-		uint32_t idx = pieces[k];
-
-		if (idx >= pk->npieces || !bitfield_get(bf, idx) ||
-		    pk->state[idx] != PICKER_MISSING ||
-		    !picker_wanted(pk, idx) ||
-		    pk->nactive >= pk->max_active)
-			continue;
-		if ((pp = activate(pk, idx)) == NULL)
-			return false;
-		fill_block(pp, 0, out);
-		pp->blk[0] = 1;
-		return true;
-	}
 	return false;
+}
+
+void
+picker_disown(struct picker *pk, uint32_t peer_id)
+{
+	for (size_t i = 0; i < pk->nactive; i++)
+		if (pk->active[i].owner == peer_id)
+			pk->active[i].owner = 0;
 }
 
 void

@@ -64,6 +64,7 @@ struct picker_piece {
 	bool		 hashing;	/* hash is initialised */
 	uint32_t	 contrib[PICKER_MAX_CONTRIB];	/* peer ids */
 	uint32_t	 ncontrib;
+	uint32_t	 owner;		/* peer that started it; 0: none */
 };
 
 struct picker {
@@ -117,25 +118,34 @@ void	picker_remove_bitfield(struct picker *pk, const struct bitfield *bf);
 bool	picker_interesting(const struct picker *pk, const struct bitfield *bf);
 
 /*
- * Choose the next block for peer peer_id, which has bf.  A piece that
- * failed its hash check with data from this peer is started from another
- * peer when there is any other choice.  skip(ctx, blk) says a
- * block is already requested from this peer (for endgame); may be NULL.
- * Marks the block requested and returns true, or false if there is
- * nothing to ask this peer for.
+ * Choose the next block for peer peer_id, which has bf.  In order:
+ * free blocks of pieces this peer started (or that nobody owns any
+ * more), then a new piece, then free blocks of pieces other peers
+ * started, then endgame duplicates.  Keeping a piece with the peer that
+ * started it makes its blocks arrive in order, so the session hashes
+ * them straight off the wire; peers share pieces only when no new one
+ * can be started.  A piece that failed its hash check with data from
+ * this peer is started from another peer when there is any other choice.
+ * skip(ctx, blk) says a block is already requested from this peer (for
+ * endgame); may be NULL.  Marks the block requested and returns true, or
+ * false if there is nothing to ask this peer for.
  */
 bool	picker_pick(struct picker *pk, uint32_t peer_id,
 	    const struct bitfield *bf, struct rng *rng, bool (*skip)(void *, const struct picker_block *),
 	    void *ctx, struct picker_block *out);
 /*
  * Like picker_pick, but only blocks of the listed pieces (BEP 6 allowed
- * fast pieces while choked, or a peer's suggestions): started ones first,
- * then a new one in list order.  No endgame duplicates.
+ * fast pieces while choked, or a peer's suggestions): started ones of
+ * this peer's or nobody's first, then a new one in list order, then
+ * started ones of other peers.  No endgame duplicates.
  */
-bool	picker_pick_from(struct picker *pk, const struct bitfield *bf,
-	    const uint32_t *pieces, size_t n,
+bool	picker_pick_from(struct picker *pk, uint32_t peer_id,
+	    const struct bitfield *bf, const uint32_t *pieces, size_t n,
 	    bool (*skip)(void *, const struct picker_block *), void *ctx,
 	    struct picker_block *out);
+/* Peer peer_id stopped serving (choked us or left): the pieces it
+ * started are anyone's to finish. */
+void	picker_disown(struct picker *pk, uint32_t peer_id);
 /* A request was dropped (choke, cancel, peer gone): the block is free
  * again unless others still have it requested. */
 void	picker_unrequest(struct picker *pk, const struct picker_block *b);

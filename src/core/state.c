@@ -341,6 +341,7 @@ state_release(struct thr_state *s)
 		storage_close(&s->st);
 	s->st_open = false;
 	free(s->scratch);
+	reorder_release(&s->ro);
 	free(s->known);
 	free(s->file_wanted);
 	s->file_wanted = NULL;
@@ -849,6 +850,7 @@ drop_requests(struct thr_state *s, struct peer *p)
 {
 	for (uint32_t i = 0; i < p->nreqs; i++)
 		picker_unrequest(&s->pk, &p->reqs[i]);
+	picker_disown(&s->pk, p->id);
 	/* Blocks already on the wire may still come; they are not lies. */
 	p->unasked_ok += p->nreqs;
 	p->nreqs = 0;
@@ -947,12 +949,12 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		bool got;
 
 		if (p->peer_choking)
-			got = picker_pick_from(&s->pk, &p->have, p->allowed_in,
-			    p->nallowed_in, skip_cb, p, &b);
+			got = picker_pick_from(&s->pk, p->id, &p->have,
+			    p->allowed_in, p->nallowed_in, skip_cb, p, &b);
 		else
 			got = (p->nsuggested > 0 &&
-			    picker_pick_from(&s->pk, &p->have, p->suggested,
-			    p->nsuggested, skip_cb, p, &b)) ||
+			    picker_pick_from(&s->pk, p->id, &p->have,
+			    p->suggested, p->nsuggested, skip_cb, p, &b)) ||
 			    picker_pick(&s->pk, p->id, &p->have, &s->rng,
 			    skip_cb, p, &b);
 		if (!got)
@@ -1050,6 +1052,7 @@ static void
 disk_failed(struct thr_state *s, uint32_t index, int e)
 {
 	picker_piece_done(&s->pk, index, false);
+	reorder_forget_piece(&s->ro, index);
 	log_msg(&s->log, LOG_ERROR, _("cannot write piece %u: %s; "
 	    "paused, retrying in %d s"), index, strerror(e),
 	    STATE_DISK_RETRY_MS / 1000);
@@ -1059,10 +1062,64 @@ disk_failed(struct thr_state *s, uint32_t index, int e)
 }
 
 /*
+ * Blocks are written in runs: on_piece queues each block (a pointer into
+ * the peer's input buffer) and adjacent blocks go out with one pwritev.
+ * The queue is flushed before that buffer is consumed, before anything
+ * is read back from disk and before a piece is checked, so nothing is
+ * ever counted as had that is not written.  On failure every piece in
+ * the run, and piece also (UINT32_MAX: none), is given up (disk_failed).
+ * Returns 0 or -1.
+ */
+static int
+wb_flush(struct thr_state *s, uint32_t also)
+{
+	int n = s->wb.n, e;
+	uint32_t last = UINT32_MAX;
+
+	if (n == 0)
+		return 0;
+	s->wb.n = 0;
+	s->wb.len = 0;
+	if (storage_writev(&s->st, s->wb.off, s->wb.iov, n) == 0)
+		return 0;
+	e = errno;
+	for (int k = 0; k < n; k++) {
+		if (s->wb.index[k] == last)
+			continue;	/* a run's pieces ascend */
+		last = s->wb.index[k];
+		if (last == also)
+			also = UINT32_MAX;
+		disk_failed(s, last, e);
+	}
+	if (also != UINT32_MAX)
+		disk_failed(s, also, e);
+	return -1;
+}
+
+/* Queue a block for writing; a block that does not extend the run
+ * flushes it first.  0, or -1 when the flush failed (see wb_flush). */
+static int
+wb_add(struct thr_state *s, uint32_t index, uint64_t off,
+    const uint8_t *data, uint32_t len)
+{
+	if (s->wb.n > 0 && (off != s->wb.off + s->wb.len ||
+	    s->wb.n == STORAGE_IOV_MAX) && wb_flush(s, index) != 0)
+		return -1;
+	if (s->wb.n == 0)
+		s->wb.off = off;
+	s->wb.iov[s->wb.n].iov_base = (void *)(uintptr_t)data;
+	s->wb.iov[s->wb.n].iov_len = len;
+	s->wb.index[s->wb.n++] = index;
+	s->wb.len += len;
+	return 0;
+}
+
+/*
  * Feed the piece's SHA-1 with every block received in order from
  * pp->hashed on.  The block that just arrived is hashed from the wire
- * buffer; earlier out-of-order ones are read back from disk (the page
- * cache), so no piece is ever buffered whole in memory.
+ * buffer, earlier early ones from the reorder store, and only when that
+ * was full from disk (the page cache), so no piece is ever buffered
+ * whole in memory.
  */
 static int
 hash_forward(struct thr_state *s, struct picker_piece *pp, uint32_t blk,
@@ -1082,13 +1139,19 @@ hash_forward(struct thr_state *s, struct picker_piece *pp, uint32_t blk,
 		    pp->size - begin : WIRE_BLOCK;
 		const uint8_t *src = data;
 
-		if (pp->hashed != blk) {
+		if (pp->hashed != blk &&
+		    (src = reorder_get(&s->ro, pp->index, begin, len)) ==
+		    NULL) {
+			if (wb_flush(s, pp->index) != 0)
+				return THR_EIO;
 			if (storage_read(&s->st, base + begin, s->scratch,
 			    len) != 0)
 				return THR_EIO;
 			src = s->scratch;
 		}
 		hash_update(&pp->hash, src, len);
+		if (pp->hashed != blk)
+			reorder_forget(&s->ro, pp->index, begin);
 		pp->hashed++;
 	}
 	return 0;
@@ -1104,6 +1167,7 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 	    memcmp(digest, s->mi.hashes + (size_t)index * 20, 20) == 0;
 
 	pp->hashing = false;	/* final released the context */
+	reorder_forget_piece(&s->ro, index);
 
 	trace_emit(&s->trace, ok ? "hash_ok" : "hash_fail",
 	    "\"index\":%u,\"peer\":%u", index,
@@ -1166,14 +1230,16 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	if (r == PICKER_RECV_IGNORED)
 		return;
 	s->changes++;
-	/* Straight to disk (no copy into a piece buffer), then hash. */
-	if (storage_write(&s->st, (uint64_t)b.index * s->mi.piece_length +
-	    b.begin, m->payload, b.length) != 0) {
-		disk_failed(s, b.index, errno);
+	/* Straight to disk (no copy into a piece buffer), then hash; an
+	 * early block is also kept in memory for its turn to be hashed. */
+	if (wb_add(s, b.index, (uint64_t)b.index * s->mi.piece_length +
+	    b.begin, m->payload, b.length) != 0)
 		return;
-	}
+	if (b.begin / WIRE_BLOCK != pp->hashed)
+		reorder_put(&s->ro, b.index, b.begin, m->payload, b.length);
 	if (hash_forward(s, pp, b.begin / WIRE_BLOCK, m->payload) != 0) {
-		disk_failed(s, b.index, errno);
+		if (s->pk.state[b.index] == PICKER_ACTIVE)
+			disk_failed(s, b.index, errno);
 		return;
 	}
 	/* Endgame: others asked for the same block; cancel theirs. */
@@ -1187,7 +1253,7 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 				peer_kill(q, "output buffer full");
 		}
 	}
-	if (r == PICKER_RECV_COMPLETE)
+	if (r == PICKER_RECV_COMPLETE && wb_flush(s, b.index) == 0)
 		piece_verified(s, pp);
 }
 
@@ -1345,6 +1411,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		/* BEP 6 peers reject what they drop; others drop all. */
 		if (!p->fast)
 			drop_requests(s, p);
+		picker_disown(&s->pk, p->id);
 		break;
 	case WIRE_UNCHOKE:
 		trace_emit(&s->trace, "unchoked_by", "\"peer\":%u", p->id);
@@ -1591,6 +1658,7 @@ state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		off += used;
 		p->partial_ms = 0;
 	}
+	wb_flush(s, UINT32_MAX);	/* it points into p->in */
 	buf_consume(&p->in, off);
 	p->in_dec = p->in.len;	/* all of it is plaintext now */
 	/* A message must not dribble in forever (one byte a second). */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "addr.h"
 #include "bitfield.h"
@@ -29,6 +30,7 @@
 #include "peer.h"
 #include "picker.h"
 #include "rate.h"
+#include "reorder.h"
 #include "resume.h"
 #include "rng.h"
 #include "storage.h"
@@ -155,6 +157,15 @@ struct thr_state {
 	struct bitfield		 have;
 	struct picker		 pk;
 	uint8_t			*scratch;	/* check_span pieces */
+	struct reorder		 ro;	/* blocks that came ahead of their
+					 * piece's hash */
+	struct {			/* blocks for one pwritev */
+		uint64_t	 off;	/* torrent offset of the run */
+		uint64_t	 len;
+		int		 n;
+		struct iovec	 iov[STORAGE_IOV_MAX];	/* into p->in */
+		uint32_t	 index[STORAGE_IOV_MAX];
+	}			 wb;
 	uint32_t		 check_span;	/* pieces read at once */
 	enum state_phase	 phase;
 	uint32_t		 check_next;	/* next piece to check */

@@ -23,6 +23,7 @@
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -619,6 +620,63 @@ int
 storage_read(struct storage *s, uint64_t off, uint8_t *p, size_t len)
 {
 	return storage_io(s, off, p, NULL, len);
+}
+
+int
+storage_writev(struct storage *s, uint64_t off, const struct iovec *iov,
+    int iovcnt)
+{
+	const struct metainfo *mi = s->mi;
+	struct iovec v[STORAGE_IOV_MAX];
+	uint64_t len = 0, fo;
+	size_t i;
+	int fd, rc;
+
+	if (iovcnt <= 0 || iovcnt > STORAGE_IOV_MAX)
+		return iovcnt == 0 ? 0 : THR_EINVAL;
+	for (int k = 0; k < iovcnt; k++)
+		len += iov[k].iov_len;
+	if (off > mi->total_length || len > mi->total_length - off)
+		return THR_EINVAL;
+	i = s->fds != NULL ? storage_find(mi, off) : mi->nfiles;
+	/* The usual case, one open file: one pwritev. */
+	if (i < mi->nfiles && (fd = s->fds[i]) >= 0 &&
+	    off >= mi->files[i].offset &&
+	    off - mi->files[i].offset + len <= mi->files[i].length) {
+		struct iovec *cur = v;
+		int n = iovcnt;
+
+		memcpy(v, iov, (size_t)iovcnt * sizeof(*v));
+		fo = off - mi->files[i].offset;
+		while (n > 0) {
+			ssize_t w = pwritev(fd, cur, n, (off_t)fo);
+
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return THR_EIO;
+			fo += (uint64_t)w;
+			/* A short write: skip what went out, go on. */
+			while (n > 0 && (size_t)w >= cur->iov_len) {
+				w -= (ssize_t)cur->iov_len;
+				cur++;
+				n--;
+			}
+			if (n > 0) {
+				cur->iov_base = (uint8_t *)cur->iov_base + w;
+				cur->iov_len -= (size_t)w;
+			}
+		}
+		return 0;
+	}
+	/* Across files, or a file not open: one span at a time. */
+	for (int k = 0; k < iovcnt; k++) {
+		if ((rc = storage_io(s, off, NULL, iov[k].iov_base,
+		    iov[k].iov_len)) != 0)
+			return rc;
+		off += iov[k].iov_len;
+	}
+	return 0;
 }
 
 /* Size of piece i, 0 if there is no such piece. */

@@ -94,6 +94,16 @@ size_t	storage_map(const struct metainfo *mi, uint64_t off, uint64_t len,
 int	storage_write(struct storage *s, uint64_t off, const uint8_t *p,
 	    size_t len);
 int	storage_read(struct storage *s, uint64_t off, uint8_t *p, size_t len);
+/*
+ * Write iovcnt (at most STORAGE_IOV_MAX) buffers back to back at torrent
+ * offset off: one pwritev when they fall in one open file, which is what
+ * makes blocks that arrive together cheap to store.  0, THR_EINVAL or
+ * THR_EIO.
+ */
+#define STORAGE_IOV_MAX	64
+struct iovec;
+int	storage_writev(struct storage *s, uint64_t off,
+	    const struct iovec *iov, int iovcnt);
 
 /*
  * Read piece i from disk and compare its SHA-1 with the torrent's.

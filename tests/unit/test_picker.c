@@ -307,8 +307,12 @@ Test(picker, random_among_equally_rare)
 	bitfield_release(&others);
 }
 
-/* Blocks of started pieces go out before any new piece is started, to
- * this peer and to others that have the piece. */
+/*
+ * Blocks of a peer's started pieces go out before it starts a new piece;
+ * another peer starts a piece of its own (so each piece arrives in
+ * order from one peer) and helps with the first one's only when no new
+ * piece can start.  A piece whose peer stopped serving is anyone's.
+ */
 Test(picker, partial_pieces_first)
 {
 	struct metainfo mi;
@@ -316,40 +320,60 @@ Test(picker, partial_pieces_first)
 	struct bitfield peer;
 	struct rng rng;
 	struct picker_block b;
-	uint32_t first;
+	uint32_t first, second;
 
 	mi_make(&mi, 6, 4 * BLK, 6 * 4 * BLK);
 	bf_full(&peer, 6);
 	rng_seed(&rng, 3);
-	cr_assert_eq(picker_init(&pk, &mi, NULL, 4), 0);
+	cr_assert_eq(picker_init(&pk, &mi, NULL, 2), 0);
 	cr_assert(picker_pick(&pk, 1, &peer, &rng, NULL, NULL, &b));
 	first = b.index;
 	cr_assert_eq(b.begin, 0);
 	cr_assert_eq(pk.state[first], PICKER_ACTIVE);
 	cr_assert_eq(pk.nactive, 1);
-	/* Another peer continues the same piece. */
+	/* Another peer starts a piece of its own. */
 	cr_assert(picker_pick(&pk, 2, &peer, &rng, NULL, NULL, &b));
-	cr_assert_eq(b.index, first);
-	cr_assert_eq(b.begin, BLK);
-	for (uint32_t k = 2; k < 4; k++) {
+	second = b.index;
+	cr_assert_neq(second, first);
+	cr_assert_eq(b.begin, 0);
+	cr_assert_eq(pk.nactive, 2);
+	/* Peer 1 continues its own piece in order. */
+	for (uint32_t k = 1; k < 3; k++) {
 		cr_assert(picker_pick(&pk, 1, &peer, &rng, NULL, NULL, &b));
 		cr_assert_eq(b.index, first);
 		cr_assert_eq(b.begin, k * BLK);
 		cr_assert_eq(b.length, BLK);
 	}
-	cr_assert_eq(pk.nactive, 1, "no second piece while blocks are free");
-	/* Now the piece is fully requested: a new one starts. */
-	cr_assert(picker_pick(&pk, 1, &peer, &rng, NULL, NULL, &b));
-	cr_assert_neq(b.index, first);
-	cr_assert_eq(pk.nactive, 2);
-	/* A block given back is handed out before the new piece's rest. */
+	/* No room for a third piece: peer 2 helps after its own piece. */
+	for (uint32_t k = 1; k < 4; k++) {
+		cr_assert(picker_pick(&pk, 2, &peer, &rng, NULL, NULL, &b));
+		cr_assert_eq(b.index, second);
+		cr_assert_eq(b.begin, k * BLK);
+	}
+	cr_assert(picker_pick(&pk, 2, &peer, &rng, NULL, NULL, &b));
+	cr_assert_eq(b.index, first);
+	cr_assert_eq(b.begin, 3 * BLK);
+	cr_assert_eq(pk.nactive, 2, "no third piece past max_active");
+	/* A block given back goes to its piece's peer first... */
 	{
 		struct picker_block back = { first, 2 * BLK, BLK };
 
 		picker_unrequest(&pk, &back);
-		cr_assert(picker_pick(&pk, 2, &peer, &rng, NULL, NULL, &b));
+		cr_assert(picker_pick(&pk, 1, &peer, &rng, NULL, NULL, &b));
 		cr_assert_eq(b.index, first);
 		cr_assert_eq(b.begin, 2 * BLK);
+	}
+	/* ... and once that peer stops serving, to anyone, who adopts it. */
+	{
+		struct picker_block back = { first, BLK, BLK };
+
+		picker_unrequest(&pk, &back);
+		picker_disown(&pk, 1);
+		cr_assert(picker_pick(&pk, 3, &peer, &rng, NULL, NULL, &b));
+		cr_assert_eq(b.index, first);
+		cr_assert_eq(b.begin, BLK);
+		cr_assert_eq(pk.active[0].owner == 3 ||
+		    pk.active[1].owner == 3, 1);
 	}
 	picker_release(&pk);
 	bitfield_release(&peer);
@@ -585,7 +609,8 @@ Test(picker, failed_piece_avoids_every_contributor)
 	bf_full(&peer, 6);
 	memset(data, 0x5a, sizeof(data));
 	rng_seed(&rng, 4);
-	cr_assert_eq(picker_init(&pk, &mi, &have, 4), 0);
+	/* One active piece at a time, so peer 8 has to help with 4. */
+	cr_assert_eq(picker_init(&pk, &mi, &have, 1), 0);
 	picker_add_bitfield(&pk, &peer);
 	picker_add_have(&pk, 5);	/* 4 is the rarer one */
 	cr_assert(picker_pick(&pk, 7, &peer, &rng, NULL, NULL, &b));

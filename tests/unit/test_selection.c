@@ -768,11 +768,11 @@ Test(selection, picker_pick_from_list_only)
 	pk_make(&pk, &mi, 8, 0, NULL, PICKER_RAREST);
 	cr_assert_eq(picker_set_wanted(&pk, 2, false), 0);
 	bf_full(&bf, 8);
-	cr_assert(picker_pick_from(&pk, &bf, list, 4, NULL, NULL, &b));
+	cr_assert(picker_pick_from(&pk, 1, &bf, list, 4, NULL, NULL, &b));
 	cr_assert_eq(b.index, 5, "list order");
-	cr_assert(picker_pick_from(&pk, &bf, list, 4, NULL, NULL, &b));
+	cr_assert(picker_pick_from(&pk, 1, &bf, list, 4, NULL, NULL, &b));
 	cr_assert_eq(b.index, 7, "2 is not wanted");
-	cr_assert_not(picker_pick_from(&pk, &bf, list, 4, NULL, NULL, &b),
+	cr_assert_not(picker_pick_from(&pk, 1, &bf, list, 4, NULL, NULL, &b),
 	    "no endgame duplicates");
 	for (uint32_t i = 0; i < 8; i++)
 		cr_assert_eq(pk.state[i], i == 5 || i == 7 ? PICKER_ACTIVE :
@@ -781,11 +781,11 @@ Test(selection, picker_pick_from_list_only)
 	picker_release(&pk);
 	pk_make(&pk, &mi, 8, 0, NULL, PICKER_RAREST);
 	bitfield_clear(&bf, 5);
-	cr_assert(picker_pick_from(&pk, &bf, list, 4, NULL, NULL, &b));
+	cr_assert(picker_pick_from(&pk, 1, &bf, list, 4, NULL, NULL, &b));
 	cr_assert_eq(b.index, 2);
-	cr_assert(picker_pick_from(&pk, &bf, list, 4, NULL, NULL, &b));
+	cr_assert(picker_pick_from(&pk, 1, &bf, list, 4, NULL, NULL, &b));
 	cr_assert_eq(b.index, 7);
-	cr_assert_not(picker_pick_from(&pk, &bf, list, 0, NULL, NULL, &b));
+	cr_assert_not(picker_pick_from(&pk, 1, &bf, list, 0, NULL, NULL, &b));
 	picker_release(&pk);
 	bitfield_release(&bf);
 }
