@@ -12,6 +12,7 @@
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -435,6 +436,58 @@ Test(storage, write_out_of_order_read_back_verify)
 	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), 70001);
 	free(back);
 	free(scratch);
+	free(data);
+	mi_free(&mi);
+}
+
+/*
+ * storage_writev: buffers written back to back, within one file (one
+ * pwritev) and across the file boundaries and the empty file (span by
+ * span); the count and the range are checked.
+ */
+Test(storage, writev_within_and_across_files)
+{
+	struct metainfo mi;
+	struct storage s;
+	struct thr_error err;
+	struct iovec v[4];
+	uint8_t *data, *back;
+
+	std_build(&mi, &data);
+	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
+	back = calloc(1, mi.total_length);
+	/* Inside a.bin: three uneven pieces of [1000, 61000). */
+	v[0].iov_base = data + 1000;
+	v[0].iov_len = 7;
+	v[1].iov_base = data + 1007;
+	v[1].iov_len = 40000;
+	v[2].iov_base = data + 41007;
+	v[2].iov_len = 19993;
+	cr_assert_eq(storage_writev(&s, 1000, v, 3), 0);
+	/* Across the end of a.bin and the empty file into c.bin. */
+	v[0].iov_base = data + 99000;
+	v[0].iov_len = 500;
+	v[1].iov_base = data + 99500;
+	v[1].iov_len = 1000;
+	v[2].iov_base = data + 100500;
+	v[2].iov_len = 2000;
+	cr_assert_eq(storage_writev(&s, 99000, v, 3), 0);
+	cr_assert_eq(storage_read(&s, 0, back, mi.total_length), 0);
+	cr_assert_eq(memcmp(back + 1000, data + 1000, 60000), 0);
+	cr_assert_eq(memcmp(back + 99000, data + 99000, 3500), 0);
+	cr_assert_eq(back[999], 0, "nothing before the range");
+	cr_assert_eq(back[61000], 0, "nothing after it");
+	cr_assert_eq(back[102500], 0);
+	/* Nothing to write; too many buffers; past the end. */
+	cr_assert_eq(storage_writev(&s, 0, v, 0), 0);
+	cr_assert_eq(storage_writev(&s, 0, v, STORAGE_IOV_MAX + 1),
+	    THR_EINVAL);
+	v[0].iov_base = data;
+	v[0].iov_len = 2;
+	cr_assert_eq(storage_writev(&s, mi.total_length - 1, v, 1),
+	    THR_EINVAL);
+	storage_close(&s);
+	free(back);
 	free(data);
 	mi_free(&mi);
 }
