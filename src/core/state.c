@@ -993,6 +993,7 @@ on_complete(struct thr_state *s)
 {
 	state_set_phase(s, STATE_SEEDING);
 	log_msg(&s->log, LOG_INFO, "%s", _("complete"));
+	reorder_release(&s->ro);	/* a seed needs none of it */
 	/* Seeds have nothing to give each other. */
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
