@@ -1064,54 +1064,73 @@ disk_failed(struct thr_state *s, uint32_t index, int e)
 
 /*
  * Blocks are written in runs: on_piece queues each block (a pointer into
- * the peer's input buffer) and adjacent blocks go out with one pwritev.
+ * the peer's input buffer), and the flush sorts the queue by offset and
+ * writes each run of adjacent blocks with one pwritev, so that blocks a
+ * seeder sends out of order within one read still go out together.
  * The queue is flushed before that buffer is consumed, before anything
  * is read back from disk and before a piece is checked, so nothing is
  * ever counted as had that is not written.  On failure every piece in
- * the run, and piece also (UINT32_MAX: none), is given up (disk_failed).
- * Returns 0 or -1.
+ * the queue, and piece `also` (UINT32_MAX: none), is given up
+ * (disk_failed).  Returns 0 or -1.
  */
 static int
 wb_flush(struct thr_state *s, uint32_t also)
 {
-	int n = s->wb.n, e;
-	uint32_t last = UINT32_MAX;
+	int n = s->wb.n, e = 0;
 
 	if (n == 0)
 		return 0;
 	s->wb.n = 0;
-	s->wb.len = 0;
-	if (storage_writev(&s->st, s->wb.off, s->wb.iov, n) == 0)
+	/* Insertion sort: at most STORAGE_IOV_MAX, mostly in order. */
+	for (int k = 1; k < n; k++) {
+		struct iovec v = s->wb.iov[k];
+		uint64_t o = s->wb.off[k];
+		uint32_t x = s->wb.index[k];
+		int j = k;
+
+		for (; j > 0 && s->wb.off[j - 1] > o; j--) {
+			s->wb.iov[j] = s->wb.iov[j - 1];
+			s->wb.off[j] = s->wb.off[j - 1];
+			s->wb.index[j] = s->wb.index[j - 1];
+		}
+		s->wb.iov[j] = v;
+		s->wb.off[j] = o;
+		s->wb.index[j] = x;
+	}
+	for (int a = 0, b; a < n && e == 0; a = b) {
+		for (b = a + 1; b < n && s->wb.off[b] == s->wb.off[b - 1] +
+		    s->wb.iov[b - 1].iov_len; b++)
+			;
+		if (storage_writev(&s->st, s->wb.off[a], s->wb.iov + a,
+		    b - a) != 0)
+			e = errno ? errno : EIO;
+	}
+	if (e == 0)
 		return 0;
-	e = errno;
 	for (int k = 0; k < n; k++) {
-		if (s->wb.index[k] == last)
-			continue;	/* a run's pieces ascend */
-		last = s->wb.index[k];
-		if (last == also)
+		if (k > 0 && s->wb.index[k] == s->wb.index[k - 1])
+			continue;	/* sorted: a piece's blocks are adjacent */
+		if (s->wb.index[k] == also)
 			also = UINT32_MAX;
-		disk_failed(s, last, e);
+		disk_failed(s, s->wb.index[k], e);
 	}
 	if (also != UINT32_MAX)
 		disk_failed(s, also, e);
 	return -1;
 }
 
-/* Queue a block for writing; a block that does not extend the run
- * flushes it first.  0, or -1 when the flush failed (see wb_flush). */
+/* Queue a block for writing; a full queue is flushed first.  0, or -1
+ * when that flush failed (see wb_flush). */
 static int
 wb_add(struct thr_state *s, uint32_t index, uint64_t off,
     const uint8_t *data, uint32_t len)
 {
-	if (s->wb.n > 0 && (off != s->wb.off + s->wb.len ||
-	    s->wb.n == STORAGE_IOV_MAX) && wb_flush(s, index) != 0)
+	if (s->wb.n == STORAGE_IOV_MAX && wb_flush(s, index) != 0)
 		return -1;
-	if (s->wb.n == 0)
-		s->wb.off = off;
 	s->wb.iov[s->wb.n].iov_base = (void *)(uintptr_t)data;
 	s->wb.iov[s->wb.n].iov_len = len;
+	s->wb.off[s->wb.n] = off;
 	s->wb.index[s->wb.n++] = index;
-	s->wb.len += len;
 	return 0;
 }
 

@@ -159,11 +159,10 @@ struct thr_state {
 	uint8_t			*scratch;	/* check_span pieces */
 	struct reorder		 ro;	/* blocks that came ahead of their
 					 * piece's hash */
-	struct {			/* blocks for one pwritev */
-		uint64_t	 off;	/* torrent offset of the run */
-		uint64_t	 len;
+	struct {			/* blocks of one read, to write */
 		int		 n;
 		struct iovec	 iov[STORAGE_IOV_MAX];	/* into p->in */
+		uint64_t	 off[STORAGE_IOV_MAX];	/* torrent offsets */
 		uint32_t	 index[STORAGE_IOV_MAX];
 	}			 wb;
 	uint32_t		 check_span;	/* pieces read at once */

@@ -717,6 +717,70 @@ Test(state, download_short_last_piece, .init = fx_init, .fini = fx_fini)
 	download_one(NPIECES - 1);
 }
 
+/*
+ * A finished run (complete, seed ratio 0) ends on the next loop turn
+ * once the tracker has had its "completed" announce, not at the next
+ * tick; with the announce failing it ends STATE_FINISH_WAIT_MS later.
+ */
+static void
+finish_one(struct thr_state *s)
+{
+	struct peer *p = seed_peer(s, 2);
+	uint32_t covered;
+
+	cr_assert_eq(requests_for(s, p, 2, &covered), 1);
+	feed_piece(p, 2, payload + 2 * PLEN, PLEN);
+	state_peer_input(s, p, NOW + 20);
+	cr_assert(state_complete(s));
+	cr_assert(state_finished(s));
+	cr_assert_eq(s->phase, STATE_SEEDING, "not done before settling");
+	cr_assert_eq(s->tracker_event, TRACKER_EVENT_COMPLETED);
+}
+
+Test(state, finished_run_ends_after_completed_announce, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct tracker_announce a;
+	struct tracker_response r;
+	struct thr_error err;
+	const char *base;
+	static const char body[] = "d8:intervali1800e5:peers0:e";
+
+	finish_one(&s);
+	state_settle(&s, NOW + 30);
+	cr_assert_eq(s.phase, STATE_SEEDING, "waits for the announce");
+	cr_assert(state_tracker_next(&s, NOW + 30, &a, &base));
+	cr_assert_eq(a.event, TRACKER_EVENT_COMPLETED);
+	cr_assert_eq(a.left, 0);
+	state_settle(&s, NOW + 40);
+	cr_assert_eq(s.phase, STATE_SEEDING, "still in flight");
+	cr_assert_eq(tracker_parse_response((const uint8_t *)body,
+	    sizeof(body) - 1, &r, &err), 0, "%s", err.msg);
+	state_tracker_result(&s, 0, &r, NULL, NOW + 50);
+	state_settle(&s, NOW + 51);
+	cr_assert_eq(s.phase, STATE_DONE, "done right after the announce");
+	state_release(&s);
+}
+
+Test(state, finished_run_ends_without_tracker_answer, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct tracker_announce a;
+	const char *base;
+
+	finish_one(&s);
+	state_settle(&s, NOW + 30);
+	cr_assert(state_tracker_next(&s, NOW + 30, &a, &base));
+	state_tracker_result(&s, THR_EIO, NULL, "refused", NOW + 31);
+	state_settle(&s, NOW + 31 + STATE_FINISH_WAIT_MS - 2);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	state_settle(&s, NOW + 30 + STATE_FINISH_WAIT_MS);
+	cr_assert_eq(s.phase, STATE_DONE, "bounded wait");
+	state_release(&s);
+}
+
 Test(state, download_wrong_data_fails_hash, .init = fx_init,
     .fini = fx_fini)
 {
