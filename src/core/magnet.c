@@ -21,6 +21,7 @@
 #include "err.h"
 #include "hash.h"
 #include "magnet.h"
+#include "metainfo.h"
 
 #define MAGNET_PREFIX		"magnet:?"
 #define MAGNET_PREFIX_LEN	8
@@ -180,6 +181,29 @@ magnet_add_tracker(struct magnet *m, const char *s, size_t n)
 }
 
 static int
+magnet_add_webseed(struct magnet *m, const char *s, size_t n)
+{
+	char *c;
+
+	/* A %00 inside would cut the URL short. */
+	if (strlen(s) != n || !metainfo_webseed_ok(s, n) ||
+	    m->nwebseeds >= MAGNET_MAX_WEBSEEDS)
+		return 0;
+	for (size_t i = 0; i < m->nwebseeds; i++)
+		if (strcmp(m->webseeds[i], s) == 0)
+			return 0;
+	if (m->webseeds == NULL &&
+	    (m->webseeds = calloc(MAGNET_MAX_WEBSEEDS,
+	    sizeof *m->webseeds)) == NULL)
+		return THR_ENOMEM;
+	if ((c = malloc(n + 1)) == NULL)
+		return THR_ENOMEM;
+	memcpy(c, s, n + 1);
+	m->webseeds[m->nwebseeds++] = c;
+	return 0;
+}
+
+static int
 magnet_add_peer(struct magnet *m, const char *s, size_t n)
 {
 	struct thr_addr a;
@@ -264,6 +288,9 @@ magnet_parse(const char *uri, size_t len, struct magnet *m,
 		} else if (magnet_key_is(key, klen, "x.pe")) {
 			vlen = magnet_unescape(val, vlen, false, tmp);
 			rc = magnet_add_peer(m, tmp, vlen);
+		} else if (magnet_key_is(key, klen, "ws")) {
+			vlen = magnet_unescape(val, vlen, false, tmp);
+			rc = magnet_add_webseed(m, tmp, vlen);
 		}
 		if (rc != 0) {
 			rc = thr_error_set(err, rc, pos, "out of memory");
@@ -293,6 +320,9 @@ magnet_release(struct magnet *m)
 		free(m->trackers[i]);
 	free(m->trackers);
 	free(m->peers);
+	for (i = 0; i < m->nwebseeds; i++)
+		free(m->webseeds[i]);
+	free(m->webseeds);
 	memset(m, 0, sizeof *m);
 }
 

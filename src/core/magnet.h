@@ -12,14 +12,18 @@
  *   dn=<name>           display name until the metadata arrives.
  *   tr=<url>            trackers; only http://, https:// and udp://.
  *   x.pe=<host:port>    peers to try; numeric "IP:PORT" or "[IPv6]:PORT".
+ *   ws=<url>            web seeds (BEP 19), used once the metadata is
+ *                       here; http:// and https:// only (metainfo.h's
+ *                       url-list rules).
  *
  * Numbered keys ("xt.1", "tr.2") count as their base key, unknown keys
  * are ignored.  Values are percent-decoded (a '%' not followed by two hex
  * digits is kept as it is) and '+' means a space in dn only.
  *
  * Limits: the URI is at most MAGNET_MAX_URI bytes (THR_ELIMIT beyond);
- * trackers and peers past their caps, duplicates, trackers of other
- * schemes and peers that are host names are dropped silently, because a
+ * trackers, peers and web seeds past their caps, duplicates, trackers
+ * and web seeds of other schemes and peers that are host names are
+ * dropped silently, because a
  * link pasted by a user should work with whatever it holds that we can
  * use.  The name is cut to MAGNET_MAX_NAME bytes on a UTF-8 character
  * boundary and every control byte in it becomes '?'.
@@ -38,6 +42,7 @@
 #define MAGNET_MAX_TRACKERS	64u	/* a tracker list, not a spam list */
 #define MAGNET_MAX_PEERS	200u	/* x.pe entries kept */
 #define MAGNET_MAX_NAME		1024u	/* dn bytes kept */
+#define MAGNET_MAX_WEBSEEDS	16u	/* ws entries kept */
 
 struct magnet {
 	uint8_t		 info_hash[20];
@@ -46,6 +51,8 @@ struct magnet {
 	size_t		 ntrackers;
 	struct thr_addr	*peers;		/* owned; NULL when npeers is 0 */
 	size_t		 npeers;
+	char		**webseeds;	/* owned array of owned strings */
+	size_t		 nwebseeds;
 };
 
 /*

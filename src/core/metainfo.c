@@ -501,30 +501,50 @@ metainfo_parse_trackers(struct metainfo *m, const struct bencode *b,
 	return 0;
 }
 
-/* One url-list entry: keep an http(s) URL of sane length and bytes. */
+bool
+metainfo_webseed_ok(const char *url, size_t n)
+{
+	if (n > METAINFO_MAX_URL)
+		return false;
+	if (!(n > 7 && strncasecmp(url, "http://", 7) == 0) &&
+	    !(n > 8 && strncasecmp(url, "https://", 8) == 0))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
+			return false;
+	return true;
+}
+
+int
+metainfo_add_webseed_url(struct metainfo *m, const char *url, size_t n)
+{
+	if (!metainfo_webseed_ok(url, n) ||
+	    m->nwebseeds >= METAINFO_MAX_WEBSEEDS)
+		return 0;
+	for (size_t i = 0; i < m->nwebseeds; i++)
+		if (strlen(m->webseeds[i]) == n &&
+		    memcmp(m->webseeds[i], url, n) == 0)
+			return 0;
+	if (m->webseeds == NULL && (m->webseeds =
+	    calloc(METAINFO_MAX_WEBSEEDS, sizeof(*m->webseeds))) == NULL)
+		return THR_ENOMEM;
+	if ((m->webseeds[m->nwebseeds] = metainfo_strdup(
+	    (const uint8_t *)url, n)) == NULL)
+		return THR_ENOMEM;
+	m->nwebseeds++;
+	return 0;
+}
+
+/* One url-list entry: a string, else ignored. */
 static int
 metainfo_add_webseed(struct metainfo *m, const struct bencode *b, size_t t)
 {
 	const uint8_t *p;
-	size_t n, i;
+	size_t n;
 
-	if (!bencode_str(b, t, &p, &n) || n > METAINFO_MAX_URL ||
-	    m->nwebseeds >= METAINFO_MAX_WEBSEEDS)
+	if (!bencode_str(b, t, &p, &n))
 		return 0;
-	if (!(n > 7 && strncasecmp((const char *)p, "http://", 7) == 0) &&
-	    !(n > 8 && strncasecmp((const char *)p, "https://", 8) == 0))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (p[i] <= 0x20 || p[i] == 0x7f)
-			return 0;
-	for (i = 0; i < m->nwebseeds; i++)
-		if (strlen(m->webseeds[i]) == n &&
-		    memcmp(m->webseeds[i], p, n) == 0)
-			return 0;
-	if ((m->webseeds[m->nwebseeds] = metainfo_strdup(p, n)) == NULL)
-		return THR_ENOMEM;
-	m->nwebseeds++;
-	return 0;
+	return metainfo_add_webseed_url(m, (const char *)p, n);
 }
 
 /* BEP 19 url-list: a single string or a list of them. */
@@ -538,9 +558,6 @@ metainfo_parse_webseeds(struct metainfo *m, const struct bencode *b,
 	if (ul == BENCODE_NONE || (!bencode_is(b, ul, BENCODE_LIST) &&
 	    !bencode_is(b, ul, BENCODE_STR)))
 		return 0;
-	m->webseeds = calloc(METAINFO_MAX_WEBSEEDS, sizeof(*m->webseeds));
-	if (m->webseeds == NULL)
-		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	if (bencode_is(b, ul, BENCODE_STR))
 		rc = metainfo_add_webseed(m, b, ul);
 	else

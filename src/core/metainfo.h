@@ -97,4 +97,15 @@ uint32_t	metainfo_piece_size(const struct metainfo *m, uint32_t i);
 /* True if p[0..len) is an acceptable path component (see above). */
 bool	metainfo_component_ok(const uint8_t *p, size_t len);
 
+/*
+ * Web seeds from elsewhere (a magnet link's ws=): url[0..n) is added to
+ * m->webseeds under the url-list rules above (http(s), no control bytes
+ * or spaces, at most METAINFO_MAX_URL bytes, no duplicate, at most
+ * METAINFO_MAX_WEBSEEDS).  A URL that breaks them is skipped: 0.  Only
+ * THR_ENOMEM is an error.
+ */
+bool	metainfo_webseed_ok(const char *url, size_t n);
+int	metainfo_add_webseed_url(struct metainfo *m, const char *url,
+	    size_t n);
+
 #endif

@@ -206,6 +206,15 @@ load_magnet(struct thr_state *s, struct thr_error *err)
 	}
 	for (size_t i = 0; i < m.npeers; i++)
 		state_known_add(s, &m.peers[i], PEER_SRC_MANUAL);
+	/* Web seeds wait in mi until the metadata is here (state_ext.c
+	 * carries them over). */
+	for (size_t i = 0; i < m.nwebseeds; i++)
+		if (metainfo_add_webseed_url(&s->mi, m.webseeds[i],
+		    strlen(m.webseeds[i])) != 0) {
+			magnet_release(&m);
+			return thr_error_set(err, THR_ENOMEM, 0,
+			    "out of memory");
+		}
 	magnet_release(&m);
 	return 0;
 }

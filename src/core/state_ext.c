@@ -216,11 +216,16 @@ meta_complete(struct thr_state *s, uint64_t now_ms)
 		    "the torrent's metadata is invalid: %s", err.msg);
 		return;
 	}
-	/* Keep the magnet's trackers: the info dict has none. */
+	/* Keep the magnet's trackers and web seeds: the info dict has
+	 * neither. */
 	mi.tiers = s->mi.tiers;
 	mi.ntiers = s->mi.ntiers;
 	s->mi.tiers = NULL;
 	s->mi.ntiers = 0;
+	mi.webseeds = s->mi.webseeds;
+	mi.nwebseeds = s->mi.nwebseeds;
+	s->mi.webseeds = NULL;
+	s->mi.nwebseeds = 0;
 	log_msg(&s->log, LOG_INFO, _("metadata received: %zu bytes, %u pieces, "
 	    "%zu files, in %.1f s"), s->md.size, mi.npieces, mi.nfiles,
 	    (double)(now_ms - s->meta_started_ms) / 1000);

@@ -4,7 +4,9 @@
 #  2. the same for a multi-file torrent whose names need URL escaping;
 #  3. a web seed serving corrupt data next to a real peer (a thorrent
 #     seeder given with --peer): the download completes byte-identical
-#     and the web seed is banned and dropped.
+#     and the web seed is banned and dropped;
+#  4. a magnet link with ws= and x.pe=: the metadata comes from a slow
+#     thorrent seeder, then the web seed serves most of the data.
 # nginx runs as our own process (daemon off) with every path inside the
 # work dir, and is stopped by PID.
 . "$(dirname "$0")/lib.sh"
@@ -143,4 +145,31 @@ grep -E 'web seed|banning' "$WORK/corrupt.log" | while read -r l; do
 done
 stop_pid "$SEEDER_PID"
 log "corrupt web seed banned, download intact: ok"
+
+# --- 4. a magnet link's ws= -------------------------------------------------
+# The seeder uploads at 32 KiB/s: enough for the metadata, far too slow
+# for the 3 MB within the time limit unless the web seed does the work.
+SEED_PORT=$(free_port)
+mkdir -p "$WORK/state-slow"
+start_bg slowseed "$THORRENT" --no-tui --no-dht --no-upnp --no-natpmp \
+    --no-lsd --state-dir "$WORK/state-slow" --path "$WORK/seed" \
+    --port "$SEED_PORT" --seed-ratio -1 --max-up 32K --log info \
+    "$WORK/single.torrent"
+SLOW_PID=$LAST_PID
+wait_for_log "$WORK/slowseed.log" 'listening on port' 10 "$SLOW_PID" ||
+	fail "slow seeder did not start"
+ranges_before=$(grep -c ' 206 ' "$WORK/web/access.log")
+ih=$(info_hash_of "$WORK/single.torrent")
+download magnet "magnet:?xt=urn:btih:$ih&dn=single&ws=http%3A%2F%2F127.0.0.1%3A$WEB_PORT%2F&x.pe=127.0.0.1:$SEED_PORT" \
+    "$WORK/dl4" 30
+cmp "$WORK/www/single file.bin" "$WORK/dl4/single file.bin" ||
+	fail "magnet download with a web seed differs"
+grep -q 'metadata received' "$WORK/magnet.log" ||
+	fail "no metadata from the seeder"
+grep -Eq "web seed 127\.0\.0\.1:$WEB_PORT: using HTTP range" \
+    "$WORK/magnet.log" || fail "the magnet's web seed was not used"
+ranges=$(($(grep -c ' 206 ' "$WORK/web/access.log") - ranges_before))
+[ "$ranges" -gt 0 ] || fail "no range request from the magnet download"
+stop_pid "$SLOW_PID"
+log "magnet ws=: metadata from the peer, $ranges ranges from the web seed: ok"
 exit 0

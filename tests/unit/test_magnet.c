@@ -1,6 +1,6 @@
 /*
- * test_magnet.c: magnet links (BEP 9): info-hash forms, names, tracker
- * and peer filtering and caps, hostile and malformed links, and format
+ * test_magnet.c: magnet links (BEP 9): info-hash forms, names, tracker,
+ * peer and web seed filtering and caps, hostile and malformed links, and format
  * round trips.
  */
 #include "config.h"
@@ -236,6 +236,48 @@ Test(magnet, tracker_cap)
 	cr_assert_eq(magnet_parse(uri, n, &m, &e), 0);
 	cr_assert_eq(m.ntrackers, MAGNET_MAX_TRACKERS);
 	cr_assert_str_eq(m.trackers[63], "http://t63/");
+	magnet_release(&m);
+}
+
+/* ws= (BEP 19 web seeds): http(s) only, no control bytes, spaces or
+ * %00, deduplicated, capped; numbered keys count. */
+Test(magnet, webseeds_filtered_and_capped)
+{
+	struct magnet m;
+	struct thr_error e;
+	char uri[MAGNET_MAX_URI];
+	size_t n, i;
+
+	cr_assert_eq(parse("magnet:?xt=urn:btih:" HEX0
+	    "&ws=http%3A%2F%2F127.0.0.1%3A8080%2Fdata%2F"
+	    "&ws.1=https://w.example/b"
+	    "&ws=http://127.0.0.1:8080/data/"
+	    "&ws=https://w.example/a%20b"
+	    "&ws=ftp://f.example/"
+	    "&ws=udp://u.example:1/"
+	    "&ws=http://"
+	    "&ws=http://bad%0a.example/"
+	    "&ws=http://nul%00.example/"
+	    "&ws=http://sp ace/", &m, &e), 0);
+	cr_assert_eq(m.nwebseeds, 2);
+	cr_assert_str_eq(m.webseeds[0], "http://127.0.0.1:8080/data/");
+	cr_assert_str_eq(m.webseeds[1], "https://w.example/b");
+	cr_assert_eq(m.ntrackers, 0, "a web seed is not a tracker");
+	magnet_release(&m);
+	/* "a%20b" decodes to a space, which no URL may hold. */
+	cr_assert_eq(parse("magnet:?xt=urn:btih:" HEX0
+	    "&ws=https://w.example/a%2520b", &m, &e), 0);
+	cr_assert_eq(m.nwebseeds, 1);
+	cr_assert_str_eq(m.webseeds[0], "https://w.example/a%20b");
+	magnet_release(&m);
+
+	n = (size_t)snprintf(uri, sizeof uri, "magnet:?xt=urn:btih:%s", HEX0);
+	for (i = 0; i < 40; i++)
+		n += (size_t)snprintf(uri + n, sizeof uri - n,
+		    "&ws=http://w%zu/", i);
+	cr_assert_eq(magnet_parse(uri, n, &m, &e), 0);
+	cr_assert_eq(m.nwebseeds, MAGNET_MAX_WEBSEEDS);
+	cr_assert_str_eq(m.webseeds[MAGNET_MAX_WEBSEEDS - 1], "http://w15/");
 	magnet_release(&m);
 }
 
