@@ -318,7 +318,8 @@ connect_more(struct run *r, uint64_t now)
 		struct peer *p;
 		int fd;
 
-		if (udpmux_has_utp(r->udp) && state_dial_utp(&r->st, &a)) {
+		if (udpmux_utp_reaches(r->udp, &a) &&
+		    state_dial_utp(&r->st, &a)) {
 			if ((p = state_peer_add_as(&r->st, &a, false,
 			    PEER_SRC_COUNT, PEER_UTP, now)) == NULL) {
 				state_connect_failed(&r->st, &a, now);

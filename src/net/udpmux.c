@@ -37,7 +37,9 @@ struct udpmux_boot {
 struct udpmux {
 	struct thr_state	*s;		/* borrowed */
 	struct loop		*l;		/* borrowed */
-	int			 fd;
+	int			 fd;		/* IPv4 */
+	int			 fd6;		/* IPv6 (uTP, UDP trackers);
+						 * -1 without IPv6 */
 
 	/* The UDP tracker being asked (one at a time, as the tier list
 	 * asks one URL at a time). */
@@ -157,15 +159,45 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 	    s->port, m->nboot);
 }
 
-static void	udp_read(struct udpmux *, uint64_t);
+static void	udp_read(struct udpmux *, int, uint64_t);
 
 static void
 udp_event(struct loop *l, int fd, int events, void *ud)
 {
 	(void)l;
-	(void)fd;
 	(void)events;
-	udp_read(ud, loop_now_ms());
+	udp_read(ud, fd, loop_now_ms());
+}
+
+/* The socket for datagrams to a. */
+static int
+sock_for(const struct udpmux *m, const struct thr_addr *a)
+{
+	return a->family == 6 ? m->fd6 : m->fd;
+}
+
+/*
+ * The IPv6 socket on the same port, for uTP peers and UDP trackers
+ * reached over IPv6 (the DHT stays IPv4, as BEP 5 defines it).  A host
+ * without IPv6 just goes without.
+ */
+static void
+udp6_setup(struct udpmux *m)
+{
+	struct thr_error e;
+
+	memset(&e, 0, sizeof(e));
+	m->fd6 = udp_open(6, m->s->port, false, &e);
+	if (m->fd6 < 0) {
+		m->fd6 = -1;
+		log_msg(&m->s->log, LOG_DEBUG, "no IPv6 UDP socket: %s",
+		    e.msg);
+		return;
+	}
+	if (loop_add_fd(m->l, m->fd6, LOOP_READ, udp_event, m) != 0) {
+		close(m->fd6);
+		m->fd6 = -1;
+	}
 }
 
 struct udpmux *
@@ -185,6 +217,7 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 	m->s = s;
 	m->l = l;
 	m->fd = fd;
+	m->fd6 = -1;
 	resolve_init(&m->ut_res);
 	if (loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
 		thr_error_set(err, THR_ELIMIT, 0, "cannot watch the UDP socket");
@@ -192,6 +225,7 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 		free(m);
 		return NULL;
 	}
+	udp6_setup(m);
 	dht_setup(m, loop_now_ms());
 	if (s->opts.transport != STATE_TRANSPORT_TCP) {
 		struct utp_config c;
@@ -252,6 +286,10 @@ udpmux_free(struct udpmux *m)
 	if (m->fd >= 0) {
 		loop_del_fd(m->l, m->fd);
 		close(m->fd);
+	}
+	if (m->fd6 >= 0) {
+		loop_del_fd(m->l, m->fd6);
+		close(m->fd6);
 	}
 	free(m);
 }
@@ -344,7 +382,8 @@ ut_pump(struct udpmux *m, uint64_t now_ms)
 		udptracker_start(&m->ut, &m->ut_ann, now_ms);
 	}
 	while (udptracker_output(&m->ut, now_ms, pkt, sizeof(pkt), &len))
-		(void)udp_send(m->fd, &m->ut.addr, pkt, len);
+		(void)udp_send(sock_for(m, &m->ut.addr), &m->ut.addr, pkt,
+		    len);
 	if (udptracker_timed_out(&m->ut) ||
 	    (m->ut.n >= UDPMUX_TRACKER_TRIES && m->ut_busy)) {
 		/* Give the tier list its next URL; a new connect next time,
@@ -453,7 +492,7 @@ dht_pump(struct udpmux *m, uint64_t now_ms)
 static void	utp_send(struct udpmux *);
 
 static void
-udp_read(struct udpmux *m, uint64_t now_ms)
+udp_read(struct udpmux *m, int fd, uint64_t now_ms)
 {
 	struct thr_addr from;
 	ssize_t n;
@@ -462,7 +501,7 @@ udp_read(struct udpmux *m, uint64_t now_ms)
 	int budget = m->utp != NULL ? 2048 : 256;
 
 	while (budget-- > 0 &&
-	    (n = udp_recv(m->fd, m->pkt, sizeof(m->pkt), &from)) != THR_EAGAIN) {
+	    (n = udp_recv(fd, m->pkt, sizeof(m->pkt), &from)) != THR_EAGAIN) {
 		if (n < 0) {
 			if (n == THR_ELIMIT)
 				continue;	/* oversized: dropped */
@@ -471,7 +510,8 @@ udp_read(struct udpmux *m, uint64_t now_ms)
 		if (m->ut_busy && m->ut_have_addr &&
 		    addr_equal(&from, &m->ut.addr))
 			ut_input(m, m->pkt, (size_t)n, now_ms);
-		else if (n > 0 && m->pkt[0] == 'd' && m->s->dht != NULL)
+		else if (n > 0 && m->pkt[0] == 'd' && m->s->dht != NULL &&
+		    from.family == 4)
 			dht_input(m->s->dht, &from, m->pkt, (size_t)n, now_ms);
 		else if (m->utp != NULL && utp_is_packet(m->pkt, (size_t)n))
 			utp_input(m->utp, &from, m->pkt, (size_t)n,
@@ -506,7 +546,8 @@ utp_send(struct udpmux *m)
 		return;
 	while ((n = utp_output(m->utp, &to, m->out, sizeof(m->out),
 	    now_us)) > 0)
-		(void)udp_send(m->fd, &to, m->out, n);
+		if (sock_for(m, &to) >= 0)
+			(void)udp_send(sock_for(m, &to), &to, m->out, n);
 }
 
 bool
@@ -515,12 +556,18 @@ udpmux_has_utp(const struct udpmux *m)
 	return m != NULL && m->utp != NULL;
 }
 
+bool
+udpmux_utp_reaches(const struct udpmux *m, const struct thr_addr *a)
+{
+	return udpmux_has_utp(m) && sock_for(m, a) >= 0;
+}
+
 int
 udpmux_utp_connect(struct udpmux *m, struct peer *p)
 {
 	struct utp_conn *c;
 
-	if (m == NULL || m->utp == NULL ||
+	if (m == NULL || m->utp == NULL || sock_for(m, &p->addr) < 0 ||
 	    (c = utp_connect(m->utp, &p->addr, loop_now_us())) == NULL)
 		return THR_ELIMIT;
 	p->transport = PEER_UTP;

@@ -1,9 +1,9 @@
 /*
- * udpmux.h: the one UDP socket of a run and what travels over it: the
- * DHT (BEP 5), UDP tracker announces (BEP 15) and uTP peer connections
- * (BEP 29).
+ * udpmux.h: the UDP socket of a run (one for IPv4, one for IPv6 when the
+ * host has it) and what travels over it: the DHT (BEP 5, IPv4 only), UDP
+ * tracker announces (BEP 15) and uTP peer connections (BEP 29).
  *
- * The socket is bound to the same port number as the TCP listener, as
+ * The sockets are bound to the same port number as the TCP listener, as
  * peers expect (BEP 5 "port").  Datagrams from the address of the UDP
  * tracker being asked go to its engine; bencoded ones ('d' first) go to
  * the DHT; uTP packets (version 1 in the first byte) to the uTP engine
@@ -43,8 +43,10 @@
 struct udpmux;
 
 /*
- * Open the UDP socket on s->port (IPv4) and, unless s->opts.no_dht or
- * the torrent is private (BEP 27), start the DHT: load dht.dat, resolve
+ * Open the UDP sockets on s->port (IPv4, and IPv6 when the host has it:
+ * uTP and UDP trackers use both, the DHT IPv4 only) and, unless
+ * s->opts.no_dht or the torrent is private (BEP 27), start the DHT:
+ * load dht.dat, resolve
  * and ping the bootstrap nodes (--dht-bootstrap, or the public routers
  * when none is given).  s and l are borrowed for the life of the mux.
  * NULL with err filled when the socket cannot be opened (the caller goes
@@ -76,6 +78,8 @@ void	udpmux_pump(struct udpmux *m, uint64_t now_ms);
 
 /* True when uTP is on (not --transport tcp, the socket is open). */
 bool	udpmux_has_utp(const struct udpmux *m);
+/* ... and a can be reached: IPv4, or IPv6 when the host has it. */
+bool	udpmux_utp_reaches(const struct udpmux *m, const struct thr_addr *a);
 /* Dial p (just added by state_peer_add, outgoing) over uTP: sets
  * p->transport and p->tp.  THR_ELIMIT when the engine is full. */
 int	udpmux_utp_connect(struct udpmux *m, struct peer *p);

@@ -121,9 +121,12 @@ for mode in utp both; do
 	    "$SEED_PID" || fail "b/$mode: thorrent seeder did not start listening"
 	start_capture_udp "b-$mode" "$SEED_PORT" || true
 	start=$(date +%s.%N)
+	# The limit keeps the connection up for more than lt_dht.py's 0.1 s
+	# poll, so that it sees and reports the peer's transport.
 	start_lt_role "ltdl-$mode" "$(free_port)" --torrent "$WORK/t.torrent" \
 	    --save "$WORK/ltdl-$mode" --peer "127.0.0.1:$SEED_PORT" \
-	    --transport utp --exit-on-complete --timeout 60
+	    --transport utp --exit-on-complete --timeout 60 \
+	    --download-limit 4000000
 	wait_pid "$LAST_PID" 70
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
 	kill -0 "$SEED_PID" 2>/dev/null || fail "b/$mode: the thorrent seeder died"
