@@ -3,7 +3,9 @@
 # downloader given only --peer [::1]:PORT fetches the payload over ::1,
 # byte-identical, and both traces show the connection as [::1].  A
 # python3-libtorrent seeder listening on [::1] only is then a second
-# source for a fresh download over ::1.  Skips when the host has no ::1.
+# source for a fresh download over ::1.  Then both again with
+# --transport utp: uTP (BEP 29) over IPv6, to thorrent and to
+# libtorrent.  Skips when the host has no ::1.
 . "$(dirname "$0")/lib.sh"
 
 require_subject
@@ -72,3 +74,28 @@ compare_trees "$WORK/seed/payload" "$WORK/dl2/payload"
 grep -q '"ev":"handshake".*libtorrent' "$WORK/dl2.trace" ||
 	fail "no libtorrent handshake over ::1"
 log "libtorrent to thorrent over ::1: ok"
+
+# uTP over IPv6: the same two seeders, the downloader allowed uTP only.
+for who in thorrent libtorrent; do
+	port=$TH_PORT
+	[ "$who" = libtorrent ] && port=$LT_PORT
+	start_bg "utp-$who" "$THORRENT" --no-tui --no-dht --no-upnp \
+	    --no-natpmp --no-lsd --log=info --transport utp \
+	    --state-dir "$WORK/utp-$who-state" --path "$WORK/utp-$who" \
+	    --port "$(free_port)" --seed-ratio 0 \
+	    --trace "$WORK/utp-$who.trace" --peer "[::1]:$port" \
+	    "$WORK/t.torrent"
+	wait_pid "$LAST_PID" 120
+	[ "$WAIT_RC" -eq 0 ] ||
+		fail "uTP download from $who over ::1 exited $WAIT_RC"
+	compare_trees "$WORK/seed/payload" "$WORK/utp-$who/payload"
+	grep -q "\"ev\":\"connect\".*\"addr\":\"\\[::1\\]:$port\".*\"transport\":\"utp\"" \
+	    "$WORK/utp-$who.trace" ||
+		fail "no uTP connect to [::1]:$port in the trace"
+	grep -q '"ev":"handshake".*"transport":"utp"' "$WORK/utp-$who.trace" ||
+		fail "no handshake over uTP with $who"
+	grep -q '"transport":"tcp"' "$WORK/utp-$who.trace" &&
+		fail "a TCP connection with --transport utp"
+	log "uTP over ::1 from $who: ok"
+done
+exit 0
