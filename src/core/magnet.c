@@ -158,49 +158,48 @@ magnet_tracker_ok(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * Append a copy of s (n bytes and its NUL) to the list *list of *count
+ * strings, allocated for cap on first use, unless it is already there
+ * or the list is full (both fine: 0).  0 or THR_ENOMEM.
+ */
 static int
-magnet_add_tracker(struct magnet *m, const char *s, size_t n)
+magnet_add_str(char ***list, size_t *count, size_t cap, const char *s,
+    size_t n)
 {
-	size_t i;
 	char *c;
 
-	if (!magnet_tracker_ok(s, n) || m->ntrackers >= MAGNET_MAX_TRACKERS)
+	if (*count >= cap)
 		return 0;
-	for (i = 0; i < m->ntrackers; i++)
-		if (strcmp(m->trackers[i], s) == 0)
+	for (size_t i = 0; i < *count; i++)
+		if (strcmp((*list)[i], s) == 0)
 			return 0;
-	if (m->trackers == NULL &&
-	    (m->trackers = calloc(MAGNET_MAX_TRACKERS,
-	    sizeof *m->trackers)) == NULL)
+	if (*list == NULL && (*list = calloc(cap, sizeof **list)) == NULL)
 		return THR_ENOMEM;
 	if ((c = malloc(n + 1)) == NULL)
 		return THR_ENOMEM;
 	memcpy(c, s, n + 1);
-	m->trackers[m->ntrackers++] = c;
+	(*list)[(*count)++] = c;
 	return 0;
+}
+
+static int
+magnet_add_tracker(struct magnet *m, const char *s, size_t n)
+{
+	if (!magnet_tracker_ok(s, n))
+		return 0;
+	return magnet_add_str(&m->trackers, &m->ntrackers,
+	    MAGNET_MAX_TRACKERS, s, n);
 }
 
 static int
 magnet_add_webseed(struct magnet *m, const char *s, size_t n)
 {
-	char *c;
-
 	/* A %00 inside would cut the URL short. */
-	if (strlen(s) != n || !metainfo_webseed_ok(s, n) ||
-	    m->nwebseeds >= MAGNET_MAX_WEBSEEDS)
+	if (strlen(s) != n || !metainfo_webseed_ok(s, n))
 		return 0;
-	for (size_t i = 0; i < m->nwebseeds; i++)
-		if (strcmp(m->webseeds[i], s) == 0)
-			return 0;
-	if (m->webseeds == NULL &&
-	    (m->webseeds = calloc(MAGNET_MAX_WEBSEEDS,
-	    sizeof *m->webseeds)) == NULL)
-		return THR_ENOMEM;
-	if ((c = malloc(n + 1)) == NULL)
-		return THR_ENOMEM;
-	memcpy(c, s, n + 1);
-	m->webseeds[m->nwebseeds++] = c;
-	return 0;
+	return magnet_add_str(&m->webseeds, &m->nwebseeds,
+	    MAGNET_MAX_WEBSEEDS, s, n);
 }
 
 static int
