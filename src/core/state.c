@@ -2033,8 +2033,7 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		run_choker(s, now_ms);
 	else
 		fill_free_slots(s);
-	if (state_finished(s))
-		state_set_phase(s, STATE_DONE);
+	state_settle(s, now_ms);
 }
 
 /* --- tracker ---------------------------------------------------------- */
