@@ -43,9 +43,9 @@
 #include "core/state.h"
 #include "core/wire.h"
 
-#define PLEN		16384u
-#define LEN_A		40000u
-#define LEN_B		30001u
+#define PLEN		32768u		/* two blocks: order matters */
+#define LEN_A		80000u
+#define LEN_B		60001u
 #define TOTAL		(LEN_A + LEN_B)
 #define NPIECES		((TOTAL + PLEN - 1) / PLEN)	/* 5, last short */
 #define SPOILED_FROM	3u	/* pieces 3.. are wrong on disk */
@@ -271,6 +271,14 @@ check_consistent(const struct thr_state *s)
 		fail("piece counts disagree");
 	if (pk->nactive > pk->max_active)
 		fail("too many active pieces");
+	if (s->wb.n != 0)
+		fail("blocks left unwritten after the input");
+	if (s->ro.used > REORDER_SLOTS)
+		fail("the reorder store overflowed");
+	for (int i = 0; i < REORDER_SLOTS; i++)
+		if (s->ro.len[i] != 0 && (s->ro.index[i] >= pk->npieces ||
+		    pk->state[s->ro.index[i]] != PICKER_ACTIVE))
+			fail("a kept block of a piece no longer active");
 	for (size_t a = 0; a < pk->nactive; a++) {
 		const struct picker_piece *pp = &pk->active[a];
 		uint32_t recv = 0;
@@ -340,6 +348,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		off += n;
 		state_peer_input(s, p, fz_now);
+		if (s->wb.n != 0)
+			fail("blocks left unwritten after an input");
 		if (p->dead)
 			break;
 		state_peer_fill(s, p, fz_now);
