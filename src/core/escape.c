@@ -180,3 +180,27 @@ escape_json(struct buf *b, const char *s)
 		return rc;
 	return buf_append(b, "\"", 1);
 }
+
+int
+escape_url(struct buf *b, const void *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const uint8_t *s = p;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint8_t c = s[i];
+
+		/* RFC 3986 section 2.3: only the unreserved set stays. */
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			rc = buf_put_u8(b, c);
+		else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			rc = buf_append(b, e, 3);
+		}
+	}
+	return rc;
+}

@@ -20,5 +20,10 @@ int	escape_buf(struct buf *b, const char *s);
 /* Append s as a JSON string literal with quotes (control characters as
  * \uXXXX, invalid UTF-8 bytes as \u00XX of the byte). */
 int	escape_json(struct buf *b, const char *s);
+/* Append p[0..n) percent-encoded for a URL: every byte outside RFC
+ * 3986's unreserved set (letters, digits, "-._~") becomes %XX with
+ * upper-case hex, as trackers and web servers expect of binary info-hashes
+ * and file names.  0 or THR_ELIMIT when b is full. */
+int	escape_url(struct buf *b, const void *p, size_t n);
 
 #endif

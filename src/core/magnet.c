@@ -14,12 +14,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
 
 #include "addr.h"
 #include "buf.h"
 #include "err.h"
 #include "hash.h"
+#include "escape.h"
 #include "magnet.h"
 #include "metainfo.h"
 
@@ -325,22 +325,15 @@ magnet_release(struct magnet *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* Append sep and s escaped by libcurl. */
+/* Append sep and s percent-encoded. */
 static int
 magnet_put_escaped(struct buf *out, const char *sep, const char *s)
 {
-	size_t n = strlen(s);
-	char *esc;
 	int rc;
 
-	if (n > INT32_MAX)
-		return THR_ELIMIT;
-	/* Since curl 7.82 the handle argument is unused; NULL is fine. */
-	if ((esc = curl_easy_escape(NULL, s, (int)n)) == NULL)
-		return THR_ENOMEM;
-	rc = buf_printf(out, "%s%s", sep, esc);
-	curl_free(esc);
-	return rc;
+	if ((rc = buf_puts(out, sep)) != 0)
+		return rc;
+	return escape_url(out, s, strlen(s));
 }
 
 int

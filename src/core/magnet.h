@@ -72,7 +72,7 @@ void	magnet_release(struct magnet *m);
  * Append "magnet:?xt=urn:btih:<40 lower-case hex>" to out, then "&dn="
  * with name if name is not NULL and not empty, then "&tr=" for each of
  * trackers[0..ntr) (trackers may be NULL when ntr is 0).  Values are
- * escaped with libcurl, so the result parses back to the same hash,
+ * percent-encoded (escape_url), so the result parses back to the same hash,
  * name and trackers.  On error out is left as it was.
  * Errors: THR_ENOMEM, THR_ELIMIT (out's ceiling).
  */

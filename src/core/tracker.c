@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 #include "bencode.h"
 #include "buf.h"
 #include "err.h"
+#include "escape.h"
 #include "tracker.h"
 
 /* Longer than any numeric IPv6 text (INET6_ADDRSTRLEN is 46). */
@@ -41,23 +41,16 @@ static const char *const tracker_events[] = {
 	[TRACKER_EVENT_STOPPED] = "stopped",
 };
 
-/* Append sep, "name=" and p[0..n) escaped by libcurl. */
+/* Append sep, "name=" and p[0..n) percent-encoded. */
 static int
 tracker_put_escaped(struct buf *out, const char *sep, const char *name,
     const void *p, size_t n)
 {
-	char *esc;
 	int rc;
 
-	if (n > INT32_MAX)
-		return THR_ELIMIT;
-	/* Since curl 7.82 the handle argument is unused; NULL is fine. */
-	esc = curl_easy_escape(NULL, p, (int)n);
-	if (esc == NULL)
-		return THR_ENOMEM;
-	rc = buf_printf(out, "%s%s=%s", sep, name, esc);
-	curl_free(esc);
-	return rc;
+	if ((rc = buf_printf(out, "%s%s=", sep, name)) != 0)
+		return rc;
+	return escape_url(out, p, n);
 }
 
 int

@@ -60,7 +60,7 @@ struct tracker_response {
 
 /*
  * Append the announce URL for base (which may already hold a '?') to out.
- * Binary fields are escaped with libcurl.  THR_ENOMEM / THR_ELIMIT.
+ * Binary fields are percent-encoded (escape_url).  THR_ENOMEM / THR_ELIMIT.
  */
 int	tracker_build_url(const char *base, const struct tracker_announce *a,
 	    struct buf *out);

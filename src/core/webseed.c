@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 #include "escape.h"
 #include "webseed.h"
@@ -532,21 +531,13 @@ webseed_base(const struct webseed *w)
 	return w->base;
 }
 
-/* Append the URL-escaped p[0..n). */
+/* Append p[0..n) percent-encoded. */
 static int
 webseed_put_escaped(struct buf *out, const char *p, size_t n)
 {
-	char *e;
-	int rc;
-
 	if (n > METAINFO_MAX_PATH)
 		return THR_ELIMIT;
-	/* libcurl escapes everything but RFC 3986 unreserved bytes. */
-	if ((e = curl_easy_escape(NULL, p, (int)n)) == NULL)
-		return THR_ENOMEM;
-	rc = buf_puts(out, e);
-	curl_free(e);
-	return rc;
+	return escape_url(out, p, n);
 }
 
 int

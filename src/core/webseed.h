@@ -123,7 +123,7 @@ const char	*webseed_base(const struct webseed *w);
  * The URL of file f of mi under base (BEP 19): for a single-file torrent
  * base itself, or base plus the name when base ends in '/'; for a
  * multi-file torrent base, a '/' if it lacks one, then the name and each
- * path component, every one URL-escaped by libcurl.  Written to out
+ * path component, every one percent-encoded (escape_url).  Written to out
  * (reset first).  THR_EINVAL for a bad f, THR_ELIMIT when longer than
  * WEBSEED_URL_MAX, THR_ENOMEM.
  */

@@ -224,3 +224,31 @@ Test(escape, json_utf8_and_invalid)
 	    "\"\xc3\xa9\xe6\xbc\xa2\\u00ff\\u00c0\\u00af\"");
 	buf_release(&b);
 }
+
+Test(escape, url_keeps_unreserved_only)
+{
+	static const uint8_t bin[] = { 0x00, 0x12, 0xab, 0xff, ' ', '/',
+	    '%', '+', '?', '&', '=' };
+	struct buf b;
+
+	buf_init(&b, 1024);
+	cr_assert_eq(escape_url(&b, "AZaz09-._~", 10), 0);
+	cr_assert_str_eq((char *)b.data, "AZaz09-._~");
+	buf_reset(&b);
+	cr_assert_eq(escape_url(&b, bin, sizeof(bin)), 0);
+	cr_assert_str_eq((char *)b.data,
+	    "%00%12%AB%FF%20%2F%25%2B%3F%26%3D");
+	buf_reset(&b);
+	cr_assert_eq(escape_url(&b, "\xc3\xa9", 2), 0);
+	cr_assert_str_eq((char *)b.data, "%C3%A9");
+	buf_release(&b);
+}
+
+Test(escape, url_full_buffer)
+{
+	struct buf b;
+
+	buf_init(&b, 4);
+	cr_assert_neq(escape_url(&b, "\x01\x02", 2), 0);
+	buf_release(&b);
+}
