@@ -1,10 +1,6 @@
 /*
- * help.c: "thorrent --help" and "thorrent --version".
- *
- * The option list is grouped by what a user is trying to do; each group
- * is one translatable message so that a translator sees a whole table
- * and can keep its columns aligned.  When you add an option to run.c,
- * add its line to the group here and to man/thorrent.1.
+ * help.c: "thorrent --version".  (--help comes from the option table,
+ * cmd/opts.c.)
  *
  * --version names the libraries as they report themselves at run time
  * (the shared library actually loaded, not the headers compiled
@@ -20,70 +16,6 @@
 
 #include "cmd/help.h"
 #include "core/i18n.h"
-
-void
-help_usage(FILE *fp)
-{
-	fputs(_("usage: thorrent [OPTIONS] FILE.torrent|MAGNET-LINK\n"
-	    "       thorrent create [-o OUT] [-t URL]... [--piece-size N] PATH\n"
-	    "       thorrent info [--json] FILE.torrent\n"
-	    "       thorrent demo\n"
-	    "       thorrent swarm [OPTIONS]\n"
-	    "Download a torrent or magnet link, then seed it.  Options may also\n"
-	    "be set in $XDG_CONFIG_HOME/thorrent/config, one \"name = value\"\n"
-	    "per line; the command line overrides them.\n"), fp);
-	fputs(_("\nDownload:\n"
-	    "  --file FILE         the torrent or magnet link to download (or\n"
-	    "                      give it last)\n"
-	    "  --path DIR          download directory (default .)\n"
-	    "  --files LIST        download only these files, e.g. 1,3-5\n"
-	    "                      (numbered as thorrent info lists them)\n"
-	    "  --seed-ratio R      seed until uploaded/size reaches R (default 1.0;\n"
-	    "                      0 exits when complete, negative seeds forever)\n"
-	    "  --state-dir DIR     where resume records live (default\n"
-	    "                      $XDG_STATE_HOME/thorrent)\n"), fp);
-	fputs(_("\nNetwork:\n"
-	    "  --port N            listening port (default 6881, next free if taken)\n"
-	    "  --transport MODE    both (default: uTP first, then TCP), utp or\n"
-	    "                      tcp\n"
-	    "  --encryption MODE   prefer (default: encrypted handshake, payload\n"
-	    "                      as the peer likes, plaintext fallback), full\n"
-	    "                      (RC4 payload whenever possible), require\n"
-	    "                      (RC4 only) or off\n"
-	    "  --no-dht            do not use the DHT (BEP 5)\n"
-	    "  --dht-bootstrap HOST:PORT\n"
-	    "                      join the DHT through this node (repeatable;\n"
-	    "                      default: the public routers)\n"
-	    "  --no-upnp           do not map the port with UPnP\n"
-	    "  --no-natpmp         do not map the port with NAT-PMP\n"
-	    "  --no-lsd            do not look for peers on the local network\n"
-	    "                      (BEP 14 multicast)\n"), fp);
-	fputs(_("\nPeers and strategy:\n"
-	    "  --peer HOST:PORT    connect to this peer too (repeatable)\n"
-	    "  --max-peers N       connections at most (default 80)\n"
-	    "  --upload-slots N    peers unchoked by rate (default 4, plus one\n"
-	    "                      optimistic)\n"
-	    "  --strategy S        rarest (default), random or sequential\n"), fp);
-	fputs(_("\nLimits:\n"
-	    "  --max-up RATE       upload limit, e.g. 500K or 2M (bytes/s)\n"
-	    "  --max-down RATE     download limit\n"), fp);
-	fputs(_("\nExperiment and trace:\n"
-	    "  --seed N            seed of every random choice, for replays\n"
-	    "  --trace FILE        write every event to FILE as JSON Lines\n"), fp);
-	fputs(_("\nOutput:\n"
-	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
-	    "  --no-tui            plain progress lines on stderr instead of the view\n"),
-	    fp);
-	fputs(_("\nConfiguration:\n"
-	    "  --config FILE       read options from FILE instead of the default\n"
-	    "                      $XDG_CONFIG_HOME/thorrent/config\n"
-	    "  --no-config         read no configuration file\n"
-	    "  -h, --help          this help\n"
-	    "  --version           versions of thorrent and its libraries\n"
-	    "\n"
-	    "Subcommands take their own options; see thorrent(1).  Exit status:\n"
-	    "0 complete, 1 error, 2 bad usage.\n"), fp);
-}
 
 void
 help_version(FILE *fp)

@@ -23,6 +23,7 @@
 #include "core/escape.h"
 #include "core/hash.h"
 #include "core/i18n.h"
+#include "net/fileio.h"
 #include "core/metainfo.h"
 
 /* One escaped line: four output bytes per input byte at worst (\xNN),
@@ -257,7 +258,7 @@ info_report(const char *file, const struct thr_error *err)
 	size_t flen = strlen(file);
 	struct buf b;
 
-	/* metainfo_load names the file itself for system errors; do not
+	/* fileio_load_metainfo names the file itself for system errors; do not
 	 * say it twice. */
 	if (strncmp(msg, file, flen) == 0 && strncmp(msg + flen, ": ", 2) == 0)
 		msg += flen + 2;
@@ -313,7 +314,7 @@ cmd_info(int argc, char **argv)
 	}
 
 	memset(&err, 0, sizeof(err));
-	if (metainfo_load(&m, argv[optind], &err) != 0) {
+	if (fileio_load_metainfo(&m, argv[optind], &err) != 0) {
 		info_report(argv[optind], &err);
 		return CMD_EXIT_ERROR;
 	}

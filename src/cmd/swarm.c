@@ -43,6 +43,7 @@
 #include "core/bucket.h"
 #include "core/hash.h"
 #include "core/i18n.h"
+#include "net/fileio.h"
 #include "core/metainfo.h"
 
 /* Each leecher may be told every other address: run.c takes at most 64
@@ -1226,7 +1227,7 @@ swarm_make_torrent(struct swarm *sw)
 	if (cmd_create(n, cargv) != 0)
 		return false;
 	memset(&err, 0, sizeof(err));
-	if (metainfo_load(&mi, sw->torrent, &err) != 0) {
+	if (fileio_load_metainfo(&mi, sw->torrent, &err) != 0) {
 		fprintf(stderr, "thorrent: swarm: %s: %s\n", sw->torrent,
 		    err.msg);
 		return false;

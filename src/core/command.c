@@ -8,7 +8,8 @@
 #include "command.h"
 #include "err.h"
 #include "i18n.h"
-#include "state.h"
+#include "session.h"
+#include "torrent.h"
 
 bool
 command_changes_state(enum command_id id)
@@ -57,16 +58,17 @@ step_limit(uint64_t cur, bool more)
 }
 
 int
-command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
-    uint64_t now_ms)
+command_exec(struct session *s, struct torrent *t, enum command_id id,
+    uint32_t arg, uint64_t now_ms)
 {
 	struct bucket *b;
 	uint64_t v;
 
+	session_clock(s, now_ms);
 	switch (id) {
 	case COMMAND_STRATEGY_NEXT:
-		state_set_strategy(s, (enum picker_strategy)
-		    ((s->pk.strategy + 1) % PICKER_NSTRATEGIES));
+		torrent_set_strategy(t, (enum picker_strategy)
+		    ((torrent_strategy(t) + 1) % PICKER_NSTRATEGIES));
 		break;
 	case COMMAND_UP_MORE:
 	case COMMAND_UP_LESS:
@@ -85,9 +87,9 @@ command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
 		    b == &s->up_limit ? "up" : "down", (unsigned long long)v);
 		break;
 	case COMMAND_FILE_TOGGLE:
-		if (arg >= s->mi.nfiles)
+		if (!t->have_meta || arg >= t->mi.nfiles)
 			return THR_EINVAL;
-		if (state_set_file_wanted(s, arg, !s->file_wanted[arg]) != 0)
+		if (torrent_set_file_wanted(t, arg, !t->sel.wanted[arg]) != 0)
 			return THR_ENOMEM;
 		break;
 	case COMMAND_QUIT:
@@ -95,7 +97,7 @@ command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
 		log_msg(&s->log, LOG_INFO, "%s", _("quit requested"));
 		break;
 	case COMMAND_PAUSE:
-		state_set_paused(s, !s->paused);
+		torrent_set_paused(t, !t->paused, "command");
 		break;
 	default:
 		return THR_EINVAL;

@@ -11,7 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct thr_state;
+struct session;
+struct torrent;
 
 enum command_id {
 	COMMAND_NONE,
@@ -46,8 +47,8 @@ const char *command_name(enum command_id id);
 /* Execute a state-changing command; arg is its argument where it takes
  * one (the file index of COMMAND_FILE_TOGGLE), else ignored.  0, or
  * THR_EINVAL for a view-only or unknown id or a bad argument. */
-int	command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
-	    uint64_t now_ms);
+int	command_exec(struct session *s, struct torrent *t, enum command_id id,
+	    uint32_t arg, uint64_t now_ms);
 
 #define COMMAND_LIMIT_MIN	(16u << 10)	/* halving stops here */
 #define COMMAND_LIMIT_START	(1u << 20)	/* first limit from none */

@@ -189,56 +189,6 @@ conffile_parse(struct conffile *cf, const char *data, size_t len,
 	return 0;
 }
 
-int
-conffile_load(struct conffile *cf, const char *path,
-    const struct conffile_opt *opts, size_t nopts, struct thr_error *err)
-{
-	struct stat sb;
-	char *data;
-	size_t got = 0;
-	ssize_t n;
-	int fd, rc;
-
-	memset(cf, 0, sizeof(*cf));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return thr_error_set(err, errno == ENOENT ? THR_ENOENT :
-		    THR_EIO, 0, "%s", strerror(errno));
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		close(fd);
-		return thr_error_set(err, THR_EIO, 0, "%s",
-		    _("not a regular file"));
-	}
-	if (sb.st_size > CONFFILE_MAX_BYTES) {
-		close(fd);
-		return thr_error_set(err, THR_ELIMIT, 0,
-		    _("larger than %d bytes"), CONFFILE_MAX_BYTES);
-	}
-	/* One byte more than the cap: a file that grew is still caught. */
-	if ((data = malloc(CONFFILE_MAX_BYTES + 1)) == NULL) {
-		close(fd);
-		return thr_error_set(err, THR_ENOMEM, 0, "%s",
-		    _("out of memory"));
-	}
-	while (got <= CONFFILE_MAX_BYTES) {
-		n = read(fd, data + got, CONFFILE_MAX_BYTES + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = thr_error_set(err, THR_EIO, 0, "%s",
-			    strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	rc = conffile_parse(cf, data, got, opts, nopts, err);
-fail:
-	free(data);
-	close(fd);
-	return rc;
-}
-
 void
 conffile_release(struct conffile *cf)
 {

@@ -61,14 +61,6 @@ int	conffile_parse(struct conffile *cf, const char *data, size_t len,
 	    const struct conffile_opt *opts, size_t nopts,
 	    struct thr_error *err);
 
-/*
- * Read and parse the file at path.  Returns THR_ENOENT (cf empty, err
- * filled) when the file does not exist, so that a missing default file
- * can be ignored; THR_EIO if it cannot be read; else as conffile_parse.
- */
-int	conffile_load(struct conffile *cf, const char *path,
-	    const struct conffile_opt *opts, size_t nopts,
-	    struct thr_error *err);
 
 /* Free what cf owns; safe on a zeroed or released cf. */
 void	conffile_release(struct conffile *cf);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -44,10 +45,8 @@ log_msg(struct log *l, enum log_level lv, const char *fmt, ...)
 	if (l->count < LOG_RING)
 		l->count++;
 	l->seq++;
-	if (l->fp != NULL) {
-		fprintf(l->fp, "thorrent: %s: %s\n", log_names[lv], slot);
-		fflush(l->fp);
-	}
+	if (l->sink.write != NULL)
+		l->sink.write(l->sink.ctx, lv, slot);
 }
 
 const char *

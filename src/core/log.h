@@ -9,7 +9,6 @@
 #define THR_LOG_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #define LOG_RING	256
 #define LOG_LINE_MAX	200
@@ -21,9 +20,15 @@ enum log_level {
 	LOG_DEBUG,
 };
 
+/* Where finished lines go besides the ring; write NULL: nowhere. */
+struct log_sink {
+	void	(*write)(void *ctx, enum log_level lv, const char *line);
+	void	*ctx;
+};
+
 struct log {
 	enum log_level	 level;	/* lines above this level are dropped */
-	FILE		*fp;	/* borrowed, may be NULL */
+	struct log_sink	 sink;
 	char		 ring[LOG_RING][LOG_LINE_MAX];
 	uint8_t		 ring_level[LOG_RING];
 	uint32_t	 head;	/* next slot to write */

@@ -86,10 +86,6 @@ struct metainfo {
  */
 int	metainfo_parse(struct metainfo *m, const uint8_t *buf, size_t len,
 	    struct thr_error *err);
-/* Read a file (capped at METAINFO_MAX_FILE_SIZE) and parse it.
- * THR_EIO / THR_ENOENT with the system error in err->msg. */
-int	metainfo_load(struct metainfo *m, const char *path,
-	    struct thr_error *err);
 void	metainfo_release(struct metainfo *m);
 
 /* Size of piece i (the last one may be short). */

@@ -43,6 +43,8 @@
 #include "err.h"
 
 #define MSE_KEY_LEN	96	/* Ya, Yb and S: 768 bits, big-endian */
+#define MSE_PRIV_LEN	20	/* our DH private key: 160 bits (the spec
+				 * asks for at least 128) */
 #define MSE_HASH_LEN	20	/* SHA-1 */
 #define MSE_VC_LEN	8
 #define MSE_MAX_PAD	512	/* spec: PadA..PadD are 0..512 bytes */
@@ -117,9 +119,9 @@ struct mse_config {
 struct mse;
 
 /*
- * A new engine; lib must outlive it.  The DH private key comes from
- * OpenSSL's generator in lib (unless cfg->fixed_priv), never from
- * cfg->rnd.  Returns NULL with
+ * A new engine; lib must outlive it.  The DH private key is
+ * cfg->fixed_priv (MSE_PRIV_LEN bytes: the caller's secret source) or,
+ * when NULL, from OpenSSL's generator in lib; never from cfg->rnd.  Returns NULL with
  * err (may be NULL) set to THR_EINVAL (bad config) or THR_ENOMEM.
  */
 struct mse	*mse_new(struct mse_lib *lib, const struct mse_config *cfg,

@@ -22,9 +22,10 @@ peer_new(uint32_t id, const struct thr_addr *addr, bool incoming,
 		return NULL;
 	}
 	p->id = id;
-	p->fd = -1;
 	p->addr = *addr;
 	p->incoming = incoming;
+	/* The first phase is set here, at birth; later ones only by
+	 * peer_set_phase. */
 	p->phase = incoming ? PEER_HANDSHAKE : PEER_CONNECTING;
 	p->am_choking = true;
 	p->peer_choking = true;
@@ -163,4 +164,27 @@ peer_kill(struct peer *p, const char *why)
 		return;
 	p->dead = true;
 	snprintf(p->why, sizeof(p->why), "%s", why);
+}
+
+static const char *const peer_phase_names[] = {
+	"connecting", "crypto", "handshake", "active"
+};
+
+const char *
+peer_phase_name(enum peer_phase ph)
+{
+	return (unsigned)ph < sizeof(peer_phase_names) /
+	    sizeof(peer_phase_names[0]) ? peer_phase_names[ph] : "?";
+}
+
+void
+peer_set_phase(struct peer *p, enum peer_phase ph, const char *why,
+    struct trace *tr)
+{
+	if (p->phase == ph)
+		return;
+	trace_emit(tr, "peer_phase",
+	    "\"peer\":%u,\"from\":\"%s\",\"to\":\"%s\",\"why\":\"%s\"",
+	    p->id, peer_phase_name(p->phase), peer_phase_name(ph), why);
+	p->phase = ph;
 }

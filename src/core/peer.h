@@ -1,8 +1,9 @@
 /*
  * peer.h: one connection to a remote peer, as data: its protocol flags,
  * its pieces, the requests in flight each way, and its byte buffers.
- * No sockets here: the network layer moves bytes between the socket and
- * in/out, and the session (state.c) interprets them.
+ * No sockets here: the transport layer (net/xport.h) moves bytes between
+ * the connection and in/out, and the wire protocol (pwp.h) interprets
+ * them.
  *
  * A peer is known to the rest of the program by its id, which is never
  * reused during a run, so a stale id simply finds nothing.
@@ -20,6 +21,7 @@
 #include "mse.h"
 #include "picker.h"
 #include "rate.h"
+#include "trace.h"
 
 #define PEER_MAX_REQS		256	/* our requests in flight to one peer */
 #define PEER_MIN_REQS		8
@@ -31,6 +33,7 @@
  * system time per GiB here.  Pages are touched only as data arrives. */
 #define PEER_READ_CHUNK		(256u << 10)
 #define PEER_CLIENT_MAX		32
+#define PEER_HOST_MAX		64
 #define PEER_FAST_SET		10	/* BEP 6 allowed fast set size, k */
 #define PEER_MAX_ALLOWED	32	/* allowed fast pieces we keep */
 #define PEER_MAX_SUGGEST	16	/* suggestions we keep */
@@ -69,19 +72,20 @@ enum peer_phase {
 
 struct peer {
 	uint32_t		 id;
-	int			 fd;		/* owned by the net layer */
 	struct thr_addr		 addr;
 	bool			 incoming;
 	enum peer_source	 source;
-	enum peer_transport	 transport;
-	void			*tp;		/* the transport's own state
-						 * (uTP or web seed), net
-						 * layer's; NULL for TCP */
-	enum peer_phase		 phase;
+	enum peer_transport	 transport;	/* for the view and trace:
+						 * the net layer owns the
+						 * connection itself */
+	enum peer_phase		 phase;		/* peer_set_phase only */
 	bool			 sent_handshake;
 	bool			 got_first_msg;	/* had a have or bitfield */
 	uint8_t			 peer_id[20];
 	char			 client[PEER_CLIENT_MAX];	/* printable */
+	char			 host[PEER_HOST_MAX];	/* shown for a peer
+						 * whose address is made up (a
+						 * web seed's host); "" else */
 
 	bool			 am_choking, am_interested;
 	bool			 peer_choking, peer_interested;
@@ -125,6 +129,8 @@ struct peer {
 	size_t			 out_enc;	/* out[0..out_enc) is ready for
 						 * the wire (encrypted) */
 	size_t			 in_dec;	/* in[0..in_dec) is decrypted */
+	size_t			 in_off;	/* in[0..in_off) is parsed and
+						 * waits to be consumed */
 	bool			 ext;		/* both set the reserved bit */
 	bool			 dht;		/* it set the BEP 5 bit */
 	bool			 dht_hinted;	/* its PORT went to the DHT */
@@ -143,6 +149,7 @@ struct peer {
 	size_t			 early_len;
 	bool			 early_all;
 
+	bool			 dirty;		/* on its torrent's dirty list */
 	bool			 dead;		/* close at the next chance */
 	char			 why[96];	/* reason for closing */
 };
@@ -166,5 +173,10 @@ const char	*peer_source_name(enum peer_source src);
 const char	*peer_transport_name(enum peer_transport t);
 /* Mark for closing with a reason (first reason wins). */
 void	peer_kill(struct peer *p, const char *why);
+/* The one door of a peer's phase: traces old -> new with why (tr may be
+ * a trace that is off). */
+void	peer_set_phase(struct peer *p, enum peer_phase ph, const char *why,
+	    struct trace *tr);
+const char	*peer_phase_name(enum peer_phase ph);
 
 #endif

@@ -110,8 +110,6 @@ picker_strategy_name(enum picker_strategy st)
 static void
 piece_free(struct picker_piece *pp)
 {
-	if (pp->hashing)
-		hash_abort(&pp->hash);
 	free(pp->blk);
 	free(pp->data);
 	memset(pp, 0, sizeof(*pp));

@@ -26,7 +26,6 @@
 #include <stdint.h>
 
 #include "bitfield.h"
-#include "hash.h"
 #include "metainfo.h"
 #include "rng.h"
 
@@ -58,10 +57,6 @@ struct picker_piece {
 	uint8_t		*blk;		/* owned, nblocks */
 	uint8_t		*data;		/* owned, size bytes; NULL unless
 					 * the picker keeps data */
-	struct hash_ctx	 hash;		/* running SHA-1 of blocks
-					 * [0, hashed), kept by the session */
-	uint32_t	 hashed;	/* blocks fed to hash so far */
-	bool		 hashing;	/* hash is initialised */
 	uint32_t	 contrib[PICKER_MAX_CONTRIB];	/* peer ids */
 	uint32_t	 ncontrib;
 	uint32_t	 owner;		/* peer that started it; 0: none */

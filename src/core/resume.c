@@ -3,70 +3,14 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "bencode.h"
 #include "buf.h"
-#include "hash.h"
 #include "resume.h"
 
-int
-resume_path(const char *state_dir, const struct metainfo *mi,
-    const char *dir, char *out, size_t len)
-{
-	char real[PATH_MAX], hex[41];
-	uint8_t key[20];
-	struct buf b;
-	int rc;
-
-	if (realpath(dir, real) == NULL)
-		return THR_EIO;
-	buf_init(&b, 20 + PATH_MAX);
-	if ((rc = buf_append(&b, mi->info_hash, 20)) != 0 ||
-	    (rc = buf_puts(&b, real)) != 0 ||
-	    (rc = hash_sha1(b.data, b.len, key)) != 0) {
-		buf_release(&b);
-		return rc;
-	}
-	buf_release(&b);
-	hash_hex(key, 20, hex);
-	if ((size_t)snprintf(out, len, "%s/%s.resume", state_dir, hex) >= len)
-		return THR_ELIMIT;
-	return 0;
-}
-
-/* mkdir -p for the state directory (a trusted, user-given path). */
 static int
-make_dirs(const char *path)
-{
-	char tmp[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(tmp))
-		return THR_EIO;
-	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-			return THR_EIO;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-		return THR_EIO;
-	return 0;
-}
-
-static int
-encode(const struct metainfo *mi, struct storage *st,
+encode(const struct metainfo *mi, const struct store *st,
     const struct bitfield *have, struct buf *out)
 {
 	int rc = 0;
@@ -78,7 +22,7 @@ encode(const struct metainfo *mi, struct storage *st,
 	for (size_t i = 0; i < mi->nfiles && rc == 0; i++) {
 		int64_t size, mtime;
 
-		if ((rc = storage_stamp(st, i, &size, &mtime)) != 0)
+		if ((rc = st->ops->stamp(st->ctx, i, &size, &mtime)) != 0)
 			return rc;
 		rc |= bencode_put_list(out);
 		rc |= bencode_put_int(out, size);
@@ -97,140 +41,36 @@ encode(const struct metainfo *mi, struct storage *st,
 }
 
 int
-resume_write_file(const char *path, const void *data, size_t len,
-    struct thr_error *err)
+resume_encode(const struct metainfo *mi, const struct store *st,
+    const struct bitfield *have, struct buf *out)
 {
-	char tmp[PATH_MAX + 8], dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd = -1, rc;
-
-	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return thr_error_set(err, THR_EINVAL, 0, "bad state path");
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
-	if (make_dirs(dir) != 0)
-		return thr_error_set(err, THR_EIO, 0, "%s: %s", dir,
-		    strerror(errno));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len ||
-	    fsync(fd) != 0) {
-		rc = thr_error_set(err, THR_EIO, 0, "%s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		rc = thr_error_set(err, THR_EIO, 0, "%s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	/* The rename itself must reach the disk too. */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		fsync(fd);
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
+	return encode(mi, st, have, out);
 }
 
 int
-resume_read_file(const char *path, size_t max, struct buf *out,
-    struct thr_error *err)
-{
-	uint8_t chunk[65536];
-	ssize_t n;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return thr_error_set(err, errno == ENOENT ? THR_ENOENT : THR_EIO,
-		    0, "%s: %s", path, strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
-		if (out->len + (size_t)n > max) {
-			rc = thr_error_set(err, THR_ELIMIT, 0, "%s: over %zu "
-			    "bytes", path, max);
-			break;
-		}
-		if (buf_append(out, chunk, (size_t)n) != 0) {
-			rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
-			break;
-		}
-	}
-	if (n < 0 && rc == 0)
-		rc = thr_error_set(err, THR_EIO, 0, "%s: %s", path,
-		    strerror(errno));
-	close(fd);
-	return rc;
-}
-
-int
-resume_state_file(const char *state_dir, const uint8_t info_hash[20],
-    const char *suffix, char *out, size_t len)
-{
-	char hex[41] = "";
-
-	if (info_hash != NULL)
-		hash_hex(info_hash, 20, hex);
-	if ((size_t)snprintf(out, len, "%s/%s%s", state_dir, hex,
-	    suffix) >= len)
-		return THR_ELIMIT;
-	return 0;
-}
-
-int
-resume_save(const char *path, const struct metainfo *mi, struct storage *st,
-    const struct bitfield *have, struct thr_error *err)
-{
-	struct buf b;
-	int rc;
-
-	buf_init(&b, RESUME_MAX_SIZE);
-	if ((rc = encode(mi, st, have, &b)) != 0)
-		thr_error_set(err, rc, 0, "cannot encode the resume record");
-	else
-		rc = resume_write_file(path, b.data, b.len, err);
-	buf_release(&b);
-	return rc;
-}
-
-int
-resume_load(const char *path, const struct metainfo *mi, struct storage *st,
-    struct bitfield *have, struct thr_error *err)
+resume_decode(const uint8_t *data, size_t dlen, const struct metainfo *mi,
+    const struct store *st, struct bitfield *have, struct thr_error *err)
 {
 	struct bencode bc = { 0 };
-	struct stat sb;
-	uint8_t *data = NULL;
 	const uint8_t *p;
 	size_t len, f, i = 0;
 	int64_t v;
-	int fd, rc = THR_EINVAL;
+	int rc = THR_EINVAL;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? THR_ENOENT :
-		    thr_error_set(err, THR_EIO, 0, "%s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &sb) != 0 || sb.st_size <= 0 ||
-	    sb.st_size > RESUME_MAX_SIZE ||
-	    (data = malloc((size_t)sb.st_size)) == NULL ||
-	    read(fd, data, (size_t)sb.st_size) != sb.st_size) {
-		thr_error_set(err, THR_EINVAL, 0, "%s: unreadable", path);
+	if (dlen == 0 || dlen > RESUME_MAX_SIZE) {
+		thr_error_set(err, THR_EINVAL, 0, "unreadable record");
 		goto out;
 	}
-	if (bencode_decode(&bc, data, (size_t)sb.st_size,
-	    BENCODE_DEFAULT_MAX_TOKENS, err) != 0)
+	if (bencode_decode(&bc, data, dlen, BENCODE_DEFAULT_MAX_TOKENS,
+	    err) != 0)
 		goto out;
 	if (!bencode_dict_int(&bc, 0, "version", &v) || v != 1 ||
 	    !bencode_dict_str(&bc, 0, "info hash", &p, &len) || len != 20 ||
 	    memcmp(p, mi->info_hash, 20) != 0 ||
 	    !bencode_dict_str(&bc, 0, "pieces", &p, &len) ||
 	    bitfield_load(have, p, len) != 0) {
-		thr_error_set(err, THR_EINVAL, 0, "%s: not a record for this "
-		    "torrent", path);
+		thr_error_set(err, THR_EINVAL, 0, "%s",
+		    "not a record for this torrent");
 		goto out;
 	}
 	f = bencode_dict_get(&bc, 0, "files");
@@ -244,7 +84,7 @@ resume_load(const char *path, const struct metainfo *mi, struct storage *st,
 		if (e == BENCODE_NONE || !bencode_int(&bc, e, &rsize) ||
 		    (e = bencode_next(&bc, e)) == BENCODE_NONE ||
 		    !bencode_int(&bc, e, &rmtime) ||
-		    storage_stamp(st, i, &size, &mtime) != 0 ||
+		    st->ops->stamp(st->ctx, i, &size, &mtime) != 0 ||
 		    size != rsize || mtime != rmtime) {
 			thr_error_set(err, THR_EINVAL, 0, "file %zu changed "
 			    "since the resume record", i + 1);
@@ -253,8 +93,7 @@ resume_load(const char *path, const struct metainfo *mi, struct storage *st,
 		i++;
 	}
 	if (i != mi->nfiles) {
-		thr_error_set(err, THR_EINVAL, 0, "%s: wrong file count",
-		    path);
+		thr_error_set(err, THR_EINVAL, 0, "%s", "wrong file count");
 		goto out;
 	}
 	rc = 0;
@@ -265,7 +104,5 @@ out:
 			bitfield_clear(have, k);
 	}
 	bencode_release(&bc);
-	free(data);
-	close(fd);
 	return rc;
 }

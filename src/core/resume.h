@@ -10,8 +10,8 @@
  * stale or hostile record can cost a re-check, never a piece marked had
  * that is not on disk.
  *
- * Saving is atomic: a temporary file in the same directory, fsync,
- * rename over the old record, fsync of the directory.
+ * This module only encodes and decodes; the store keeps the bytes
+ * (store.h record_load / record_save), atomically on disk.
  */
 #ifndef THR_RESUME_H
 #define THR_RESUME_H
@@ -23,44 +23,22 @@
 #include "buf.h"
 #include "err.h"
 #include "metainfo.h"
-#include "storage.h"
+#include "store.h"
 
 #define RESUME_MAX_SIZE	(64u << 20)	/* a record we will read */
 
+/* Append the record of have for mi to out, with each file's stamp from
+ * st.  0, THR_ENOMEM (out full), THR_EIO (a stamp failed). */
+int	resume_encode(const struct metainfo *mi, const struct store *st,
+	    const struct bitfield *have, struct buf *out);
 /*
- * The record's path for this torrent and download directory: a file in
- * state_dir named from the SHA-1 of the info-hash and the directory's
- * real path (one torrent may be downloaded to several places).  out
- * holds len bytes.  THR_EIO if dir cannot be resolved.
+ * Decode the record data[0..len) into have (which must be empty and
+ * sized for mi).  0 when it was trusted; THR_EINVAL when it is
+ * malformed, for another torrent, or any file changed since (st's
+ * stamps).  On any error have is left empty.
  */
-int	resume_path(const char *state_dir, const struct metainfo *mi,
-	    const char *dir, char *out, size_t len);
-/* Write the record (creating state_dir if needed).  0 or THR_EIO. */
-int	resume_save(const char *path, const struct metainfo *mi,
-	    struct storage *st, const struct bitfield *have,
-	    struct thr_error *err);
-/*
- * Read the record into have (which must be empty and sized for mi).
- * 0 when it was trusted; THR_ENOENT when there is none; THR_EINVAL when
- * it is malformed, for another torrent, or any file changed since.  On
- * any error have is left empty.
- */
-int	resume_load(const char *path, const struct metainfo *mi,
-	    struct storage *st, struct bitfield *have, struct thr_error *err);
-
-/*
- * Write data[0..len) to path atomically, as the record is written
- * (creating its directory).  0, THR_EINVAL, THR_EIO.
- */
-int	resume_write_file(const char *path, const void *data, size_t len,
-	    struct thr_error *err);
-/* Append the contents of path to out, at most max bytes.  THR_ENOENT,
- * THR_EIO, THR_ELIMIT, THR_ENOMEM. */
-int	resume_read_file(const char *path, size_t max, struct buf *out,
-	    struct thr_error *err);
-/* "<state_dir>/<hex info-hash><suffix>", e.g. the saved metadata of a
- * magnet (".torrent"); info_hash may be NULL ("dht.dat").  THR_ELIMIT if it does not fit in len. */
-int	resume_state_file(const char *state_dir, const uint8_t info_hash[20],
-	    const char *suffix, char *out, size_t len);
+int	resume_decode(const uint8_t *data, size_t len,
+	    const struct metainfo *mi, const struct store *st,
+	    struct bitfield *have, struct thr_error *err);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef THR_RNG_H
 #define THR_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct rng {
@@ -32,6 +33,14 @@ static inline uint32_t
 rng_below(struct rng *r, uint32_t n)
 {
 	return (uint32_t)(((uint64_t)rng_next(r) * n) >> 32);
+}
+
+/* n bytes of the stream into out. */
+static inline void
+rng_bytes(struct rng *r, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = (uint8_t)rng_next(r);
 }
 
 #endif

@@ -3,70 +3,70 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "trace.h"
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-int
-trace_open(struct trace *t, const char *path, struct thr_error *err)
+void
+trace_start(struct trace *t, const struct trace_sink *sink,
+    const uint64_t *now_ms)
 {
 	memset(t, 0, sizeof(*t));
-	t->fp = fopen(path, "we");
-	if (t->fp == NULL)
-		return thr_error_set(err, THR_EIO, 0, "cannot open trace %s: %s",
-		    path, strerror(errno));
-	/* Lines are flushed by the buffer, not one by one: the trace must
-	 * not slow the loop.  trace_close flushes the rest. */
-	setvbuf(t->fp, NULL, _IOFBF, 1 << 16);
-	t->t0_us = now_us();
-	return 0;
+	t->sink = *sink;
+	t->now_ms = now_ms;
+	t->t0_ms = *now_ms;
 }
 
 void
-trace_close(struct trace *t)
+trace_stop(struct trace *t)
 {
-	if (t->fp != NULL)
-		fclose(t->fp);
-	t->fp = NULL;
+	t->sink.write = NULL;
 }
 
 bool
 trace_on(const struct trace *t)
 {
-	return t->fp != NULL;
+	return t->sink.write != NULL;
+}
+
+bool
+trace_failed(const struct trace *t)
+{
+	return t->failed;
 }
 
 void
 trace_emit(struct trace *t, const char *ev, const char *fields, ...)
 {
+	char line[TRACE_LINE_MAX];
+	uint64_t us;
 	va_list ap;
+	int n, m = 0;
 
-	if (t->fp == NULL)
+	if (t->sink.write == NULL)
 		return;
-	fprintf(t->fp, "{\"t\":%llu,\"ev\":\"%s\"",
-	    (unsigned long long)(now_us() - t->t0_us), ev);
-	if (fields != NULL) {
-		fputc(',', t->fp);
+	us = (*t->now_ms - t->t0_ms) * 1000;
+	n = snprintf(line, sizeof(line), "{\"t\":%llu,\"ev\":\"%s\"",
+	    (unsigned long long)us, ev);
+	if (fields != NULL && n > 0 && (size_t)n < sizeof(line) - 1) {
+		line[n++] = ',';
 		va_start(ap, fields);
-		vfprintf(t->fp, fields, ap);
+		m = vsnprintf(line + n, sizeof(line) - (size_t)n, fields, ap);
 		va_end(ap);
 	}
-	fputs("}\n", t->fp);
-	if (ferror(t->fp)) {
+	if (n < 0 || m < 0 || (size_t)n + (size_t)m + 2 >= sizeof(line))
+		n = snprintf(line, sizeof(line), "{\"t\":%llu,"
+		    "\"ev\":\"trace_overflow\",\"of\":\"%s\"",
+		    (unsigned long long)us, ev);
+	else
+		n += m;
+	line[n++] = '}';
+	line[n++] = '\n';
+	if (t->sink.write(t->sink.ctx, line, (size_t)n) != 0) {
 		t->failed = true;
-		trace_close(t);
+		trace_stop(t);
 	}
 }
 

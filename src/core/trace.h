@@ -2,37 +2,55 @@
  * trace.h: the event trace (--trace FILE), JSON Lines.
  *
  * One event per line, an object whose first two keys are always
- *   "t": microseconds since the trace opened (monotonic clock), and
+ *   "t": microseconds since the trace started, on the clock the core was
+ *        given (the session's now), and
  *   "ev": the event name,
  * followed by event fields.  Peers appear as "peer": <id> (ids are never
  * reused in a run) and, on connect events, "addr": "ip:port".  Strings
  * are JSON-escaped.  The events and their fields are listed in
  * thorrent(1), section TRACE FORMAT.
  *
- * A closed trace (fp == NULL) makes every call a no-op, so callers do not
- * test for it.  Write errors close the trace and are reported once via
- * the return of trace_failed.
+ * The trace writes nothing itself: each line goes to a sink the caller
+ * provides (a buffered file in net/fileio.h, memory in tests and the
+ * simulator), so the same inputs and times give the same bytes.  A trace
+ * without a sink makes every call a no-op, so callers do not test for
+ * it.  A sink that fails stops the trace; trace_failed then says so.
  */
 #ifndef THR_TRACE_H
 #define THR_TRACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "err.h"
 
-struct trace {
-	FILE		*fp;		/* owned, NULL when off */
-	uint64_t	 t0_us;
-	bool		 failed;
+#define TRACE_LINE_MAX	2048	/* longest event; longer ones are cut to
+				 * a "trace_overflow" event */
+
+/* Where lines go: write gets one line with its newline; 0 or an error. */
+struct trace_sink {
+	int	(*write)(void *ctx, const char *line, size_t len);
+	void	*ctx;
 };
 
-/* Open path for writing (truncating).  THR_EIO with strerror in err. */
-int	trace_open(struct trace *t, const char *path, struct thr_error *err);
-void	trace_close(struct trace *t);
+struct trace {
+	struct trace_sink	 sink;		/* write NULL: off */
+	const uint64_t		*now_ms;	/* borrowed: the core's clock */
+	uint64_t		 t0_ms;
+	bool			 failed;
+};
+
+/* Start tracing into sink, stamping events with *now_ms (which must
+ * outlive the trace) counted from its value now. */
+void	trace_start(struct trace *t, const struct trace_sink *sink,
+	    const uint64_t *now_ms);
+/* Stop; later calls are no-ops. */
+void	trace_stop(struct trace *t);
 /* True when tracing is on. */
 bool	trace_on(const struct trace *t);
+/* True when the sink failed and the trace stopped. */
+bool	trace_failed(const struct trace *t);
 /*
  * Emit one event.  fields is printf-formatted JSON object members without
  * braces, e.g. "\"peer\":%u,\"index\":%u", or NULL.  Callers pass only

@@ -1023,7 +1023,7 @@ utp_is_packet(const uint8_t *d, size_t n)
 	    (d[0] & 0x0f) == UTP_VERSION && (d[0] >> 4) <= UTP_ST_SYN;
 }
 
-void
+struct utp_conn *
 utp_input(struct utp *u, const struct thr_addr *from, const uint8_t *d,
     size_t n, uint64_t now_us)
 {
@@ -1034,12 +1034,12 @@ utp_input(struct utp *u, const struct thr_addr *from, const uint8_t *d,
 	u->st.packets_in++;
 	if (!utp_parse(d, n, &h)) {
 		u->st.malformed++;
-		return;
+		return NULL;
 	}
 	switch (h.type) {
 	case UTP_ST_SYN:
 		utp_syn(u, from, &h, now_us);
-		return;
+		return NULL;
 	case UTP_ST_RESET:
 		/* Senders disagree on which id a reset carries: take either
 		 * of ours. */
@@ -1054,20 +1054,21 @@ utp_input(struct utp *u, const struct thr_addr *from, const uint8_t *d,
 			c = NULL;
 		if (c == NULL || c->state == UTP_CLOSED) {
 			u->st.unknown_conn++;
-			return;
+			return NULL;
 		}
 		u->st.resets_in++;
 		utp_conn_set_state(c, UTP_CLOSED,
 		    c->state == UTP_CONNECTING ? "refused" :
 		    "connection reset");
-		return;
+		return c;
 	default:
 		if ((c = utp_find(u, from, h.cid)) == NULL) {
 			u->st.unknown_conn++;
 			utp_queue_reset(u, from, h.cid, h.seq);
-			return;
+			return NULL;
 		}
 		utp_conn_input(u, c, &h, now_us);
+		return c;
 	}
 }
 

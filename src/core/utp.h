@@ -191,9 +191,11 @@ bool		 utp_is_packet(const uint8_t *d, size_t n);
  * Feed one datagram (d[0..n), borrowed) from `from`.  Anything malformed,
  * for an unknown connection, out of window or acknowledging what was
  * never sent is dropped and counted in utp_stats; a SYN from a new peer
- * makes a connection for utp_accept.  Never fails.
+ * makes a connection for utp_accept.  Never fails.  Returns the
+ * connection the packet was for (its state, data or window may have
+ * changed: the caller looks at it), or NULL.
  */
-void		 utp_input(struct utp *u, const struct thr_addr *from,
+struct utp_conn	*utp_input(struct utp *u, const struct thr_addr *from,
 		    const uint8_t *d, size_t n, uint64_t now_us);
 /*
  * The next datagram to send: written to buf[0..return) and its

@@ -18,6 +18,7 @@
 #include "core/i18n.h"
 #include "core/lsd.h"
 #include "core/rng.h"
+#include "core/torrent.h"
 #include "net/lsdsock.h"
 #include "net/udp.h"
 
@@ -149,8 +150,9 @@ fail_errno:
 }
 
 struct lsdsock {
-	struct thr_state	*s;		/* borrowed */
+	struct session		*s;		/* borrowed */
 	struct loop		*l;		/* borrowed */
+	uint16_t		 port;
 	int			 fd[2];		/* IPv4, IPv6; -1 if none */
 	struct lsd		 lsd;
 	uint8_t			 pkt[LSD_MSG_MAX + 1];	/* + 1: overlong
@@ -181,23 +183,19 @@ lsdsock_close(struct lsdsock *m)
 }
 
 struct lsdsock *
-lsdsock_new(struct thr_state *s, struct loop *l)
+lsdsock_new(struct session *s, struct loop *l, uint16_t port)
 {
 	struct lsdsock *m;
 	struct thr_error err;
 	int fd;
 
-	if (s->have_meta && s->mi.is_private) {
-		log_msg(&s->log, LOG_INFO, "%s",
-		    _("LSD off: the torrent is private"));
-		return NULL;
-	}
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		log_msg(&s->log, LOG_WARN, "%s", _("LSD off: out of memory"));
 		return NULL;
 	}
 	m->s = s;
 	m->l = l;
+	m->port = port;
 	m->fd[0] = m->fd[1] = -1;
 	for (int i = 0; i < 2; i++) {
 		memset(&err, 0, sizeof(err));
@@ -222,8 +220,8 @@ lsdsock_new(struct thr_state *s, struct loop *l)
 		return NULL;
 	}
 	/* The cookie comes from the seeded PRNG, so --seed replays it. */
-	lsd_init(&m->lsd, (uint64_t)rng_next(&s->rng) << 32 |
-	    rng_next(&s->rng));
+	lsd_init(&m->lsd, (uint64_t)rng_next(&s->rng[SESSION_RNG_MISC]) << 32 |
+	    rng_next(&s->rng[SESSION_RNG_MISC]));
 	log_msg(&s->log, LOG_INFO, _("LSD on %s%s%s port %u"), m->fd[0] >= 0 ?
 	    LSD_GROUP4 : "", m->fd[0] >= 0 && m->fd[1] >= 0 ? _(" and ") : "",
 	    m->fd[1] >= 0 ? "[" LSD_GROUP6 "]" : "", LSD_PORT);
@@ -239,19 +237,37 @@ lsdsock_free(struct lsdsock *m)
 	free(m);
 }
 
-static void
-lsdsock_announce(struct lsdsock *m, uint64_t now_ms)
+/* The info-hashes to announce: torrents that know what they have and
+ * are not private (BEP 27); at most LSD_MAX_HASHES. */
+static size_t
+lsdsock_hashes(const struct lsdsock *m, uint8_t (*ih)[20])
 {
-	struct thr_state *s = m->s;
+	size_t n = 0;
+
+	for (size_t k = 0; k < m->s->ntorrents && n < LSD_MAX_HASHES; k++) {
+		const struct torrent *t = m->s->torrents[k];
+
+		if (t->phase == TORRENT_CHECKING ||
+		    (t->have_meta && t->mi.is_private))
+			continue;
+		memcpy(ih[n++], t->mi.info_hash, 20);
+	}
+	return n;
+}
+
+static void
+lsdsock_announce(struct lsdsock *m, const uint8_t (*ih)[20], size_t nih,
+    uint64_t now_ms)
+{
+	struct session *s = m->s;
 	struct thr_addr g;
 	char out[LSD_MSG_MAX + 1];
 	size_t len;
 	bool sent = false;
 
 	for (int i = 0; i < 2; i++) {
-		if (m->fd[i] < 0 || lsd_format(lsdsock_family[i], s->port,
-		    (const uint8_t (*)[20])&s->mi.info_hash, 1, m->lsd.cookie,
-		    out, sizeof(out), &len) != 0)
+		if (m->fd[i] < 0 || lsd_format(lsdsock_family[i], m->port,
+		    ih, nih, m->lsd.cookie, out, sizeof(out), &len) != 0)
 			continue;
 		lsdsock_group(lsdsock_family[i], &g);
 		if (udp_send(m->fd[i], &g, out, len) == (ssize_t)len)
@@ -265,25 +281,22 @@ lsdsock_announce(struct lsdsock *m, uint64_t now_ms)
 	lsd_sent(&m->lsd, now_ms);
 	if (sent)
 		log_msg(&s->log, LOG_INFO, _("LSD: announced port %u"),
-		    s->port);
+		    m->port);
 }
 
 void
 lsdsock_pump(struct lsdsock *m, uint64_t now_ms)
 {
-	if (m == NULL || (m->fd[0] < 0 && m->fd[1] < 0))
+	uint8_t ih[LSD_MAX_HASHES][20];
+	size_t n;
+
+	if (m == NULL || (m->fd[0] < 0 && m->fd[1] < 0) ||
+	    !lsd_due(&m->lsd, now_ms))
 		return;
-	if (m->s->have_meta && m->s->mi.is_private) {
-		/* A magnet that turned out private (BEP 27). */
-		log_msg(&m->s->log, LOG_INFO, "%s",
-		    _("LSD off: the torrent is private"));
-		lsdsock_close(m);
-		return;
-	}
-	/* While our data is being checked, peers that came would find
-	 * nothing to fetch: announce once we know what we have. */
-	if (m->s->phase != STATE_CHECKING && lsd_due(&m->lsd, now_ms))
-		lsdsock_announce(m, now_ms);
+	/* While data is being checked, peers that came would find nothing
+	 * to fetch: announce once we know what we have. */
+	if ((n = lsdsock_hashes(m, ih)) > 0)
+		lsdsock_announce(m, (const uint8_t (*)[20])ih, n, now_ms);
 }
 
 /* fe80::/10: usable only with a scope id, which struct thr_addr lacks. */
@@ -293,16 +306,36 @@ lsdsock_link_local6(const struct thr_addr *a)
 	return a->family == 6 && a->ip[0] == 0xfe && (a->ip[1] & 0xc0) == 0x80;
 }
 
+/* A peer announced t: remember it (only new addresses are logged, so
+ * repeats and a flood of made-up ports stay out of the log). */
+static void
+lsdsock_found(struct lsdsock *m, struct torrent *t, const struct thr_addr *a)
+{
+	char as[ADDR_STR_MAX];
+	size_t n = t->ps.nknown;
+
+	addr_format(a, as, sizeof(as));
+	if (lsdsock_link_local6(a) || peerset_banned(&t->ps, a) ||
+	    (t->have_meta && t->mi.is_private)) {
+		log_msg(&m->s->log, LOG_DEBUG, "LSD: peer %s not used", as);
+		return;
+	}
+	peerset_known_add(&t->ps, a, PEER_SRC_LSD);
+	if (t->ps.nknown == n)
+		return;
+	log_msg(&m->s->log, LOG_INFO, _("LSD: peer %s"), as);
+	t->changes++;
+}
+
 static void
 lsdsock_input(struct lsdsock *m, const struct thr_addr *from,
     const uint8_t *p, size_t len)
 {
-	struct thr_state *s = m->s;
+	struct session *s = m->s;
 	struct lsd_msg msg;
 	struct thr_error err;
 	struct thr_addr a;
 	char as[ADDR_STR_MAX];
-	size_t n;
 
 	memset(&err, 0, sizeof(err));
 	addr_format(from, as, sizeof(as));
@@ -311,24 +344,13 @@ lsdsock_input(struct lsdsock *m, const struct thr_addr *from,
 		    "byte %zu)", as, err.msg, err.offset);
 		return;
 	}
-	if (lsd_own(&m->lsd, &msg) || !lsd_has_hash(&msg, s->mi.info_hash))
+	if (lsd_own(&m->lsd, &msg))
 		return;
 	a = *from;
 	a.port = msg.port;
-	addr_format(&a, as, sizeof(as));
-	if (lsdsock_link_local6(&a) || state_banned(s, &a)) {
-		log_msg(&s->log, LOG_DEBUG, "LSD: peer %s not used", as);
-		return;
-	}
-	/* Peers announce every few minutes: log only what the list took
-	 * (new and under its cap), so repeats and a flood of made-up
-	 * ports stay out of the log. */
-	n = s->nknown;
-	state_known_add(s, &a, PEER_SRC_LSD);
-	if (s->nknown == n)
-		return;
-	log_msg(&s->log, LOG_INFO, _("LSD: peer %s"), as);
-	s->changes++;
+	for (size_t k = 0; k < s->ntorrents; k++)
+		if (lsd_has_hash(&msg, s->torrents[k]->mi.info_hash))
+			lsdsock_found(m, s->torrents[k], &a);
 }
 
 static void

@@ -14,8 +14,9 @@
  *
  * core/lsd decides what to send and when (at start, then every 5
  * minutes, never more than once a minute); this module moves the bytes
- * and hands each peer announced for our info-hash to state_known_add as
- * PEER_SRC_LSD, with the sender's IP and the announced port.  Sockets
+ * and hands each peer announced for one of the session's info-hashes to
+ * that torrent as PEER_SRC_LSD, with the sender's IP and the announced
+ * port.  Sockets
  * are non-blocking and close-on-exec; no call waits.
  */
 #ifndef THR_LSDSOCK_H
@@ -25,7 +26,7 @@
 
 #include "core/addr.h"
 #include "core/err.h"
-#include "core/state.h"
+#include "core/session.h"
 #include "net/loop.h"
 
 /* Announces read per wakeup: a flood waits for the next turn. */
@@ -35,18 +36,19 @@ struct lsdsock;
 
 /*
  * Open the sockets and watch them in l.  s and l are borrowed for the
- * life of the result.  Returns NULL, after one log line saying why,
- * when the torrent is private (BEP 27: no peers but the tracker's) or
- * no socket could be opened; the run goes on without LSD.  The first
- * announce goes out at the first lsdsock_pump.
+ * life of the result; port is the one peers dial.  Returns NULL, after
+ * one log line saying why, when no socket could be opened; the run goes
+ * on without LSD.  The first announce goes out at the first
+ * lsdsock_pump.  Private torrents (BEP 27: no peers but the tracker's)
+ * are never announced.
  */
-struct lsdsock	*lsdsock_new(struct thr_state *s, struct loop *l);
+struct lsdsock	*lsdsock_new(struct session *s, struct loop *l,
+		    uint16_t port);
 /* Close the sockets and free.  m may be NULL. */
 void	lsdsock_free(struct lsdsock *m);
 /*
- * Announce when due (not while the data is being checked); a magnet
- * that turned out private closes the sockets.  Call once per loop pass;
- * m may be NULL.
+ * Announce the torrents that are not checking their data and not
+ * private, when due.  Call once per loop pass; m may be NULL.
  */
 void	lsdsock_pump(struct lsdsock *m, uint64_t now_ms);
 

@@ -13,12 +13,13 @@
 #include "core/buf.h"
 #include "core/escape.h"
 #include "core/i18n.h"
-#include "core/resume.h"
 #include "core/udptracker.h"
+#include "core/torrent.h"
 #include "core/utp.h"
 #include "net/resolve.h"
 #include "net/udp.h"
 #include "net/udpmux.h"
+#include "net/utpnet.h"
 
 /* BEP 5 bootstrap routers, used when --dht-bootstrap is not given. */
 static const char *const udpmux_routers[] = {
@@ -27,7 +28,7 @@ static const char *const udpmux_routers[] = {
 	"router.utorrent.com:6881",
 };
 #define UDPMUX_NROUTERS	(sizeof(udpmux_routers) / sizeof(udpmux_routers[0]))
-#define UDPMUX_MAX_BOOT	STATE_MAX_BOOTSTRAP
+#define UDPMUX_MAX_BOOT	SESSION_MAX_BOOTSTRAP
 
 struct udpmux_boot {
 	struct resolve	res;
@@ -35,8 +36,9 @@ struct udpmux_boot {
 };
 
 struct udpmux {
-	struct thr_state	*s;		/* borrowed */
+	struct session		*s;		/* borrowed */
 	struct loop		*l;		/* borrowed */
+	uint16_t		 port;
 	int			 fd;		/* IPv4 */
 	int			 fd6;		/* IPv6 (uTP, UDP trackers);
 						 * -1 without IPv6 */
@@ -51,15 +53,18 @@ struct udpmux {
 	bool			 ut_resolving;
 	bool			 ut_busy;
 	struct tracker_announce	 ut_ann;
+	udpmux_announce_cb	*ut_cb;
+	void			*ut_ctx;
 
 	struct udpmux_boot	 boot[UDPMUX_MAX_BOOT];
 	size_t			 nboot;
-	uint64_t		 next_search_ms;
+	struct {
+		uint32_t	 id;		/* torrent id, 0: free */
+		uint64_t	 next_ms;	/* its next DHT lookup */
+	}			 search[SESSION_MAX_TORRENTS];
 	uint64_t		 next_save_ms;
-	char			 dht_file[4096];	/* "" when not saved */
 
-	struct utp		*utp;		/* NULL: --transport tcp */
-	uint8_t			 out[UTP_PACKET_MAX];
+	struct utpnet		*utp;		/* NULL: --transport tcp */
 
 	uint8_t			 pkt[UDP_DGRAM_MAX];
 };
@@ -98,43 +103,21 @@ split_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
 }
 
 static void
-dht_setup(struct udpmux *m, uint64_t now_ms)
+dht_setup(struct udpmux *m, const struct udpmux_opts *o, uint64_t now_ms)
 {
-	struct thr_state *s = m->s;
-	struct dht_options o;
-	struct thr_error err;
-	const char *const *hosts = s->opts.bootstrap;
-	size_t nhosts = s->opts.nbootstrap;
-	struct buf b;
+	struct session *s = m->s;
+	const char *const *hosts = o->bootstrap;
+	size_t nhosts = o->nbootstrap;
 
-	if (s->opts.no_dht || (s->have_meta && s->mi.is_private))
-		return;
-	dht_options_init(&o);
-	o.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
 	/* Nodes on loopback or private networks, several per IP, are only
 	 * believable when the user named the bootstrap nodes (a local test
 	 * swarm); on the Internet they are spoofing or misconfiguration. */
-	o.allow_private = nhosts > 0;
-	o.allow_same_ip = nhosts > 0;
-	if ((s->dht = dht_new(&o, &err)) == NULL) {
-		log_msg(&s->log, LOG_WARN, _("DHT off: %s"), err.msg);
+	if (session_dht_start(s, nhosts > 0) != 0 || s->dht == NULL)
 		return;
-	}
 	if (nhosts == 0) {
 		hosts = udpmux_routers;
 		nhosts = UDPMUX_NROUTERS;
 	}
-	if (s->opts.state_dir != NULL &&
-	    resume_state_file(s->opts.state_dir, NULL, "dht.dat",
-	    m->dht_file, sizeof(m->dht_file)) == 0) {
-		buf_init(&b, DHT_SAVE_MAX);
-		if (resume_read_file(m->dht_file, DHT_SAVE_MAX, &b, &err) == 0 &&
-		    dht_load(s->dht, b.data, b.len, &err) != 0)
-			log_msg(&s->log, LOG_WARN, _("DHT: %s not used: %s"),
-			    m->dht_file, err.msg);
-		buf_release(&b);
-	} else
-		m->dht_file[0] = '\0';
 	for (size_t i = 0; i < nhosts && m->nboot < UDPMUX_MAX_BOOT; i++) {
 		struct udpmux_boot *bt = &m->boot[m->nboot];
 		char host[RESOLVE_HOST_MAX];
@@ -151,12 +134,10 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 		bt->pending = true;
 		m->nboot++;
 	}
-	m->next_search_ms = now_ms;
 	m->next_save_ms = now_ms + UDPMUX_SAVE_MS;
-	snprintf(s->dht_status, sizeof(s->dht_status), "%s",
-	    _("bootstrapping"));
+	session_set_status(s, SESSION_STATUS_DHT, _("bootstrapping"));
 	log_msg(&s->log, LOG_INFO, _("DHT on UDP port %u, %zu bootstrap nodes"),
-	    s->port, m->nboot);
+	    m->port, m->nboot);
 }
 
 static void	udp_read(struct udpmux *, int, uint64_t);
@@ -187,7 +168,7 @@ udp6_setup(struct udpmux *m)
 	struct thr_error e;
 
 	memset(&e, 0, sizeof(e));
-	m->fd6 = udp_open(6, m->s->port, false, &e);
+	m->fd6 = udp_open(6, m->port, false, &e);
 	if (m->fd6 < 0) {
 		m->fd6 = -1;
 		log_msg(&m->s->log, LOG_DEBUG, "no IPv6 UDP socket: %s",
@@ -201,7 +182,8 @@ udp6_setup(struct udpmux *m)
 }
 
 struct udpmux *
-udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
+udpmux_new(struct session *s, struct loop *l, struct xnet *n,
+    const struct udpmux_opts *o, struct thr_error *err)
 {
 	struct udpmux *m = calloc(1, sizeof(*m));
 	int fd;
@@ -210,12 +192,13 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		return NULL;
 	}
-	if ((fd = udp_open(4, s->port, false, err)) < 0) {
+	if ((fd = udp_open(4, o->port, false, err)) < 0) {
 		free(m);
 		return NULL;
 	}
 	m->s = s;
 	m->l = l;
+	m->port = o->port;
 	m->fd = fd;
 	m->fd6 = -1;
 	resolve_init(&m->ut_res);
@@ -226,33 +209,13 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 		return NULL;
 	}
 	udp6_setup(m);
-	dht_setup(m, loop_now_ms());
-	if (s->opts.transport != STATE_TRANSPORT_TCP) {
-		struct utp_config c;
+	dht_setup(m, o, loop_now_ms());
+	if (o->utp && (m->utp = utpnet_new(s, n, m->fd, m->fd6)) != NULL) {
+		struct xnet_dialer d = utpnet_dialer(m->utp);
 
-		memset(&c, 0, sizeof(c));
-		c.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
-		if ((m->utp = utp_new(&c)) == NULL)
-			log_msg(&s->log, LOG_WARN, "%s",
-			    _("uTP off: out of memory"));
+		xnet_set_utp(n, &d);
 	}
 	return m;
-}
-
-static void
-dht_save_file(struct udpmux *m)
-{
-	struct thr_error err;
-	struct buf b;
-
-	if (m->s->dht == NULL || m->dht_file[0] == '\0')
-		return;
-	buf_init(&b, DHT_SAVE_MAX);
-	if (dht_save(m->s->dht, &b) == 0 &&
-	    resume_write_file(m->dht_file, b.data, b.len, &err) != 0)
-		log_msg(&m->s->log, LOG_WARN, _("DHT: cannot save: %s"),
-		    err.msg);
-	buf_release(&b);
 }
 
 void
@@ -260,26 +223,8 @@ udpmux_free(struct udpmux *m)
 {
 	if (m == NULL)
 		return;
-	dht_save_file(m);
-	if (m->utp != NULL) {
-		const struct utp_stats *st = utp_stats(m->utp);
-
-		/* What hostile or broken senders cost us, for the record. */
-		if (st->packets_in > 0)
-			log_msg(&m->s->log, LOG_INFO, "uTP: %llu packets in, "
-			    "%llu out; dropped %llu malformed, %llu for no "
-			    "connection, %llu out of window, %llu bad acks; "
-			    "%llu retransmitted, %llu timeouts",
-			    (unsigned long long)st->packets_in,
-			    (unsigned long long)st->packets_out,
-			    (unsigned long long)st->malformed,
-			    (unsigned long long)st->unknown_conn,
-			    (unsigned long long)st->out_of_window,
-			    (unsigned long long)st->bad_ack,
-			    (unsigned long long)st->retransmits,
-			    (unsigned long long)st->timeouts);
-	}
-	utp_free(m->utp);	/* every uTP peer was released before */
+	session_dht_save(m->s);
+	utpnet_free(m->utp);
 	resolve_release(&m->ut_res);
 	for (size_t i = 0; i < m->nboot; i++)
 		resolve_release(&m->boot[i].res);
@@ -302,22 +247,26 @@ ut_finish(struct udpmux *m, int status, struct tracker_response *r,
 {
 	m->ut_busy = false;
 	udptracker_stop(&m->ut);
-	state_tracker_result(m->s, status, r, msg, now_ms);
+	m->ut_cb(m->ut_ctx, status, r, msg, now_ms);
 }
 
 void
 udpmux_announce(struct udpmux *m, const char *url,
-    const struct tracker_announce *a, uint64_t now_ms)
+    const struct tracker_announce *a, udpmux_announce_cb *cb, void *ctx,
+    uint64_t now_ms)
 {
 	char host[UDPTRACKER_HOST_MAX];
 	uint16_t port;
 
+	m->ut_cb = cb;
+	m->ut_ctx = ctx;
 	/* The same tracker again keeps its connection id and address. */
 	if (!m->ut_ready || strcmp(url, m->ut_url) != 0) {
 		m->ut_ready = false;
 		m->ut_have_addr = false;
 		if (strlen(url) >= sizeof(m->ut_url) ||
-		    udptracker_init(&m->ut, url, rng_cb, &m->s->rng) != 0 ||
+		    udptracker_init(&m->ut, url, rng_cb,
+		    &m->s->rng[SESSION_RNG_MISC]) != 0 ||
 		    udptracker_parse_url(url, host, sizeof(host), &port,
 		    NULL) != 0) {
 			m->ut_busy = true;
@@ -419,27 +368,79 @@ ut_input(struct udpmux *m, const uint8_t *pkt, size_t len, uint64_t now_ms)
 
 /* --- DHT ---------------------------------------------------------------- */
 
+static bool
+dht_torrent_live(const struct session *s, uint32_t id)
+{
+	for (size_t k = 0; k < s->ntorrents; k++)
+		if (s->torrents[k]->id == id)
+			return true;
+	return false;
+}
+
+/* The next lookup time of torrent t (a slot, kept per torrent id; the
+ * slot of a torrent that left is taken again). */
+static uint64_t *
+dht_next_search(struct udpmux *m, const struct torrent *t)
+{
+	for (size_t i = 0; i < SESSION_MAX_TORRENTS; i++)
+		if (m->search[i].id == t->id)
+			return &m->search[i].next_ms;
+	for (size_t i = 0; i < SESSION_MAX_TORRENTS; i++)
+		if (m->search[i].id == 0 ||
+		    !dht_torrent_live(m->s, m->search[i].id)) {
+			m->search[i].id = t->id;
+			m->search[i].next_ms = 0;
+			return &m->search[i].next_ms;
+		}
+	return &m->search[0].next_ms;
+}
+
+/* Look each torrent up (and announce it) once the table has nodes, then
+ * again periodically, sooner while short of peers. */
+static void
+dht_search_torrents(struct udpmux *m, uint64_t now_ms)
+{
+	struct session *s = m->s;
+
+	for (size_t k = 0; k < s->ntorrents; k++) {
+		struct torrent *t = s->torrents[k];
+		uint64_t *next = dht_next_search(m, t);
+		bool few;
+
+		if (now_ms < *next || t->phase == TORRENT_CHECKING ||
+		    dht_searching(s->dht, t->mi.info_hash))
+			continue;
+		few = t->ps.npeers < UDPMUX_FEW_PEERS && !torrent_complete(t);
+		if (dht_search(s->dht, t->mi.info_hash, m->port, true,
+		    now_ms) == 0)
+			log_msg(&s->log, LOG_DEBUG, "DHT: looking up and "
+			    "announcing a torrent (%zu nodes)",
+			    dht_nodes(s->dht));
+		*next = now_ms + (few ? UDPMUX_SEARCH_MS : UDPMUX_ANNOUNCE_MS);
+	}
+}
+
 static void
 dht_pump(struct udpmux *m, uint64_t now_ms)
 {
-	struct thr_state *s = m->s;
+	struct session *s = m->s;
 	struct thr_addr to, peer;
 	uint8_t ih[DHT_ID_LEN];
+	char status[64];
 	size_t len;
 	int rc;
 
 	if (s->dht == NULL)
 		return;
-	if (s->have_meta && s->mi.is_private) {
-		/* A magnet that turned out private (BEP 27). */
-		log_msg(&s->log, LOG_INFO, "%s",
-		    _("DHT off: the torrent is private"));
-		dht_save_file(m);
-		dht_free(s->dht);
-		s->dht = NULL;
-		s->dht_status[0] = '\0';
-		return;
-	}
+	for (size_t k = 0; k < s->ntorrents; k++)
+		if (s->torrents[k]->have_meta && s->torrents[k]->mi.is_private) {
+			/* A magnet that turned out private (BEP 27). */
+			log_msg(&s->log, LOG_INFO, "%s",
+			    _("DHT off: the torrent is private"));
+			session_dht_save(s);
+			session_dht_stop(s);
+			return;
+		}
 	for (size_t i = 0; i < m->nboot; i++) {
 		struct udpmux_boot *bt = &m->boot[i];
 
@@ -453,43 +454,21 @@ dht_pump(struct udpmux *m, uint64_t now_ms)
 	}
 	if (now_ms >= dht_deadline(s->dht))
 		dht_tick(s->dht, now_ms);
-	/* Look the torrent up (and announce it) once the table has
-	 * nodes, then again periodically, sooner while short of peers. */
-	if (now_ms >= m->next_search_ms && dht_nodes(s->dht) > 0 &&
-	    s->phase != STATE_CHECKING &&
-	    !dht_searching(s->dht, s->mi.info_hash)) {
-		bool few = s->npeers < UDPMUX_FEW_PEERS &&
-		    !state_complete(s);
-
-		if (dht_search(s->dht, s->mi.info_hash, s->port, true,
-		    now_ms) == 0)
-			log_msg(&s->log, LOG_DEBUG, "DHT: looking up and "
-			    "announcing the torrent (%zu nodes)",
-			    dht_nodes(s->dht));
-		m->next_search_ms = now_ms + (few ? UDPMUX_SEARCH_MS :
-		    UDPMUX_ANNOUNCE_MS);
-	}
+	if (dht_nodes(s->dht) > 0)
+		dht_search_torrents(m, now_ms);
 	while (dht_pop_send(s->dht, &to, m->pkt, sizeof(m->pkt), &len))
 		(void)udp_send(m->fd, &to, m->pkt, len);
 	while (dht_pop_peer(s->dht, ih, &peer))
-		if (memcmp(ih, s->mi.info_hash, DHT_ID_LEN) == 0 &&
-		    !state_banned(s, &peer))
-			state_known_add(s, &peer, PEER_SRC_DHT);
+		session_peer_found(s, ih, &peer, PEER_SRC_DHT);
 	if (now_ms >= m->next_save_ms) {
-		dht_save_file(m);
+		session_dht_save(s);
 		m->next_save_ms = now_ms + UDPMUX_SAVE_MS;
 	}
-	if (s->dht_nodes != dht_nodes(s->dht)) {
-		s->dht_nodes = dht_nodes(s->dht);
-		s->changes++;
-	}
-	snprintf(s->dht_status, sizeof(s->dht_status), _("%zu nodes"),
-	    s->dht_nodes);
+	snprintf(status, sizeof(status), _("%zu nodes"), dht_nodes(s->dht));
+	session_set_status(s, SESSION_STATUS_DHT, status);
 }
 
 /* --- input -------------------------------------------------------------- */
-
-static void	utp_send(struct udpmux *);
 
 static void
 udp_read(struct udpmux *m, int fd, uint64_t now_ms)
@@ -514,11 +493,9 @@ udp_read(struct udpmux *m, int fd, uint64_t now_ms)
 		    from.family == 4)
 			dht_input(m->s->dht, &from, m->pkt, (size_t)n, now_ms);
 		else if (m->utp != NULL && utp_is_packet(m->pkt, (size_t)n))
-			utp_input(m->utp, &from, m->pkt, (size_t)n,
+			utpnet_input(m->utp, &from, m->pkt, (size_t)n,
 			    loop_now_us());
 	}
-	/* Answers usually call for packets at once. */
-	udpmux_pump(m, now_ms);
 }
 
 void
@@ -528,26 +505,12 @@ udpmux_pump(struct udpmux *m, uint64_t now_ms)
 		return;
 	ut_pump(m, now_ms);
 	dht_pump(m, now_ms);
-	utp_send(m);
-}
+	if (m->utp != NULL) {
+		uint64_t now_us = loop_now_us();
 
-/* --- uTP ---------------------------------------------------------------- */
-
-/* Send every datagram the engine has ready.  A full socket buffer drops
- * the packet: uTP retransmits it like one lost on the way. */
-static void
-utp_send(struct udpmux *m)
-{
-	uint64_t now_us = loop_now_us();
-	struct thr_addr to;
-	size_t n;
-
-	if (m->utp == NULL)
-		return;
-	while ((n = utp_output(m->utp, &to, m->out, sizeof(m->out),
-	    now_us)) > 0)
-		if (sock_for(m, &to) >= 0)
-			(void)udp_send(sock_for(m, &to), &to, m->out, n);
+		utpnet_tick(m->utp, now_ms, now_us);
+		utpnet_send(m->utp, now_us);
+	}
 }
 
 bool
@@ -556,172 +519,22 @@ udpmux_has_utp(const struct udpmux *m)
 	return m != NULL && m->utp != NULL;
 }
 
-bool
-udpmux_utp_reaches(const struct udpmux *m, const struct thr_addr *a)
-{
-	return udpmux_has_utp(m) && sock_for(m, a) >= 0;
-}
-
-int
-udpmux_utp_connect(struct udpmux *m, struct peer *p)
-{
-	struct utp_conn *c;
-
-	if (m == NULL || m->utp == NULL || sock_for(m, &p->addr) < 0 ||
-	    (c = utp_connect(m->utp, &p->addr, loop_now_us())) == NULL)
-		return THR_ELIMIT;
-	p->transport = PEER_UTP;
-	p->tp = c;
-	p->fd = -1;
-	return 0;
-}
-
-void
-udpmux_utp_release(struct udpmux *m, struct peer *p)
-{
-	(void)m;
-	if (p->transport != PEER_UTP || p->tp == NULL)
-		return;
-	utp_close(p->tp);
-	utp_conn_free(p->tp);
-	p->tp = NULL;
-}
-
-/* Incoming connections become peers, as accepted TCP sockets do. */
-static void
-utp_take_incoming(struct udpmux *m, uint64_t now_ms)
-{
-	struct thr_state *s = m->s;
-	struct utp_conn *c;
-	struct peer *p;
-
-	while ((c = utp_accept(m->utp)) != NULL) {
-		if (s->phase == STATE_CHECKING || s->paused ||
-		    (p = state_peer_add_as(s, utp_conn_peer(c), true,
-		    PEER_SRC_INCOMING, PEER_UTP, now_ms)) == NULL) {
-			utp_conn_free(c);	/* full: refuse */
-			continue;
-		}
-		p->transport = PEER_UTP;
-		p->tp = c;
-		p->fd = -1;
-	}
-}
-
-/* Received bytes into p->in, under the download limit, then parsed. */
-static void
-utp_peer_read(struct thr_state *s, struct peer *p, uint64_t now_ms)
-{
-	struct utp_conn *c = p->tp;
-	size_t got = 0;
-
-	while (!p->dead && got < UDPMUX_UTP_BUDGET &&
-	    bucket_ready(&s->down_limit, now_ms) &&
-	    utp_conn_readable(c) > 0) {
-		size_t room = p->in.max - p->in.len, n;
-		uint8_t *dst;
-
-		if (room > PEER_READ_CHUNK)
-			room = PEER_READ_CHUNK;
-		if (room == 0)
-			break;		/* the parser must consume first */
-		if ((dst = buf_reserve(&p->in, room)) == NULL) {
-			peer_kill(p, "out of memory");
-			return;
-		}
-		n = utp_read(c, dst, room);
-		buf_commit(&p->in, n);
-		if (n == 0)
-			break;
-		got += n;
-		bucket_take(&s->down_limit, n);
-		state_peer_input(s, p, now_ms);
-	}
-}
-
-/* What the session has to say, into the connection's send buffer. */
-static void
-utp_peer_write(struct thr_state *s, struct peer *p, uint64_t now_ms,
-    uint64_t now_us)
-{
-	size_t sent = 0;
-
-	while (!p->dead && sent < UDPMUX_UTP_BUDGET) {
-		size_t n;
-
-		state_peer_fill(s, p, now_ms);
-		if (p->out.len == 0)
-			break;
-		state_peer_outgoing(s, p);
-		n = utp_write(p->tp, p->out.data, p->out.len, now_us);
-		if (n == 0)
-			break;
-		buf_consume(&p->out, n);
-		state_peer_sent(s, p, n, now_ms);
-		sent += n;
-		if (p->out.len > 0)
-			break;
-	}
-}
-
-void
-udpmux_utp_pump(struct udpmux *m, uint64_t now_ms)
-{
-	struct thr_state *s;
-	uint64_t now_us;
-
-	if (m == NULL || m->utp == NULL)
-		return;
-	s = m->s;
-	now_us = loop_now_us();
-	utp_tick(m->utp, now_us);
-	utp_take_incoming(m, now_ms);
-	for (size_t i = 0; i < s->npeers; i++) {
-		struct peer *p = s->peers[i];
-		enum utp_state st;
-
-		if (p->transport != PEER_UTP || p->tp == NULL || p->dead)
-			continue;
-		st = utp_conn_state(p->tp);
-		if (p->phase == PEER_CONNECTING) {
-			if (st == UTP_CONNECTED)
-				state_peer_connected(s, p, now_ms);
-			else if (st == UTP_CLOSED) {
-				peer_kill(p, utp_conn_reason(p->tp));
-				continue;
-			} else if (s->opts.transport == STATE_TRANSPORT_BOTH &&
-			    now_ms - p->connected_ms >= UDPMUX_UTP_WAIT_MS) {
-				peer_kill(p, "uTP connect timed out");
-				continue;
-			} else
-				continue;
-		}
-		utp_peer_read(s, p, now_ms);
-		if (p->dead)
-			continue;
-		if (utp_conn_eof(p->tp)) {
-			peer_kill(p, "connection closed by peer");
-			continue;
-		}
-		if (st == UTP_CLOSED && utp_conn_readable(p->tp) == 0) {
-			peer_kill(p, utp_conn_reason(p->tp));
-			continue;
-		}
-		utp_peer_write(s, p, now_ms, now_us);
-	}
-	utp_send(m);
-}
-
 uint64_t
 udpmux_wait_ms(const struct udpmux *m, uint64_t now_ms)
 {
-	uint64_t d, now_us;
+	uint64_t w = UINT64_MAX, d;
 
-	(void)now_ms;
-	if (m == NULL || m->utp == NULL)
+	if (m == NULL)
 		return UINT64_MAX;
-	if ((d = utp_next_deadline(m->utp)) == UINT64_MAX)
-		return UINT64_MAX;
-	now_us = loop_now_us();
-	return d <= now_us ? 0 : (d - now_us + 999) / 1000;
+	if (m->utp != NULL)
+		w = utpnet_wait_ms(m->utp, loop_now_us());
+	if (m->s->dht != NULL) {
+		d = dht_deadline(m->s->dht);
+		d = d <= now_ms ? 0 : d - now_ms;
+		if (d < w)
+			w = d;
+	}
+	if (m->ut_busy && w > 100)
+		w = 100;	/* retransmissions, resolving */
+	return w;
 }

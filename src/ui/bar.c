@@ -2,7 +2,7 @@
  * bar.c: numbers to cells and strings for the view.
  *
  * Everything here is a pure function of its arguments and of a const
- * struct thr_state, so the unit tests can check every glyph and every
+ * struct torrent, so the unit tests can check every glyph and every
  * aggregated piece cell without a terminal.
  *
  * A bar of width cells is measured in eighths of a cell: the whole cells
@@ -157,14 +157,14 @@ bar_human_eta(uint64_t secs, char *out, size_t len)
 /* What piece i is, from the have field and the picker's active pieces.
  * The picker may not exist yet (resume check): then it is MISSING. */
 static enum cell_kind
-bar_piece_kind(const struct thr_state *s, uint32_t i)
+bar_piece_kind(const struct torrent *t, uint32_t i)
 {
-	const struct picker *pk = &s->pk;
+	const struct picker *pk = &t->pk;
 	const struct picker_piece *pp;
 	size_t a;
 	uint32_t b;
 
-	if (bitfield_get(&s->have, i))
+	if (bitfield_get(&t->have, i))
 		return CELL_HAVE;
 	if (pk->state == NULL || pk->active == NULL || i >= pk->npieces ||
 	    pk->state[i] != PICKER_ACTIVE)
@@ -184,10 +184,10 @@ bar_piece_kind(const struct thr_state *s, uint32_t i)
 }
 
 uint32_t
-bar_piece_cells(const struct thr_state *s, struct cell *cells,
+bar_piece_cells(const struct torrent *t, struct cell *cells,
     uint32_t ncells)
 {
-	uint32_t n = s->mi.npieces, c, i, had;
+	uint32_t n = t->mi.npieces, c, i, had;
 	enum cell_kind k, best;
 	uint32_t av, minav;
 	struct cell *cl;
@@ -204,7 +204,7 @@ bar_piece_cells(const struct thr_state *s, struct cell *cells,
 		best = CELL_MISSING;
 		minav = UINT32_MAX;
 		for (i = cl->first; i <= cl->last; i++) {
-			k = bar_piece_kind(s, i);
+			k = bar_piece_kind(t, i);
 			if (k == CELL_HAVE) {
 				had++;
 				/* A had piece in an unfinished range shows
@@ -213,8 +213,8 @@ bar_piece_cells(const struct thr_state *s, struct cell *cells,
 			}
 			if (k > best)
 				best = k;
-			av = s->pk.avail != NULL && i < s->pk.npieces ?
-			    s->pk.avail[i] : 0;
+			av = t->pk.avail != NULL && i < t->pk.npieces ?
+			    t->pk.avail[i] : 0;
 			if (av < minav)
 				minav = av;
 		}
@@ -226,9 +226,9 @@ bar_piece_cells(const struct thr_state *s, struct cell *cells,
 }
 
 double
-bar_file_progress(const struct thr_state *s, size_t i)
+bar_file_progress(const struct torrent *t, size_t i)
 {
-	const struct metainfo *mi = &s->mi;
+	const struct metainfo *mi = &t->mi;
 	const struct metainfo_file *f;
 	uint64_t fend, pstart, pend, lo, hi, got = 0;
 	uint64_t first, last, p;
@@ -250,7 +250,7 @@ bar_file_progress(const struct thr_state *s, size_t i)
 		last = mi->npieces - 1;
 	}
 	for (p = first; p <= last; p++) {
-		if (!bitfield_get(&s->have, (uint32_t)p))
+		if (!bitfield_get(&t->have, (uint32_t)p))
 			continue;
 		pstart = p * mi->piece_length;
 		pend = pstart + mi->piece_length;
@@ -263,13 +263,13 @@ bar_file_progress(const struct thr_state *s, size_t i)
 }
 
 double
-bar_peer_progress(const struct thr_state *s, const struct peer *p)
+bar_peer_progress(const struct torrent *t, const struct peer *p)
 {
 	double f;
 
-	if (s->mi.npieces == 0)
+	if (t->mi.npieces == 0)
 		return 0;
-	f = (double)p->have.count / (double)s->mi.npieces;
+	f = (double)p->have.count / (double)t->mi.npieces;
 	return f > 1 ? 1 : f;
 }
 

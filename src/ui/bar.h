@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/state.h"
+#include "core/torrent.h"
 
 /*
  * A progress bar of exactly width cells for frac in [0, 1] (clamped).
@@ -54,15 +54,15 @@ struct cell {
  * returned; otherwise each cell aggregates a contiguous range and ncells
  * is returned.
  */
-uint32_t	bar_piece_cells(const struct thr_state *s, struct cell *cells,
+uint32_t	bar_piece_cells(const struct torrent *t, struct cell *cells,
 		    uint32_t ncells);
 
 /* Fraction of file i's bytes that lie in pieces we have (1.0 for an
  * empty file, 0 for i out of range).  Costs one step per piece of the
  * file. */
-double	bar_file_progress(const struct thr_state *s, size_t i);
+double	bar_file_progress(const struct torrent *t, size_t i);
 /* Fraction of the torrent a peer has. */
-double	bar_peer_progress(const struct thr_state *s, const struct peer *p);
+double	bar_peer_progress(const struct torrent *t, const struct peer *p);
 
 /* Peer flags, fixed width 6: "DdUuIO..." style as in the man page:
  * [0] 'D' we are interested & unchoked by it, 'd' interested but choked,

@@ -3,7 +3,7 @@
  *
  * struct view holds the curses screen and the view-local state (current
  * pane, scroll offsets, toggles).  Each pane file draws one region of
- * stdscr from a const struct thr_state; view.c lays the regions out and
+ * stdscr from a const struct torrent; view.c lays the regions out and
  * owns the screen.  All text goes through draw_text, which counts display
  * columns and never writes past the width it is given or the screen's
  * right edge; strings from torrents or the network go through
@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #include "core/i18n.h"
-#include "core/state.h"
+#include "core/torrent.h"
 #include "ui/view.h"
 
 /* Longest line we convert for drawing, in characters. */
@@ -72,6 +72,12 @@ struct view {
 	int		 scroll[VIEW_NPANES];	/* see view.c */
 	int		 file_cursor;	/* files pane: the highlighted file */
 	int		 page;		/* main pane height, for PgUp/PgDn */
+	bool		 dirty;		/* view_update: redraw asked */
+	uint64_t	 last_draw_ms;
+	uint64_t	 drawn_changes;	/* the torrent's and session's
+					 * change counters, and the log's, at
+					 * the last draw */
+	uint64_t	 drawn_logs;
 };
 
 attr_t	draw_attr(const struct view *v, enum draw_role r);
@@ -103,15 +109,15 @@ void	draw_bar(struct view *v, int y, int x, int width, double frac,
 int	draw_clamp(int *scroll, int total, int height);
 
 /* The regions.  top and height give the main pane's rows. */
-void	draw_header(struct view *v, const struct thr_state *s,
+void	draw_header(struct view *v, const struct torrent *t,
 	    uint64_t now_ms);
-void	draw_peers(struct view *v, const struct thr_state *s,
+void	draw_peers(struct view *v, const struct torrent *t,
 	    uint64_t now_ms, int top, int height);
-void	draw_pieces(struct view *v, const struct thr_state *s, int top,
+void	draw_pieces(struct view *v, const struct torrent *t, int top,
 	    int height);
-void	draw_files(struct view *v, const struct thr_state *s, int top,
+void	draw_files(struct view *v, const struct torrent *t, int top,
 	    int height);
-void	draw_log(struct view *v, const struct thr_state *s, int top,
+void	draw_log(struct view *v, const struct torrent *t, int top,
 	    int height);
 void	draw_help(struct view *v);
 

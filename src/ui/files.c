@@ -17,7 +17,7 @@
 #define FILES_SIZE_W	10
 
 void
-draw_files(struct view *v, const struct thr_state *s, int top, int height)
+draw_files(struct view *v, const struct torrent *t, int top, int height)
 {
 	char idx[24], pct[16], size[32], rsize[40];
 	attr_t head = draw_attr(v, ROLE_TITLE), norm = draw_attr(v, ROLE_NORMAL);
@@ -38,8 +38,8 @@ draw_files(struct view *v, const struct thr_state *s, int top, int height)
 
 	/* The cursor row is the file that the toggle key acts on; keep it
 	 * in range and on screen. */
-	if (v->file_cursor >= (int)s->mi.nfiles)
-		v->file_cursor = (int)s->mi.nfiles - 1;
+	if (v->file_cursor >= (int)t->mi.nfiles)
+		v->file_cursor = (int)t->mi.nfiles - 1;
 	if (v->file_cursor < 0)
 		v->file_cursor = 0;
 	if (v->file_cursor < v->scroll[VIEW_PANE_FILES])
@@ -47,27 +47,27 @@ draw_files(struct view *v, const struct thr_state *s, int top, int height)
 	if (height > 1 && v->file_cursor >= v->scroll[VIEW_PANE_FILES] +
 	    height - 1)
 		v->scroll[VIEW_PANE_FILES] = v->file_cursor - height + 2;
-	if (s->mi.nfiles == 0 || s->mi.files == NULL) {
-		draw_text(v, top + 1, 0, v->cols, s->phase == STATE_METADATA ?
+	if (t->mi.nfiles == 0 || t->mi.files == NULL) {
+		draw_text(v, top + 1, 0, v->cols, t->phase == TORRENT_METADATA ?
 		    _("no file list yet: fetching metadata") : _("no files"),
 		    draw_attr(v, ROLE_DIM));
 		return;
 	}
-	first = draw_clamp(&v->scroll[VIEW_PANE_FILES], (int)s->mi.nfiles,
+	first = draw_clamp(&v->scroll[VIEW_PANE_FILES], (int)t->mi.nfiles,
 	    height - 1);
-	for (y = 1; y < height && (size_t)(first + y - 1) < s->mi.nfiles;
+	for (y = 1; y < height && (size_t)(first + y - 1) < t->mi.nfiles;
 	    y++) {
 		size_t i = (size_t)(first + y - 1);
-		const struct metainfo_file *f = &s->mi.files[i];
+		const struct metainfo_file *f = &t->mi.files[i];
 
 		attr_t rowattr = (int)i == v->file_cursor ?
 		    norm | A_REVERSE : norm;
 
-		frac = bar_file_progress(s, i);
+		frac = bar_file_progress(t, i);
 		/* 1-based, as "thorrent info" and --files count; '-' marks a
 		 * file that is not selected for download. */
 		snprintf(idx, sizeof(idx), "%c%4zu",
-		    s->file_wanted == NULL || s->file_wanted[i] ? ' ' : '-',
+		    t->sel.wanted == NULL || t->sel.wanted[i] ? ' ' : '-',
 		    i + 1);
 		snprintf(pct, sizeof(pct), "%5.1f%%", 100.0 * frac);
 		bar_human_bytes(f->length, size, sizeof(size));

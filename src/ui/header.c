@@ -8,7 +8,7 @@
  * The name and the tracker status come from the torrent and the network
  * and are drawn escaped.
  *
- * A magnet link starts without its info dict (STATE_METADATA): there is
+ * A magnet link starts without its info dict (TORRENT_METADATA): there is
  * no size, no piece count and perhaps no name yet.  Line 0 then names
  * the torrent by its info-hash when it has no name, and shows how far
  * the metadata fetch is instead of size and percent.
@@ -23,47 +23,47 @@
 
 /* Seeds: connected peers that have every piece. */
 static size_t
-header_seeds(const struct thr_state *s)
+header_seeds(const struct torrent *t)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < s->npeers; i++)
-		if (s->peers[i]->phase == PEER_ACTIVE &&
-		    s->peers[i]->have.nbits > 0 &&
-		    bitfield_full(&s->peers[i]->have))
+	for (i = 0; i < t->ps.npeers; i++)
+		if (t->ps.peers[i]->phase == PEER_ACTIVE &&
+		    t->ps.peers[i]->have.nbits > 0 &&
+		    bitfield_full(&t->ps.peers[i]->have))
 			n++;
 	return n;
 }
 
 static size_t
-header_connected(const struct thr_state *s)
+header_connected(const struct torrent *t)
 {
 	size_t i, n = 0;
 
-	for (i = 0; i < s->npeers; i++)
-		if (s->peers[i]->phase == PEER_ACTIVE)
+	for (i = 0; i < t->ps.npeers; i++)
+		if (t->ps.peers[i]->phase == PEER_ACTIVE)
 			n++;
 	return n;
 }
 
 static void
-header_phase(const struct thr_state *s, char *out, size_t len)
+header_phase(const struct torrent *t, char *out, size_t len)
 {
-	switch (s->phase) {
-	case STATE_CHECKING:
-		snprintf(out, len, _("checking %u/%u"), s->check_next,
-		    s->mi.npieces);
+	switch (t->phase) {
+	case TORRENT_CHECKING:
+		snprintf(out, len, _("checking %u/%u"), t->check_next,
+		    t->mi.npieces);
 		break;
-	case STATE_DOWNLOADING:
+	case TORRENT_DOWNLOADING:
 		snprintf(out, len, "%s", _("downloading"));
 		break;
-	case STATE_SEEDING:
+	case TORRENT_SEEDING:
 		snprintf(out, len, "%s", _("seeding"));
 		break;
-	case STATE_METADATA:
+	case TORRENT_METADATA:
 		snprintf(out, len, "%s", _("metadata"));
 		break;
-	case STATE_DONE:
+	case TORRENT_DONE:
 	default:
 		snprintf(out, len, "%s", _("done"));
 		break;
@@ -72,30 +72,30 @@ header_phase(const struct thr_state *s, char *out, size_t len)
 
 /* "DHT off", "DHT: bootstrapping", "DHT: 42 nodes". */
 static void
-header_dht(const struct thr_state *s, char *out, size_t len)
+header_dht(const struct torrent *t, char *out, size_t len)
 {
-	if (s->dht == NULL)
+	if (t->sess->dht == NULL)
 		snprintf(out, len, "%s", _("DHT off"));
-	else if (s->dht_status[0] != '\0')
+	else if (t->sess->status[SESSION_STATUS_DHT][0] != '\0')
 		/* Bounded: the status is a fixed array of the state. */
 		snprintf(out, len, "DHT: %.*s",
-		    (int)strnlen(s->dht_status, sizeof(s->dht_status)),
-		    s->dht_status);
+		    (int)strnlen(t->sess->status[SESSION_STATUS_DHT], sizeof(t->sess->status[SESSION_STATUS_DHT])),
+		    t->sess->status[SESSION_STATUS_DHT]);
 	else
-		snprintf(out, len, _("DHT: %zu nodes"), s->dht_nodes);
+		snprintf(out, len, _("DHT: %zu nodes"), t->sess->dht_nodes);
 }
 
 /* Until the info dict arrives the info-hash is the only name for sure
  * (a magnet's dn is optional). */
 static void
-header_hash_hex(const struct thr_state *s, char out[41])
+header_hash_hex(const struct torrent *t, char out[41])
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
 	for (i = 0; i < 20; i++) {
-		out[2 * i] = hex[s->mi.info_hash[i] >> 4];
-		out[2 * i + 1] = hex[s->mi.info_hash[i] & 0x0f];
+		out[2 * i] = hex[t->mi.info_hash[i] >> 4];
+		out[2 * i + 1] = hex[t->mi.info_hash[i] & 0x0f];
 	}
 	out[40] = '\0';
 }
@@ -103,28 +103,28 @@ header_hash_hex(const struct thr_state *s, char out[41])
 /* What line 0 shows right of the name: size and percent, or the
  * metadata fetch (in fewer words when the line is narrow). */
 static void
-header_progress(const struct thr_state *s, bool narrow, char *out,
+header_progress(const struct torrent *t, bool narrow, char *out,
     size_t len)
 {
 	char size[32];
 
-	if (s->phase == STATE_METADATA) {
-		if (s->md.size == 0 || s->md.npieces == 0)
+	if (t->phase == TORRENT_METADATA) {
+		if (t->md.size == 0 || t->md.npieces == 0)
 			snprintf(out, len, "  %s", narrow ?
 			    _("metadata: waiting") :
 			    _("fetching metadata: waiting for peers"));
 		else
 			snprintf(out, len, narrow ? _("  metadata %u/%u") :
 			    _("  fetching metadata: %u/%u pieces"),
-			    s->md.nhave, s->md.npieces);
+			    t->md.nhave, t->md.npieces);
 		return;
 	}
-	bar_human_bytes(s->mi.total_length, size, sizeof(size));
-	snprintf(out, len, "  %s  %5.1f%%", size, state_percent(s));
+	bar_human_bytes(t->mi.total_length, size, sizeof(size));
+	snprintf(out, len, "  %s  %5.1f%%", size, torrent_percent(t));
 }
 
 void
-draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
+draw_header(struct view *v, const struct torrent *t, uint64_t now_ms)
 {
 	char down[32], up[32], eta[32], next[32], phase[48], dht[128];
 	char hash[41], line[512], paused[64];
@@ -139,18 +139,18 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	 * except through rate_get itself, so casting away the view's const
 	 * here does not change the state in any meaningful way.
 	 */
-	drate = rate_get((struct rate *)&s->down, now_ms);
-	urate = rate_get((struct rate *)&s->up, now_ms);
+	drate = rate_get((struct rate *)&t->down, now_ms);
+	urate = rate_get((struct rate *)&t->up, now_ms);
 
 	/* Line 0: name, size, percent (or metadata progress), paused. */
 	snprintf(paused, sizeof(paused), " %s ", _("PAUSED"));
-	pw = s->paused ? draw_width(v, paused) : 0;
-	header_progress(s, false, line, sizeof(line));
+	pw = t->paused ? draw_width(v, paused) : 0;
+	header_progress(t, false, line, sizeof(line));
 	if (v->cols - draw_width(v, line) - pw < v->cols / 3)
-		header_progress(s, true, line, sizeof(line));
-	name = s->mi.name;
-	if (name == NULL && !s->have_meta) {
-		header_hash_hex(s, hash);
+		header_progress(t, true, line, sizeof(line));
+	name = t->mi.name;
+	if (name == NULL && !t->have_meta) {
+		header_hash_hex(t, hash);
 		name = hash;
 	}
 	/* The name keeps at least a third of a narrow line (the metadata
@@ -161,42 +161,42 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	x = draw_untrusted(v, 0, 0, w, name != NULL ? name : "?",
 	    draw_attr(v, ROLE_TITLE));
 	x += draw_text(v, 0, x, v->cols - x, line, draw_attr(v, ROLE_NORMAL));
-	if (s->paused)
+	if (t->paused)
 		draw_text(v, 0, x + 1, v->cols - x - 1, paused,
 		    draw_attr(v, ROLE_PAUSED));
 
 	/* Line 1: rates, ETA, ratio, peers. */
 	bar_human_rate(drate, down, sizeof(down));
 	bar_human_rate(urate, up, sizeof(up));
-	if (s->left == 0 || s->phase != STATE_DOWNLOADING || drate == 0)
+	if (t->sel.left == 0 || t->phase != TORRENT_DOWNLOADING || drate == 0)
 		secs = UINT64_MAX;
 	else
-		secs = (s->left + drate - 1) / drate;
+		secs = (t->sel.left + drate - 1) / drate;
 	bar_human_eta(secs, eta, sizeof(eta));
-	ratio = s->mi.total_length > 0 ?
-	    (double)s->uploaded / (double)s->mi.total_length : 0.0;
+	ratio = t->mi.total_length > 0 ?
+	    (double)t->uploaded / (double)t->mi.total_length : 0.0;
 	snprintf(line, sizeof(line),
 	    _("down %s  up %s  eta %s  ratio %.2f  peers %zu/%zu  seeds %zu"),
-	    down, up, eta, ratio, header_connected(s), s->nknown,
-	    header_seeds(s));
+	    down, up, eta, ratio, header_connected(t), t->ps.nknown,
+	    header_seeds(t));
 	draw_text(v, 1, 0, v->cols, line, draw_attr(v, ROLE_NORMAL));
 
 	/* Line 2: tracker, DHT, port, strategy, phase. */
-	if (s->tracker_phase != TRACKER_IDLE || s->tracker_next_ms == 0)
+	if (t->ann.phase != ANNOUNCER_IDLE || t->ann.next_ms == 0)
 		snprintf(next, sizeof(next), "-");
 	else
-		bar_human_eta(s->tracker_next_ms > now_ms ?
-		    (s->tracker_next_ms - now_ms) / 1000 : 0, next,
+		bar_human_eta(t->ann.next_ms > now_ms ?
+		    (t->ann.next_ms - now_ms) / 1000 : 0, next,
 		    sizeof(next));
-	header_phase(s, phase, sizeof(phase));
-	header_dht(s, dht, sizeof(dht));
+	header_phase(t, phase, sizeof(phase));
+	header_dht(t, dht, sizeof(dht));
 	/* The port mapping's status (external address) ends the line:
 	 * it is the first thing cut on a narrow terminal. */
 	snprintf(line, sizeof(line), _("  next %s  %s  port %u  %s  %s%s%.*s"),
-	    next, dht, (unsigned)s->port,
-	    s->strategy != NULL ? s->strategy : "-", phase,
-	    s->portmap_status[0] != '\0' ? "  " : "",
-	    (int)sizeof(s->portmap_status), s->portmap_status);
+	    next, dht, (unsigned)t->sess->port,
+	    picker_strategy_name(t->pk.strategy), phase,
+	    t->sess->status[SESSION_STATUS_PORTMAP][0] != '\0' ? "  " : "",
+	    (int)sizeof(t->sess->status[SESSION_STATUS_PORTMAP]), t->sess->status[SESSION_STATUS_PORTMAP]);
 	x = draw_text(v, 2, 0, v->cols, _("tracker: "), draw_attr(v, ROLE_DIM));
 	/* The status keeps at least a third of a narrow line; what
 	 * follows it is cut first. */
@@ -204,7 +204,7 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	if (w < v->cols / 3)
 		w = v->cols / 3;
 	x += draw_untrusted(v, 2, x, w,
-	    s->tracker_status[0] != '\0' ? s->tracker_status : "-",
+	    t->ann.status[0] != '\0' ? t->ann.status : "-",
 	    draw_attr(v, ROLE_NORMAL));
 	draw_text(v, 2, x, v->cols - x, line, draw_attr(v, ROLE_NORMAL));
 }

@@ -23,11 +23,11 @@ logpane_role(enum log_level lv)
 }
 
 void
-draw_log(struct view *v, const struct thr_state *s, int top, int height)
+draw_log(struct view *v, const struct torrent *t, int top, int height)
 {
 	enum log_level lv;
 	const char *line;
-	uint32_t count = s->log.count, first;
+	uint32_t count = t->sess->log.count, first;
 	int back, shown, y;
 
 	if (count == 0) {
@@ -40,7 +40,7 @@ draw_log(struct view *v, const struct thr_state *s, int top, int height)
 	first = count - (uint32_t)back - (uint32_t)shown;
 	/* Fewer lines than rows: keep the newest at the bottom. */
 	for (y = 0; y < shown; y++) {
-		line = log_line(&s->log, first + (uint32_t)y, &lv);
+		line = log_line(&t->sess->log, first + (uint32_t)y, &lv);
 		if (line == NULL)
 			break;
 		draw_untrusted(v, top + height - shown + y, 0, v->cols, line,

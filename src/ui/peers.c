@@ -1,7 +1,7 @@
 /*
  * peers.c: the peers table, one row per connection, sorted by download
  * rate, upload rate or address ('s' cycles).  The rows are computed into
- * a local array first (at most STATE_MAX_PEERS), sorted, then the
+ * a local array first (at most PEERSET_MAX_PEERS), sorted, then the
  * visible slice is drawn.
  *
  * The source column (where we learned of the peer: tracker, DHT, pex,
@@ -79,18 +79,18 @@ peers_field(struct view *v, int y, int x, int w, const char *text,
 }
 
 void
-draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
+draw_peers(struct view *v, const struct torrent *t, uint64_t now_ms,
     int top, int height)
 {
-	struct peers_row rows[STATE_MAX_PEERS];
+	struct peers_row rows[PEERSET_MAX_PEERS];
 	char flags[8], down[32], up[32], reqs[16], client[PEER_CLIENT_MAX + 1];
 	attr_t head = draw_attr(v, ROLE_TITLE), norm = draw_attr(v, ROLE_NORMAL);
 	size_t n = 0, i;
 	int first, y, x, bar_w;
 	bool src = v->cols >= PEERS_SRC_COLS;
 
-	for (i = 0; i < s->npeers && n < STATE_MAX_PEERS; i++) {
-		struct peer *p = s->peers[i];
+	for (i = 0; i < t->ps.npeers && n < PEERSET_MAX_PEERS; i++) {
+		struct peer *p = t->ps.peers[i];
 
 		rows[n].p = p;
 		/* rate_get only advances the meter's slots to now; the
@@ -98,9 +98,9 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 		rows[n].down = rate_get(&p->down, now_ms);
 		rows[n].up = rate_get(&p->up, now_ms);
 		/* A web seed's address is made up: its host says more. */
-		if (p->transport == PEER_WEB && p->tp != NULL)
+		if (p->host[0] != '\0')
 			snprintf(rows[n].addr, sizeof(rows[n].addr), "%s",
-			    webseed_host(p->tp));
+			    p->host);
 		else
 			addr_format(&p->addr, rows[n].addr,
 			    sizeof(rows[n].addr));
@@ -119,7 +119,7 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 	x = peers_field(v, top, x, PEERS_RATE_W, _("down"), head);
 	x = peers_field(v, top, x, PEERS_RATE_W, _("up"), head);
 	x = peers_field(v, top, x, PEERS_REQS_W, _("reqs"), head);
-	if (s->mi.npieces > 0)
+	if (t->mi.npieces > 0)
 		draw_text(v, top, x, v->cols - x, _("has"), head);
 	if (n == 0) {
 		draw_text(v, top + 1, 0, v->cols, _("no peers connected"),
@@ -158,8 +158,8 @@ draw_peers(struct view *v, const struct thr_state *s, uint64_t now_ms,
 		if (bar_w > PEERS_BAR_MAX)
 			bar_w = PEERS_BAR_MAX;
 		/* No piece count yet (magnet metadata): nothing to show. */
-		if (bar_w > 0 && s->mi.npieces > 0)
+		if (bar_w > 0 && t->mi.npieces > 0)
 			draw_bar(v, top + y, x, bar_w,
-			    bar_peer_progress(s, p), draw_attr(v, ROLE_HAVE));
+			    bar_peer_progress(t, p), draw_attr(v, ROLE_HAVE));
 	}
 }

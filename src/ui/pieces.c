@@ -71,14 +71,14 @@ pieces_role(const struct cell *c)
 }
 
 static void
-pieces_map(struct view *v, const struct thr_state *s, int top, int rows)
+pieces_map(struct view *v, const struct torrent *t, int top, int rows)
 {
 	struct cell *cells;
 	uint32_t ncells, n, i;
 	char digit[2];
 	bool aggregate;
 
-	if (rows <= 0 || s->mi.npieces == 0 || s->pk.state == NULL)
+	if (rows <= 0 || t->mi.npieces == 0 || t->pk.state == NULL)
 		return;
 	ncells = (uint32_t)rows * (uint32_t)v->cols;
 	cells = calloc(ncells, sizeof(*cells));
@@ -87,8 +87,8 @@ pieces_map(struct view *v, const struct thr_state *s, int top, int rows)
 		    draw_attr(v, ROLE_ERROR));
 		return;
 	}
-	n = bar_piece_cells(s, cells, ncells);
-	aggregate = s->mi.npieces > ncells;
+	n = bar_piece_cells(t, cells, ncells);
+	aggregate = t->mi.npieces > ncells;
 	for (i = 0; i < n && i < ncells; i++) {
 		int y = top + (int)(i / (uint32_t)v->cols);
 		int x = (int)(i % (uint32_t)v->cols);
@@ -110,7 +110,7 @@ pieces_map(struct view *v, const struct thr_state *s, int top, int rows)
 
 /* "1.2.3.4:5, [::1]:6" for the peers that contributed to a piece. */
 static void
-pieces_contrib(const struct thr_state *s, const struct picker_piece *pp,
+pieces_contrib(const struct torrent *t, const struct picker_piece *pp,
     char *out, size_t len)
 {
 	char addr[ADDR_STR_MAX];
@@ -119,7 +119,7 @@ pieces_contrib(const struct thr_state *s, const struct picker_piece *pp,
 
 	out[0] = '\0';
 	for (i = 0; i < pp->ncontrib && i < PICKER_MAX_CONTRIB; i++) {
-		const struct peer *p = state_peer_find(s, pp->contrib[i]);
+		const struct peer *p = peerset_find(&t->ps, pp->contrib[i]);
 		int k;
 
 		if (p != NULL)
@@ -136,14 +136,14 @@ pieces_contrib(const struct thr_state *s, const struct picker_piece *pp,
 }
 
 void
-draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
+draw_pieces(struct view *v, const struct torrent *t, int top, int height)
 {
 	char label[64], contrib[PICKER_MAX_CONTRIB * (ADDR_STR_MAX + 2) + 1];
 	int map_rows, list_top, list_rows, first, y, x, bar_w;
-	size_t nactive = s->pk.state != NULL ? s->pk.nactive : 0;
+	size_t nactive = t->pk.state != NULL ? t->pk.nactive : 0;
 
-	if (s->mi.npieces == 0) {
-		draw_text(v, top, 0, v->cols, s->phase == STATE_METADATA ?
+	if (t->mi.npieces == 0) {
+		draw_text(v, top, 0, v->cols, t->phase == TORRENT_METADATA ?
 		    _("no pieces yet: fetching metadata") : _("no pieces"),
 		    draw_attr(v, ROLE_DIM));
 		return;
@@ -152,8 +152,8 @@ draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
 	if (nactive > 0 && height >= 3) {
 		map_rows = height * PIECES_MAP_SHARE / 3;
 		/* No more map rows than the pieces need. */
-		if (v->cols > 0 && s->mi.npieces > 0) {
-			int need = (int)((s->mi.npieces + (uint32_t)v->cols -
+		if (v->cols > 0 && t->mi.npieces > 0) {
+			int need = (int)((t->mi.npieces + (uint32_t)v->cols -
 			    1) / (uint32_t)v->cols);
 			if (need < map_rows)
 				map_rows = need;
@@ -161,7 +161,7 @@ draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
 		if (map_rows < 1)
 			map_rows = 1;
 	}
-	pieces_map(v, s, top, map_rows);
+	pieces_map(v, t, top, map_rows);
 	if (nactive == 0 || height - map_rows < 2)
 		return;
 
@@ -172,7 +172,7 @@ draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
 	first = draw_clamp(&v->scroll[VIEW_PANE_PIECES], (int)nactive,
 	    list_rows);
 	for (y = 0; y < list_rows && (size_t)(first + y) < nactive; y++) {
-		const struct picker_piece *pp = &s->pk.active[first + y];
+		const struct picker_piece *pp = &t->pk.active[first + y];
 		int row = list_top + 1 + y;
 
 		snprintf(label, sizeof(label), "%7u", pp->index);
@@ -189,7 +189,7 @@ draw_pieces(struct view *v, const struct thr_state *s, int top, int height)
 		    pp->nblocks);
 		x += draw_text(v, row, x, v->cols - x, label,
 		    draw_attr(v, ROLE_NORMAL)) + 1;
-		pieces_contrib(s, pp, contrib, sizeof(contrib));
+		pieces_contrib(t, pp, contrib, sizeof(contrib));
 		draw_text(v, row, x, v->cols - x, contrib,
 		    draw_attr(v, ROLE_DIM));
 	}

@@ -354,7 +354,7 @@ view_tabs(struct view *v)
 }
 
 void
-view_draw(struct view *v, const struct thr_state *s, uint64_t now_ms)
+view_draw(struct view *v, const struct torrent *t, uint64_t now_ms)
 {
 	int top = VIEW_PANE_TOP, height;
 
@@ -371,21 +371,21 @@ view_draw(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	}
 	height = v->rows - VIEW_CHROME_ROWS;
 	v->page = height;
-	draw_header(v, s, now_ms);
+	draw_header(v, t, now_ms);
 	view_tabs(v);
 	switch (v->pane) {
 	case VIEW_PANE_PEERS:
-		draw_peers(v, s, now_ms, top, height);
+		draw_peers(v, t, now_ms, top, height);
 		break;
 	case VIEW_PANE_PIECES:
-		draw_pieces(v, s, top, height);
+		draw_pieces(v, t, top, height);
 		break;
 	case VIEW_PANE_FILES:
-		draw_files(v, s, top, height);
+		draw_files(v, t, top, height);
 		break;
 	case VIEW_PANE_LOG:
 	default:
-		draw_log(v, s, top, height);
+		draw_log(v, t, top, height);
 		break;
 	}
 	draw_text(v, v->rows - 1, 0, v->cols,
@@ -523,4 +523,33 @@ view_row_text(struct view *v, int row, char *out, size_t len)
 			end = o;
 	}
 	out[end] = '\0';
+}
+
+void
+view_update(struct view *v, const struct torrent *t, uint64_t now_ms,
+    bool force)
+{
+	uint64_t changes = t->changes + t->sess->changes;
+
+	v->dirty |= force;
+	if (now_ms - v->last_draw_ms < VIEW_DRAW_MIN_MS && v->last_draw_ms)
+		return;
+	if (!v->dirty && changes == v->drawn_changes &&
+	    t->sess->log.seq == v->drawn_logs &&
+	    now_ms - v->last_draw_ms < VIEW_DRAW_IDLE_MS)
+		return;
+	view_draw(v, t, now_ms);
+	v->dirty = false;
+	v->last_draw_ms = now_ms;
+	v->drawn_changes = changes;
+	v->drawn_logs = t->sess->log.seq;
+}
+
+uint64_t
+view_wait_ms(const struct view *v, uint64_t now_ms)
+{
+	uint64_t due = v->last_draw_ms + (v->dirty ? VIEW_DRAW_MIN_MS :
+	    VIEW_DRAW_IDLE_MS);
+
+	return due > now_ms ? due - now_ms : 0;
 }

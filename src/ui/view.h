@@ -1,5 +1,5 @@
 /*
- * view.h: the ncurses terminal view.  It reads struct thr_state and
+ * view.h: the ncurses terminal view.  It reads struct torrent and
  * draws; it never does network or disk I/O and changes protocol state
  * only by returning commands (core/command.h) for the loop to execute,
  * the same commands the keys are bound to.
@@ -18,10 +18,12 @@
 #include <stdio.h>
 
 #include "core/command.h"
-#include "core/state.h"
+#include "core/torrent.h"
 
 #define VIEW_MIN_COLS	40
 #define VIEW_MIN_ROWS	10
+#define VIEW_DRAW_MIN_MS	100	/* at most 10 redraws a second */
+#define VIEW_DRAW_IDLE_MS	1000	/* rates change: redraw anyway */
 
 enum view_pane {
 	VIEW_PANE_PEERS,
@@ -46,8 +48,18 @@ void	view_free(struct view *v);
 void	view_resize(struct view *v);
 /* For tests: set the size explicitly instead of asking the terminal. */
 void	view_set_size(struct view *v, int cols, int rows);
-/* Redraw everything from s. */
-void	view_draw(struct view *v, const struct thr_state *s, uint64_t now_ms);
+/* Redraw everything from t. */
+void	view_draw(struct view *v, const struct torrent *t, uint64_t now_ms);
+/*
+ * Redraw when something visible changed (force: the view itself, after
+ * a key or a resize), at most VIEW_DRAW_MIN_MS apart, and at least every
+ * VIEW_DRAW_IDLE_MS while the rates move.  Cheap to call on every loop
+ * pass.
+ */
+void	view_update(struct view *v, const struct torrent *t, uint64_t now_ms,
+	    bool force);
+/* Milliseconds until view_update may draw again. */
+uint64_t	view_wait_ms(const struct view *v, uint64_t now_ms);
 /*
  * Read every pending key (non-blocking).  View-local keys (panes,
  * scrolling, availability toggle, help) are handled here; the first key

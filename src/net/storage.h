@@ -12,7 +12,8 @@
  * neither ".." (already refused by metainfo) nor a symlink planted inside
  * the directory can make us write elsewhere.
  *
- * Only this module and resume touch the disk.  File descriptors stay open
+ * This is the disk backend of the core's store (store.h); only the net
+ * layer touches the disk.  File descriptors stay open
  * for the life of the storage.  They are moved to numbers at or above
  * FD_SETSIZE, which select() never needs, so a torrent of many files does
  * not starve the sockets; up to the process limit (less a reserve) stay
@@ -27,8 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "metainfo.h"
+#include "core/err.h"
+#include "core/metainfo.h"
+#include "core/store.h"
 
 #define STORAGE_MAX_OPEN	256	/* kept open below FD_SETSIZE */
 #define STORAGE_MAX_HIGH	65536	/* kept open at or above it */
@@ -100,28 +102,11 @@ int	storage_read(struct storage *s, uint64_t off, uint8_t *p, size_t len);
  * makes blocks that arrive together cheap to store.  0, THR_EINVAL or
  * THR_EIO.
  */
-#define STORAGE_IOV_MAX	64
+#define STORAGE_IOV_MAX	STORE_IOV_MAX
 struct iovec;
 int	storage_writev(struct storage *s, uint64_t off,
 	    const struct iovec *iov, int iovcnt);
 
-/*
- * Read piece i from disk and compare its SHA-1 with the torrent's.
- * *ok is set on success.  buf must hold mi->piece_length bytes (the
- * caller's scratch, so that no allocation happens per piece).
- */
-/*
- * The same for the n consecutive pieces from first, read with one
- * storage_read into buf (which must hold their bytes: n pieces of
- * mi->piece_length) and hashed there; ok[k] tells whether piece
- * first + k matches.  Re-checking existing data this way costs one read
- * per span instead of one per piece.  THR_EINVAL if the span leaves the
- * torrent, THR_EIO, THR_ENOMEM.
- */
-int	storage_verify_span(struct storage *s, uint32_t first, uint32_t n,
-	    uint8_t *buf, bool *ok);
-int	storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf,
-	    bool *ok);
 /*
  * False when some byte of [off, off+len) lies past the size its file had
  * before this run opened it: those bytes are holes we made, so a piece
@@ -136,8 +121,16 @@ bool	storage_range_existed(const struct storage *s, uint64_t off,
 int	storage_stamp(struct storage *s, size_t i, int64_t *size,
 	    int64_t *mtime_ns);
 
-/* True if the hash of data (one whole piece i) matches. */
-bool	storage_piece_matches(const struct metainfo *mi, uint32_t i,
-	    const uint8_t *data, size_t len);
+/*
+ * The disk backend of store.h: a factory that opens a struct storage
+ * under place->dir for each torrent (storage_open_sel), with its resume
+ * record at fileio_resume_path(place->state_dir, ...) when state_dir is
+ * not NULL.  place is borrowed and must outlive the stores.
+ */
+struct storage_place {
+	const char	*dir;		/* the download directory */
+	const char	*state_dir;	/* resume records; NULL: none */
+};
+struct store_factory	storage_factory(const struct storage_place *place);
 
 #endif

@@ -33,9 +33,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "hash.h"
-#include "storage.h"
+#include "core/err.h"
+#include "net/fileio.h"
+#include "net/storage.h"
 
 /* The longest component we can pass to openat (POSIX NAME_MAX). */
 #define STORAGE_NAME_MAX	NAME_MAX
@@ -51,7 +51,6 @@ static bool	storage_keep(struct storage *s, size_t i, int *fdp);
 static size_t	storage_find(const struct metainfo *mi, uint64_t off);
 static int	storage_io(struct storage *s, uint64_t off, uint8_t *rp,
 		    const uint8_t *wp, size_t len);
-static uint64_t	storage_piece_size(const struct metainfo *mi, uint32_t i);
 
 /*
  * Create dir and its missing parents.  dir is the user's own choice, so
@@ -679,91 +678,110 @@ storage_writev(struct storage *s, uint64_t off, const struct iovec *iov,
 	return 0;
 }
 
-/* Size of piece i, 0 if there is no such piece. */
-static uint64_t
-storage_piece_size(const struct metainfo *mi, uint32_t i)
-{
-	uint64_t start, rem;
+/* --- the store backend (store.h) ------------------------------------ */
 
-	if (i >= mi->npieces || mi->piece_length == 0 ||
-	    (uint64_t)i > mi->total_length / mi->piece_length)
-		return 0;
-	start = (uint64_t)i * mi->piece_length;
-	if (start >= mi->total_length)
-		return 0;
-	rem = mi->total_length - start;
-	return rem < mi->piece_length ? rem : mi->piece_length;
+struct storage_store {
+	struct storage	st;
+	char		record[PATH_MAX];	/* "" when none */
+};
+
+static int
+storage_op_read(void *ctx, uint64_t off, uint8_t *p, size_t len)
+{
+	return storage_read(&((struct storage_store *)ctx)->st, off, p, len);
 }
 
-int
-storage_verify_piece(struct storage *s, uint32_t i, uint8_t *buf, bool *ok)
+static int
+storage_op_writev(void *ctx, uint64_t off, const struct iovec *iov,
+    int iovcnt)
 {
-	uint8_t md[HASH_SHA1_LEN];
-	uint64_t size;
-	int rc;
-
-	*ok = false;
-	if ((size = storage_piece_size(s->mi, i)) == 0)
-		return THR_EINVAL;
-	if ((rc = storage_read(s, (uint64_t)i * s->mi->piece_length, buf,
-	    (size_t)size)) != 0)
-		return rc;
-	if ((rc = hash_sha1(buf, (size_t)size, md)) != 0)
-		return rc;
-	*ok = memcmp(md, s->mi->hashes + (size_t)i * HASH_SHA1_LEN,
-	    HASH_SHA1_LEN) == 0;
-	return 0;
+	return storage_writev(&((struct storage_store *)ctx)->st, off, iov,
+	    iovcnt);
 }
 
-int
-storage_verify_span(struct storage *s, uint32_t first, uint32_t n,
-    uint8_t *buf, bool *ok)
+static bool
+storage_op_existed(void *ctx, uint64_t off, uint64_t len)
 {
-	uint8_t md[64 * HASH_SHA1_LEN];
-	uint64_t off, len;
-	uint32_t done = 0;
+	return storage_range_existed(&((struct storage_store *)ctx)->st, off,
+	    len);
+}
+
+static int
+storage_op_stamp(void *ctx, size_t i, int64_t *size, int64_t *mtime_ns)
+{
+	return storage_stamp(&((struct storage_store *)ctx)->st, i, size,
+	    mtime_ns);
+}
+
+static int
+storage_op_record_load(void *ctx, size_t max, struct buf *out,
+    struct thr_error *err)
+{
+	struct storage_store *ss = ctx;
+
+	if (ss->record[0] == '\0')
+		return THR_ENOENT;
+	return fileio_read(ss->record, max, out, err);
+}
+
+static int
+storage_op_record_save(void *ctx, const void *data, size_t len,
+    struct thr_error *err)
+{
+	struct storage_store *ss = ctx;
+
+	if (ss->record[0] == '\0')
+		return 0;
+	return fileio_write_atomic(ss->record, data, len, err);
+}
+
+static void
+storage_op_close(void *ctx)
+{
+	struct storage_store *ss = ctx;
+
+	storage_close(&ss->st);
+	free(ss);
+}
+
+static const struct store_ops storage_ops = {
+	.read = storage_op_read,
+	.writev = storage_op_writev,
+	.existed = storage_op_existed,
+	.stamp = storage_op_stamp,
+	.record_load = storage_op_record_load,
+	.record_save = storage_op_record_save,
+	.close = storage_op_close,
+};
+
+static int
+storage_factory_open(void *ctx, const struct metainfo *mi,
+    const uint8_t *wanted, struct store *out, struct thr_error *err)
+{
+	const struct storage_place *pl = ctx;
+	struct storage_store *ss = calloc(1, sizeof(*ss));
 	int rc;
 
-	if (n == 0 || first >= s->mi->npieces || n > s->mi->npieces - first)
-		return THR_EINVAL;
-	off = (uint64_t)first * s->mi->piece_length;
-	len = (uint64_t)(first + n - 1) * s->mi->piece_length +
-	    storage_piece_size(s->mi, first + n - 1) - off;
-	if (len > SIZE_MAX)
-		return THR_EINVAL;
-	if ((rc = storage_read(s, off, buf, (size_t)len)) != 0)
+	if (ss == NULL)
+		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
+	if ((rc = storage_open_sel(&ss->st, mi, pl->dir, wanted, err)) != 0) {
+		free(ss);
 		return rc;
-	/* Hash in batches of at most 64 digests: md stays on the stack. */
-	while (done < n) {
-		uint32_t k = n - done < 64 ? n - done : 64;
-		uint64_t b = (uint64_t)done * s->mi->piece_length;
-		uint64_t l = len - b;
-
-		if (l > (uint64_t)k * s->mi->piece_length)
-			l = (uint64_t)k * s->mi->piece_length;
-		if ((rc = hash_sha1_slices(buf + b, (size_t)l,
-		    s->mi->piece_length, md)) != 0)
-			return rc;
-		for (uint32_t j = 0; j < k; j++)
-			ok[done + j] = memcmp(md + (size_t)j * HASH_SHA1_LEN,
-			    s->mi->hashes + (size_t)(first + done + j) *
-			    HASH_SHA1_LEN, HASH_SHA1_LEN) == 0;
-		done += k;
 	}
+	if (pl->state_dir != NULL &&
+	    fileio_resume_path(pl->state_dir, mi->info_hash, pl->dir,
+	    ss->record, sizeof(ss->record)) != 0)
+		ss->record[0] = '\0';
+	out->ops = &storage_ops;
+	out->ctx = ss;
 	return 0;
 }
 
-bool
-storage_piece_matches(const struct metainfo *mi, uint32_t i,
-    const uint8_t *data, size_t len)
+struct store_factory
+storage_factory(const struct storage_place *place)
 {
-	uint8_t md[HASH_SHA1_LEN];
-	uint64_t size;
+	struct store_factory f = { storage_factory_open,
+	    (void *)(uintptr_t)place };
 
-	if ((size = storage_piece_size(mi, i)) == 0 || (uint64_t)len != size)
-		return false;
-	if (hash_sha1(data, len, md) != 0)
-		return false;
-	return memcmp(md, mi->hashes + (size_t)i * HASH_SHA1_LEN,
-	    HASH_SHA1_LEN) == 0;
+	return f;
 }
