@@ -558,16 +558,18 @@ int
 opts_parse(int argc, char **argv, struct run_opts *o, struct conffile *cf)
 {
 	struct option lo[OPTS_N + 1];
-	char cfgfile[OPTS_PATH_MAX] = "", why[256];
+	char *cfgfile = o->config_used, why[256];
 	size_t ci = 0;
 	int c, rc;
 
 	opts_defaults(o);
+	cfgfile[0] = '\0';
 	opts_longopts(lo);
 	if ((rc = opts_first_pass(argc, argv, lo, o)) >= 0)
 		return rc;
 	if (!o->no_config &&
-	    (rc = opts_config(o->config, cf, cfgfile, sizeof(cfgfile))) != 0)
+	    (rc = opts_config(o->config, cf, cfgfile,
+	    sizeof(o->config_used))) != 0)
 		return rc;
 	optind = 0;
 	for (;;) {

@@ -54,6 +54,7 @@ struct run_opts {
 	const char	*bootstrap[SESSION_MAX_BOOTSTRAP];
 	size_t		 nbootstrap;
 	char		 state_buf[OPTS_PATH_MAX];	/* the XDG default */
+	char		 config_used[OPTS_PATH_MAX];	/* the file read */
 };
 
 enum opts_group {

@@ -306,6 +306,7 @@ run_session(struct run *r, uint64_t now)
 	struct torrent_opts to;
 	struct thr_error err;
 	char safe[256];
+	int rc = 0;
 
 	memset(&so, 0, sizeof(so));
 	memset(&err, 0, sizeof(err));
@@ -347,14 +348,12 @@ run_session(struct run *r, uint64_t now)
 	buf_init(&r->meta, METAINFO_MAX_FILE_SIZE);
 	if (strncmp(o->torrent, "magnet:", 7) == 0)
 		to.magnet = o->torrent;
-	else if (fileio_read(o->torrent, METAINFO_MAX_FILE_SIZE, &r->meta,
-	    &err) == 0) {
+	else if ((rc = fileio_read(o->torrent, METAINFO_MAX_FILE_SIZE,
+	    &r->meta, &err)) == 0) {
 		to.metainfo = r->meta.data;
 		to.metainfo_len = r->meta.len;
 	}
-	if (err.code == 0)
-		session_add(r->s, &to, now, &r->t, &err);
-	if (err.code == 0)
+	if (rc == 0 && (rc = session_add(r->s, &to, now, &r->t, &err)) == 0)
 		return 0;
 	escape_str(o->torrent, strlen(o->torrent), safe, sizeof(safe));
 	if (err.offset)
@@ -542,7 +541,7 @@ cmd_run(int argc, char **argv)
 	    (rc = run_session(r, loop_now_ms())) == 0) {
 		if (cf.n > 0)
 			log_msg(&r->s->log, LOG_INFO, _("%zu options read "
-			    "from the configuration file"), cf.n);
+			    "from %s"), cf.n, r->o.config_used);
 		if ((rc = run_net(r)) == 0 && (rc = run_view(r)) == 0)
 			rc = run_loop(r);
 	}

@@ -18,7 +18,8 @@
  *		apply ev;			are written now
  *
  * MSE runs below it (pwcrypt.h): what this module parses and builds is
- * plaintext.
+ * plaintext.  pwp.c reads the peer's messages; pwp_out.c holds what we
+ * send on our own account (choking, interest, requests, serving).
  */
 #ifndef THR_PWP_H
 #define THR_PWP_H
@@ -31,6 +32,7 @@
 #include "intake.h"
 #include "peer.h"
 #include "picker.h"
+#include "wire.h"
 
 #define PWP_CONNECT_TIMEOUT_MS		10000
 #define PWP_HANDSHAKE_TIMEOUT_MS	20000
@@ -106,5 +108,10 @@ void	pwp_gone(struct torrent *t, struct peer *p);
 void	pwp_adopt_pieces(struct torrent *t, struct peer *p);
 /* True if piece index is in p's allowed fast set (BEP 6). */
 bool	pwp_allowed_out(const struct peer *p, uint32_t index);
+/* A message without payload (choke, interested...). */
+void	pwp_send_simple(struct peer *p, enum wire_id id);
+/* BEP 6 suggest: up to two of the rarest pieces (among connected peers)
+ * that we have and p lacks, so that rare pieces spread first. */
+void	pwp_suggest(struct torrent *t, struct peer *p);
 
 #endif

@@ -18,6 +18,8 @@
 #include "pwp.h"
 #include "pwp_ext.h"
 #include "resume.h"
+#include "tcheck.h"
+#include "tmeta.h"
 #include "torrent.h"
 #include "xalloc.h"
 
@@ -137,92 +139,9 @@ torrent_attach(struct torrent *t, const char *files, struct thr_error *err)
 		return rc;
 	if ((rc = torrent_picker_setup(t, NULL)) != 0)
 		return thr_error_set(err, rc, 0, "out of memory");
-	t->phase = TORRENT_CHECKING;	/* born checking: no door yet */
+	torrent_set_phase(t, TORRENT_CHECKING, "metainfo known");
 	t->changes++;
 	return 0;
-}
-
-/* Saved metadata of a magnet ("<hex>.torrent" among the session's blobs):
- * the torrent is complete at once.  False when there is none. */
-static bool
-torrent_load_saved(struct torrent *t, const uint8_t ih[20])
-{
-	struct blob_store *bs = &t->sess->opts.blobs;
-	struct thr_error e;
-	char name[64];
-	struct buf b;
-	int rc;
-
-	if (bs->load == NULL)
-		return false;
-	hash_hex(ih, 20, name);
-	snprintf(name + 40, sizeof(name) - 40, ".torrent");
-	memset(&e, 0, sizeof(e));
-	buf_init(&b, METAINFO_MAX_FILE_SIZE);
-	rc = bs->load(bs->ctx, name, METAINFO_MAX_FILE_SIZE, &b, &e);
-	if (rc == 0)
-		rc = metainfo_parse(&t->mi, b.data, b.len, &e);
-	buf_release(&b);
-	if (rc == 0 && memcmp(t->mi.info_hash, ih, 20) == 0) {
-		log_msg(t->log, LOG_INFO, _("metadata loaded from the state "
-		    "directory (%s)"), name);
-		return true;
-	}
-	if (rc != THR_ENOENT && rc != 0)
-		log_msg(t->log, LOG_WARN, _("saved metadata not used: %s"),
-		    e.msg);
-	metainfo_release(&t->mi);
-	return false;
-}
-
-/* A magnet link's trackers as one more tier (BEP 12 shuffles it). */
-static int
-torrent_magnet_tier(struct torrent *t, struct magnet *m)
-{
-	struct metainfo_tier *tier;
-
-	if (m->ntrackers == 0)
-		return 0;
-	tier = thr_realloc(t->mi.tiers, (t->mi.ntiers + 1) * sizeof(*tier));
-	if (tier == NULL)
-		return THR_ENOMEM;
-	t->mi.tiers = tier;
-	tier[t->mi.ntiers].urls = m->trackers;
-	tier[t->mi.ntiers].nurls = m->ntrackers;
-	t->mi.ntiers++;
-	m->trackers = NULL;
-	m->ntrackers = 0;
-	return 0;
-}
-
-/*
- * A magnet link: its trackers become the torrent's, its peers are dialled
- * like --peer ones, its web seeds wait in mi until the metadata is here,
- * and if the state directory holds the info dict from an earlier run the
- * torrent is complete at once.
- */
-static int
-torrent_load_magnet(struct torrent *t, const char *uri, struct thr_error *err)
-{
-	struct magnet m;
-	int rc;
-
-	if ((rc = magnet_parse(uri, strlen(uri), &m, err)) != 0)
-		return rc;
-	t->have_meta = torrent_load_saved(t, m.info_hash);
-	if (!t->have_meta) {
-		memcpy(t->mi.info_hash, m.info_hash, 20);
-		t->mi.name = m.name;	/* shown until the metadata arrives */
-		m.name = NULL;
-	}
-	rc = torrent_magnet_tier(t, &m);
-	for (size_t i = 0; i < m.npeers; i++)
-		peerset_known_add(&t->ps, &m.peers[i], PEER_SRC_MANUAL);
-	for (size_t i = 0; rc == 0 && i < m.nwebseeds; i++)
-		rc = metainfo_add_webseed_url(&t->mi, m.webseeds[i],
-		    strlen(m.webseeds[i]));
-	magnet_release(&m);
-	return rc != 0 ? thr_error_set(err, rc, 0, "out of memory") : 0;
 }
 
 struct torrent *
@@ -256,7 +175,7 @@ torrent_new(struct session *s, const struct torrent_opts *o, uint64_t now_ms,
 		goto fail;
 	}
 	if (o->magnet != NULL)
-		rc = torrent_load_magnet(t, o->magnet, err);
+		rc = tmeta_load_magnet(t, o->magnet, err);
 	else if ((rc = metainfo_parse(&t->mi, o->metainfo, o->metainfo_len,
 	    err)) == 0)
 		t->have_meta = true;
@@ -306,70 +225,6 @@ torrent_free(struct torrent *t)
 
 /* --- the check of existing data ------------------------------------------ */
 
-/* The resume record, when the store has one that still holds. */
-static void
-torrent_check_record(struct torrent *t, uint64_t now_ms)
-{
-	struct thr_error err;
-	struct buf b;
-	int rc;
-
-	memset(&err, 0, sizeof(err));
-	buf_init(&b, RESUME_MAX_SIZE);
-	rc = t->st.ops->record_load(t->st.ctx, RESUME_MAX_SIZE, &b, &err);
-	if (rc == 0)
-		rc = resume_decode(b.data, b.len, &t->mi, &t->st, &t->have,
-		    &err);
-	buf_release(&b);
-	if (rc == 0) {
-		/* Trusted: every file is as it was at the save. */
-		t->check_valid = t->have.count;
-		t->check_next = t->mi.npieces;
-		log_msg(t->log, LOG_INFO, "%s", _("resume record trusted"));
-		t->check_start_ms = now_ms ? now_ms : 1;
-	} else if (rc != THR_ENOENT)
-		log_msg(t->log, LOG_INFO, _("resume record not used (%s); "
-		    "checking the data"), err.msg);
-}
-
-/* Hash the next spans of existing data, up to TORRENT_CHECK_BYTES. */
-static void
-torrent_check_spans(struct torrent *t)
-{
-	uint64_t budget = 0;
-
-	while (t->check_next < t->mi.npieces && budget < TORRENT_CHECK_BYTES) {
-		uint32_t i = t->check_next, n = 0;
-		bool ok[TORRENT_CHECK_MAX_SPAN];
-
-		/* A span: consecutive pieces with data from before this run
-		 * (pieces over holes we just created cannot be valid). */
-		while (i + n < t->mi.npieces && n < t->check_span &&
-		    t->st.ops->existed(t->st.ctx,
-		    (uint64_t)(i + n) * t->mi.piece_length,
-		    metainfo_piece_size(&t->mi, i + n)))
-			n++;
-		if (n == 0) {
-			t->check_next++;
-			continue;
-		}
-		t->check_next += n;
-		if (store_verify_span(&t->st, &t->mi, i, n, t->scratch,
-		    ok) != 0)
-			memset(ok, 0, sizeof(ok));
-		for (uint32_t k = 0; k < n; k++) {
-			uint64_t sz = metainfo_piece_size(&t->mi, i + k);
-
-			budget += sz;
-			t->check_bytes += sz;
-			if (ok[k]) {
-				bitfield_set(&t->have, i + k);
-				t->check_valid++;
-			}
-		}
-	}
-}
-
 void
 torrent_check_step(struct torrent *t, uint64_t now_ms)
 {
@@ -377,10 +232,10 @@ torrent_check_step(struct torrent *t, uint64_t now_ms)
 	if (t->phase != TORRENT_CHECKING)
 		return;
 	if (t->check_next == 0 && t->check_start_ms == 0)
-		torrent_check_record(t, now_ms);
+		tcheck_record(t, now_ms);
 	if (t->check_start_ms == 0)
 		t->check_start_ms = now_ms ? now_ms : 1;
-	torrent_check_spans(t);
+	tcheck_spans(t);
 	if (t->check_next < t->mi.npieces)
 		return;
 	if (torrent_picker_setup(t, &t->have) != 0) {
@@ -528,85 +383,6 @@ torrent_on_block(struct torrent *t, struct peer *p, struct pwp_event *ev)
 		torrent_piece_failed(t, &ev->piece);
 }
 
-/* Wrap the verified info dict as a torrent with the magnet's trackers,
- * for the state directory: a restart then needs no peer to know what to
- * download. */
-static void
-torrent_save_metadata(struct torrent *t, const uint8_t *info, size_t len)
-{
-	struct blob_store *bs = &t->sess->opts.blobs;
-	struct thr_error err;
-	char name[64];
-	struct buf b;
-	int rc = 0;
-
-	if (bs->save == NULL)
-		return;
-	hash_hex(t->mi.info_hash, 20, name);
-	snprintf(name + 40, sizeof(name) - 40, ".torrent");
-	buf_init(&b, len + TORRENT_META_SAVE_MAX);
-	rc |= bencode_put_dict(&b);
-	if (t->mi.ntiers > 0) {
-		rc |= bencode_put_cstr(&b, "announce-list");
-		rc |= bencode_put_list(&b);
-		for (size_t i = 0; i < t->mi.ntiers; i++) {
-			rc |= bencode_put_list(&b);
-			for (size_t j = 0; j < t->mi.tiers[i].nurls; j++)
-				rc |= bencode_put_cstr(&b,
-				    t->mi.tiers[i].urls[j]);
-			rc |= bencode_put_end(&b);
-		}
-		rc |= bencode_put_end(&b);
-	}
-	rc |= bencode_put_cstr(&b, "info");
-	rc |= buf_append(&b, info, len);
-	rc |= bencode_put_end(&b);
-	memset(&err, 0, sizeof(err));
-	if (rc != 0)
-		log_msg(t->log, LOG_WARN, "%s",
-		    _("cannot encode the metadata"));
-	else if (bs->save(bs->ctx, name, b.data, b.len, &err) != 0)
-		log_msg(t->log, LOG_WARN, _("cannot save the metadata: %s"),
-		    err.msg);
-	else
-		log_msg(t->log, LOG_INFO, _("metadata saved to the state "
-		    "directory (%s)"), name);
-	buf_release(&b);
-}
-
-/* The info dict matched its hash: parse it into mi, keeping the magnet's
- * trackers and web seeds (the info dict has neither).  0 or an error
- * (the torrent itself is bad). */
-static int
-torrent_adopt_metadata(struct torrent *t, struct thr_error *err)
-{
-	struct metainfo mi;
-	struct buf b;
-	int rc;
-
-	buf_init(&b, t->md.size + 16);
-	if (buf_puts(&b, "d4:info") != 0 ||
-	    buf_append(&b, t->md.data, t->md.size) != 0 ||
-	    buf_puts(&b, "e") != 0)
-		rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
-	else
-		rc = metainfo_parse(&mi, b.data, b.len, err);
-	buf_release(&b);
-	if (rc != 0)
-		return rc;
-	mi.tiers = t->mi.tiers;
-	mi.ntiers = t->mi.ntiers;
-	t->mi.tiers = NULL;
-	t->mi.ntiers = 0;
-	mi.webseeds = t->mi.webseeds;
-	mi.nwebseeds = t->mi.nwebseeds;
-	t->mi.webseeds = NULL;
-	t->mi.nwebseeds = 0;
-	metainfo_release(&t->mi);
-	t->mi = mi;
-	return 0;
-}
-
 static void
 torrent_on_metadata(struct torrent *t, uint64_t now_ms)
 {
@@ -635,7 +411,7 @@ torrent_on_metadata(struct torrent *t, uint64_t now_ms)
 	memset(&err, 0, sizeof(err));
 	if (rc != 0)
 		return;
-	if ((rc = torrent_adopt_metadata(t, &err)) != 0) {
+	if ((rc = tmeta_adopt(t, &err)) != 0) {
 		/* The hash matched, so the torrent itself is bad. */
 		t->fatal = rc;
 		snprintf(t->fatal_msg, sizeof(t->fatal_msg),
@@ -647,7 +423,7 @@ torrent_on_metadata(struct torrent *t, uint64_t now_ms)
 	    (double)(now_ms - t->meta_started_ms) / 1000);
 	trace_emit(t->trace, "metadata", "\"bytes\":%zu,\"pieces\":%u", size,
 	    t->mi.npieces);
-	torrent_save_metadata(t, t->md.data, t->md.size);
+	tmeta_save(t, t->md.data, t->md.size);
 	metadata_release(&t->md);
 	if ((rc = torrent_attach(t, NULL, &err)) != 0) {
 		t->fatal = rc;

@@ -80,6 +80,8 @@ struct view {
 	uint64_t	 drawn_logs;
 };
 
+/* Start the colour pairs when the terminal has colours (v->colour). */
+void	draw_colours(struct view *v);
 attr_t	draw_attr(const struct view *v, enum draw_role r);
 /*
  * Draw UTF-8 text s at (y, x) in at most width columns (and never past
