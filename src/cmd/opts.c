@@ -14,6 +14,7 @@
 #include "core/bucket.h"
 #include "core/i18n.h"
 #include "net/fileio.h"
+#include "ui/keys.h"
 
 #define OPTS_MAX	64		/* entries in the table */
 #define OPTS_HELP_COL	22		/* where help text starts */
@@ -426,6 +427,8 @@ opts_usage(FILE *fp)
 			fprintf(fp, "%s\n", h);
 		}
 	}
+	fprintf(fp, "\n%s\n", _("Keys in the view:"));
+	keys_print(fp);
 	fputs(_("\nSubcommands take their own options; see thorrent(1).  "
 	    "Exit status:\n0 complete, 1 error, 2 bad usage.\n"), fp);
 }

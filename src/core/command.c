@@ -1,9 +1,11 @@
 /*
- * command.c: executing user commands on the state.  Keys (ui/keys.c)
- * and, later, scripts both come through here, so a command does the same
- * thing whichever way it was given.
+ * command.c: the command table and its actions.  Keys (ui/keys.c) and,
+ * later, scripts and the control socket all come through here, so a
+ * command does the same thing whichever way it was given.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "command.h"
 #include "err.h"
@@ -11,44 +13,9 @@
 #include "session.h"
 #include "torrent.h"
 
-bool
-command_changes_state(enum command_id id)
-{
-	return id >= COMMAND_QUIT && id <= COMMAND_FILE_TOGGLE;
-}
-
-const char *
-command_name(enum command_id id)
-{
-	switch (id) {
-	case COMMAND_NONE:		return "none";
-	case COMMAND_QUIT:		return "quit";
-	case COMMAND_PAUSE:		return "pause";
-	case COMMAND_STRATEGY_NEXT:	return "strategy-next";
-	case COMMAND_UP_MORE:		return "up-limit-more";
-	case COMMAND_UP_LESS:		return "up-limit-less";
-	case COMMAND_DOWN_MORE:		return "down-limit-more";
-	case COMMAND_DOWN_LESS:		return "down-limit-less";
-	case COMMAND_FILE_TOGGLE:	return "file-toggle";
-	case COMMAND_PANE_NEXT:		return "pane-next";
-	case COMMAND_PANE_PEERS:	return "pane-peers";
-	case COMMAND_PANE_PIECES:	return "pane-pieces";
-	case COMMAND_PANE_FILES:	return "pane-files";
-	case COMMAND_PANE_LOG:		return "pane-log";
-	case COMMAND_SCROLL_UP:		return "scroll-up";
-	case COMMAND_SCROLL_DOWN:	return "scroll-down";
-	case COMMAND_PAGE_UP:		return "page-up";
-	case COMMAND_PAGE_DOWN:		return "page-down";
-	case COMMAND_TOGGLE_AVAIL:	return "toggle-availability";
-	case COMMAND_SORT:		return "sort";
-	case COMMAND_HELP:		return "help";
-	}
-	return "unknown";
-}
-
 /* Halve or double a limit; 0 means none. */
 static uint64_t
-step_limit(uint64_t cur, bool more)
+command_step_limit(uint64_t cur, bool more)
 {
 	if (more)
 		return cur == 0 || cur * 2 > COMMAND_LIMIT_MAX ? 0 : cur * 2;
@@ -57,51 +24,183 @@ step_limit(uint64_t cur, bool more)
 	return cur / 2 < COMMAND_LIMIT_MIN ? COMMAND_LIMIT_MIN : cur / 2;
 }
 
+static int
+command_limit(struct session *s, bool up, bool more, uint64_t now_ms)
+{
+	struct bucket *b = up ? &s->up_limit : &s->down_limit;
+	uint64_t v = command_step_limit(b->rate, more);
+
+	(void)now_ms;
+	session_set_limit(s, up, v);
+	log_msg(&s->log, LOG_INFO, up ? _("upload limit %llu B/s%s") :
+	    _("download limit %llu B/s%s"), (unsigned long long)v,
+	    v ? "" : _(" (none)"));
+	trace_emit(&s->trace, "limit", "\"dir\":\"%s\",\"rate\":%llu",
+	    up ? "up" : "down", (unsigned long long)v);
+	return 0;
+}
+
+static int
+do_quit(struct session *s, struct torrent *t, uint32_t arg, uint64_t now)
+{
+	s->quit_requested = true;
+	log_msg(&s->log, LOG_INFO, "%s", _("quit requested"));
+	return 0;
+}
+
+static int
+do_pause(struct session *s, struct torrent *t, uint32_t arg, uint64_t now)
+{
+	torrent_set_paused(t, !t->paused, "command");
+	return 0;
+}
+
+static int
+do_strategy(struct session *s, struct torrent *t, uint32_t arg, uint64_t now)
+{
+	torrent_set_strategy(t, (enum picker_strategy)
+	    ((torrent_strategy(t) + 1) % PICKER_NSTRATEGIES));
+	return 0;
+}
+
+static int
+do_up_more(struct session *s, struct torrent *t, uint32_t arg, uint64_t now)
+{
+	return command_limit(s, true, true, now);
+}
+
+static int
+do_up_less(struct session *s, struct torrent *t, uint32_t arg, uint64_t now)
+{
+	return command_limit(s, true, false, now);
+}
+
+static int
+do_down_more(struct session *s, struct torrent *t, uint32_t arg,
+    uint64_t now)
+{
+	return command_limit(s, false, true, now);
+}
+
+static int
+do_down_less(struct session *s, struct torrent *t, uint32_t arg,
+    uint64_t now)
+{
+	return command_limit(s, false, false, now);
+}
+
+static int
+do_file_toggle(struct session *s, struct torrent *t, uint32_t arg,
+    uint64_t now)
+{
+	if (!t->have_meta || arg >= t->mi.nfiles)
+		return THR_EINVAL;
+	return torrent_set_file_wanted(t, arg, !t->sel.wanted[arg]);
+}
+
+#define VIEW	COMMAND_SCOPE_VIEW
+#define NOARG	COMMAND_ARG_NONE
+
+static const struct command_def command_defs[] = {
+	{ COMMAND_QUIT, "quit", COMMAND_SCOPE_SESSION, NOARG, do_quit,
+	    N_("quit (tells the tracker we stopped)") },
+	{ COMMAND_PAUSE, "pause", COMMAND_SCOPE_TORRENT, NOARG, do_pause,
+	    N_("pause or resume") },
+	{ COMMAND_STRATEGY_NEXT, "strategy-next", COMMAND_SCOPE_TORRENT,
+	    NOARG, do_strategy,
+	    N_("piece strategy: rarest, random, sequential") },
+	{ COMMAND_UP_MORE, "up-limit-more", COMMAND_SCOPE_SESSION, NOARG,
+	    do_up_more, N_("upload limit: double (past 1 GiB/s: none)") },
+	{ COMMAND_UP_LESS, "up-limit-less", COMMAND_SCOPE_SESSION, NOARG,
+	    do_up_less, N_("upload limit: halve (none: 1 MiB/s)") },
+	{ COMMAND_DOWN_MORE, "down-limit-more", COMMAND_SCOPE_SESSION, NOARG,
+	    do_down_more, N_("download limit: double") },
+	{ COMMAND_DOWN_LESS, "down-limit-less", COMMAND_SCOPE_SESSION, NOARG,
+	    do_down_less, N_("download limit: halve") },
+	{ COMMAND_FILE_TOGGLE, "file-toggle", COMMAND_SCOPE_TORRENT,
+	    COMMAND_ARG_FILE, do_file_toggle,
+	    N_("files pane: select or skip the file under the cursor") },
+	{ COMMAND_PANE_NEXT, "pane-next", VIEW, NOARG, NULL,
+	    N_("next pane") },
+	{ COMMAND_PANE_PEERS, "pane-peers", VIEW, NOARG, NULL,
+	    N_("peers pane") },
+	{ COMMAND_PANE_PIECES, "pane-pieces", VIEW, NOARG, NULL,
+	    N_("pieces pane") },
+	{ COMMAND_PANE_FILES, "pane-files", VIEW, NOARG, NULL,
+	    N_("files pane") },
+	{ COMMAND_PANE_LOG, "pane-log", VIEW, NOARG, NULL, N_("log pane") },
+	{ COMMAND_SCROLL_UP, "scroll-up", VIEW, NOARG, NULL,
+	    N_("scroll up") },
+	{ COMMAND_SCROLL_DOWN, "scroll-down", VIEW, NOARG, NULL,
+	    N_("scroll down") },
+	{ COMMAND_PAGE_UP, "page-up", VIEW, NOARG, NULL, N_("page up") },
+	{ COMMAND_PAGE_DOWN, "page-down", VIEW, NOARG, NULL,
+	    N_("page down") },
+	{ COMMAND_TOGGLE_AVAIL, "toggle-availability", VIEW, NOARG, NULL,
+	    N_("piece map: show availability") },
+	{ COMMAND_SORT, "sort", VIEW, NOARG, NULL,
+	    N_("sort peers: down rate, up rate, address") },
+	{ COMMAND_HELP, "help", VIEW, NOARG, NULL, N_("this help") },
+};
+
+#undef VIEW
+#undef NOARG
+
+const struct command_def *
+command_table(size_t *n)
+{
+	*n = sizeof(command_defs) / sizeof(command_defs[0]);
+	return command_defs;
+}
+
+const struct command_def *
+command_get(enum command_id id)
+{
+	for (size_t i = 0; i < sizeof(command_defs) / sizeof(command_defs[0]);
+	    i++)
+		if (command_defs[i].id == id)
+			return &command_defs[i];
+	return NULL;
+}
+
+enum command_id
+command_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(command_defs) / sizeof(command_defs[0]);
+	    i++)
+		if (strcmp(command_defs[i].name, name) == 0)
+			return command_defs[i].id;
+	return COMMAND_NONE;
+}
+
+bool
+command_changes_state(enum command_id id)
+{
+	const struct command_def *c = command_get(id);
+
+	return c != NULL && c->scope != COMMAND_SCOPE_VIEW;
+}
+
+const char *
+command_name(enum command_id id)
+{
+	const struct command_def *c = command_get(id);
+
+	return c != NULL ? c->name : id == COMMAND_NONE ? "none" : "unknown";
+}
+
 int
 command_exec(struct session *s, struct torrent *t, enum command_id id,
     uint32_t arg, uint64_t now_ms)
 {
-	struct bucket *b;
-	uint64_t v;
+	const struct command_def *c = command_get(id);
+	int rc;
 
-	session_clock(s, now_ms);
-	switch (id) {
-	case COMMAND_STRATEGY_NEXT:
-		torrent_set_strategy(t, (enum picker_strategy)
-		    ((torrent_strategy(t) + 1) % PICKER_NSTRATEGIES));
-		break;
-	case COMMAND_UP_MORE:
-	case COMMAND_UP_LESS:
-	case COMMAND_DOWN_MORE:
-	case COMMAND_DOWN_LESS:
-		b = id == COMMAND_UP_MORE || id == COMMAND_UP_LESS ?
-		    &s->up_limit : &s->down_limit;
-		v = step_limit(b->rate, id == COMMAND_UP_MORE ||
-		    id == COMMAND_DOWN_MORE);
-		bucket_set_rate(b, v, now_ms);
-		log_msg(&s->log, LOG_INFO, b == &s->up_limit ?
-		    _("upload limit %llu B/s%s") :
-		    _("download limit %llu B/s%s"),
-		    (unsigned long long)v, v ? "" : _(" (none)"));
-		trace_emit(&s->trace, "limit", "\"dir\":\"%s\",\"rate\":%llu",
-		    b == &s->up_limit ? "up" : "down", (unsigned long long)v);
-		break;
-	case COMMAND_FILE_TOGGLE:
-		if (!t->have_meta || arg >= t->mi.nfiles)
-			return THR_EINVAL;
-		if (torrent_set_file_wanted(t, arg, !t->sel.wanted[arg]) != 0)
-			return THR_ENOMEM;
-		break;
-	case COMMAND_QUIT:
-		s->quit_requested = true;
-		log_msg(&s->log, LOG_INFO, "%s", _("quit requested"));
-		break;
-	case COMMAND_PAUSE:
-		torrent_set_paused(t, !t->paused, "command");
-		break;
-	default:
+	if (c == NULL || c->action == NULL ||
+	    (c->scope == COMMAND_SCOPE_TORRENT && t == NULL))
 		return THR_EINVAL;
-	}
-	s->changes++;
-	return 0;
+	session_clock(s, now_ms);
+	if ((rc = c->action(s, t, arg, now_ms)) == 0)
+		s->changes++;
+	return rc;
 }

@@ -1,9 +1,10 @@
 /*
- * command.h: the commands a user can give, whether by key or (later) by
- * script.  The view binds keys to these ids (ui/keys.c keeps each
- * binding's help text, so the help overlay is generated from it); the
- * loop executes state-changing ones with command_exec.  View-only
- * commands (panes, scrolling) never reach the state.
+ * command.h: the commands a user can give, whether by key or by script,
+ * as one table: id, name, scope, argument, action and help.  The view
+ * binds keys to ids (ui/keys.c) and generates its help overlay from the
+ * table; --help lists the keys from it too; the loop executes the
+ * state-changing ones with command_exec.  View-only commands (panes,
+ * scrolling) never reach the session.
  */
 #ifndef THR_COMMAND_H
 #define THR_COMMAND_H
@@ -40,13 +41,49 @@ enum command_id {
 	COMMAND_HELP,
 };
 
-/* True for commands that change the torrent state. */
+/* What a command acts on. */
+enum command_scope {
+	COMMAND_SCOPE_SESSION,	/* every torrent: limits, quit */
+	COMMAND_SCOPE_TORRENT,	/* the torrent in view */
+	COMMAND_SCOPE_VIEW,	/* the screen only: never reaches the core */
+};
+
+/* What a command's argument is. */
+enum command_arg {
+	COMMAND_ARG_NONE,
+	COMMAND_ARG_FILE,	/* a 0-based file index */
+};
+
+/*
+ * One command: its id, its name (for scripts and any later control
+ * interface: "pause", "strategy-next"), its scope and argument, the
+ * action (NULL for view commands, which the view applies itself) and
+ * its help text (N_(), shown by the help overlay and --help).
+ */
+struct command_def {
+	enum command_id		 id;
+	const char		*name;
+	enum command_scope	 scope;
+	enum command_arg	 arg;
+	int			(*action)(struct session *s, struct torrent *t,
+				    uint32_t arg, uint64_t now_ms);
+	const char		*help;
+};
+
+/* The table, in id order; *n receives its length. */
+const struct command_def	*command_table(size_t *n);
+/* The entry of id, or NULL for COMMAND_NONE and unknown ids. */
+const struct command_def	*command_get(enum command_id id);
+/* The id of the command called name, COMMAND_NONE if none. */
+enum command_id	command_parse(const char *name);
+/* True for commands that change the session or a torrent. */
 bool	command_changes_state(enum command_id id);
 /* A short name ("quit", "pause"...) for logs and traces. */
 const char *command_name(enum command_id id);
-/* Execute a state-changing command; arg is its argument where it takes
- * one (the file index of COMMAND_FILE_TOGGLE), else ignored.  0, or
- * THR_EINVAL for a view-only or unknown id or a bad argument. */
+/* Execute a state-changing command on session s and torrent t; arg is
+ * its argument where it takes one (COMMAND_ARG_FILE: the file index),
+ * else ignored.  0, or THR_EINVAL for a view-only or unknown id or a bad
+ * argument, or what the action returns. */
 int	command_exec(struct session *s, struct torrent *t, enum command_id id,
 	    uint32_t arg, uint64_t now_ms);
 

@@ -31,7 +31,7 @@ draw_help(struct view *v)
 		if (seen)
 			continue;
 		nlines++;
-		len = HELP_KEYS_W + 2 + draw_width(v, _(kb[i].help));
+		len = HELP_KEYS_W + 2 + draw_width(v, keys_help(kb[i].cmd));
 		if (len > width)
 			width = len;
 	}
@@ -72,7 +72,7 @@ draw_help(struct view *v)
 		draw_text(v, y, x, HELP_KEYS_W, names,
 		    draw_attr(v, ROLE_TITLE));
 		x += HELP_KEYS_W + 2;
-		draw_text(v, y, x, left + width - x, _(kb[i].help),
+		draw_text(v, y, x, left + width - x, keys_help(kb[i].cmd),
 		    draw_attr(v, ROLE_NORMAL));
 		y++;
 	}
