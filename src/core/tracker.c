@@ -176,14 +176,103 @@ tracker_add_dict_peer(struct tracker_response *r, size_t cap,
 		tracker_add_peer(r, cap, 6, ip, (uint16_t)port);
 }
 
+/*
+ * The scalar fields of the top-level dictionary (token 0 of b): failure
+ * and warning text, intervals, tracker id and swarm counts.  Kept apart
+ * from the peer list because each field is optional and read on its own,
+ * while the peers need an allocation that can fail.
+ */
+static void
+tracker_read_fields(const struct bencode *b, struct tracker_response *r)
+{
+	const uint8_t *s;
+	size_t slen;
+	int64_t v;
+
+	if (bencode_dict_str(b, 0, "failure reason", &s, &slen)) {
+		r->failed = true;
+		tracker_copy_text(r->failure, sizeof r->failure, s, slen);
+	}
+	if (bencode_dict_str(b, 0, "warning message", &s, &slen))
+		tracker_copy_text(r->warning, sizeof r->warning, s, slen);
+	if (bencode_dict_int(b, 0, "interval", &v) && v > 0)
+		r->interval = tracker_clamp_interval(v);
+	if (bencode_dict_int(b, 0, "min interval", &v) && v > 0)
+		r->min_interval = tracker_clamp_interval(v);
+	/* The id goes back to the tracker verbatim, so keep it only if it
+	 * fits whole and is a C string. */
+	if (bencode_dict_str(b, 0, "tracker id", &s, &slen) &&
+	    slen < sizeof r->tracker_id && memchr(s, '\0', slen) == NULL) {
+		memcpy(r->tracker_id, s, slen);
+		r->tracker_id[slen] = '\0';
+	}
+	if (bencode_dict_int(b, 0, "complete", &v) && v >= 0)
+		r->complete = v;
+	if (bencode_dict_int(b, 0, "incomplete", &v) && v >= 0)
+		r->incomplete = v;
+}
+
+/*
+ * The peers of the top-level dictionary of b: "peers" as a compact
+ * string (BEP 23) or a list of dictionaries (BEP 3), and "peers6" (BEP
+ * 7).  r->peers is sized once for the upper bound of what is kept, so
+ * the only failure is THR_ENOMEM; r->peers stays NULL when no usable
+ * peer came.
+ */
+static int
+tracker_read_peers(const struct bencode *b, struct tracker_response *r,
+    struct thr_error *err)
+{
+	const uint8_t *s = NULL, *s6 = NULL;
+	size_t slen = 0, s6len = 0, peers, t, want, cap;
+
+	want = 0;
+	peers = bencode_dict_get(b, 0, "peers");
+	if (peers != BENCODE_NONE) {
+		if (bencode_str(b, peers, &s, &slen))
+			want += slen / TRACKER_COMPACT4;
+		else if (bencode_is(b, peers, BENCODE_LIST))
+			want += b->toks[peers].nchild;
+	}
+	if (bencode_dict_str(b, 0, "peers6", &s6, &s6len))
+		want += s6len / TRACKER_COMPACT6;
+	cap = want < TRACKER_MAX_PEERS ? want : TRACKER_MAX_PEERS;
+	if (cap > 0) {
+		r->peers = calloc(cap, sizeof *r->peers);
+		if (r->peers == NULL)
+			return thr_error_set(err, THR_ENOMEM, 0,
+			    "out of memory for %zu peers", cap);
+	}
+
+	if (s != NULL) {
+		/* A trailing partial entry is ignored (BEP 23 says nothing of
+		 * it and real trackers have been seen to send one). */
+		for (t = 0; t + TRACKER_COMPACT4 <= slen; t += TRACKER_COMPACT4)
+			tracker_add_peer(r, cap, 4, s + t, be16(s + t + 4));
+	} else if (peers != BENCODE_NONE &&
+	    bencode_is(b, peers, BENCODE_LIST)) {
+		for (t = bencode_first(b, peers);
+		    t != BENCODE_NONE && r->npeers < cap;
+		    t = bencode_next(b, t))
+			tracker_add_dict_peer(r, cap, b, t);
+	}
+	if (s6 != NULL) {
+		for (t = 0; t + TRACKER_COMPACT6 <= s6len;
+		    t += TRACKER_COMPACT6)
+			tracker_add_peer(r, cap, 6, s6 + t, be16(s6 + t + 16));
+	}
+	if (r->npeers == 0) {
+		free(r->peers);
+		r->peers = NULL;
+	}
+	return 0;
+}
+
 int
 tracker_parse_response(const uint8_t *body, size_t len,
     struct tracker_response *r, struct thr_error *err)
 {
 	struct bencode b;
-	const uint8_t *s = NULL, *s6 = NULL;
-	size_t slen = 0, s6len = 0, peers, t, want, cap;
-	int64_t v;
 	int rc;
 
 	memset(r, 0, sizeof *r);
@@ -210,74 +299,8 @@ tracker_parse_response(const uint8_t *body, size_t len,
 		    "tracker response is not a dictionary");
 		goto out;
 	}
-
-	if (bencode_dict_str(&b, 0, "failure reason", &s, &slen)) {
-		r->failed = true;
-		tracker_copy_text(r->failure, sizeof r->failure, s, slen);
-	}
-	if (bencode_dict_str(&b, 0, "warning message", &s, &slen))
-		tracker_copy_text(r->warning, sizeof r->warning, s, slen);
-	if (bencode_dict_int(&b, 0, "interval", &v) && v > 0)
-		r->interval = tracker_clamp_interval(v);
-	if (bencode_dict_int(&b, 0, "min interval", &v) && v > 0)
-		r->min_interval = tracker_clamp_interval(v);
-	/* The id goes back to the tracker verbatim, so keep it only if it
-	 * fits whole and is a C string. */
-	if (bencode_dict_str(&b, 0, "tracker id", &s, &slen) &&
-	    slen < sizeof r->tracker_id && memchr(s, '\0', slen) == NULL) {
-		memcpy(r->tracker_id, s, slen);
-		r->tracker_id[slen] = '\0';
-	}
-	if (bencode_dict_int(&b, 0, "complete", &v) && v >= 0)
-		r->complete = v;
-	if (bencode_dict_int(&b, 0, "incomplete", &v) && v >= 0)
-		r->incomplete = v;
-
-	/* Size the peer array once for the upper bound of what we keep. */
-	want = 0;
-	s = NULL;
-	slen = 0;
-	peers = bencode_dict_get(&b, 0, "peers");
-	if (peers != BENCODE_NONE) {
-		if (bencode_str(&b, peers, &s, &slen))
-			want += slen / TRACKER_COMPACT4;
-		else if (bencode_is(&b, peers, BENCODE_LIST))
-			want += b.toks[peers].nchild;
-	}
-	if (bencode_dict_str(&b, 0, "peers6", &s6, &s6len))
-		want += s6len / TRACKER_COMPACT6;
-	cap = want < TRACKER_MAX_PEERS ? want : TRACKER_MAX_PEERS;
-	if (cap > 0) {
-		r->peers = calloc(cap, sizeof *r->peers);
-		if (r->peers == NULL) {
-			rc = thr_error_set(err, THR_ENOMEM, 0,
-			    "out of memory for %zu peers", cap);
-			goto out;
-		}
-	}
-
-	if (s != NULL) {
-		/* A trailing partial entry is ignored (BEP 23 says nothing of
-		 * it and real trackers have been seen to send one). */
-		for (t = 0; t + TRACKER_COMPACT4 <= slen; t += TRACKER_COMPACT4)
-			tracker_add_peer(r, cap, 4, s + t, be16(s + t + 4));
-	} else if (peers != BENCODE_NONE &&
-	    bencode_is(&b, peers, BENCODE_LIST)) {
-		for (t = bencode_first(&b, peers);
-		    t != BENCODE_NONE && r->npeers < cap;
-		    t = bencode_next(&b, t))
-			tracker_add_dict_peer(r, cap, &b, t);
-	}
-	if (s6 != NULL) {
-		for (t = 0; t + TRACKER_COMPACT6 <= s6len;
-		    t += TRACKER_COMPACT6)
-			tracker_add_peer(r, cap, 6, s6 + t, be16(s6 + t + 16));
-	}
-	if (r->npeers == 0) {
-		free(r->peers);
-		r->peers = NULL;
-	}
-	rc = 0;
+	tracker_read_fields(&b, r);
+	rc = tracker_read_peers(&b, r, err);
 out:
 	bencode_release(&b);
 	if (rc != 0)

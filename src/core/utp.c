@@ -857,13 +857,70 @@ utp_update_close(struct utp_conn *c)
 		utp_conn_set_state(c, UTP_CLOSED, "closed");
 }
 
+/*
+ * The send side of an accepted packet h, apart from the receive side
+ * so that each reads on its own: the cumulative ack frees the packets
+ * and send ring bytes it covers, a reopened window resends the refused
+ * probe at once, the selective ack frees the packets it names, and
+ * duplicate or selective acks past a hole resend it at once (fast
+ * retransmit).  old_wnd is the peer's window before h.  Bytes newly
+ * acked are added to *acked for LEDBAT, which the caller runs only when
+ * h carried a delay sample.
+ */
+static void
+utp_take_ack(struct utp_conn *c, const struct utp_hdr *h, uint64_t now,
+    uint32_t old_wnd, uint32_t *acked)
+{
+	uint16_t newbase_seq;
+	uint64_t newbase;
+
+	if (utp_seq_lt((uint16_t)(c->seq_base - 1), h->ack)) {
+		for (newbase_seq = c->seq_base;
+		    newbase_seq != (uint16_t)(h->ack + 1); newbase_seq++)
+			utp_ack_pkt(c, newbase_seq, now, acked, false);
+		c->seq_base = (uint16_t)(h->ack + 1);
+		if (utp_seq_lt(c->fast_seq, c->seq_base))
+			c->fast_seq = c->seq_base;
+		newbase = c->seq_base == c->seq_nr ? c->snext :
+		    c->outq[c->seq_base & (UTP_OUTQ - 1)].off;
+		utp_ring_drop(&c->snd, (size_t)(newbase - c->sbase));
+		c->sbase = newbase;
+		c->dup_acks = 0;
+		c->ntimeouts = 0;
+		c->rto_at = c->seq_base == c->seq_nr ? 0 :
+		    now + utp_rto_cur(c);
+	} else if (c->seq_base != c->seq_nr &&
+	    c->peer_wnd > old_wnd &&
+	    c->peer_wnd >= c->outq[c->seq_base & (UTP_OUTQ - 1)].len &&
+	    old_wnd < c->outq[c->seq_base & (UTP_OUTQ - 1)].len) {
+		/* The window reopened: the probe it refused goes again now
+		 * rather than after a backed-off timeout. */
+		utp_mark_lost(c, c->seq_base, false);
+		c->ntimeouts = 0;
+		c->rto_at = now + utp_rto_cur(c);
+	} else if (h->ack == (uint16_t)(c->seq_base - 1) &&
+	    c->seq_base != c->seq_nr && h->type == UTP_ST_STATE &&
+	    c->peer_wnd > c->inflight) {
+		/* As libtorrent: only state packets count as duplicates,
+		 * and not while the peer's window explains the silence. */
+		c->dup_acks++;
+	}
+	if (h->sack != NULL && c->seq_base != c->seq_nr)
+		utp_sack(c, h, now, acked);
+	if (c->dup_acks >= UTP_DUP_ACKS && c->seq_base != c->seq_nr &&
+	    !utp_seq_lt(c->seq_base, c->fast_seq)) {
+		utp_mark_lost(c, c->seq_base, true);
+		c->fast_seq = (uint16_t)(c->seq_base + 1);
+		c->dup_acks = 0;
+	}
+}
+
 static void
 utp_conn_input(struct utp *u, struct utp_conn *c, const struct utp_hdr *h,
     uint64_t now)
 {
-	uint16_t last_sent, dist, newbase_seq;
+	uint16_t last_sent, dist;
 	uint32_t acked = 0, prev_inflight, sample, old_wnd;
-	uint64_t newbase;
 	bool data = h->type == UTP_ST_DATA || h->type == UTP_ST_FIN;
 	bool have_sample;
 
@@ -920,45 +977,7 @@ utp_conn_input(struct utp *u, struct utp_conn *c, const struct utp_hdr *h,
 		utp_delay_sample(c, sample, now);
 
 	prev_inflight = c->inflight;
-	if (utp_seq_lt((uint16_t)(c->seq_base - 1), h->ack)) {
-		for (newbase_seq = c->seq_base;
-		    newbase_seq != (uint16_t)(h->ack + 1); newbase_seq++)
-			utp_ack_pkt(c, newbase_seq, now, &acked, false);
-		c->seq_base = (uint16_t)(h->ack + 1);
-		if (utp_seq_lt(c->fast_seq, c->seq_base))
-			c->fast_seq = c->seq_base;
-		newbase = c->seq_base == c->seq_nr ? c->snext :
-		    c->outq[c->seq_base & (UTP_OUTQ - 1)].off;
-		utp_ring_drop(&c->snd, (size_t)(newbase - c->sbase));
-		c->sbase = newbase;
-		c->dup_acks = 0;
-		c->ntimeouts = 0;
-		c->rto_at = c->seq_base == c->seq_nr ? 0 :
-		    now + utp_rto_cur(c);
-	} else if (c->seq_base != c->seq_nr &&
-	    c->peer_wnd > old_wnd &&
-	    c->peer_wnd >= c->outq[c->seq_base & (UTP_OUTQ - 1)].len &&
-	    old_wnd < c->outq[c->seq_base & (UTP_OUTQ - 1)].len) {
-		/* The window reopened: the probe it refused goes again now
-		 * rather than after a backed-off timeout. */
-		utp_mark_lost(c, c->seq_base, false);
-		c->ntimeouts = 0;
-		c->rto_at = now + utp_rto_cur(c);
-	} else if (h->ack == (uint16_t)(c->seq_base - 1) &&
-	    c->seq_base != c->seq_nr && h->type == UTP_ST_STATE &&
-	    c->peer_wnd > c->inflight) {
-		/* As libtorrent: only state packets count as duplicates,
-		 * and not while the peer's window explains the silence. */
-		c->dup_acks++;
-	}
-	if (h->sack != NULL && c->seq_base != c->seq_nr)
-		utp_sack(c, h, now, &acked);
-	if (c->dup_acks >= UTP_DUP_ACKS && c->seq_base != c->seq_nr &&
-	    !utp_seq_lt(c->seq_base, c->fast_seq)) {
-		utp_mark_lost(c, c->seq_base, true);
-		c->fast_seq = (uint16_t)(c->seq_base + 1);
-		c->dup_acks = 0;
-	}
+	utp_take_ack(c, h, now, old_wnd, &acked);
 	if (acked > 0 && have_sample)
 		utp_ledbat(c, acked, prev_inflight);
 	if (data)

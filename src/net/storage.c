@@ -44,6 +44,13 @@
 #define STORAGE_MAX_FILE_LEN	((uint64_t)INT64_MAX)
 
 static int	storage_mkdir_p(const char *dir, struct thr_error *err);
+static int	storage_walk_dirs(struct storage *s, const char *path,
+		    bool create, int *curp, size_t *startp, char *name,
+		    struct thr_error *err);
+static void	storage_cache_dir(struct storage *s, const char *path,
+		    size_t start, int cur);
+static int	storage_fit_file(struct storage *s, size_t i, int fd,
+		    bool sizeit, struct thr_error *err);
 static int	storage_open_file(struct storage *s, size_t i, bool sizeit,
 		    bool create,
 		    int *fdp, struct thr_error *err);
@@ -99,33 +106,24 @@ storage_mkdir_p(const char *dir, struct thr_error *err)
 }
 
 /*
- * Open file i below s->dirfd.  With create, make it and its parent
- * directories as needed; without, a missing file or directory gives
- * THR_ENOENT.  With sizeit, make the file exactly its torrent length.
+ * Walk the parent directories of path (a file's path below s->dirfd)
+ * one component at a time, with mkdirat when create, refusing a
+ * symlink or a non-directory at every step.  This is the whole of the
+ * defence against a torrent writing outside the download directory, so
+ * it checks every component again even though metainfo refused unsafe
+ * ones.  On success *curp is the directory that holds the file (s->dirfd,
+ * s->dcache_fd or a new descriptor the caller owns), *startp the offset
+ * of the file's name in path, and name (STORAGE_NAME_MAX + 1 bytes) that
+ * name.  Errors as storage_open_file, with nothing left open.
  */
 static int
-storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
-    int *fdp, struct thr_error *err)
+storage_walk_dirs(struct storage *s, const char *path, bool create,
+    int *curp, size_t *startp, char *name, struct thr_error *err)
 {
-	const struct metainfo_file *f = &s->mi->files[i];
-	const char *path = f->path;
-	char name[STORAGE_NAME_MAX + 1];
 	const char *slash;
-	struct stat st;
 	size_t plen, start, end, clen;
-	struct thr_error local;
-	int cur, nfd, fd, saved;
+	int cur, nfd, saved;
 
-	/* The cleanup labels return err->code, so err is never NULL here. */
-	if (err == NULL)
-		err = &local;
-	*fdp = -1;
-	if (path == NULL)
-		return thr_error_set(err, THR_EUNSAFE, 0,
-		    "file %zu has no path", i);
-	if (f->length > STORAGE_MAX_FILE_LEN)
-		return thr_error_set(err, THR_ELIMIT, 0,
-		    "%s: file too large", path);
 	plen = strlen(path);
 	cur = s->dirfd;
 	start = 0;
@@ -188,27 +186,111 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
 		cur = nfd;
 		start = end + 1;
 	}
+	*curp = cur;
+	*startp = start;
+	return 0;
+
+close_cur:
+	if (cur != s->dirfd && cur != s->dcache_fd)
+		close(cur);
+	return err->code;
+}
+
+/*
+ * Take cur, the directory storage_walk_dirs opened for the file at path
+ * whose name begins at start: keep it as s->dcache_fd for the next file
+ * (files of one directory come together in a torrent's file list), or
+ * close it if there is no memory to remember its path.  s->dirfd and the
+ * cached directory itself are left alone.
+ */
+static void
+storage_cache_dir(struct storage *s, const char *path, size_t start,
+    int cur)
+{
+	char *dp;
+
+	if (cur == s->dirfd || cur == s->dcache_fd)
+		return;
+	if ((dp = malloc(start)) == NULL) {
+		close(cur);
+		return;
+	}
+	if (s->dcache_fd >= 0)
+		close(s->dcache_fd);
+	free(s->dcache_path);
+	memcpy(dp, path, start - 1);
+	s->dcache_path = dp;
+	s->dcache_len = start - 1;
+	s->dcache_fd = cur;
+}
+
+/*
+ * Check that fd, just opened as file i, is a regular file, note its
+ * size before we touched it in s->prior, and with sizeit make it exactly
+ * its torrent length.  THR_EUNSAFE for anything but a regular file (a
+ * planted FIFO or device), THR_EIO; fd stays open either way and is the
+ * caller's to close.
+ */
+static int
+storage_fit_file(struct storage *s, size_t i, int fd, bool sizeit,
+    struct thr_error *err)
+{
+	const struct metainfo_file *f = &s->mi->files[i];
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", f->path,
+		    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return thr_error_set(err, THR_EUNSAFE, 0,
+		    "%s: not a regular file", f->path);
+	/* ftruncate both grows sparsely and cuts a longer leftover file to
+	 * its exact length, so piece offsets line up with the torrent. */
+	if (s->prior != NULL && s->prior[i] == UINT64_MAX)
+		s->prior[i] = (uint64_t)st.st_size;
+	if (sizeit && (uint64_t)st.st_size != f->length &&
+	    ftruncate(fd, (off_t)f->length) == -1)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", f->path,
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * Open file i below s->dirfd.  With create, make it and its parent
+ * directories as needed; without, a missing file or directory gives
+ * THR_ENOENT.  With sizeit, make the file exactly its torrent length.
+ */
+static int
+storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
+    int *fdp, struct thr_error *err)
+{
+	const struct metainfo_file *f = &s->mi->files[i];
+	const char *path = f->path;
+	char name[STORAGE_NAME_MAX + 1];
+	size_t start;
+	struct thr_error local;
+	int cur, fd, saved, rc;
+
+	/* The helpers return err->code, so err is never NULL here. */
+	if (err == NULL)
+		err = &local;
+	*fdp = -1;
+	if (path == NULL)
+		return thr_error_set(err, THR_EUNSAFE, 0,
+		    "file %zu has no path", i);
+	if (f->length > STORAGE_MAX_FILE_LEN)
+		return thr_error_set(err, THR_ELIMIT, 0,
+		    "%s: file too large", path);
+	if ((rc = storage_walk_dirs(s, path, create, &cur, &start, name,
+	    err)) != 0)
+		return rc;
 
 	/* O_NONBLOCK so that a planted FIFO cannot hang us before the
 	 * S_ISREG check; it means nothing for regular files. */
 	fd = openat(cur, name, O_RDWR | (create ? O_CREAT : 0) | O_NOFOLLOW |
 	    O_CLOEXEC | O_NONBLOCK, 0644);
 	saved = errno;
-	if (cur != s->dirfd && cur != s->dcache_fd) {
-		/* Keep this directory for the next file. */
-		char *dp = malloc(start);
-
-		if (dp != NULL) {
-			if (s->dcache_fd >= 0)
-				close(s->dcache_fd);
-			free(s->dcache_path);
-			memcpy(dp, path, start - 1);
-			s->dcache_path = dp;
-			s->dcache_len = start - 1;
-			s->dcache_fd = cur;
-		} else
-			close(cur);
-	}
+	storage_cache_dir(s, path, start, cur);
 	if (fd == -1) {
 		if (saved == ENOENT && !create)
 			return thr_error_set(err, THR_ENOENT, 0,
@@ -219,36 +301,12 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
 		return thr_error_set(err, THR_EIO, 0, "%s: %s", path,
 		    strerror(saved));
 	}
-	if (fstat(fd, &st) == -1) {
-		thr_error_set(err, THR_EIO, 0, "%s: %s", path,
-		    strerror(errno));
-		goto close_fd;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		thr_error_set(err, THR_EUNSAFE, 0, "%s: not a regular file",
-		    path);
-		goto close_fd;
-	}
-	/* ftruncate both grows sparsely and cuts a longer leftover file to
-	 * its exact length, so piece offsets line up with the torrent. */
-	if (s->prior != NULL && s->prior[i] == UINT64_MAX)
-		s->prior[i] = (uint64_t)st.st_size;
-	if (sizeit && (uint64_t)st.st_size != f->length &&
-	    ftruncate(fd, (off_t)f->length) == -1) {
-		thr_error_set(err, THR_EIO, 0, "%s: %s", path,
-		    strerror(errno));
-		goto close_fd;
+	if ((rc = storage_fit_file(s, i, fd, sizeit, err)) != 0) {
+		close(fd);
+		return rc;
 	}
 	*fdp = fd;
 	return 0;
-
-close_fd:
-	close(fd);
-	return err->code;
-close_cur:
-	if (cur != s->dirfd && cur != s->dcache_fd)
-		close(cur);
-	return err->code;
 }
 
 /*
