@@ -267,9 +267,9 @@ storage_open_file(struct storage *s, size_t i, bool sizeit, bool create,
 	const struct metainfo_file *f = &s->mi->files[i];
 	const char *path = f->path;
 	char name[STORAGE_NAME_MAX + 1];
-	size_t start;
+	size_t start = 0;
 	struct thr_error local;
-	int cur, fd, saved, rc;
+	int cur = -1, fd, saved, rc;
 
 	/* The helpers return err->code, so err is never NULL here. */
 	if (err == NULL)
