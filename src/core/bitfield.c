@@ -13,6 +13,7 @@
 
 #include "bitfield.h"
 #include "err.h"
+#include "xalloc.h"
 
 static uint8_t
 bitfield_mask(uint32_t i)
@@ -51,7 +52,7 @@ bitfield_init(struct bitfield *bf, uint32_t nbits)
 	bf->count = 0;
 	/* calloc(0) may return NULL; allocate one byte so bits is never
 	 * NULL and callers need no special case for an empty torrent. */
-	bf->bits = calloc(n > 0 ? n : 1, 1);
+	bf->bits = thr_calloc(n > 0 ? n : 1, 1);
 	if (bf->bits == NULL) {
 		bf->nbits = 0;
 		return THR_ENOMEM;

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "xalloc.h"
 
 void
 buf_init(struct buf *b, size_t max)
@@ -57,7 +58,7 @@ buf_grow(struct buf *b, size_t n)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	if (b->max < SIZE_MAX && ncap > b->max + 1)
 		ncap = b->max + 1;
-	p = realloc(b->data, ncap);
+	p = thr_realloc(b->data, ncap);
 	if (p == NULL)
 		return THR_ENOMEM;
 	b->data = p;

@@ -20,6 +20,7 @@
 
 #include "core/conffile.h"
 #include "core/i18n.h"
+#include "xalloc.h"
 
 static bool
 conffile_space(char c)
@@ -163,8 +164,8 @@ conffile_parse(struct conffile *cf, const char *data, size_t len,
 		return thr_error_set(err, THR_ELIMIT, 0,
 		    _("larger than %d bytes"), CONFFILE_MAX_BYTES);
 	/* One spare byte: the last line's value is terminated there. */
-	if ((cf->text = malloc(len + 1)) == NULL ||
-	    (cf->items = calloc(CONFFILE_MAX_ITEMS,
+	if ((cf->text = thr_malloc(len + 1)) == NULL ||
+	    (cf->items = thr_calloc(CONFFILE_MAX_ITEMS,
 	    sizeof(*cf->items))) == NULL) {
 		free(cf->text);
 		cf->text = NULL;

@@ -24,6 +24,7 @@
 #include "hash.h"
 #include "krpc.h"
 #include "rng.h"
+#include "xalloc.h"
 
 #define DHT_BITS	(DHT_ID_LEN * 8)
 #define DHT_TID_LEN	4
@@ -324,7 +325,7 @@ dht_query(struct dht *d, const struct thr_addr *to, const uint8_t *id,
 			p = &d->p[i];
 			break;
 		}
-	if (p == NULL || (m = calloc(1, sizeof(*m))) == NULL) {
+	if (p == NULL || (m = thr_calloc(1, sizeof(*m))) == NULL) {
 		d->st.dropped++;
 		return false;
 	}
@@ -609,7 +610,7 @@ dht_reply_error(struct dht *d, const struct thr_addr *to,
 {
 	struct krpc_msg *m;
 
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = thr_calloc(1, sizeof(*m))) == NULL)
 		return;
 	m->type = KRPC_ERROR;
 	memcpy(m->tid, q->tid, q->tidlen);
@@ -714,7 +715,7 @@ dht_on_query(struct dht *d, const struct thr_addr *from,
 		dht_store_add(d, q->info_hash, &peer, now);
 	}
 	dht_node_seen(d, q->id, from, false, now);
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((r = thr_calloc(1, sizeof(*r))) == NULL)
 		return;
 	r->type = KRPC_REPLY;
 	memcpy(r->tid, q->tid, q->tidlen);
@@ -984,7 +985,7 @@ dht_new(const struct dht_options *opts, struct thr_error *err)
 		thr_error_set(err, THR_EINVAL, 0, "bad address family");
 		return NULL;
 	}
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	if ((d = thr_calloc(1, sizeof(*d))) == NULL)
 		goto nomem;
 	if (opts != NULL)
 		d->o = *opts;
@@ -996,8 +997,8 @@ dht_new(const struct dht_options *opts, struct thr_error *err)
 	dht_random(d, d->id, DHT_ID_LEN);
 	dht_random(d, d->secret, DHT_SECRET_LEN);
 	memcpy(d->prev_secret, d->secret, DHT_SECRET_LEN);
-	d->b = malloc(DHT_BITS * sizeof(*d->b));
-	d->cands = malloc(DHT_MAX_SEARCHES * DHT_SEARCH_NODES *
+	d->b = thr_malloc(DHT_BITS * sizeof(*d->b));
+	d->cands = thr_malloc(DHT_MAX_SEARCHES * DHT_SEARCH_NODES *
 	    sizeof(*d->cands));
 	if (d->b == NULL || d->cands == NULL)
 		goto free_d;
@@ -1007,9 +1008,9 @@ dht_new(const struct dht_options *opts, struct thr_error *err)
 		d->s[i].c = d->cands + i * DHT_SEARCH_NODES;
 	/* Not zeroed: only entries below the counts are ever read, and
 	 * untouched pages of the big send queue cost nothing. */
-	d->store = malloc(DHT_STORE_MAX * sizeof(*d->store));
-	d->q = malloc(DHT_SENDQ_MAX * sizeof(*d->q));
-	d->f = malloc(DHT_PEERQ_MAX * sizeof(*d->f));
+	d->store = thr_malloc(DHT_STORE_MAX * sizeof(*d->store));
+	d->q = thr_malloc(DHT_SENDQ_MAX * sizeof(*d->q));
+	d->f = thr_malloc(DHT_PEERQ_MAX * sizeof(*d->f));
 	if (d->store == NULL || d->q == NULL || d->f == NULL)
 		goto free_d;
 	return d;
@@ -1090,7 +1091,7 @@ dht_input(struct dht *d, const struct thr_addr *from, const uint8_t *pkt,
 		d->st.dropped++;
 		return;
 	}
-	if ((m = malloc(sizeof(*m))) == NULL) {
+	if ((m = thr_malloc(sizeof(*m))) == NULL) {
 		d->st.dropped++;
 		return;
 	}

@@ -22,6 +22,7 @@
 #include "escape.h"
 #include "magnet.h"
 #include "metainfo.h"
+#include "xalloc.h"
 
 #define MAGNET_PREFIX		"magnet:?"
 #define MAGNET_PREFIX_LEN	8
@@ -127,7 +128,7 @@ magnet_set_name(struct magnet *m, char *s, size_t n)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			s[i] = '?';
-	if ((m->name = malloc(n + 1)) == NULL)
+	if ((m->name = thr_malloc(n + 1)) == NULL)
 		return THR_ENOMEM;
 	memcpy(m->name, s, n);
 	m->name[n] = '\0';
@@ -174,9 +175,9 @@ magnet_add_str(char ***list, size_t *count, size_t cap, const char *s,
 	for (size_t i = 0; i < *count; i++)
 		if (strcmp((*list)[i], s) == 0)
 			return 0;
-	if (*list == NULL && (*list = calloc(cap, sizeof **list)) == NULL)
+	if (*list == NULL && (*list = thr_calloc(cap, sizeof **list)) == NULL)
 		return THR_ENOMEM;
-	if ((c = malloc(n + 1)) == NULL)
+	if ((c = thr_malloc(n + 1)) == NULL)
 		return THR_ENOMEM;
 	memcpy(c, s, n + 1);
 	(*list)[(*count)++] = c;
@@ -216,7 +217,7 @@ magnet_add_peer(struct magnet *m, const char *s, size_t n)
 		if (addr_equal(&m->peers[i], &a))
 			return 0;
 	if (m->peers == NULL &&
-	    (m->peers = calloc(MAGNET_MAX_PEERS, sizeof *m->peers)) == NULL)
+	    (m->peers = thr_calloc(MAGNET_MAX_PEERS, sizeof *m->peers)) == NULL)
 		return THR_ENOMEM;
 	m->peers[m->npeers++] = a;
 	return 0;
@@ -241,7 +242,7 @@ magnet_parse(const char *uri, size_t len, struct magnet *m,
 	    strncasecmp(uri, MAGNET_PREFIX, MAGNET_PREFIX_LEN) != 0)
 		return thr_error_set(err, THR_EINVAL, 0,
 		    "not a magnet link (no \"magnet:?\")");
-	if ((tmp = malloc(len + 1)) == NULL) {
+	if ((tmp = thr_malloc(len + 1)) == NULL) {
 		rc = thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		goto fail;
 	}

@@ -17,6 +17,7 @@
 #include <openssl/provider.h>
 
 #include "mse.h"
+#include "xalloc.h"
 
 /* The spec's 768-bit prime P; the generator is 2. */
 static const char mse_prime_hex[] =
@@ -250,7 +251,7 @@ mse_new(struct mse_lib *lib, const struct mse_config *cfg,
 		thr_error_set(err, THR_EINVAL, 0, "bad MSE configuration");
 		return NULL;
 	}
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
+	if ((m = thr_calloc(1, sizeof(*m))) == NULL) {
 		thr_error_set(err, THR_ENOMEM, 0, "no memory for MSE");
 		return NULL;
 	}

@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "peer.h"
+#include "xalloc.h"
 
 struct peer *
 peer_new(uint32_t id, const struct thr_addr *addr, bool incoming,
     uint32_t npieces, uint64_t now_ms)
 {
-	struct peer *p = calloc(1, sizeof(*p));
+	struct peer *p = thr_calloc(1, sizeof(*p));
 
 	if (p == NULL)
 		return NULL;

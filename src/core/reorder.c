@@ -3,6 +3,7 @@
  * any index here: it runs once per early block, next to a 16 KiB copy.
  */
 #include "reorder.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ reorder_put(struct reorder *r, uint32_t index, uint32_t begin,
 			;
 	}
 	if (r->mem == NULL &&
-	    (r->mem = malloc((size_t)REORDER_SLOTS * REORDER_BLOCK)) == NULL) {
+	    (r->mem = thr_malloc((size_t)REORDER_SLOTS * REORDER_BLOCK)) == NULL) {
 		r->missed++;
 		return false;
 	}

@@ -25,6 +25,7 @@
 #include "err.h"
 #include "escape.h"
 #include "tracker.h"
+#include "xalloc.h"
 
 /* Longer than any numeric IPv6 text (INET6_ADDRSTRLEN is 46). */
 #define TRACKER_IP_TEXT_MAX	64
@@ -238,7 +239,7 @@ tracker_read_peers(const struct bencode *b, struct tracker_response *r,
 		want += s6len / TRACKER_COMPACT6;
 	cap = want < TRACKER_MAX_PEERS ? want : TRACKER_MAX_PEERS;
 	if (cap > 0) {
-		r->peers = calloc(cap, sizeof *r->peers);
+		r->peers = thr_calloc(cap, sizeof *r->peers);
 		if (r->peers == NULL)
 			return thr_error_set(err, THR_ENOMEM, 0,
 			    "out of memory for %zu peers", cap);
@@ -342,7 +343,7 @@ tracker_list_grow(struct tracker_list *tl)
 
 	if (tl->ntiers >= TRACKER_MAX_TIERS)
 		return THR_ELIMIT;
-	p = realloc(tl->tiers, (tl->ntiers + 1) * sizeof *tl->tiers);
+	p = thr_realloc(tl->tiers, (tl->ntiers + 1) * sizeof *tl->tiers);
 	if (p == NULL)
 		return THR_ENOMEM;
 	tl->tiers = p;
@@ -372,7 +373,7 @@ tracker_list_init(struct tracker_list *tl, const struct metainfo *m,
 			continue;
 		if ((rc = tracker_list_grow(tl)) != 0)
 			goto fail;
-		urls = calloc(n, sizeof *urls);
+		urls = thr_calloc(n, sizeof *urls);
 		if (urls == NULL) {
 			rc = THR_ENOMEM;
 			goto fail;
@@ -383,7 +384,7 @@ tracker_list_init(struct tracker_list *tl, const struct metainfo *m,
 
 			if (u == NULL || u[0] == '\0')
 				continue;
-			urls[tl->tiers[tl->ntiers - 1].nurls] = strdup(u);
+			urls[tl->tiers[tl->ntiers - 1].nurls] = thr_strdup(u);
 			if (urls[tl->tiers[tl->ntiers - 1].nurls] == NULL) {
 				rc = THR_ENOMEM;
 				goto fail;
@@ -408,8 +409,8 @@ tracker_list_add(struct tracker_list *tl, const char *url)
 		return THR_EINVAL;
 	if ((rc = tracker_list_grow(tl)) != 0)
 		return rc;
-	urls = calloc(1, sizeof *urls);
-	if (urls == NULL || (urls[0] = strdup(url)) == NULL) {
+	urls = thr_calloc(1, sizeof *urls);
+	if (urls == NULL || (urls[0] = thr_strdup(url)) == NULL) {
 		free(urls);
 		tl->ntiers--;
 		return THR_ENOMEM;

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "tracker.h"
 #include "udptracker.h"
+#include "xalloc.h"
 
 /* BEP 15 magic constant: the connection id of a connect request. */
 #define UDPTRACKER_PROTOCOL_ID	0x41727101980ULL
@@ -338,7 +339,7 @@ udptracker_peers(const struct udptracker *u, const uint8_t *p, size_t len,
 	cap = n < TRACKER_MAX_PEERS ? n : TRACKER_MAX_PEERS;
 	if (cap == 0)
 		return 0;
-	if ((r->peers = calloc(cap, sizeof *r->peers)) == NULL)
+	if ((r->peers = thr_calloc(cap, sizeof *r->peers)) == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "no memory for peers");
 	for (i = 0; i < n && r->npeers < cap; i++) {
 		e = p + i * esz;

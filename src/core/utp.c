@@ -30,6 +30,7 @@
 #include "addr.h"
 #include "rng.h"
 #include "utp.h"
+#include "xalloc.h"
 
 /* BEP 29 packet types and the version in byte 0's low nibble. */
 #define UTP_ST_DATA	0
@@ -227,7 +228,7 @@ utp_ring_reserve(struct utp_ring *r, size_t need)
 		ncap *= 2;
 	if (ncap > r->max)
 		ncap = r->max;
-	if ((nd = malloc(ncap)) == NULL)
+	if ((nd = thr_malloc(ncap)) == NULL)
 		return false;
 	if (r->len > 0) {
 		first = r->cap - r->head;
@@ -368,9 +369,9 @@ utp_conn_new(struct utp *u, const struct thr_addr *peer, uint16_t recv_id,
 	for (i = 0; i < u->cfg.max_conns; i++)
 		if (u->slots[i] == NULL)
 			break;
-	if (i == u->cfg.max_conns || (c = calloc(1, sizeof *c)) == NULL)
+	if (i == u->cfg.max_conns || (c = thr_calloc(1, sizeof *c)) == NULL)
 		return NULL;
-	if ((c->outq = calloc(UTP_OUTQ, sizeof *c->outq)) == NULL) {
+	if ((c->outq = thr_calloc(UTP_OUTQ, sizeof *c->outq)) == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -796,7 +797,7 @@ utp_receive(struct utp_conn *c, const struct utp_hdr *h, uint16_t dist)
 		return;
 	if (dist != 0) {
 		if (c->inq == NULL &&
-		    (c->inq = calloc(UTP_INQ, sizeof *c->inq)) == NULL)
+		    (c->inq = thr_calloc(UTP_INQ, sizeof *c->inq)) == NULL)
 			return;
 		if (c->inq[h->seq & (UTP_INQ - 1)] != NULL) {
 			st->duplicate++;
@@ -806,7 +807,7 @@ utp_receive(struct utp_conn *c, const struct utp_hdr *h, uint16_t dist)
 			st->no_room++;
 			return;
 		}
-		if ((g = malloc(sizeof *g + h->paylen)) == NULL)
+		if ((g = thr_malloc(sizeof *g + h->paylen)) == NULL)
 			return;
 		g->len = h->paylen;
 		g->type = h->type;
@@ -1364,7 +1365,7 @@ utp_new(const struct utp_config *cfg)
 {
 	struct utp *u;
 
-	if ((u = calloc(1, sizeof *u)) == NULL)
+	if ((u = thr_calloc(1, sizeof *u)) == NULL)
 		return NULL;
 	u->cfg = *cfg;
 	u->cfg.max_conns = (unsigned)utp_clamp(cfg->max_conns,
@@ -1379,8 +1380,8 @@ utp_new(const struct utp_config *cfg)
 	    UTP_PACKET_MIN, UTP_PACKET_MAX);
 	u->mss = (uint32_t)(u->cfg.packet_size - UTP_HDR_LEN - UTP_SACK_ROOM);
 	rng_seed(&u->rng, cfg->seed);
-	u->slots = calloc(u->cfg.max_conns, sizeof *u->slots);
-	u->backlog = calloc(u->cfg.backlog, sizeof *u->backlog);
+	u->slots = thr_calloc(u->cfg.max_conns, sizeof *u->slots);
+	u->backlog = thr_calloc(u->cfg.backlog, sizeof *u->backlog);
 	if (u->slots == NULL || u->backlog == NULL) {
 		free(u->slots);
 		free(u->backlog);

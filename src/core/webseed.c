@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "webseed.h"
 #include "wire.h"
+#include "xalloc.h"
 
 /* BEP 6 fast extension, reserved byte 7 bit 0x04: lets us answer with
  * HAVE_ALL and REJECT.  Nothing else: no BEP 10, no DHT. */
@@ -106,8 +107,8 @@ webseed_new(const struct metainfo *mi, const char *url, uint32_t index,
 		thr_error_set(err, THR_EINVAL, 0, "bad web seed");
 		return NULL;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->base = strdup(url)) == NULL) {
+	if ((w = thr_calloc(1, sizeof(*w))) == NULL ||
+	    (w->base = thr_strdup(url)) == NULL) {
 		free(w);
 		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		return NULL;
@@ -335,7 +336,7 @@ webseed_span_start(struct webseed *w)
 			break;
 		}
 	}
-	if ((sp->data = malloc(sp->len)) == NULL) {
+	if ((sp->data = thr_malloc(sp->len)) == NULL) {
 		/* Give the blocks back to the session to ask elsewhere. */
 		for (uint32_t i = 0; i < sp->nblocks; i++)
 			webseed_reject(w, &sp->blocks[i]);
