@@ -182,6 +182,17 @@ lsdsock_close(struct lsdsock *m)
 		}
 }
 
+/* True when every torrent of the session is private (BEP 27). */
+static bool
+lsdsock_all_private(const struct lsdsock *m)
+{
+	for (size_t k = 0; k < m->s->ntorrents; k++)
+		if (!m->s->torrents[k]->have_meta ||
+		    !m->s->torrents[k]->mi.is_private)
+			return false;
+	return m->s->ntorrents > 0;
+}
+
 struct lsdsock *
 lsdsock_new(struct session *s, struct loop *l, uint16_t port)
 {
@@ -191,6 +202,13 @@ lsdsock_new(struct session *s, struct loop *l, uint16_t port)
 
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		log_msg(&s->log, LOG_WARN, "%s", _("LSD off: out of memory"));
+		return NULL;
+	}
+	m->s = s;
+	if (lsdsock_all_private(m)) {
+		log_msg(&s->log, LOG_INFO, "%s",
+		    _("LSD off: the torrent is private"));
+		free(m);
 		return NULL;
 	}
 	m->s = s;
@@ -290,8 +308,17 @@ lsdsock_pump(struct lsdsock *m, uint64_t now_ms)
 	uint8_t ih[LSD_MAX_HASHES][20];
 	size_t n;
 
-	if (m == NULL || (m->fd[0] < 0 && m->fd[1] < 0) ||
-	    !lsd_due(&m->lsd, now_ms))
+	if (m == NULL || (m->fd[0] < 0 && m->fd[1] < 0))
+		return;
+	if (lsdsock_all_private(m)) {
+		/* BEP 27: a private torrent gets peers from its tracker
+		 * only; with nothing else to announce, LSD has no use. */
+		log_msg(&m->s->log, LOG_INFO, "%s",
+		    _("LSD off: the torrent is private"));
+		lsdsock_close(m);
+		return;
+	}
+	if (!lsd_due(&m->lsd, now_ms))
 		return;
 	/* While data is being checked, peers that came would find nothing
 	 * to fetch: announce once we know what we have. */
