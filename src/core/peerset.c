@@ -109,6 +109,7 @@ peerset_remove(struct peerset *ps, struct peer *p, enum session_crypto crypto,
 			break;
 		}
 	peer_free(p);
+	ps->next_dial_ms = 0;	/* a slot and maybe an address are free */
 }
 
 void
@@ -122,6 +123,7 @@ peerset_known_add(struct peerset *ps, const struct thr_addr *a,
 		return;
 	k = &ps->known[ps->nknown++];
 	memset(k, 0, sizeof(*k));
+	ps->next_dial_ms = 0;
 	k->addr = *a;
 	k->given = src == PEER_SRC_MANUAL;
 	k->source = src;
@@ -142,29 +144,49 @@ peerset_retry_delay(const struct peerset_known *k)
 	return d < cap ? d : cap;
 }
 
+/*
+ * Scanning every known address against every peer on every loop pass
+ * cost O(known x peers) per wakeup; the scan runs only when something
+ * changed or a retry time came, and remembers the earliest next one.
+ */
 bool
 peerset_next_dial(struct peerset *ps, uint64_t now_ms, bool seeding,
     struct thr_addr *out)
 {
-	if (ps->npeers >= ps->cap)
+	uint64_t next = UINT64_MAX;
+
+	if (ps->npeers >= ps->cap || now_ms < ps->next_dial_ms)
 		return false;
 	for (size_t i = 0; i < ps->nknown; i++) {
 		struct peerset_known *k = &ps->known[i];
 
-		if (k->connected || k->next_try_ms > now_ms ||
-		    peerset_banned(ps, &k->addr) ||
-		    peerset_connected_to(ps, &k->addr))
+		if (k->connected || peerset_banned(ps, &k->addr))
 			continue;
 		/* A seed needs no outgoing connections except to the
 		 * addresses the user gave. */
 		if (seeding && (!k->given || k->fails > 0))
 			continue;
+		if (k->next_try_ms > now_ms) {
+			if (k->next_try_ms < next)
+				next = k->next_try_ms;
+			continue;
+		}
+		if (peerset_connected_to(ps, &k->addr))
+			continue;
 		k->connected = true;
 		k->next_try_ms = now_ms + peerset_retry_delay(k);
 		*out = k->addr;
+		ps->next_dial_ms = 0;	/* more may be due */
 		return true;
 	}
+	ps->next_dial_ms = next;
 	return false;
+}
+
+uint64_t
+peerset_dial_due(const struct peerset *ps)
+{
+	return ps->npeers >= ps->cap ? UINT64_MAX : ps->next_dial_ms;
 }
 
 bool
@@ -202,6 +224,7 @@ peerset_utp_failed(struct peerset *ps, enum session_transport transport,
 	k->no_utp = true;
 	k->try_utp = false;
 	k->next_try_ms = 0;
+	ps->next_dial_ms = 0;
 }
 
 void
@@ -215,6 +238,7 @@ peerset_connect_failed(struct peerset *ps, const struct thr_addr *a,
 	k->connected = false;
 	k->fails++;
 	k->next_try_ms = now_ms + peerset_retry_delay(k);
+	ps->next_dial_ms = 0;
 }
 
 void
@@ -224,6 +248,7 @@ peerset_retry_all(struct peerset *ps)
 		ps->known[i].next_try_ms = 0;
 		ps->known[i].fails = 0;
 	}
+	ps->next_dial_ms = 0;
 }
 
 bool

@@ -50,6 +50,8 @@ struct peerset {
 	size_t			 nknown;
 	struct thr_addr		 banned[PEERSET_MAX_BANNED];
 	size_t			 nbanned;
+	uint64_t		 next_dial_ms;	/* no address is due before;
+						 * 0: look (something changed) */
 };
 
 /* cap: the connection limit (0 or more than PEERSET_MAX_PEERS: that).
@@ -84,7 +86,8 @@ void	peerset_known_add(struct peerset *ps, const struct thr_addr *a,
 struct peerset_known	*peerset_known_find(struct peerset *ps,
 			    const struct thr_addr *a);
 /* An address to dial now, or false.  A seed dials only the addresses
- * the user gave. */
+ * the user gave.  Cheap when nothing is due: the list is scanned only
+ * when an address was added or its time came (peerset_dial_due). */
 bool	peerset_next_dial(struct peerset *ps, uint64_t now_ms, bool seeding,
 	    struct thr_addr *out);
 /*
@@ -94,6 +97,8 @@ bool	peerset_next_dial(struct peerset *ps, uint64_t now_ms, bool seeding,
  * there to yield to other traffic on a shared uplink and to cross NATs;
  * on 127.0.0.0/8 and ::1 TCP does more with less).
  */
+/* When the next address may be due (0: now), for the loop's sleep. */
+uint64_t	peerset_dial_due(const struct peerset *ps);
 bool	peerset_dial_utp(const struct peerset *ps,
 	    enum session_transport transport, const struct thr_addr *a);
 /* The uTP connect to a failed: with transport both, TCP at once. */

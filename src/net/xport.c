@@ -405,6 +405,14 @@ xnet_step(struct xnet *n, uint64_t now_ms, bool all)
 		xnet_dial(n, n->s->torrents[k], now_ms);
 }
 
+/* Whether t dials out at all now. */
+static bool
+xnet_dialling(const struct torrent *t)
+{
+	return t->phase != TORRENT_CHECKING && t->phase != TORRENT_DONE &&
+	    !t->paused;
+}
+
 uint64_t
 xnet_wait_ms(const struct xnet *n, uint64_t now_ms)
 {
@@ -424,9 +432,18 @@ xnet_wait_ms(const struct xnet *n, uint64_t now_ms)
 					w = d;
 					break;
 				}
-	if (n->listen_resume_ms != 0)
-		w = n->listen_resume_ms > now_ms ? n->listen_resume_ms -
-		    now_ms : 0;
+	if (n->listen_resume_ms != 0 && (d = n->listen_resume_ms > now_ms ?
+	    n->listen_resume_ms - now_ms : 0) < w)
+		w = d;
+	/* The next address to dial. */
+	for (size_t k = 0; !n->no_dial && k < s->ntorrents; k++) {
+		uint64_t due = xnet_dialling(s->torrents[k]) ?
+		    peerset_dial_due(&s->torrents[k]->ps) : UINT64_MAX;
+
+		if (due != UINT64_MAX && (d = due > now_ms ? due - now_ms :
+		    0) < w)
+			w = d;
+	}
 	return w;
 }
 
@@ -593,8 +610,7 @@ xnet_dial(struct xnet *n, struct torrent *t, uint64_t now_ms)
 	enum session_transport tp = n->s->opts.transport;
 	struct thr_addr a;
 
-	if (t->phase == TORRENT_CHECKING || t->phase == TORRENT_DONE ||
-	    t->paused)
+	if (!xnet_dialling(t))
 		return;
 	for (int i = 0; i < XPORT_CONNECTS && peerset_next_dial(&t->ps,
 	    now_ms, t->phase == TORRENT_SEEDING, &a); i++) {
