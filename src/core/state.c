@@ -291,6 +291,10 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 		s->have_meta = true;
 	if (rc != 0)
 		goto fail;
+	if (s->mi.trackers_dropped > 0)
+		log_msg(&s->log, LOG_WARN, _("the torrent lists %zu trackers "
+		    "past the first %u; ignoring them"), s->mi.trackers_dropped,
+		    METAINFO_MAX_TRACKERS);
 	if ((rc = tracker_list_init(&s->tl, &s->mi, rng_cb, &s->rng)) != 0) {
 		thr_error_set(err, rc, 0, "out of memory");
 		goto fail;

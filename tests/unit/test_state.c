@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/bencode.h"
 #include "core/buf.h"
 #include "core/state.h"
 #include "core/wire.h"
@@ -391,6 +392,84 @@ Test(state, unsafe_path_torrent_refused, .init = fx_init, .fini = fx_fini)
 Test(state, missing_torrent_file_refused, .init = fx_init, .fini = fx_fini)
 {
 	expect_init_fails(NULL, 0);
+}
+
+Test(state, duplicate_info_key_refused, .init = fx_init, .fini = fx_fini)
+{
+	/* "length" twice: one client would see 5 bytes, another 6. */
+	static const char dup[] =
+	    "d4:infod6:lengthi5e6:lengthi6e4:name1:x12:piece lengthi16384e"
+	    "6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
+
+	expect_init_fails(dup, sizeof(dup) - 1);
+}
+
+/* The fixture's torrent with an announce-list of n one-URL tiers put in
+ * front of "info" (BEP 3 order: "announce-list" sorts first). */
+static void
+write_torrent_trackers(unsigned n)
+{
+	struct buf in, out;
+	char url[48];
+	int fd;
+	ssize_t r;
+
+	write_torrent();
+	buf_init(&in, 1u << 20);
+	buf_init(&out, 8u << 20);
+	cr_assert_geq(fd = open(torrent, O_RDONLY), 0);
+	cr_assert_gt(r = read(fd, buf_reserve(&in, 1u << 20), 1u << 20), 0);
+	in.len = (size_t)r;
+	close(fd);
+	cr_assert_eq(in.data[0], 'd');
+	cr_assert_eq(bencode_put_dict(&out), 0);
+	cr_assert_eq(bencode_put_cstr(&out, "announce-list"), 0);
+	cr_assert_eq(bencode_put_list(&out), 0);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/announce",
+		    1 + i % 60000);
+		cr_assert_eq(bencode_put_list(&out), 0);
+		cr_assert_eq(bencode_put_cstr(&out, url), 0);
+		cr_assert_eq(bencode_put_end(&out), 0);
+	}
+	cr_assert_eq(bencode_put_end(&out), 0);
+	cr_assert_eq(buf_append(&out, in.data + 1, in.len - 1), 0);
+	cr_assert_geq(fd = open(torrent, O_WRONLY | O_TRUNC), 0);
+	cr_assert_eq(write(fd, out.data, out.len), (ssize_t)out.len);
+	close(fd);
+	buf_release(&in);
+	buf_release(&out);
+}
+
+Test(state, announce_list_capped_with_warning, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct state_opts o;
+	struct thr_state *s = calloc(1, sizeof(*s));
+	bool warned = false;
+	enum log_level lv;
+	const char *line;
+
+	/* 100,000 tiers: the first METAINFO_MAX_TRACKERS are used, the
+	 * run goes on, and one warning says how many were left out. */
+	cr_assert_not_null(s);
+	write_torrent_trackers(100000);
+	opts_default(&o);
+	o.log_level = LOG_WARN;
+	fixture_state_init(s, &o, NOW);
+	s->log.fp = NULL;
+	cr_assert_eq(s->mi.ntiers, METAINFO_MAX_TRACKERS);
+	cr_assert_eq(s->mi.trackers_dropped, 100000 - METAINFO_MAX_TRACKERS);
+	for (uint32_t i = 0; i < s->log.count; i++) {
+		line = log_line(&s->log, i, &lv);
+		if (strstr(line, "99744 trackers past the first 256") != NULL) {
+			cr_assert_eq(lv, LOG_WARN);
+			warned = true;
+		}
+	}
+	cr_assert(warned, "no warning about the ignored trackers");
+	state_release(s);
+	free(s);
 }
 
 /* --- handshake and messages ------------------------------------------- */
