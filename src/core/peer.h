@@ -136,7 +136,8 @@ struct peer {
 	uint64_t		 pex_out_ms;	/* our last pex to it */
 	uint64_t		 pex_in_ms;	/* its last pex we used */
 	bool			 meta_rejected;	/* refused us metadata */
-	uint32_t		 meta_piece_req; /* pieces asked of it */
+	uint32_t		 meta_timeouts;	/* metadata requests it left
+						 * unanswered in a row */
 	/* Before the metadata of a magnet is known there is no piece
 	 * count: its bitfield or have-all waits here until there is. */
 	uint8_t			*early_bits;	/* owned, or NULL */

@@ -65,8 +65,15 @@
 #define STATE_MSG_TIMEOUT_MS	60000	/* to finish one message */
 #define STATE_DISK_RETRY_MS	30000	/* after a failed write */
 #define STATE_PEX_PERIOD_MS	60000	/* BEP 11: pex at most once a minute */
-#define STATE_META_REQS		4	/* ut_metadata pieces asked of one
-					 * peer at once */
+/* ut_metadata pieces asked of one peer at once.  One: rTorrent 0.9.8
+ * reads no further on a connection once a request arrives while its
+ * answer to the one before is still being sent, so two requests in one
+ * segment stall the connection for good; pieces still come from several
+ * peers at once. */
+#define STATE_META_REQS		1
+#define STATE_META_TRIES	3	/* metadata requests a peer may leave
+					 * unanswered in a row before we
+					 * drop it */
 
 /* --encryption: Message Stream Encryption policy (see core/mse.h). */
 enum state_crypto {
