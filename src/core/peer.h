@@ -71,6 +71,9 @@ struct peer {
 	uint32_t		 id;
 	int			 fd;		/* owned by the net layer */
 	struct thr_addr		 addr;
+	struct thr_addr		 local;		/* outgoing TCP: our end, set
+						 * by the net layer; else
+						 * zero */
 	bool			 incoming;
 	enum peer_source	 source;
 	enum peer_transport	 transport;

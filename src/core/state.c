@@ -669,6 +669,69 @@ known_find(struct thr_state *s, const struct thr_addr *a)
 	return NULL;
 }
 
+/*
+ * The known address a is a seed while we seed (self false) or ourselves
+ * (self true): hold it.  The hold starts when state_next_connect next
+ * looks at it (which is on the same loop turn), so no clock is needed
+ * here.  An address we did not dial has no entry: nothing to hold.
+ */
+static void
+known_hold(struct thr_state *s, const struct thr_addr *a, bool self)
+{
+	struct state_known *k = known_find(s, a);
+	char as[ADDR_STR_MAX];
+
+	if (k == NULL || (self ? k->self : k->seed))
+		return;
+	if (self)
+		k->self = true;
+	else
+		k->seed = true;
+	k->hold_ms = 0;
+	addr_format(a, as, sizeof(as));
+	log_msg(&s->log, LOG_INFO, self ? _("%s is our own address; not "
+	    "dialling it again for %u minutes") : _("%s is a seed, as we "
+	    "are; not dialling it again for %u minutes"), as,
+	    STATE_HOLD_MS / 60000);
+}
+
+/* p is a seed and so are we: close, and do not dial it again soon. */
+static void
+seeds_part(struct thr_state *s, struct peer *p)
+{
+	if (!p->incoming)
+		known_hold(s, &p->addr, false);
+	peer_kill(p, "both are seeds");
+}
+
+/*
+ * Our own peer id came back in p's handshake.  Accepting, we find the
+ * connection we dialled ourselves: over TCP the outgoing one whose local
+ * address is p's remote one, over uTP (one UDP port for everything) the
+ * outgoing one dialled at p's very address.  Both ends close, and the
+ * address we dialled is held.
+ */
+static void
+self_found(struct thr_state *s, struct peer *p)
+{
+	if (!p->incoming) {
+		known_hold(s, &p->addr, true);
+		return;
+	}
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *q = s->peers[i];
+
+		if (q == p || q->incoming)
+			continue;
+		if (!(q->local.family != 0 && addr_equal(&q->local,
+		    &p->addr)) && !(q->transport == PEER_UTP &&
+		    addr_equal(&q->addr, &p->addr)))
+			continue;
+		known_hold(s, &q->addr, true);
+		peer_kill(q, "connected to ourselves");
+	}
+}
+
 void
 state_peer_connected(struct thr_state *s, struct peer *p, uint64_t now_ms)
 {
@@ -1014,7 +1077,7 @@ on_complete(struct thr_state *s)
 		update_interest(s, p);
 		if (p->phase == PEER_ACTIVE && bitfield_full(&p->have) &&
 		    bitfield_full(&s->have))
-			peer_kill(p, "both are seeds");
+			seeds_part(s, p);
 	}
 	if (!s->tracker_sent_completed && s->tracker_phase != TRACKER_NONE) {
 		s->tracker_event = TRACKER_EVENT_COMPLETED;
@@ -1494,7 +1557,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		trace_emit(&s->trace, "bitfield", "\"peer\":%u,\"count\":%u",
 		    p->id, p->have.count);
 		if (s->phase == STATE_SEEDING && bitfield_full(&p->have)) {
-			peer_kill(p, "both are seeds");
+			seeds_part(s, p);
 			return;
 		}
 		update_interest(s, p);
@@ -1520,7 +1583,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		bitfield_set_all(&p->have);
 		picker_add_bitfield(&s->pk, &p->have);
 		if (s->phase == STATE_SEEDING) {
-			peer_kill(p, "both are seeds");
+			seeds_part(s, p);
 			return;
 		}
 		update_interest(s, p);
@@ -1602,6 +1665,7 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		return;
 	}
 	if (memcmp(pid, s->peer_id, 20) == 0) {
+		self_found(s, p);
 		peer_kill(p, "connected to ourselves");
 		return;
 	}
@@ -1783,12 +1847,22 @@ state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
 	    (size_t)s->opts.max_peers < STATE_MAX_PEERS ?
 	    (size_t)s->opts.max_peers : STATE_MAX_PEERS;
 
+	/* A finished run is about to end: a connection now would only be
+	 * torn down again. */
 	if (s->phase == STATE_CHECKING || s->phase == STATE_DONE ||
-	    s->paused || s->npeers >= cap)
+	    s->paused || s->npeers >= cap || state_finished(s))
 		return false;
 	for (size_t i = 0; i < s->nknown; i++) {
 		struct state_known *k = &s->known[i];
 
+		if ((k->seed || k->self) && k->hold_ms == 0)
+			k->hold_ms = now_ms + STATE_HOLD_MS;
+		if (k->hold_ms > now_ms)
+			continue;
+		if (k->hold_ms != 0) {	/* over: one more try */
+			k->hold_ms = 0;
+			k->seed = k->self = false;
+		}
 		if (k->connected || k->next_try_ms > now_ms ||
 		    state_banned(s, &k->addr))
 			continue;
@@ -2198,8 +2272,15 @@ state_set_file_wanted(struct thr_state *s, size_t i, bool want)
 	if (picker_complete(&s->pk)) {
 		if (s->phase == STATE_DOWNLOADING)
 			on_complete(s);
-	} else if (s->phase == STATE_SEEDING)
+	} else if (s->phase == STATE_SEEDING) {
 		state_set_phase(s, STATE_DOWNLOADING);
+		/* Seeds we left alone have something for us again. */
+		for (size_t k = 0; k < s->nknown; k++)
+			if (s->known[k].seed) {
+				s->known[k].seed = false;
+				s->known[k].hold_ms = 0;
+			}
+	}
 	for (size_t k = 0; k < s->npeers; k++)
 		if (s->peers[k]->phase == PEER_ACTIVE)
 			update_interest(s, s->peers[k]);

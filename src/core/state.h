@@ -50,6 +50,11 @@
 #define STATE_KEEPALIVE_MS	90000
 #define STATE_RETRY_MS		15000	/* between tries of one address */
 #define STATE_GIVEN_RETRY_MS	2000	/* the same for a --peer address */
+/* An address that turned out to be a seed while we seed, or ourselves,
+ * is not dialled again for this long: a few tries an hour at most (a
+ * seed may start downloading again, and a tracker's view of our own
+ * address may be stale). */
+#define STATE_HOLD_MS		(20u * 60 * 1000)
 #define STATE_ACTIVE_BYTES	(16u << 20)	/* piece buffers in memory */
 #define STATE_CHECK_BYTES	(32u << 20)	/* verified per check step */
 #define STATE_CHECK_SPAN	(1u << 20)	/* read at once when checking:
@@ -130,11 +135,16 @@ enum state_phase {
 struct state_known {
 	struct thr_addr	addr;
 	uint64_t	next_try_ms;
+	uint64_t	hold_ms;	/* not dialled before this (see
+					 * STATE_HOLD_MS), whatever resets
+					 * next_try_ms; 0: none */
 	uint32_t	fails;
 	bool		given;		/* from --peer: retried forever */
 	bool		plain_only;	/* refused encryption: dial plain */
 	bool		no_utp;		/* uTP failed: dial TCP */
 	bool		try_utp;	/* loopback, TCP failed: uTP next */
+	bool		seed;		/* held: a seed, and so are we */
+	bool		self;		/* held: it is ourselves */
 	enum peer_source source;
 	bool		connected;
 };
@@ -276,7 +286,15 @@ bool	state_banned(const struct thr_state *s, const struct thr_addr *a);
  * addresses (--peer, x.pe) are retried for as long as the run lasts. */
 void	state_known_add(struct thr_state *s, const struct thr_addr *a,
 	    enum peer_source src);
-/* An address we should connect to now, or false. */
+/*
+ * An address we should connect to now, or false.  Never one that is
+ * held (a seed while we seed, ourselves), and nothing at all once the
+ * run is finished (state_finished): it is about to end.  A connection
+ * to ourselves is recognised on the accepting side by our own peer id
+ * in the handshake; the dialling side is the outgoing peer whose local
+ * address (set by the net layer) is the accepted one's remote address,
+ * or for uTP the one dialled at that very address.
+ */
 bool	state_next_connect(struct thr_state *s, uint64_t now_ms,
 	    struct thr_addr *out);
 /*

@@ -1072,3 +1072,205 @@ Test(state, peer_cap_and_lookup, .init = fx_init, .fini = fx_fini)
 	    "no bitfield when we have nothing");
 	state_release(&s);
 }
+
+/* --- addresses not to dial: seeds while we seed, ourselves ------------- */
+
+/* Dial whatever state_next_connect offers at now as a peer that answers
+ * with its handshake (BEP 6 bit set) and have-all, and forget it once it
+ * is closed.  Returns the number of dials (0 or 1); *why gets the reason
+ * it was closed. */
+static int
+dial_seed_once(struct thr_state *s, uint64_t now, char *why, size_t whylen)
+{
+	static const uint8_t rsv[8] = { 0, 0, 0, 0, 0, 0, 0, 0x04 };
+	uint8_t hs[WIRE_HANDSHAKE_LEN];
+	struct thr_addr out;
+	struct peer *p;
+
+	if (!state_next_connect(s, now, &out))
+		return 0;
+	cr_assert_not_null(p = state_peer_add(s, &out, false, now));
+	state_peer_connected(s, p, now);
+	wire_handshake_build(hs, s->mi.info_hash, their_id, rsv);
+	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
+	cr_assert_eq(wire_put_simple(&p->in, WIRE_HAVE_ALL), 0);
+	state_peer_input(s, p, now);
+	cr_assert(p->dead, "a seed stayed connected to a seed");
+	snprintf(why, whylen, "%s", p->why);
+	state_peer_remove(s, p->id);
+	return 1;
+}
+
+Test(state, seed_dials_a_seed_a_few_times_an_hour, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr a = addr4(50, 7000);
+	char why[96];
+	int dials = 0;
+
+	/* We seed forever and were given another seed with --peer: it
+	 * was dialled every 2 s ("both are seeds", 23 times in 45 s). */
+	write_payload();
+	write_torrent();
+	opts_default(&o);
+	o.seed_ratio = -1;
+	o.crypto = STATE_CRYPTO_OFF;
+	o.given[0] = a;
+	o.ngiven = 1;
+	start_with(&s, &o);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	for (uint64_t t = 0; t < 3600; t++) {
+		int n = dial_seed_once(&s, NOW + t * 1000, why, sizeof(why));
+
+		if (n > 0)
+			cr_assert_str_eq(why, "both are seeds");
+		dials += n;
+	}
+	cr_assert_eq(dials, 3, "%d dials in an hour", dials);
+	cr_assert(s.known[0].seed);
+	state_release(&s);
+}
+
+Test(state, seed_hold_ends_when_we_download_again, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr out;
+	char why[96];
+
+	/* Only a.bin selected and complete; c.bin's last piece damaged. */
+	write_payload();
+	write_torrent();
+	flip_on_disk(TOTAL - 5);
+	opts_default(&o);
+	o.seed_ratio = -1;
+	o.crypto = STATE_CRYPTO_OFF;
+	o.files = "1";
+	o.given[0] = addr4(51, 7000);
+	o.ngiven = 1;
+	start_with(&s, &o);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	cr_assert_eq(dial_seed_once(&s, NOW, why, sizeof(why)), 1);
+	cr_assert_not(state_next_connect(&s, NOW + 60000, &out));
+	/* Selecting c.bin makes the seed worth a connection at once. */
+	cr_assert_eq(state_set_file_wanted(&s, 2, true), 0);
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	cr_assert(state_next_connect(&s, NOW + 61000, &out));
+	cr_assert(addr_equal(&out, &o.given[0]));
+	state_release(&s);
+}
+
+Test(state, finished_run_dials_nobody, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr out;
+
+	/* --seed-ratio 0 and complete: the run ends now; it used to dial
+	 * its --peer once more on the way out. */
+	write_payload();
+	write_torrent();
+	opts_default(&o);
+	o.given[0] = addr4(52, 7000);
+	o.ngiven = 1;
+	start_with(&s, &o);
+	cr_assert(state_finished(&s));
+	cr_assert_not(state_next_connect(&s, NOW + 5000, &out));
+	state_release(&s);
+}
+
+/* We dial a (over transport tp) and the connection arrives at our own
+ * listener from `from`: returns the outgoing peer, the incoming one in
+ * *in, both after the accepting side read our handshake. */
+static struct peer *
+dial_ourselves(struct thr_state *s, const struct thr_addr *a,
+    enum peer_transport tp, const struct thr_addr *from, uint64_t now,
+    struct peer **in)
+{
+	struct thr_addr out;
+	struct peer *q, *p;
+
+	cr_assert(state_next_connect(s, now, &out));
+	cr_assert(addr_equal(&out, a));
+	cr_assert_not_null(q = state_peer_add_as(s, &out, false,
+	    PEER_SRC_COUNT, tp, now));
+	if (tp == PEER_TCP)
+		q->local = *from;
+	state_peer_connected(s, q, now);
+	cr_assert_eq(q->phase, PEER_HANDSHAKE);
+	cr_assert_not_null(p = state_peer_add(s, from, true, now));
+	cr_assert_eq(buf_append(&p->in, q->out.data, q->out.len), 0);
+	state_peer_input(s, p, now);
+	*in = p;
+	return q;
+}
+
+Test(state, connection_to_ourselves_held, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr self = addr4(1, 6881), other = addr4(9, 6881);
+	struct thr_addr from = addr4(1, 41000), out;
+	struct peer *q, *p, *r;
+	uint64_t t = NOW;
+
+	/* The tracker lists our own address (and another peer's). */
+	write_torrent();
+	opts_default(&o);
+	o.crypto = STATE_CRYPTO_OFF;
+	o.seed_ratio = -1;
+	start_with(&s, &o);
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	state_known_add(&s, &self, PEER_SRC_TRACKER);
+	/* Another outgoing connection in its handshake is left alone. */
+	cr_assert_not_null(r = state_peer_add(&s, &other, false, t));
+	r->local = addr4(1, 41001);
+	state_peer_connected(&s, r, t);
+	q = dial_ourselves(&s, &self, PEER_TCP, &from, t, &p);
+	cr_assert(p->dead);
+	cr_assert_str_eq(p->why, "connected to ourselves");
+	cr_assert(q->dead, "the dialling end is closed too");
+	cr_assert_str_eq(q->why, "connected to ourselves");
+	cr_assert_not(r->dead, "killed: %s", r->why);
+	state_peer_remove(&s, p->id);
+	state_peer_remove(&s, q->id);
+	cr_assert(s.known[0].self);
+	/* Not again for STATE_HOLD_MS, though TCP failing on loopback
+	 * would otherwise bring uTP at once, and the tracker retry 15 s. */
+	for (uint64_t d = 1000; d < STATE_HOLD_MS; d += 15000)
+		cr_assert_not(state_next_connect(&s, t + d, &out) &&
+		    addr_equal(&out, &self), "redialled after %llu ms",
+		    (unsigned long long)d);
+	cr_assert(state_next_connect(&s, t + 1000 + STATE_HOLD_MS, &out));
+	cr_assert(addr_equal(&out, &self));
+	state_release(&s);
+}
+
+Test(state, utp_connection_to_ourselves_held, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr self = addr4(1, 6881), out;
+	struct peer *q, *p;
+
+	/* Over uTP both ends use our one UDP port: the accepted
+	 * connection comes from the very address we dialled. */
+	write_torrent();
+	opts_default(&o);
+	o.crypto = STATE_CRYPTO_OFF;
+	o.seed_ratio = -1;
+	o.transport = STATE_TRANSPORT_UTP;
+	start_with(&s, &o);
+	state_known_add(&s, &self, PEER_SRC_TRACKER);
+	q = dial_ourselves(&s, &self, PEER_UTP, &self, NOW, &p);
+	cr_assert(p->dead);
+	cr_assert(q->dead);
+	state_peer_remove(&s, p->id);
+	state_peer_remove(&s, q->id);
+	cr_assert_not(state_next_connect(&s, NOW + 60000, &out));
+	state_release(&s);
+}
