@@ -932,6 +932,35 @@ drop_requests(struct thr_state *s, struct peer *p)
 	p->nreqs = 0;
 }
 
+static uint64_t	retry_delay(const struct state_known *);
+
+/*
+ * With --encryption require, k hung up on our encrypted handshake: most
+ * likely it speaks plaintext only, which we may not.  One info line per
+ * address says so (the closes themselves are routine, logged at debug),
+ * and each refusal counts as a failure, so the dial back-off grows
+ * (retry_delay); the other transport is not tried at once either, so
+ * TCP and uTP together make at most a few attempts a minute.
+ */
+static void
+crypto_refused(struct thr_state *s, struct state_known *k)
+{
+	uint64_t next;
+	char a[ADDR_STR_MAX];
+
+	k->fails++;
+	next = s->now_ms + retry_delay(k);
+	if (k->next_try_ms < next)
+		k->next_try_ms = next;
+	if (k->crypto_refused)
+		return;
+	k->crypto_refused = true;
+	addr_format(&k->addr, a, sizeof(a));
+	log_msg(&s->log, LOG_INFO, _("peer %s refused the encrypted "
+	    "handshake, and --encryption require allows no plaintext; "
+	    "trying it less often"), a);
+}
+
 void
 state_peer_remove(struct thr_state *s, uint32_t id)
 {
@@ -956,14 +985,19 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 				s->known[k].connected = false;
 				/* It hung up on our encrypted handshake:
 				 * with prefer, dial it again in plaintext
-				 * at once. */
+				 * at once; with require, say why once and
+				 * back off. */
 				if (p->phase == PEER_CRYPTO && !p->incoming &&
 				    (s->opts.crypto == STATE_CRYPTO_PREFER ||
 				    s->opts.crypto == STATE_CRYPTO_FULL) &&
 				    !s->known[k].plain_only) {
 					s->known[k].plain_only = true;
 					s->known[k].next_try_ms = 0;
-				} else if (p->phase != PEER_ACTIVE &&
+				} else if (p->phase == PEER_CRYPTO &&
+				    !p->incoming &&
+				    s->opts.crypto == STATE_CRYPTO_REQUIRE)
+					crypto_refused(s, &s->known[k]);
+				else if (p->phase != PEER_ACTIVE &&
 				    !p->incoming && p->transport == PEER_TCP &&
 				    s->opts.transport ==
 				    STATE_TRANSPORT_BOTH &&

@@ -141,6 +141,8 @@ struct state_known {
 	uint32_t	fails;
 	bool		given;		/* from --peer: retried forever */
 	bool		plain_only;	/* refused encryption: dial plain */
+	bool		crypto_refused;	/* refused encryption under
+					 * --encryption require (logged) */
 	bool		no_utp;		/* uTP failed: dial TCP */
 	bool		try_utp;	/* loopback, TCP failed: uTP next */
 	bool		seed;		/* held: a seed, and so are we */

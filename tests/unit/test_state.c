@@ -1274,3 +1274,54 @@ Test(state, utp_connection_to_ourselves_held, .init = fx_init,
 	cr_assert_not(state_next_connect(&s, NOW + 60000, &out));
 	state_release(&s);
 }
+
+Test(state, require_refused_by_plaintext_peer_backs_off, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr out;
+	enum log_level lv;
+	int dials = 0, lines = 0;
+
+	/* --encryption require and a --peer that speaks plaintext only: it
+	 * hangs up on our MSE handshake.  It was dialled every 2 s, over
+	 * TCP and uTP, and nothing at info said why. */
+	write_torrent();
+	opts_default(&o);
+	o.crypto = STATE_CRYPTO_REQUIRE;
+	o.log_level = LOG_INFO;
+	o.given[0] = addr4(53, 7000);
+	o.ngiven = 1;
+	start_with(&s, &o);
+	s.log.fp = NULL;
+	cr_assert(s.mse_ok, "RC4 is needed for this test");
+	for (uint64_t t = NOW; t < NOW + 60000; t += 500) {
+		struct peer *p;
+
+		s.now_ms = t;
+		if (!state_next_connect(&s, t, &out))
+			continue;
+		dials++;
+		cr_assert_not(state_dial_utp(&s, &out),
+		    "uTP right after TCP was refused");
+		cr_assert_not_null(p = state_peer_add(&s, &out, false, t));
+		state_peer_connected(&s, p, t);
+		cr_assert_eq(p->phase, PEER_CRYPTO);
+		peer_kill(p, "connection closed by peer");
+		state_peer_remove(&s, p->id);
+	}
+	for (uint32_t i = 0; i < s.log.count; i++) {
+		const char *l = log_line(&s.log, i, &lv);
+
+		if (strstr(l, "refused the encrypted handshake") != NULL &&
+		    strstr(l, "--encryption require") != NULL) {
+			cr_assert_eq(lv, LOG_INFO);
+			lines++;
+		}
+	}
+	cr_assert_eq(lines, 1, "%d info lines about the refusal", lines);
+	cr_assert_geq(dials, 2);
+	cr_assert_leq(dials, 5, "%d dials in a minute", dials);
+	state_release(&s);
+}
