@@ -127,6 +127,12 @@ struct peer {
 	bool			 encrypted;	/* RC4 both ways */
 	size_t			 out_enc;	/* out[0..out_enc) is ready for
 						 * the wire (encrypted) */
+	size_t			 out_push;	/* out[0..out_push) ends with
+						 * our handshake: a packet
+						 * transport sends it without
+						 * what follows; 0 none */
+	bool			 nudged;	/* a keep-alive went out after
+						 * it fell silent (state.c) */
 	size_t			 in_dec;	/* in[0..in_dec) is decrypted */
 	bool			 ext;		/* both set the reserved bit */
 	bool			 dht;		/* it set the BEP 5 bit */

@@ -551,6 +551,10 @@ send_handshake(struct thr_state *s, struct peer *p)
 		return;
 	}
 	p->sent_handshake = true;
+	/* Transmission 3.00 over uTP reads the handshake and leaves the
+	 * rest of its packet unread until another packet comes: what
+	 * follows (extension handshake, have-all...) goes in the next. */
+	p->out_push = p->out.len;
 }
 
 /*
@@ -1514,6 +1518,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 			peer_kill(p, "keep-alive flood");
 		return;
 	}
+	p->nudged = false;	/* a new exchange: see state_tick */
 	if (m->id == WIRE_EXTENDED) {
 		state_ext_msg(s, p, m->payload, m->payload_len, now_ms);
 		return;
@@ -1835,6 +1840,7 @@ state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
 {
 	(void)s;
 	p->out_enc = p->out_enc > n ? p->out_enc - n : 0;
+	p->out_push = p->out_push > n ? p->out_push - n : 0;
 	if (n > 0)
 		p->last_send_ms = now_ms;
 }
@@ -2122,6 +2128,25 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		    now_ms - p->last_send_ms > STATE_KEEPALIVE_MS &&
 		    p->out.len == 0 && wire_put_keepalive(&p->out) == 0)
 			p->last_send_ms = now_ms;
+		/*
+		 * A connection gone quiet both ways may hold bytes the peer
+		 * has not read: Transmission 3.00 over uTP reads a packet
+		 * only as far as the message it waited for, and the rest
+		 * when the next packet comes.  Whatever the cause, it gets
+		 * one keep-alive (a packet) after STATE_NUDGE_MS of quiet,
+		 * never a wait for the one at STATE_KEEPALIVE_MS.  Only a
+		 * message other than a keep-alive allows the next one, so
+		 * an idle connection costs one, and two of us never bounce
+		 * keep-alives back and forth.
+		 */
+		if (p->phase == PEER_ACTIVE && !p->dead && !p->nudged &&
+		    p->out.len == 0 &&
+		    now_ms - p->last_send_ms >= STATE_NUDGE_MS &&
+		    now_ms - p->last_recv_ms >= STATE_NUDGE_MS &&
+		    wire_put_keepalive(&p->out) == 0) {
+			p->nudged = true;
+			p->last_send_ms = now_ms;
+		}
 		/* A peer that holds our requests for a minute without
 		 * sending anything gets them taken back (snubbed). */
 		if (p->phase == PEER_ACTIVE && p->nreqs > 0 &&

@@ -1325,3 +1325,78 @@ Test(state, require_refused_by_plaintext_peer_backs_off, .init = fx_init,
 	cr_assert_leq(dials, 5, "%d dials in a minute", dials);
 	state_release(&s);
 }
+
+/* --- what reaches a peer that reads a packet only in part -------------- */
+
+/* The transport wrote everything in p->out. */
+static void
+all_sent(struct thr_state *s, struct peer *p, uint64_t now)
+{
+	state_peer_outgoing(s, p);
+	state_peer_sent(s, p, p->out.len, now);
+	buf_reset(&p->out);
+}
+
+Test(state, handshake_ends_its_packet, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+
+	/* Transmission 3.00 over uTP reads our handshake and leaves the
+	 * rest of that packet unread: out_push tells the transport where
+	 * the handshake ends. */
+	write_payload();
+	write_torrent();
+	start(&s);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	p = incoming(&s, s.mi.info_hash);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_eq(p->phase, PEER_ACTIVE);
+	cr_assert_eq(p->out_push, WIRE_HANDSHAKE_LEN);
+	cr_assert_gt(p->out.len, WIRE_HANDSHAKE_LEN, "a bitfield follows");
+	/* It follows what is taken from the front of out. */
+	state_peer_sent(&s, p, 10, NOW + 11);
+	buf_consume(&p->out, 10);
+	cr_assert_eq(p->out_push, WIRE_HANDSHAKE_LEN - 10);
+	all_sent(&s, p, NOW + 12);
+	cr_assert_eq(p->out_push, 0);
+	state_release(&s);
+}
+
+Test(state, quiet_connection_gets_one_keepalive, .init = fx_init,
+    .fini = fx_fini)
+{
+	static const uint8_t ka[4] = { 0, 0, 0, 0 };
+	struct thr_state s;
+	struct peer *p;
+	uint64_t t = NOW + 10;
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	state_peer_input(&s, p, t);
+	all_sent(&s, p, t);
+	/* Quiet both ways: after STATE_NUDGE_MS, one keep-alive, in case
+	 * the peer left our bytes unread; not 90 s later. */
+	state_tick(&s, t + STATE_NUDGE_MS - 1);
+	cr_assert_eq(p->out.len, 0);
+	state_tick(&s, t + STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 4);
+	cr_assert_eq(memcmp(p->out.data, ka, 4), 0);
+	all_sent(&s, p, t + STATE_NUDGE_MS);
+	state_tick(&s, t + 5 * STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 0, "one per quiet spell");
+	/* Its keep-alive does not allow another (no ping-pong between
+	 * two of us); a real message does. */
+	cr_assert_eq(buf_append(&p->in, ka, 4), 0);
+	state_peer_input(&s, p, t + 6 * STATE_NUDGE_MS);
+	state_tick(&s, t + 8 * STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 0);
+	cr_assert_eq(wire_put_simple(&p->in, WIRE_NOT_INTERESTED), 0);
+	state_peer_input(&s, p, t + 9 * STATE_NUDGE_MS);
+	state_tick(&s, t + 10 * STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 4);
+	cr_assert_not(p->dead, "%s", p->why);
+	state_release(&s);
+}
