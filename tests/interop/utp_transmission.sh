@@ -8,7 +8,7 @@
 #
 # transmission-cli (uTP on, no DHT, PEX, LPD or port mapping, no speed
 # or ratio limits) downloads a 2 MB torrent from a thorrent seeder
-# running --transport utp, four ways, each within MAX_SECS:
+# running --transport utp, four ways:
 # a. thorrent dials Transmission (--peer) on 127.0.0.1, with MSE
 #    (thorrent prefer, Transmission -ep) and in plaintext (--encryption
 #    off, -et);
@@ -24,13 +24,18 @@
 # the torrent, no TCP payload from it.
 #
 # Transmission waits for its 10 s rechoke before it says it is
-# interested, so a good run takes 14 to 17 s here; before the fix, 100.
+# interested, so a good run takes 14 to 18 s here (the target is under
+# 20 s; each run's time is logged, with a note when it is over); before
+# the fix, 100 s.  A run fails only past STALL_SECS, well short of the
+# 90 s keep-alive that ended the stall and well above a loaded
+# machine's slowness.
 . "$(dirname "$0")/lib.sh"
 require_libtorrent
 require_prog transmission-cli
 require_prog opentracker
 require_subject
-MAX_SECS=20
+TARGET_SECS=20
+STALL_SECS=60
 
 mkdir -p "$WORK/seed/payload"
 head -c 2000000 /dev/urandom >"$WORK/seed/payload/data.bin"
@@ -77,8 +82,10 @@ wait_data() {
 check_run() {
 	local name=$1 secs=$2 port=$3 pcap=$4
 	log "$name: Transmission had the 2 MB in $(printf '%.1f' "$secs") s"
-	[ "$(echo "$secs < $MAX_SECS" | bc)" -eq 1 ] ||
-		fail "$name: Transmission took $(printf '%.1f' "$secs") s, not under $MAX_SECS s"
+	[ "$(echo "$secs < $STALL_SECS" | bc)" -eq 1 ] ||
+		fail "$name: Transmission took $(printf '%.1f' "$secs") s: it stalled"
+	[ "$(echo "$secs < $TARGET_SECS" | bc)" -eq 1 ] ||
+		log "$name: NOTE: over the $TARGET_SECS s target (a loaded machine?)"
 	if [ -z "$pcap" ]; then
 		log "$name: capture check skipped"
 		return 0
