@@ -131,8 +131,10 @@ struct peer {
 						 * our handshake: a packet
 						 * transport sends it without
 						 * what follows; 0 none */
-	bool			 nudged;	/* a keep-alive went out after
-						 * it fell silent (state.c) */
+	bool			 nudged;	/* a keep-alive went out when
+						 * the connection went quiet;
+						 * its next message clears it
+						 * (state_tick) */
 	size_t			 in_dec;	/* in[0..in_dec) is decrypted */
 	bool			 ext;		/* both set the reserved bit */
 	bool			 dht;		/* it set the BEP 5 bit */

@@ -48,8 +48,8 @@
 #define STATE_HANDSHAKE_TIMEOUT_MS	20000
 #define STATE_IDLE_TIMEOUT_MS	180000	/* nothing received at all */
 #define STATE_KEEPALIVE_MS	90000
-/* A peer silent this long after our last bytes gets one keep-alive: it
- * may have left them unread until more arrive (state_tick). */
+/* A connection quiet both ways this long gets one keep-alive: the peer
+ * may have left our last bytes unread until more arrive (state_tick). */
 #define STATE_NUDGE_MS		2000
 #define STATE_RETRY_MS		15000	/* between tries of one address */
 #define STATE_GIVEN_RETRY_MS	2000	/* the same for a --peer address */
