@@ -274,6 +274,23 @@ info_report(const char *file, const struct thr_error *err)
 	buf_release(&b);
 }
 
+/* A torrent with more trackers than we keep is still described, with a
+ * warning on stderr that the list was cut. */
+static void
+info_warn_trackers(const char *file, const struct metainfo *m)
+{
+	struct buf b;
+
+	if (m->trackers_dropped == 0)
+		return;
+	buf_init(&b, INFO_LINE_MAX);
+	if (escape_buf(&b, file) == 0 && b.data != NULL)
+		fprintf(stderr, _("thorrent: %s: warning: %zu trackers past "
+		    "the first %u ignored\n"), (const char *)b.data,
+		    m->trackers_dropped, METAINFO_MAX_TRACKERS);
+	buf_release(&b);
+}
+
 int
 cmd_info(int argc, char **argv)
 {
@@ -317,6 +334,7 @@ cmd_info(int argc, char **argv)
 		info_report(argv[optind], &err);
 		return CMD_EXIT_ERROR;
 	}
+	info_warn_trackers(argv[optind], &m);
 	hash_hex(m.info_hash, sizeof(m.info_hash), hex);
 
 	buf_init(&out, INFO_LINE_MAX);

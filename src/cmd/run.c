@@ -345,6 +345,9 @@ connect_more(struct run *r, uint64_t now)
 		}
 		p->fd = fd;
 		r->fd_peer[fd] = p->id;
+		/* Known at once (connect bound it): how a connection to
+		 * ourselves is recognised (state.h). */
+		(void)conn_local(fd, &p->local);
 		if (loop_add_fd(r->loop, fd, LOOP_WRITE, peer_event, r) != 0)
 			peer_kill(p, "cannot watch socket");
 	}

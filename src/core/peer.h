@@ -71,6 +71,9 @@ struct peer {
 	uint32_t		 id;
 	int			 fd;		/* owned by the net layer */
 	struct thr_addr		 addr;
+	struct thr_addr		 local;		/* outgoing TCP: our end, set
+						 * by the net layer; else
+						 * zero */
 	bool			 incoming;
 	enum peer_source	 source;
 	enum peer_transport	 transport;
@@ -124,6 +127,14 @@ struct peer {
 	bool			 encrypted;	/* RC4 both ways */
 	size_t			 out_enc;	/* out[0..out_enc) is ready for
 						 * the wire (encrypted) */
+	size_t			 out_push;	/* out[0..out_push) ends with
+						 * our handshake: a packet
+						 * transport sends it without
+						 * what follows; 0 none */
+	bool			 nudged;	/* a keep-alive went out when
+						 * the connection went quiet;
+						 * its next message clears it
+						 * (state_tick) */
 	size_t			 in_dec;	/* in[0..in_dec) is decrypted */
 	bool			 ext;		/* both set the reserved bit */
 	bool			 dht;		/* it set the BEP 5 bit */
@@ -136,7 +147,8 @@ struct peer {
 	uint64_t		 pex_out_ms;	/* our last pex to it */
 	uint64_t		 pex_in_ms;	/* its last pex we used */
 	bool			 meta_rejected;	/* refused us metadata */
-	uint32_t		 meta_piece_req; /* pieces asked of it */
+	uint32_t		 meta_timeouts;	/* metadata requests it left
+						 * unanswered in a row */
 	/* Before the metadata of a magnet is known there is no piece
 	 * count: its bitfield or have-all waits here until there is. */
 	uint8_t			*early_bits;	/* owned, or NULL */

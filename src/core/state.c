@@ -291,6 +291,10 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 		s->have_meta = true;
 	if (rc != 0)
 		goto fail;
+	if (s->mi.trackers_dropped > 0)
+		log_msg(&s->log, LOG_WARN, _("the torrent lists %zu trackers "
+		    "past the first %u; ignoring them"), s->mi.trackers_dropped,
+		    METAINFO_MAX_TRACKERS);
 	if ((rc = tracker_list_init(&s->tl, &s->mi, rng_cb, &s->rng)) != 0) {
 		thr_error_set(err, rc, 0, "out of memory");
 		goto fail;
@@ -547,6 +551,10 @@ send_handshake(struct thr_state *s, struct peer *p)
 		return;
 	}
 	p->sent_handshake = true;
+	/* Transmission 3.00 over uTP reads the handshake and leaves the
+	 * rest of its packet unread until another packet comes: what
+	 * follows (extension handshake, have-all...) goes in the next. */
+	p->out_push = p->out.len;
 }
 
 /*
@@ -663,6 +671,69 @@ known_find(struct thr_state *s, const struct thr_addr *a)
 		if (addr_equal(&s->known[i].addr, a))
 			return &s->known[i];
 	return NULL;
+}
+
+/*
+ * The known address a is a seed while we seed (self false) or ourselves
+ * (self true): hold it.  The hold starts when state_next_connect next
+ * looks at it (which is on the same loop turn), so no clock is needed
+ * here.  An address we did not dial has no entry: nothing to hold.
+ */
+static void
+known_hold(struct thr_state *s, const struct thr_addr *a, bool self)
+{
+	struct state_known *k = known_find(s, a);
+	char as[ADDR_STR_MAX];
+
+	if (k == NULL || (self ? k->self : k->seed))
+		return;
+	if (self)
+		k->self = true;
+	else
+		k->seed = true;
+	k->hold_ms = 0;
+	addr_format(a, as, sizeof(as));
+	log_msg(&s->log, LOG_INFO, self ? _("%s is our own address; not "
+	    "dialling it again for %u minutes") : _("%s is a seed, as we "
+	    "are; not dialling it again for %u minutes"), as,
+	    STATE_HOLD_MS / 60000);
+}
+
+/* p is a seed and so are we: close, and do not dial it again soon. */
+static void
+seeds_part(struct thr_state *s, struct peer *p)
+{
+	if (!p->incoming)
+		known_hold(s, &p->addr, false);
+	peer_kill(p, "both are seeds");
+}
+
+/*
+ * Our own peer id came back in p's handshake.  Accepting, we find the
+ * connection we dialled ourselves: over TCP the outgoing one whose local
+ * address is p's remote one, over uTP (one UDP port for everything) the
+ * outgoing one dialled at p's very address.  Both ends close, and the
+ * address we dialled is held.
+ */
+static void
+self_found(struct thr_state *s, struct peer *p)
+{
+	if (!p->incoming) {
+		known_hold(s, &p->addr, true);
+		return;
+	}
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *q = s->peers[i];
+
+		if (q == p || q->incoming)
+			continue;
+		if (!(q->local.family != 0 && addr_equal(&q->local,
+		    &p->addr)) && !(q->transport == PEER_UTP &&
+		    addr_equal(&q->addr, &p->addr)))
+			continue;
+		known_hold(s, &q->addr, true);
+		peer_kill(q, "connected to ourselves");
+	}
 }
 
 void
@@ -865,6 +936,35 @@ drop_requests(struct thr_state *s, struct peer *p)
 	p->nreqs = 0;
 }
 
+static uint64_t	retry_delay(const struct state_known *);
+
+/*
+ * With --encryption require, k hung up on our encrypted handshake: most
+ * likely it speaks plaintext only, which we may not.  One info line per
+ * address says so (the closes themselves are routine, logged at debug),
+ * and each refusal counts as a failure, so the dial back-off grows
+ * (retry_delay); the other transport is not tried at once either, so
+ * TCP and uTP together make at most a few attempts a minute.
+ */
+static void
+crypto_refused(struct thr_state *s, struct state_known *k)
+{
+	uint64_t next;
+	char a[ADDR_STR_MAX];
+
+	k->fails++;
+	next = s->now_ms + retry_delay(k);
+	if (k->next_try_ms < next)
+		k->next_try_ms = next;
+	if (k->crypto_refused)
+		return;
+	k->crypto_refused = true;
+	addr_format(&k->addr, a, sizeof(a));
+	log_msg(&s->log, LOG_INFO, _("peer %s refused the encrypted "
+	    "handshake, and --encryption require allows no plaintext; "
+	    "trying it less often"), a);
+}
+
 void
 state_peer_remove(struct thr_state *s, uint32_t id)
 {
@@ -889,14 +989,19 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 				s->known[k].connected = false;
 				/* It hung up on our encrypted handshake:
 				 * with prefer, dial it again in plaintext
-				 * at once. */
+				 * at once; with require, say why once and
+				 * back off. */
 				if (p->phase == PEER_CRYPTO && !p->incoming &&
 				    (s->opts.crypto == STATE_CRYPTO_PREFER ||
 				    s->opts.crypto == STATE_CRYPTO_FULL) &&
 				    !s->known[k].plain_only) {
 					s->known[k].plain_only = true;
 					s->known[k].next_try_ms = 0;
-				} else if (p->phase != PEER_ACTIVE &&
+				} else if (p->phase == PEER_CRYPTO &&
+				    !p->incoming &&
+				    s->opts.crypto == STATE_CRYPTO_REQUIRE)
+					crypto_refused(s, &s->known[k]);
+				else if (p->phase != PEER_ACTIVE &&
 				    !p->incoming && p->transport == PEER_TCP &&
 				    s->opts.transport ==
 				    STATE_TRANSPORT_BOTH &&
@@ -1010,7 +1115,7 @@ on_complete(struct thr_state *s)
 		update_interest(s, p);
 		if (p->phase == PEER_ACTIVE && bitfield_full(&p->have) &&
 		    bitfield_full(&s->have))
-			peer_kill(p, "both are seeds");
+			seeds_part(s, p);
 	}
 	if (!s->tracker_sent_completed && s->tracker_phase != TRACKER_NONE) {
 		s->tracker_event = TRACKER_EVENT_COMPLETED;
@@ -1413,6 +1518,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 			peer_kill(p, "keep-alive flood");
 		return;
 	}
+	p->nudged = false;	/* a new exchange: see state_tick */
 	if (m->id == WIRE_EXTENDED) {
 		state_ext_msg(s, p, m->payload, m->payload_len, now_ms);
 		return;
@@ -1490,7 +1596,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		trace_emit(&s->trace, "bitfield", "\"peer\":%u,\"count\":%u",
 		    p->id, p->have.count);
 		if (s->phase == STATE_SEEDING && bitfield_full(&p->have)) {
-			peer_kill(p, "both are seeds");
+			seeds_part(s, p);
 			return;
 		}
 		update_interest(s, p);
@@ -1516,7 +1622,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		bitfield_set_all(&p->have);
 		picker_add_bitfield(&s->pk, &p->have);
 		if (s->phase == STATE_SEEDING) {
-			peer_kill(p, "both are seeds");
+			seeds_part(s, p);
 			return;
 		}
 		update_interest(s, p);
@@ -1598,6 +1704,7 @@ on_handshake(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		return;
 	}
 	if (memcmp(pid, s->peer_id, 20) == 0) {
+		self_found(s, p);
 		peer_kill(p, "connected to ourselves");
 		return;
 	}
@@ -1733,6 +1840,7 @@ state_peer_sent(struct thr_state *s, struct peer *p, size_t n,
 {
 	(void)s;
 	p->out_enc = p->out_enc > n ? p->out_enc - n : 0;
+	p->out_push = p->out_push > n ? p->out_push - n : 0;
 	if (n > 0)
 		p->last_send_ms = now_ms;
 }
@@ -1779,12 +1887,22 @@ state_next_connect(struct thr_state *s, uint64_t now_ms, struct thr_addr *out)
 	    (size_t)s->opts.max_peers < STATE_MAX_PEERS ?
 	    (size_t)s->opts.max_peers : STATE_MAX_PEERS;
 
+	/* A finished run is about to end: a connection now would only be
+	 * torn down again. */
 	if (s->phase == STATE_CHECKING || s->phase == STATE_DONE ||
-	    s->paused || s->npeers >= cap)
+	    s->paused || s->npeers >= cap || state_finished(s))
 		return false;
 	for (size_t i = 0; i < s->nknown; i++) {
 		struct state_known *k = &s->known[i];
 
+		if ((k->seed || k->self) && k->hold_ms == 0)
+			k->hold_ms = now_ms + STATE_HOLD_MS;
+		if (k->hold_ms > now_ms)
+			continue;
+		if (k->hold_ms != 0) {	/* over: one more try */
+			k->hold_ms = 0;
+			k->seed = k->self = false;
+		}
 		if (k->connected || k->next_try_ms > now_ms ||
 		    state_banned(s, &k->addr))
 			continue;
@@ -2010,6 +2128,25 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 		    now_ms - p->last_send_ms > STATE_KEEPALIVE_MS &&
 		    p->out.len == 0 && wire_put_keepalive(&p->out) == 0)
 			p->last_send_ms = now_ms;
+		/*
+		 * A connection gone quiet both ways may hold bytes the peer
+		 * has not read: Transmission 3.00 over uTP reads a packet
+		 * only as far as the message it waited for, and the rest
+		 * when the next packet comes.  Whatever the cause, it gets
+		 * one keep-alive (a packet) after STATE_NUDGE_MS of quiet,
+		 * never a wait for the one at STATE_KEEPALIVE_MS.  Only a
+		 * message other than a keep-alive allows the next one, so
+		 * an idle connection costs one, and two of us never bounce
+		 * keep-alives back and forth.
+		 */
+		if (p->phase == PEER_ACTIVE && !p->dead && !p->nudged &&
+		    p->out.len == 0 &&
+		    now_ms - p->last_send_ms >= STATE_NUDGE_MS &&
+		    now_ms - p->last_recv_ms >= STATE_NUDGE_MS &&
+		    wire_put_keepalive(&p->out) == 0) {
+			p->nudged = true;
+			p->last_send_ms = now_ms;
+		}
 		/* A peer that holds our requests for a minute without
 		 * sending anything gets them taken back (snubbed). */
 		if (p->phase == PEER_ACTIVE && p->nreqs > 0 &&
@@ -2194,8 +2331,15 @@ state_set_file_wanted(struct thr_state *s, size_t i, bool want)
 	if (picker_complete(&s->pk)) {
 		if (s->phase == STATE_DOWNLOADING)
 			on_complete(s);
-	} else if (s->phase == STATE_SEEDING)
+	} else if (s->phase == STATE_SEEDING) {
 		state_set_phase(s, STATE_DOWNLOADING);
+		/* Seeds we left alone have something for us again. */
+		for (size_t k = 0; k < s->nknown; k++)
+			if (s->known[k].seed) {
+				s->known[k].seed = false;
+				s->known[k].hold_ms = 0;
+			}
+	}
 	for (size_t k = 0; k < s->npeers; k++)
 		if (s->peers[k]->phase == PEER_ACTIVE)
 			update_interest(s, s->peers[k]);

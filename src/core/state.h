@@ -48,8 +48,16 @@
 #define STATE_HANDSHAKE_TIMEOUT_MS	20000
 #define STATE_IDLE_TIMEOUT_MS	180000	/* nothing received at all */
 #define STATE_KEEPALIVE_MS	90000
+/* A connection quiet both ways this long gets one keep-alive: the peer
+ * may have left our last bytes unread until more arrive (state_tick). */
+#define STATE_NUDGE_MS		2000
 #define STATE_RETRY_MS		15000	/* between tries of one address */
 #define STATE_GIVEN_RETRY_MS	2000	/* the same for a --peer address */
+/* An address that turned out to be a seed while we seed, or ourselves,
+ * is not dialled again for this long: a few tries an hour at most (a
+ * seed may start downloading again, and a tracker's view of our own
+ * address may be stale). */
+#define STATE_HOLD_MS		(20u * 60 * 1000)
 #define STATE_ACTIVE_BYTES	(16u << 20)	/* piece buffers in memory */
 #define STATE_CHECK_BYTES	(32u << 20)	/* verified per check step */
 #define STATE_CHECK_SPAN	(1u << 20)	/* read at once when checking:
@@ -65,8 +73,15 @@
 #define STATE_MSG_TIMEOUT_MS	60000	/* to finish one message */
 #define STATE_DISK_RETRY_MS	30000	/* after a failed write */
 #define STATE_PEX_PERIOD_MS	60000	/* BEP 11: pex at most once a minute */
-#define STATE_META_REQS		4	/* ut_metadata pieces asked of one
-					 * peer at once */
+/* ut_metadata pieces asked of one peer at once.  One: rTorrent 0.9.8
+ * reads no further on a connection once a request arrives while its
+ * answer to the one before is still being sent, so two requests in one
+ * segment stall the connection for good; pieces still come from several
+ * peers at once. */
+#define STATE_META_REQS		1
+#define STATE_META_TRIES	3	/* metadata requests a peer may leave
+					 * unanswered in a row before we
+					 * drop it */
 
 /* --encryption: Message Stream Encryption policy (see core/mse.h). */
 enum state_crypto {
@@ -123,11 +138,18 @@ enum state_phase {
 struct state_known {
 	struct thr_addr	addr;
 	uint64_t	next_try_ms;
+	uint64_t	hold_ms;	/* not dialled before this (see
+					 * STATE_HOLD_MS), whatever resets
+					 * next_try_ms; 0: none */
 	uint32_t	fails;
 	bool		given;		/* from --peer: retried forever */
 	bool		plain_only;	/* refused encryption: dial plain */
+	bool		crypto_refused;	/* refused encryption under
+					 * --encryption require (logged) */
 	bool		no_utp;		/* uTP failed: dial TCP */
 	bool		try_utp;	/* loopback, TCP failed: uTP next */
+	bool		seed;		/* held: a seed, and so are we */
+	bool		self;		/* held: it is ourselves */
 	enum peer_source source;
 	bool		connected;
 };
@@ -269,7 +291,15 @@ bool	state_banned(const struct thr_state *s, const struct thr_addr *a);
  * addresses (--peer, x.pe) are retried for as long as the run lasts. */
 void	state_known_add(struct thr_state *s, const struct thr_addr *a,
 	    enum peer_source src);
-/* An address we should connect to now, or false. */
+/*
+ * An address we should connect to now, or false.  Never one that is
+ * held (a seed while we seed, ourselves), and nothing at all once the
+ * run is finished (state_finished): it is about to end.  A connection
+ * to ourselves is recognised on the accepting side by our own peer id
+ * in the handshake; the dialling side is the outgoing peer whose local
+ * address (set by the net layer) is the accepted one's remote address,
+ * or for uTP the one dialled at that very address.
+ */
 bool	state_next_connect(struct thr_state *s, uint64_t now_ms,
 	    struct thr_addr *out);
 /*

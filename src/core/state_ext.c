@@ -83,6 +83,8 @@ state_ext_start(struct thr_state *s, struct peer *p, uint64_t now_ms)
 
 /* --- ut_metadata: fetching ------------------------------------------- */
 
+/* Ask p for missing pieces, up to STATE_META_REQS at once: the next one
+ * goes out when an answer arrives, or on the tick. */
 static void
 meta_request(struct thr_state *s, struct peer *p, uint64_t now_ms)
 {
@@ -104,6 +106,49 @@ meta_request(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		}
 		ext_frame_end(p, start, ext_metadata_request(&p->out, piece));
 		asked++;
+	}
+}
+
+/*
+ * Requests that went unanswered for METADATA_TIMEOUT_MS are taken back;
+ * their pieces are asked again on this tick, of the same peer as of any
+ * other (with a single peer, the same one: it may have dropped the
+ * request).  A peer that leaves STATE_META_TRIES requests in a row
+ * unanswered is dropped, with a log line; the known list dials it again
+ * later, with its usual back-off, on a fresh connection.
+ */
+static void
+meta_expire(struct thr_state *s, uint64_t now_ms)
+{
+	uint32_t ids[METADATA_MAX_PIECES];
+	size_t n;
+
+	n = metadata_expire(&s->md, now_ms, ids, METADATA_MAX_PIECES);
+	if (n > METADATA_MAX_PIECES)
+		n = METADATA_MAX_PIECES;
+	for (size_t i = 0; i < n; i++) {
+		struct peer *q;
+		char a[ADDR_STR_MAX];
+		size_t j;
+
+		/* One round per peer, however many pieces it held. */
+		for (j = 0; j < i && ids[j] != ids[i]; j++)
+			continue;
+		if (j < i || (q = state_peer_find(s, ids[i])) == NULL ||
+		    q->dead)
+			continue;
+		q->meta_timeouts++;
+		addr_format(&q->addr, a, sizeof(a));
+		if (q->meta_timeouts < STATE_META_TRIES) {
+			log_msg(&s->log, LOG_DEBUG, "peer %s left a metadata "
+			    "request unanswered (%u of %u); asking again", a,
+			    q->meta_timeouts, STATE_META_TRIES);
+			continue;
+		}
+		log_msg(&s->log, LOG_INFO, _("peer %s did not answer %u "
+		    "metadata requests in a row; dropping it"), a,
+		    q->meta_timeouts);
+		peer_kill(q, "did not answer metadata requests");
 	}
 }
 
@@ -293,6 +338,7 @@ on_metadata(struct thr_state *s, struct peer *p, const uint8_t *b, size_t n,
 			peer_kill(p, "sent metadata we did not ask for");
 			return;
 		}
+		p->meta_timeouts = 0;
 		if (metadata_complete(&s->md))
 			meta_complete(s, now_ms);
 		else
@@ -457,6 +503,8 @@ state_ext_msg(struct thr_state *s, struct peer *p, const uint8_t *payload,
 void
 state_ext_tick(struct thr_state *s, uint64_t now_ms)
 {
+	if (s->phase == STATE_METADATA && s->md.size != 0)
+		meta_expire(s, now_ms);
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
 

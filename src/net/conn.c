@@ -153,6 +153,18 @@ conn_listen6(uint16_t port, int *fd)
 }
 
 int
+conn_local(int fd, struct thr_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return THR_EIO;
+	from_sockaddr(&ss, a);
+	return 0;
+}
+
+int
 conn_accept(int lfd, int *fd, struct thr_addr *a)
 {
 	struct sockaddr_storage ss;

@@ -18,6 +18,9 @@
 /* Start connecting; *fd is set and the connect completes (or fails)
  * when the fd turns writable.  0 or THR_EIO. */
 int	conn_connect(const struct thr_addr *a, int *fd);
+/* Our end of a connecting or connected socket (the address and port the
+ * kernel chose), into *a.  0 or THR_EIO. */
+int	conn_local(int fd, struct thr_addr *a);
 /* After writability: 0 if connected, THR_EIO with errno text otherwise. */
 int	conn_connect_result(int fd, char *why, size_t whylen);
 /* Listen on port or the next free one (up to CONN_PORT_TRIES more).

@@ -639,6 +639,26 @@ utp_peer_read(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	}
 }
 
+/* Write the front of p->out into its connection, up to the end of our
+ * handshake if that is still there, which then ends its packet (see
+ * p->out_push).  Returns the bytes taken; *pushed tells whether it
+ * stopped at the handshake's end rather than for want of room. */
+static size_t
+utp_peer_put(struct peer *p, bool *pushed, uint64_t now_us)
+{
+	size_t want = p->out.len, n;
+
+	*pushed = false;
+	if (p->out_push > 0 && p->out_push < want)
+		want = p->out_push;
+	n = utp_write(p->tp, p->out.data, want, now_us);
+	if (n > 0 && n == p->out_push) {
+		utp_push(p->tp);
+		*pushed = true;
+	}
+	return n;
+}
+
 /* What the session has to say, into the connection's send buffer. */
 static void
 utp_peer_write(struct thr_state *s, struct peer *p, uint64_t now_ms,
@@ -648,18 +668,19 @@ utp_peer_write(struct thr_state *s, struct peer *p, uint64_t now_ms,
 
 	while (!p->dead && sent < UDPMUX_UTP_BUDGET) {
 		size_t n;
+		bool pushed;
 
 		state_peer_fill(s, p, now_ms);
 		if (p->out.len == 0)
 			break;
 		state_peer_outgoing(s, p);
-		n = utp_write(p->tp, p->out.data, p->out.len, now_us);
+		n = utp_peer_put(p, &pushed, now_us);
 		if (n == 0)
 			break;
 		buf_consume(&p->out, n);
 		state_peer_sent(s, p, n, now_ms);
 		sent += n;
-		if (p->out.len > 0)
+		if (p->out.len > 0 && !pushed)
 			break;
 	}
 }
