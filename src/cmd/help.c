@@ -71,7 +71,8 @@ help_usage(FILE *fp)
 	    "  --seed N            seed of every random choice, for replays\n"
 	    "  --trace FILE        write every event to FILE as JSON Lines\n"), fp);
 	fputs(_("\nOutput:\n"
-	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
+	    "  --log LEVEL         error, warn, note, info or debug (default note:\n"
+	    "                      what you changed and why seeding stopped)\n"
 	    "  --no-tui            plain progress lines on stderr instead of the view\n"),
 	    fp);
 	fputs(_("\nConfiguration:\n"

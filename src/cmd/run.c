@@ -993,7 +993,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	o.dir = ".";
 	o.port = 6881;
 	o.seed_ratio = 1.0;
-	o.log_level = LOG_WARN;
+	o.log_level = LOG_NOTE;
 	o.max_peers = 80;
 	/*
 	 * A first pass finds --help, --version and which configuration file
@@ -1054,7 +1054,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			if ((lv = log_parse_level(arg)) < 0)
 				return run_opt_error(where, bad,
 				    _("unknown log level '%s' (use error, "
-				    "warn, info or debug)"), arg);
+				    "warn, note, info or debug)"), arg);
 			o.log_level = (enum log_level)lv;
 			break;
 		case OPT_PEER:

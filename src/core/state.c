@@ -2184,8 +2184,8 @@ state_set_file_wanted(struct thr_state *s, size_t i, bool want)
 	if (!s->file_wanted[i] == !want)
 		return 0;
 	s->file_wanted[i] = want;
-	log_msg(&s->log, LOG_INFO, want ? _("file %zu selected") :
-	    _("file %zu deselected"), i + 1);
+	log_msg(&s->log, LOG_NOTE, want ? _("file %zu selected") :
+	    _("file %zu skipped"), i + 1);
 	if (s->phase == STATE_CHECKING)
 		return 0;	/* applied when the check ends */
 	if ((rc = apply_selection(s)) != 0)

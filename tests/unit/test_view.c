@@ -255,7 +255,9 @@ Test(view, header_shows_name_percent_and_status)
 	    rowbuf);
 	cr_expect(strstr(row(&f, 0), "30.0%") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 1), "ratio 0.25") != NULL, "%s", rowbuf);
-	cr_expect(strstr(row(&f, 1), "peers 2/9") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 1), "peers 2 (9 known)") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 1), "(unlimited)") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 1), "seeds 1") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "ok, 50 peers") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "1:05") != NULL, "%s", rowbuf);
@@ -686,6 +688,40 @@ Test(view, header_shows_dht_nodes_or_off)
 	draw(&f);
 	cr_expect(strstr(row(&f, 2), "DHT: xxxx") != NULL, "%s", rowbuf);
 	f.s->dht = NULL;
+	fix_close(&f);
+}
+
+/* Both limits in the header: set ones always, "(unlimited)" when the
+ * line has room; a seeder with no address to dial shows its peers
+ * alone, not "1/0". */
+Test(view, header_shows_limits_and_peers)
+{
+	struct fix f;
+
+	fix_open(&f, "t", 200, 60);
+	bucket_init(&f.s->down_limit, 512u << 10, T_NOW);
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "(limit 512.0 KiB/s)") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 1), "up 0 B/s (unlimited)") != NULL, "%s",
+	    rowbuf);
+	/* Narrow: "(unlimited)" goes, the set limit stays. */
+	view_set_size(f.v, 80, 24);
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "(limit 512.0 KiB/s)") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 1), "unlimited") == NULL, "%s", rowbuf);
+	/* Both set. */
+	view_set_size(f.v, 200, 60);
+	bucket_init(&f.s->up_limit, 2u << 20, T_NOW);
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "(limit 2.0 MiB/s)") != NULL, "%s",
+	    rowbuf);
+	/* No address known: peers connected only. */
+	f.s->nknown = 0;
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "peers 2  seeds 1") != NULL, "%s",
+	    rowbuf);
 	fix_close(&f);
 }
 
