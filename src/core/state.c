@@ -312,6 +312,7 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	s->tracker_phase = tracker_list_current(&s->tl) ? TRACKER_IDLE :
 	    TRACKER_NONE;
 	s->tracker_event = TRACKER_EVENT_STARTED;
+	s->tracker_seeders = s->tracker_leechers = -1;
 	snprintf(s->tracker_status, sizeof(s->tracker_status), "%s",
 	    s->tracker_phase == TRACKER_NONE ? _("no tracker") : _("waiting"));
 	for (size_t i = 0; i < o->ngiven; i++)
@@ -2138,9 +2139,19 @@ state_tracker_result(struct thr_state *s, int status,
 		return;
 	}
 	tracker_list_succeeded(&s->tl);
-	trace_emit(&s->trace, "announce_result",
-	    "\"ok\":true,\"peers\":%zu,\"interval\":%lld", r->npeers,
-	    (long long)r->interval);
+	s->tracker_seeders = r->complete;
+	s->tracker_leechers = r->incomplete;
+	/* Trace numbers are unsigned: the counts only when given. */
+	if (r->complete >= 0 && r->incomplete >= 0)
+		trace_emit(&s->trace, "announce_result",
+		    "\"ok\":true,\"peers\":%zu,\"interval\":%lld,"
+		    "\"seeders\":%lld,\"leechers\":%lld", r->npeers,
+		    (long long)r->interval, (long long)r->complete,
+		    (long long)r->incomplete);
+	else
+		trace_emit(&s->trace, "announce_result",
+		    "\"ok\":true,\"peers\":%zu,\"interval\":%lld",
+		    r->npeers, (long long)r->interval);
 	if (r->tracker_id[0])
 		snprintf(s->tl.tracker_id, sizeof(s->tl.tracker_id), "%s",
 		    r->tracker_id);
@@ -2153,8 +2164,24 @@ state_tracker_result(struct thr_state *s, int status,
 	if (r->min_interval > r->interval)
 		s->tracker_interval = r->min_interval;
 	s->tracker_next_ms = now_ms + (uint64_t)s->tracker_interval * 1000;
-	snprintf(s->tracker_status, sizeof(s->tracker_status),
-	    _("ok: %zu peers"), r->npeers);
+	/* What the swarm looks like to the tracker (BEP 3 complete and
+	 * incomplete, BEP 15 seeders and leechers) says more than how
+	 * many addresses it handed out; "?" for a count it left out. */
+	if (r->complete >= 0 || r->incomplete >= 0) {
+		char sd[24] = "?", lc[24] = "?";
+
+		if (r->complete >= 0)
+			snprintf(sd, sizeof(sd), "%lld",
+			    (long long)r->complete);
+		if (r->incomplete >= 0)
+			snprintf(lc, sizeof(lc), "%lld",
+			    (long long)r->incomplete);
+		snprintf(s->tracker_status, sizeof(s->tracker_status),
+		    _("seeders %s, leechers %s"), sd, lc);
+	} else
+		snprintf(s->tracker_status, sizeof(s->tracker_status),
+		    ngettext("ok: %zu peer", "ok: %zu peers", r->npeers),
+		    r->npeers);
 	log_msg(&s->log, LOG_INFO, _("tracker %s: %zu peers, next in %llds"),
 	    url, r->npeers, (long long)s->tracker_interval);
 	s->tracker_event = TRACKER_EVENT_NONE;

@@ -202,6 +202,9 @@ struct thr_state {
 	uint64_t		 finish_by_ms;	/* see state_settle, 0 */
 	int64_t			 tracker_interval;
 	char			 tracker_status[160];
+	int64_t			 tracker_seeders;	/* the last answer's
+						 * "complete", -1 unknown */
+	int64_t			 tracker_leechers;	/* "incomplete", -1 */
 	uint32_t		 announce_key;
 
 	bool			 paused;	/* no peers, no connecting */
