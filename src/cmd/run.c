@@ -33,6 +33,7 @@
 #include "net/lsdsock.h"
 #include "net/portmap.h"
 #include "net/udpmux.h"
+#include "ui/bar.h"
 #include "ui/view.h"
 
 #define RUN_STOP_GRACE_MS	3000	/* wait for the "stopped" announce */
@@ -106,52 +107,91 @@ on_signal(int sig)
 	errno = saved;
 }
 
-static void
-human(uint64_t v, char *out, size_t len)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1024 && i < 4) {
-		d /= 1024;
-		i++;
-	}
-	snprintf(out, len, i ? "%.1f %s" : "%.0f %s", d, u[i]);
-}
-
+/*
+ * The line mode's progress line, once a second on stderr.  Sizes, rates
+ * and the ETA are formatted as the view's header formats them, and the
+ * bytes are those of the selected files (--files, the files pane): a
+ * partial selection must not count what it leaves out as downloaded.
+ */
 static void
 print_progress(struct run *r, uint64_t now)
 {
 	struct thr_state *s = &r->st;
-	char done[32], total[32], down[32], up[32], eta[32];
+	char done[32], total[32], down[32], up[32], eta[48], t[32];
 	uint64_t dr = rate_get(&s->down, now), ur = rate_get(&s->up, now);
 	size_t active = 0;
 
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i]->phase == PEER_ACTIVE)
 			active++;
-	human(s->mi.total_length - s->left, done, sizeof(done));
-	human(s->mi.total_length, total, sizeof(total));
-	human(dr, down, sizeof(down));
-	human(ur, up, sizeof(up));
+	bar_human_bytes(s->wanted_total - s->left, done, sizeof(done));
+	bar_human_bytes(s->wanted_total, total, sizeof(total));
+	bar_human_rate(dr, down, sizeof(down));
+	bar_human_rate(ur, up, sizeof(up));
 	if (s->phase == STATE_CHECKING)
 		snprintf(eta, sizeof(eta), _("checking %u/%u"), s->check_next,
 		    s->mi.npieces);
+	else if (s->phase == STATE_METADATA)
+		snprintf(eta, sizeof(eta), "%s", _("fetching metadata"));
 	else if (s->left == 0)
 		snprintf(eta, sizeof(eta), "%s", _("seeding"));
-	else if (dr == 0)
-		snprintf(eta, sizeof(eta), "%s", _("ETA -"));
 	else {
-		uint64_t t = s->left / dr;
-		snprintf(eta, sizeof(eta), _("ETA %llu:%02llu:%02llu"),
-		    (unsigned long long)(t / 3600),
-		    (unsigned long long)(t / 60 % 60),
-		    (unsigned long long)(t % 60));
+		bar_human_eta(dr == 0 ? UINT64_MAX : (s->left + dr - 1) / dr,
+		    t, sizeof(t));
+		snprintf(eta, sizeof(eta), _("eta %s"), t);
 	}
-	fprintf(stderr, _("thorrent: %5.1f%% %s/%s  down %s/s  up %s/s  "
+	fprintf(stderr, _("thorrent: %5.1f%% %s/%s  down %s  up %s  "
 	    "peers %zu  %s\n"), state_percent(s), done, total, down, up,
 	    active, eta);
+}
+
+/*
+ * The last line of a run that ended well, in either mode: the data this
+ * run fetched and verified (duplicates of the endgame and failed pieces
+ * not counted), how long that took and how fast on average, what went
+ * out, why seeding stopped when the ratio ended it (the view is gone by
+ * then), and how many files the user left out, so that "complete" never
+ * claims them.
+ */
+static void
+print_final(struct run *r)
+{
+	struct thr_state *s = &r->st;
+	char got[32], sent[32], took[32], avg[32], what[96], in[160];
+	char out[160];
+	size_t skipped = state_skipped_files(s);
+	uint64_t ms = s->last_block_ms > s->start_ms ?
+	    s->last_block_ms - s->start_ms : 0;
+
+	if (skipped > 0)
+		snprintf(what, sizeof(what), ngettext("complete (%zu file "
+		    "skipped)", "complete (%zu files skipped)", skipped),
+		    skipped);
+	else
+		snprintf(what, sizeof(what), "%s", _("complete"));
+	bar_human_bytes(s->verified, got, sizeof(got));
+	bar_human_bytes(s->uploaded, sent, sizeof(sent));
+	/* Seconds with a decimal under a minute: a loopback download
+	 * takes less than one, and "0:00" would say nothing. */
+	if (ms < 60000)
+		snprintf(took, sizeof(took), _("%.1f s"), (double)ms / 1000);
+	else
+		bar_human_eta(ms / 1000, took, sizeof(took));
+	bar_human_rate(ms > 0 ? s->verified * 1000 / ms : 0, avg,
+	    sizeof(avg));
+	if (s->verified == 0)
+		snprintf(in, sizeof(in), "%s", _("nothing to download"));
+	else
+		snprintf(in, sizeof(in), _("%s in %s, average %s"), got, took,
+		    avg);
+	if (s->phase == STATE_DONE && s->opts.seed_ratio > 0)
+		snprintf(out, sizeof(out), _("uploaded %s, seeding stopped "
+		    "at ratio %.2f (--seed-ratio %g)"), sent,
+		    s->mi.total_length > 0 ? (double)s->uploaded /
+		    (double)s->mi.total_length : 0.0, s->opts.seed_ratio);
+	else
+		snprintf(out, sizeof(out), _("uploaded %s"), sent);
+	fprintf(stderr, "thorrent: %s: %s; %s\n", what, in, out);
 }
 
 /* --- peers ------------------------------------------------------------ */
@@ -1333,10 +1373,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
 	else
-		log_msg(&r->st.log, LOG_INFO, _("done: downloaded %llu bytes, "
-		    "uploaded %llu bytes"),
-		    (unsigned long long)r->st.downloaded,
-		    (unsigned long long)r->st.uploaded);
+		print_final(r);
 	rc = r->exit_code;
 out:
 	view_free(r->view);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "hash.h"
@@ -219,6 +220,64 @@ load_magnet(struct thr_state *s, struct thr_error *err)
 	return 0;
 }
 
+/* The selection of the last run, from the resume record. */
+static void
+load_selection(struct thr_state *s)
+{
+	struct thr_error e2;
+	size_t n = 0;
+	int rc;
+
+	memset(&e2, 0, sizeof(e2));
+	rc = resume_load_sel(s->resume_file, &s->mi, s->file_wanted, &n,
+	    &e2);
+	if (rc == 0 && n > 0)
+		log_msg(&s->log, LOG_NOTE, ngettext("%zu file skipped, as in "
+		    "the last run", "%zu files skipped, as in the last run", n),
+		    n);
+	else if (rc != 0 && rc != THR_ENOENT)
+		log_msg(&s->log, LOG_INFO, _("selection not restored: %s"),
+		    e2.msg);
+}
+
+/*
+ * One run per torrent and download directory: the lock file sits beside
+ * the resume record and has its key.  The directory is made first (it
+ * is the user's, and its real path is the key); no file in it is.
+ */
+static int
+state_lock(struct thr_state *s, struct thr_error *err)
+{
+	const struct state_opts *o = &s->opts;
+	char path[sizeof(s->resume_file)];
+	struct thr_error e2;
+	long owner = 0;
+	int rc;
+
+	if (o->state_dir == NULL)
+		return 0;
+	if ((rc = storage_make_dir(o->dir, err)) != 0)
+		return rc;
+	if (resume_path(o->state_dir, &s->mi, o->dir, path,
+	    sizeof(path)) != 0)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", o->dir,
+		    strerror(errno));
+	memset(&e2, 0, sizeof(e2));
+	rc = resume_lock(path, &s->lock_fd, &owner, &e2);
+	if (rc == THR_EBUSY && owner > 0)
+		return thr_error_set(err, rc, 0, _("another thorrent (pid %ld) "
+		    "is running this torrent in %s; stop it first"), owner,
+		    o->dir);
+	if (rc == THR_EBUSY)
+		return thr_error_set(err, rc, 0, _("another thorrent is "
+		    "running this torrent in %s; stop it first"), o->dir);
+	if (rc != 0)
+		return thr_error_set(err, rc, 0, _("cannot lock the torrent: "
+		    "%s"), e2.msg);
+	s->locked = true;
+	return 0;
+}
+
 int
 state_attach(struct thr_state *s, struct thr_error *err)
 {
@@ -239,14 +298,22 @@ state_attach(struct thr_state *s, struct thr_error *err)
 	if (s->scratch == NULL || s->file_wanted == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	memset(s->file_wanted, 1, s->mi.nfiles);
+	if (o->state_dir != NULL &&
+	    resume_path(o->state_dir, &s->mi, o->dir, s->resume_file,
+	    sizeof(s->resume_file)) != 0)
+		s->resume_file[0] = '\0';
+	/* --files says what to fetch; without it, what the user chose in
+	 * the last run (kept in the resume record) still holds. */
 	if (o->files != NULL &&
 	    (rc = parse_selection(s, o->files, err)) != 0)
 		return rc;
+	if (o->files == NULL && s->resume_file[0] != '\0')
+		load_selection(s);
 	if ((rc = storage_open_sel(&s->st, &s->mi, o->dir, s->file_wanted,
 	    err)) != 0)
 		return rc;
 	s->st_open = true;
-	if (o->state_dir != NULL &&
+	if (s->resume_file[0] == '\0' && o->state_dir != NULL &&
 	    resume_path(o->state_dir, &s->mi, o->dir, s->resume_file,
 	    sizeof(s->resume_file)) != 0)
 		s->resume_file[0] = '\0';
@@ -309,6 +376,8 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 			log_msg(&s->log, LOG_WARN, _("encryption unavailable "
 			    "(%s); plaintext connections only"), e2.msg);
 	}
+	if ((rc = state_lock(s, err)) != 0)
+		goto fail;
 	s->tracker_phase = tracker_list_current(&s->tl) ? TRACKER_IDLE :
 	    TRACKER_NONE;
 	s->tracker_event = TRACKER_EVENT_STARTED;
@@ -360,6 +429,10 @@ state_release(struct thr_state *s)
 	bitfield_release(&s->have);
 	metainfo_release(&s->mi);
 	trace_close(&s->trace);
+	/* Last: the lock outlives every use of the data. */
+	if (s->locked)
+		close(s->lock_fd);
+	s->locked = false;
 }
 
 static void
@@ -1217,6 +1290,7 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 	}
 	picker_piece_done(&s->pk, index, true);
 	bitfield_set(&s->have, index);
+	s->verified += size;
 	if (picker_wanted(&s->pk, index))
 		s->left -= size;
 	log_msg(&s->log, LOG_DEBUG, "piece %u verified", index);
@@ -1253,6 +1327,7 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	rate_add(&p->down, now_ms, b.length);
 	rate_add(&s->down, now_ms, b.length);
 	s->downloaded += b.length;
+	s->last_block_ms = now_ms;
 	if (s->phase != STATE_DOWNLOADING)
 		return;
 	r = picker_received(&s->pk, p->id, b.index, b.begin, m->payload,
@@ -2217,6 +2292,8 @@ state_set_file_wanted(struct thr_state *s, size_t i, bool want)
 		return 0;	/* applied when the check ends */
 	if ((rc = apply_selection(s)) != 0)
 		return rc;
+	/* The choice is kept at once, not only at a clean exit. */
+	state_save_resume(s);
 	s->changes++;
 	if (picker_complete(&s->pk)) {
 		if (s->phase == STATE_DOWNLOADING)
@@ -2248,7 +2325,8 @@ state_save_resume(struct thr_state *s)
 	if (s->resume_file[0] == '\0' || s->phase == STATE_CHECKING ||
 	    !s->st_open)
 		return;
-	if (resume_save(s->resume_file, &s->mi, &s->st, &s->have, &err) != 0)
+	if (resume_save_sel(s->resume_file, &s->mi, &s->st, &s->have,
+	    s->file_wanted, &err) != 0)
 		log_msg(&s->log, LOG_WARN,
 		    _("cannot save the resume record: %s"), err.msg);
 }
@@ -2311,7 +2389,28 @@ state_settle(struct thr_state *s, uint64_t now_ms)
 	    s->tracker_event == TRACKER_EVENT_COMPLETED &&
 	    now_ms < s->finish_by_ms)
 		return;
+	/* A seeder that falls silent looks crashed: say why it stops
+	 * (with --seed-ratio 0 the user asked for exactly this). */
+	if (s->opts.seed_ratio > 0)
+		log_msg(&s->log, LOG_NOTE, _("seeding stopped: ratio %.2f "
+		    "reached (--seed-ratio %g; a negative ratio seeds until "
+		    "you quit)"), s->mi.total_length > 0 ?
+		    (double)s->uploaded / (double)s->mi.total_length : 0.0,
+		    s->opts.seed_ratio);
 	state_set_phase(s, STATE_DONE);
+}
+
+size_t
+state_skipped_files(const struct thr_state *s)
+{
+	size_t n = 0;
+
+	if (!s->have_meta || s->file_wanted == NULL)
+		return 0;
+	for (size_t i = 0; i < s->mi.nfiles; i++)
+		if (!s->file_wanted[i])
+			n++;
+	return n;
 }
 
 double

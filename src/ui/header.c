@@ -1,7 +1,8 @@
 /*
  * header.c: the three header lines.
  *
- *   name                                   size  percent  [PAUSED]
+ *   name                  size  percent  [PAUSED]
+ *   name   selected of size  percent, or "complete (N files skipped)"
  *   down  up  eta  ratio  peers connected/known  seeds
  *   tracker status (next announce)  DHT  port  strategy  phase  UPnP/NAT-PMP
  *
@@ -150,7 +151,8 @@ static void
 header_progress(const struct thr_state *s, bool narrow, char *out,
     size_t len)
 {
-	char size[32];
+	char size[32], sel[32];
+	size_t skipped;
 
 	if (s->phase == STATE_METADATA) {
 		if (s->md.size == 0 || s->md.npieces == 0)
@@ -164,7 +166,21 @@ header_progress(const struct thr_state *s, bool narrow, char *out,
 		return;
 	}
 	bar_human_bytes(s->mi.total_length, size, sizeof(size));
-	snprintf(out, len, "  %s  %5.1f%%", size, state_percent(s));
+	skipped = state_skipped_files(s);
+	if (skipped == 0) {
+		snprintf(out, len, "  %s  %5.1f%%", size, state_percent(s));
+		return;
+	}
+	/* Some files skipped: the selection's bytes, and once they are
+	 * all here "complete", not a 100% that would claim the rest. */
+	bar_human_bytes(s->wanted_total, sel, sizeof(sel));
+	if (state_complete(s))
+		snprintf(out, len, ngettext("  %s of %s  complete (%zu file "
+		    "skipped)", "  %s of %s  complete (%zu files skipped)",
+		    skipped), sel, size, skipped);
+	else
+		snprintf(out, len, _("  %s of %s  %5.1f%%"), sel, size,
+		    state_percent(s));
 }
 
 void

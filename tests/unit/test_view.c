@@ -725,6 +725,39 @@ Test(view, header_shows_limits_and_peers)
 	fix_close(&f);
 }
 
+/* Skipped files: the selection's bytes of the whole, and "complete (1
+ * file skipped)" rather than a 100% that claims the rest. */
+Test(view, header_says_complete_with_files_skipped)
+{
+	static uint8_t wanted[2] = { 1, 0 };
+	struct fix f;
+
+	fix_open(&f, "t", 200, 60);
+	f.s->have_meta = true;
+	f.s->file_wanted = wanted;
+	f.s->wanted_total = 30 * (uint64_t)T_PLEN;
+	f.s->left = 10 * (uint64_t)T_PLEN;
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "960.0 KiB of 3.1 MiB") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 0), "%") != NULL, "%s", rowbuf);
+	/* All of the selection here: a fresh picker that wants only the
+	 * first file's pieces, which we have. */
+	picker_release(&f.s->pk);
+	cr_assert_eq(picker_init(&f.s->pk, &f.s->mi, &f.s->have, 4), 0);
+	for (uint32_t i = 30; i < T_NPIECES; i++)
+		cr_assert_eq(picker_set_wanted(&f.s->pk, i, false), 0);
+	f.s->left = 0;
+	f.s->phase = STATE_SEEDING;
+	cr_assert(state_complete(f.s));
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "960.0 KiB of 3.1 MiB  complete (1 file "
+	    "skipped)") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 0), "100.0%") == NULL, "%s", rowbuf);
+	f.s->file_wanted = NULL;
+	fix_close(&f);
+}
+
 /*
  * A magnet link before its info dict: no pieces, no files, no size, no
  * picker, perhaps no name; peers have empty bitfields.
