@@ -165,7 +165,7 @@ cmd_demo(int argc, char **argv)
 	char states[DEMO_SEEDERS][64], dlstate[64];
 	pid_t pids[DEMO_SEEDERS];
 	int nseed = 0, rc = CMD_EXIT_ERROR;
-	bool paced = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	bool paced;
 	ssize_t n;
 
 	(void)argv;
@@ -173,6 +173,12 @@ cmd_demo(int argc, char **argv)
 		fprintf(stderr, _("usage: thorrent demo\n"));
 		return CMD_EXIT_USAGE;
 	}
+	/* The view or plain lines, decided as the download will decide it
+	 * (an unknown terminal ends the demo before anything is made);
+	 * the slow seeders are for watching the view. */
+	if ((rc = cmd_view_choice(false, false, &paced)) != 0)
+		return rc;
+	rc = CMD_EXIT_ERROR;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
 		fprintf(stderr, "thorrent: %s\n",

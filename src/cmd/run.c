@@ -970,6 +970,40 @@ run_opt_val(const struct option *longopts, const char *name)
 	return '?';
 }
 
+int
+cmd_view_choice(bool no_tui, bool say, bool *use_view)
+{
+	const char *term = getenv("TERM");
+	char safe[64];
+
+	*use_view = false;
+	if (no_tui || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return 0;
+	if (term != NULL)
+		escape_str(term, strnlen(term, 256), safe, sizeof(safe));
+	switch (view_term_check(term, STDOUT_FILENO)) {
+	case VIEW_TERM_OK:
+		*use_view = true;
+		return 0;
+	case VIEW_TERM_LIMITED:
+		if (say && (term == NULL || *term == '\0'))
+			fprintf(stderr, "thorrent: %s\n", _("TERM is not set: "
+			    "plain progress lines instead of the full-screen "
+			    "view"));
+		else if (say)
+			fprintf(stderr, _("thorrent: TERM=%s cannot move the "
+			    "cursor: plain progress lines instead of the "
+			    "full-screen view\n"), safe);
+		return 0;
+	case VIEW_TERM_UNKNOWN:
+	default:
+		fprintf(stderr, _("thorrent: unknown terminal TERM=%s; set "
+		    "TERM to a known type (e.g. xterm-256color) or use "
+		    "--no-tui\n"), safe);
+		return CMD_EXIT_ERROR;
+	}
+}
+
 /*
  * The run proper.  *cfp holds the configuration file; the options borrow
  * its text, so cmd_run releases it only after the run is over.
@@ -1025,6 +1059,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	int c, lv, rc;
 	bool seeded = false;
 	bool no_lsd = false;	/* --no-lsd */
+	bool use_view = false;
 	char statedir[4096] = "";
 	long n;
 	uint64_t now;
@@ -1237,6 +1272,10 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		return CMD_EXIT_USAGE;
 	}
 	o.torrent_path = torrent;
+	/* The terminal first: an unknown one ends the run while nothing
+	 * exists yet, and plain lines are chosen before any file is. */
+	if ((rc = cmd_view_choice(o.no_tui, true, &use_view)) != 0)
+		return rc;
 	/* XDG base directories: $XDG_STATE_HOME/thorrent, by default
 	 * ~/.local/state/thorrent. */
 	if (o.state_dir == NULL) {
@@ -1319,9 +1358,10 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
 	}
-	/* The view needs a terminal on both ends; otherwise (pipes, files,
+	/* The view needs a terminal on both ends that can address the
+	 * cursor (cmd_view_choice); otherwise (pipes, files, TERM=dumb,
 	 * --no-tui) one progress line a second goes to stderr. */
-	if (!o.no_tui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+	if (use_view) {
 		r->view = view_new(stdin, stdout, &err);
 		if (r->view == NULL) {
 			fprintf(stderr, "thorrent: %s\n", err.msg);

@@ -21,6 +21,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <term.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -231,6 +232,31 @@ view_colours(struct view *v)
 		assume_default_colors(COLOR_WHITE, COLOR_BLACK);
 	for (r = 0; r < ROLE_NROLES; r++)
 		init_pair((short)(r + 1), view_roles[r].fg, -1);
+}
+
+enum view_term
+view_term_check(const char *term, int fd)
+{
+	TERMINAL *saved = cur_term;
+	enum view_term r = VIEW_TERM_OK;
+	const char *cup;
+	int err = 0;
+
+	if (term == NULL || *term == '\0')
+		return VIEW_TERM_LIMITED;
+	/* setupterm would fall back to the environment for NULL; a
+	 * definite name is asked for and the result thrown away. */
+	if (setupterm(term, fd, &err) != OK)
+		return VIEW_TERM_UNKNOWN;
+	cup = tigetstr("cup");
+	/* Without cursor addressing curses can only draw one line after
+	 * another, which garbles a full-screen view. */
+	if (cup == NULL || cup == (const char *)-1 || tigetflag("hc") > 0 ||
+	    tigetflag("gn") > 0)
+		r = VIEW_TERM_LIMITED;
+	del_curterm(cur_term);
+	set_curterm(saved);
+	return r;
 }
 
 static void

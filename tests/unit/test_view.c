@@ -1006,3 +1006,25 @@ Test(view, german_labels_keep_the_layout)
 	rmdir(path);
 	rmdir(dir);
 }
+
+/* TERM decides between the view, plain lines and a refusal, before a
+ * screen exists; and asking leaves nothing behind for the view. */
+Test(view, terminal_types_are_told_apart)
+{
+	struct fix f;
+
+	cr_expect_eq(view_term_check("xterm-256color", 1), VIEW_TERM_OK);
+	cr_expect_eq(view_term_check("vt100", 1), VIEW_TERM_OK);
+	cr_expect_eq(view_term_check("dumb", 1), VIEW_TERM_LIMITED);
+	cr_expect_eq(view_term_check(NULL, 1), VIEW_TERM_LIMITED);
+	cr_expect_eq(view_term_check("", 1), VIEW_TERM_LIMITED);
+	cr_expect_eq(view_term_check("no-such-terminal-xyz", 1),
+	    VIEW_TERM_UNKNOWN);
+	cr_expect_eq(view_term_check("../../etc/passwd", 1),
+	    VIEW_TERM_UNKNOWN);
+	fix_open(&f, "after-the-checks", 80, 24);
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "after-the-checks") != NULL, "%s",
+	    rowbuf);
+	fix_close(&f);
+}
