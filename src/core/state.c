@@ -2314,7 +2314,7 @@ state_set_strategy(struct thr_state *s, enum picker_strategy st)
 	s->strategy = picker_strategy_name(st);
 	s->changes++;
 	trace_emit(&s->trace, "strategy", "\"strategy\":\"%s\"", s->strategy);
-	log_msg(&s->log, LOG_INFO, _("strategy %s"), s->strategy);
+	log_msg(&s->log, LOG_INFO, _("strategy %s"), _(s->strategy));
 }
 
 void

@@ -260,7 +260,7 @@ draw_header(struct view *v, const struct thr_state *s, uint64_t now_ms)
 	 * it is the first thing cut on a narrow terminal. */
 	snprintf(line, sizeof(line), _("  next %s  %s  port %u  %s  %s%s%.*s"),
 	    next, dht, (unsigned)s->port,
-	    s->strategy != NULL ? s->strategy : "-", phase,
+	    s->strategy != NULL ? _(s->strategy) : "-", phase,
 	    s->portmap_status[0] != '\0' ? "  " : "",
 	    (int)sizeof(s->portmap_status), s->portmap_status);
 	x = draw_text(v, 2, 0, v->cols, _("tracker: "), draw_attr(v, ROLE_DIM));

@@ -972,6 +972,11 @@ Test(view, german_labels_keep_the_layout)
 			    "%s", rowbuf);
 			cr_expect(strstr(row(&f, 2), "Tracker: ") != NULL,
 			    "%s", rowbuf);
+			/* The strategy too, not only the labels. */
+			cr_expect(strstr(row(&f, 2), "  seltenste  ") != NULL,
+			    "%s", rowbuf);
+			cr_expect(strstr(row(&f, 1), "(unbegrenzt)") != NULL,
+			    "%s", rowbuf);
 			cr_expect_geq(find_row(&f, 24, "q Ende"), 0);
 			cr_expect_geq(find_row(&f, 24, "Adresse"), 0);
 		}
