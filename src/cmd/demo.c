@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/escape.h"
 #include "core/i18n.h"
 #include "net/conn.h"
 
@@ -168,8 +169,19 @@ cmd_demo(int argc, char **argv)
 	bool paced;
 	ssize_t n;
 
-	(void)argv;
+	/* --help is a question, answered on stdout with status 0, as
+	 * the other subcommands answer it; anything else is misuse. */
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		printf(_("usage: thorrent demo\n"));
+		return CMD_EXIT_OK;
+	}
 	if (argc > 1) {
+		char safe[128];
+
+		escape_str(argv[1], strnlen(argv[1], 64), safe, sizeof(safe));
+		fprintf(stderr, _("thorrent: demo: takes no arguments, not "
+		    "'%s'\n"), safe);
 		fprintf(stderr, _("usage: thorrent demo\n"));
 		return CMD_EXIT_USAGE;
 	}

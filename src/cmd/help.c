@@ -26,7 +26,8 @@ void
 help_usage(FILE *fp)
 {
 	fputs(_("usage: thorrent [OPTIONS] FILE.torrent|MAGNET-LINK\n"
-	    "       thorrent create [-o OUT] [-t URL]... [--piece-size N] PATH\n"
+	    "       thorrent create [-o OUT] [-t URL]... [-w URL]... [--private]\n"
+	    "                       [--piece-size N] [--comment TEXT] PATH\n"
 	    "       thorrent info [--json] FILE.torrent\n"
 	    "       thorrent demo\n"
 	    "       thorrent swarm [OPTIONS]\n"
@@ -44,7 +45,8 @@ help_usage(FILE *fp)
 	    "  --state-dir DIR     where resume records live (default\n"
 	    "                      $XDG_STATE_HOME/thorrent)\n"), fp);
 	fputs(_("\nNetwork:\n"
-	    "  --port N            listening port (default 6881, next free if taken)\n"
+	    "  --port N            listening port (default 6881, next free if taken;\n"
+	    "                      0: any free port)\n"
 	    "  --transport MODE    both (default: uTP first, then TCP), utp or\n"
 	    "                      tcp\n"
 	    "  --encryption MODE   prefer (default: encrypted handshake, payload\n"

@@ -903,6 +903,26 @@ run_opt_error(const char *where, int status, const char *fmt, ...)
 	return status;
 }
 
+/* An option getopt refused (':' missing value, '?' unknown), named as
+ * the user typed it. */
+static void
+run_bad_option(int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char safe[128];
+
+	escape_str(arg, strnlen(arg, 64), safe, sizeof(safe));
+	if (c == ':')
+		fprintf(stderr, _("thorrent: option '%s' needs a value\n"),
+		    safe);
+	else if (optopt != 0 && optopt != '?' && optopt < 128 &&
+	    strncmp(arg, "--", 2) != 0)
+		fprintf(stderr, _("thorrent: unknown option '-%c'\n"),
+		    optopt);
+	else
+		fprintf(stderr, _("thorrent: unknown option '%s'\n"), safe);
+}
+
 /* Long options that make no sense in a configuration file. */
 static bool
 run_config_skips(const char *name)
@@ -1091,7 +1111,8 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		else if (c == OPT_NOCONFIG)
 			nocfg = true;
 	}
-	opterr = 1;
+	/* getopt stays quiet: it would name the program by its full path;
+	 * run_bad_option says what was wrong instead. */
 	if (!nocfg && (rc = run_config_load(longopts, cfgpath, cfp, cfgfile,
 	    sizeof(cfgfile))) != 0)
 		return rc;
@@ -1111,7 +1132,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			bad = CMD_EXIT_ERROR;
 			ci++;
 		} else {
-			c = getopt_long(argc, argv, "h", longopts, NULL);
+			c = getopt_long(argc, argv, ":h", longopts, NULL);
 			if (c == -1)
 				break;
 			arg = optarg;
@@ -1259,7 +1280,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			help_version(stdout);
 			return CMD_EXIT_OK;
 		default:
-			/* getopt has said which option; point to the rest. */
+			run_bad_option(c, argv);
 			fprintf(stderr, "%s\n", _("Try 'thorrent --help' for "
 			    "the options."));
 			return CMD_EXIT_USAGE;
@@ -1267,8 +1288,21 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	}
 	if (torrent == NULL && optind < argc)
 		torrent = argv[optind++];
-	if (torrent == NULL || optind != argc) {
+	if (torrent == NULL) {
 		help_usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	if (optind != argc) {
+		char a[128], b[128];
+
+		/* One run is one torrent: say so, not the whole help. */
+		escape_str(torrent, strnlen(torrent, 64), a, sizeof(a));
+		escape_str(argv[optind], strnlen(argv[optind], 64), b,
+		    sizeof(b));
+		fprintf(stderr, _("thorrent: one torrent at a time, not both "
+		    "'%s' and '%s' (run one thorrent for each)\n"), a, b);
+		fprintf(stderr, "%s\n", _("Try 'thorrent --help' for the "
+		    "options."));
 		return CMD_EXIT_USAGE;
 	}
 	o.torrent_path = torrent;
@@ -1303,14 +1337,20 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		o.seed = ((uint64_t)getpid() << 32) ^ now;
 	memset(&err, 0, sizeof(err));
 	if (state_init(&r->st, &o, now, &err) != 0) {
+		size_t tlen = strlen(torrent);
+		const char *msg = err.msg;
 		char safe[256];
 
-		escape_str(torrent, strlen(torrent), safe, sizeof(safe));
+		/* A system error names the file itself: once is enough. */
+		if (strncmp(msg, torrent, tlen) == 0 &&
+		    strncmp(msg + tlen, ": ", 2) == 0)
+			msg += tlen + 2;
+		escape_str(torrent, tlen, safe, sizeof(safe));
 		if (err.offset)
 			fprintf(stderr, _("thorrent: %s: %s (at byte %zu)\n"),
-			    safe, err.msg, err.offset);
+			    safe, msg, err.offset);
 		else
-			fprintf(stderr, "thorrent: %s: %s\n", safe, err.msg);
+			fprintf(stderr, "thorrent: %s: %s\n", safe, msg);
 		free(r->loop);
 		free(r);
 		return CMD_EXIT_ERROR;

@@ -362,6 +362,9 @@ Test(view, piece_map_shows_had_cells_ascii)
 	cr_expect(strncmp(r, "##############################", 30) == 0,
 	    "%s", r);
 	cr_expect(r[30] != '#', "%s", r);
+	/* The legend says what the glyphs mean, whole, at 80 columns. */
+	cr_expect(strstr(row(&f, 3), "# have  + partial  : asked  . missing")
+	    != NULL, "%s", rowbuf);
 	cr_expect_geq(find_row(&f, 24, "in flight: 1"), 0);
 	/* The piece in flight lists its contributing peer. */
 	cr_expect_geq(find_row(&f, 24, "1/2"), 0);
@@ -386,6 +389,8 @@ Test(view, piece_map_utf8_and_availability)
 	/* Piece 0: both peers have it; piece 1: only the seed. */
 	r = row(&f, 4);
 	cr_expect(strncmp(r, "21212", 5) == 0, "%s", r);
+	cr_expect(strstr(row(&f, 3), "0 no peer  1 one peer  2-9 peers  + more")
+	    != NULL, "%s", rowbuf);
 	view_free(f.v);
 	f.v = NULL;
 	setlocale(LC_ALL, "C");
@@ -434,6 +439,16 @@ Test(view, too_small_shows_only_notice)
 	view_set_size(f.v, 40, 9);
 	draw(&f);
 	cr_expect_str_eq(row(&f, 0), "window too small (need 40x10)");
+	/* Narrower: the words wrap, nothing is cut. */
+	view_set_size(f.v, 20, 5);
+	draw(&f);
+	cr_expect_str_eq(row(&f, 0), "window too small");
+	cr_expect_str_eq(row(&f, 1), "(need 40x10)");
+	view_set_size(f.v, 8, 3);
+	draw(&f);
+	cr_expect_str_eq(row(&f, 0), "window");
+	cr_expect_str_eq(row(&f, 1), "too");
+	cr_expect_str_eq(row(&f, 2), "small");
 	view_set_size(f.v, 40, 10);
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "ubuntu.iso") != NULL, "%s", rowbuf);
