@@ -172,8 +172,8 @@ struct thr_state {
 	uint64_t		 check_bytes;	/* read and hashed */
 	uint64_t		 check_start_ms, check_ms;	/* its duration */
 	char			 resume_file[4096];	/* "" when off */
-	int			 lock_fd;	/* resume_lock's, when locked */
-	bool			 locked;
+	int			 lock_fd;	/* resume_lock's */
+	bool			 locked;	/* lock_fd is open */
 	uint64_t		 left;		/* wanted bytes still missing */
 	uint64_t		 wanted_total;	/* bytes of wanted pieces */
 	uint8_t			*file_wanted;	/* owned, per file: selected */
@@ -185,10 +185,10 @@ struct thr_state {
 	size_t			 nknown;
 
 	uint64_t		 downloaded, uploaded;	/* payload, session */
-	uint64_t		 verified;	/* bytes of the pieces that
-						 * passed their hash this run */
-	uint64_t		 last_block_ms;	/* the last payload block came
-						 * then (0: none yet) */
+	/* Bytes of the pieces that passed their hash this run, and when
+	 * the last payload block came (0: none yet). */
+	uint64_t		 verified;
+	uint64_t		 last_block_ms;
 	uint64_t		 wasted;	/* bytes of failed pieces */
 	uint32_t		 hash_fails;
 	struct rate		 down, up;
@@ -208,9 +208,9 @@ struct thr_state {
 	uint64_t		 finish_by_ms;	/* see state_settle, 0 */
 	int64_t			 tracker_interval;
 	char			 tracker_status[160];
-	int64_t			 tracker_seeders;	/* the last answer's
-						 * "complete", -1 unknown */
-	int64_t			 tracker_leechers;	/* "incomplete", -1 */
+	/* The last answer's "complete" and "incomplete", -1 unknown. */
+	int64_t			 tracker_seeders;
+	int64_t			 tracker_leechers;
 	uint32_t		 announce_key;
 
 	bool			 paused;	/* no peers, no connecting */

@@ -112,8 +112,8 @@ int
 draw_pieces_legend(struct view *v, int y, int x, int width, bool aggregate)
 {
 	struct item {
-		struct cell	 c;		/* a cell that looks the part */
-		const char	*glyph;		/* or this, when not NULL */
+		struct cell	 c;	/* a cell that looks the part */
+		const char	*glyph;	/* or this, when not NULL */
 		enum draw_role	 role;
 		const char	*what;
 	};

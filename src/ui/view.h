@@ -35,7 +35,7 @@ struct view;	/* opaque: curses screen, pane, scroll, overlay */
 
 /* What the terminal named by TERM can do for the view. */
 enum view_term {
-	VIEW_TERM_OK,		/* addresses the cursor: the view can run */
+	VIEW_TERM_OK,		/* addresses the cursor: the view runs */
 	VIEW_TERM_LIMITED,	/* known but cannot address the cursor
 				 * (dumb, hardcopy, generic), or TERM
 				 * unset: plain lines instead */
