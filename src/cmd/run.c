@@ -1452,8 +1452,15 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	r->st.log.fp = stderr;
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
-	else
+	else {
+		/* The exact counts, for logs that are read by programs
+		 * (thorrent swarm sums the seeders' uploads from them). */
+		log_msg(&r->st.log, LOG_INFO, _("done: downloaded %llu bytes, "
+		    "uploaded %llu bytes"),
+		    (unsigned long long)r->st.downloaded,
+		    (unsigned long long)r->st.uploaded);
 		print_final(r);
+	}
 	rc = r->exit_code;
 out:
 	view_free(r->view);
