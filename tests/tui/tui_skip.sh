@@ -38,7 +38,7 @@ RUN=("${OFF[@]}" --path "$WORK/dl" --port "$(free_port)"
 # --- 1: skip z.bin while it downloads -----------------------------------------
 
 tui_start first xterm-256color "${RUN[@]}"
-wait_screen ' p ' 15 || tui_fail "the torrent name never appeared"
+wait_screen '^p  [0-9]' 15 || tui_fail "the torrent name never appeared"
 tm send-keys -t "$SESS" 3
 wait_screen 'z\.bin' 10 || tui_fail "the files pane does not list z.bin"
 # Files in byte order: a.bin, b.bin, z.bin; the cursor starts on a.bin.
