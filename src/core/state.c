@@ -258,10 +258,16 @@ state_lock(struct thr_state *s, struct thr_error *err)
 		return 0;
 	if ((rc = storage_make_dir(o->dir, err)) != 0)
 		return rc;
-	if (resume_path(o->state_dir, &s->mi, o->dir, path,
-	    sizeof(path)) != 0)
-		return thr_error_set(err, THR_EIO, 0, "%s: %s", o->dir,
+	errno = 0;
+	rc = resume_path(o->state_dir, &s->mi, o->dir, path, sizeof(path));
+	if (rc == THR_EIO)
+		return thr_error_set(err, rc, 0, "%s: %s", o->dir,
 		    strerror(errno));
+	if (rc == THR_ELIMIT)
+		return thr_error_set(err, rc, 0, _("state directory path too "
+		    "long: %s"), o->state_dir);
+	if (rc != 0)
+		return thr_error_set(err, rc, 0, "%s", thr_strerror(rc));
 	memset(&e2, 0, sizeof(e2));
 	rc = resume_lock(path, &s->lock_fd, &owner, &e2);
 	if (rc == THR_EBUSY && owner > 0)
