@@ -17,6 +17,7 @@
 #include <miniupnpc/miniupnpc.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/help.h"
 #include "core/i18n.h"
@@ -25,7 +26,8 @@ void
 help_usage(FILE *fp)
 {
 	fputs(_("usage: thorrent [OPTIONS] FILE.torrent|MAGNET-LINK\n"
-	    "       thorrent create [-o OUT] [-t URL]... [--piece-size N] PATH\n"
+	    "       thorrent create [-o OUT] [-t URL]... [-w URL]... [--private]\n"
+	    "                       [--piece-size N] [--comment TEXT] PATH\n"
 	    "       thorrent info [--json] FILE.torrent\n"
 	    "       thorrent demo\n"
 	    "       thorrent swarm [OPTIONS]\n"
@@ -43,7 +45,8 @@ help_usage(FILE *fp)
 	    "  --state-dir DIR     where resume records live (default\n"
 	    "                      $XDG_STATE_HOME/thorrent)\n"), fp);
 	fputs(_("\nNetwork:\n"
-	    "  --port N            listening port (default 6881, next free if taken)\n"
+	    "  --port N            listening port (default 6881, next free if taken;\n"
+	    "                      0: any free port)\n"
 	    "  --transport MODE    both (default: uTP first, then TCP), utp or\n"
 	    "                      tcp\n"
 	    "  --encryption MODE   prefer (default: encrypted handshake, payload\n"
@@ -71,7 +74,8 @@ help_usage(FILE *fp)
 	    "  --seed N            seed of every random choice, for replays\n"
 	    "  --trace FILE        write every event to FILE as JSON Lines\n"), fp);
 	fputs(_("\nOutput:\n"
-	    "  --log LEVEL         error, warn, info or debug (default warn)\n"
+	    "  --log LEVEL         error, warn, note, info or debug (default note:\n"
+	    "                      what you changed and why seeding stopped)\n"
 	    "  --no-tui            plain progress lines on stderr instead of the view\n"),
 	    fp);
 	fputs(_("\nConfiguration:\n"
@@ -111,4 +115,17 @@ help_version(FILE *fp)
 	fprintf(fp, " NLS");
 #endif
 	fprintf(fp, "\n");
+#if ENABLE_NLS
+	/* Where gettext looks: the installed catalogues, or the build
+	 * tree's when this binary runs from there (main.c). */
+	{
+		const char *dir = bindtextdomain(PACKAGE, NULL);
+
+		if (dir != NULL && strcmp(dir, LOCALEDIR) != 0)
+			fprintf(fp, _("catalogues: %s (the build tree's)\n"),
+			    dir);
+		else if (dir != NULL)
+			fprintf(fp, _("catalogues: %s\n"), dir);
+	}
+#endif
 }

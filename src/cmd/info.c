@@ -124,8 +124,9 @@ static int
 info_text(const struct metainfo *m, const char *hex, struct buf *b)
 {
 	char total[INFO_HUMAN_MAX], piece[INFO_HUMAN_MAX];
+	uint64_t biggest;
 	size_t i, j;
-	int rc;
+	int rc, iw, sw;
 
 	info_human(m->total_length, total, sizeof(total));
 	info_human(m->piece_length, piece, sizeof(piece));
@@ -155,9 +156,15 @@ info_text(const struct metainfo *m, const char *hex, struct buf *b)
 	if (rc != 0 || (rc = info_flush(b)) != 0)
 		return rc;
 
+	/* Columns: indexes and sizes right-aligned to the widest. */
+	for (i = 0, biggest = 0; i < m->nfiles; i++)
+		if (m->files[i].length > biggest)
+			biggest = m->files[i].length;
+	iw = snprintf(NULL, 0, "%zu", m->nfiles);
+	sw = snprintf(NULL, 0, "%" PRIu64, biggest);
 	for (i = 0; i < m->nfiles; i++) {
-		if ((rc = buf_printf(b, "  %zu  %" PRIu64 "  ", i + 1,
-		    m->files[i].length)) != 0 ||
+		if ((rc = buf_printf(b, "  %*zu  %*" PRIu64 "  ", iw, i + 1,
+		    sw, m->files[i].length)) != 0 ||
 		    (rc = escape_buf(b, m->files[i].path)) != 0 ||
 		    (rc = buf_puts(b, "\n")) != 0 ||
 		    (rc = info_flush(b)) != 0)

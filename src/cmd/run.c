@@ -33,6 +33,7 @@
 #include "net/lsdsock.h"
 #include "net/portmap.h"
 #include "net/udpmux.h"
+#include "ui/bar.h"
 #include "ui/view.h"
 
 #define RUN_STOP_GRACE_MS	3000	/* wait for the "stopped" announce */
@@ -106,52 +107,91 @@ on_signal(int sig)
 	errno = saved;
 }
 
-static void
-human(uint64_t v, char *out, size_t len)
-{
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1024 && i < 4) {
-		d /= 1024;
-		i++;
-	}
-	snprintf(out, len, i ? "%.1f %s" : "%.0f %s", d, u[i]);
-}
-
+/*
+ * The line mode's progress line, once a second on stderr.  Sizes, rates
+ * and the ETA are formatted as the view's header formats them, and the
+ * bytes are those of the selected files (--files, the files pane): a
+ * partial selection must not count what it leaves out as downloaded.
+ */
 static void
 print_progress(struct run *r, uint64_t now)
 {
 	struct thr_state *s = &r->st;
-	char done[32], total[32], down[32], up[32], eta[32];
+	char done[32], total[32], down[32], up[32], eta[48], t[32];
 	uint64_t dr = rate_get(&s->down, now), ur = rate_get(&s->up, now);
 	size_t active = 0;
 
 	for (size_t i = 0; i < s->npeers; i++)
 		if (s->peers[i]->phase == PEER_ACTIVE)
 			active++;
-	human(s->mi.total_length - s->left, done, sizeof(done));
-	human(s->mi.total_length, total, sizeof(total));
-	human(dr, down, sizeof(down));
-	human(ur, up, sizeof(up));
+	bar_human_bytes(s->wanted_total - s->left, done, sizeof(done));
+	bar_human_bytes(s->wanted_total, total, sizeof(total));
+	bar_human_rate(dr, down, sizeof(down));
+	bar_human_rate(ur, up, sizeof(up));
 	if (s->phase == STATE_CHECKING)
 		snprintf(eta, sizeof(eta), _("checking %u/%u"), s->check_next,
 		    s->mi.npieces);
+	else if (s->phase == STATE_METADATA)
+		snprintf(eta, sizeof(eta), "%s", _("fetching metadata"));
 	else if (s->left == 0)
 		snprintf(eta, sizeof(eta), "%s", _("seeding"));
-	else if (dr == 0)
-		snprintf(eta, sizeof(eta), "%s", _("ETA -"));
 	else {
-		uint64_t t = s->left / dr;
-		snprintf(eta, sizeof(eta), _("ETA %llu:%02llu:%02llu"),
-		    (unsigned long long)(t / 3600),
-		    (unsigned long long)(t / 60 % 60),
-		    (unsigned long long)(t % 60));
+		bar_human_eta(dr == 0 ? UINT64_MAX : (s->left + dr - 1) / dr,
+		    t, sizeof(t));
+		snprintf(eta, sizeof(eta), _("eta %s"), t);
 	}
-	fprintf(stderr, _("thorrent: %5.1f%% %s/%s  down %s/s  up %s/s  "
+	fprintf(stderr, _("thorrent: %5.1f%% %s/%s  down %s  up %s  "
 	    "peers %zu  %s\n"), state_percent(s), done, total, down, up,
 	    active, eta);
+}
+
+/*
+ * The last line of a run that ended well, in either mode: the data this
+ * run fetched and verified (duplicates of the endgame and failed pieces
+ * not counted), how long that took and how fast on average, what went
+ * out, why seeding stopped when the ratio ended it (the view is gone by
+ * then), and how many files the user left out, so that "complete" never
+ * claims them.
+ */
+static void
+print_final(struct run *r)
+{
+	struct thr_state *s = &r->st;
+	char got[32], sent[32], took[32], avg[32], what[96], in[160];
+	char out[160];
+	size_t skipped = state_skipped_files(s);
+	uint64_t ms = s->last_block_ms > s->start_ms ?
+	    s->last_block_ms - s->start_ms : 0;
+
+	if (skipped > 0)
+		snprintf(what, sizeof(what), ngettext("complete (%zu file "
+		    "skipped)", "complete (%zu files skipped)", skipped),
+		    skipped);
+	else
+		snprintf(what, sizeof(what), "%s", _("complete"));
+	bar_human_bytes(s->verified, got, sizeof(got));
+	bar_human_bytes(s->uploaded, sent, sizeof(sent));
+	/* Seconds with a decimal under a minute: a loopback download
+	 * takes less than one, and "0:00" would say nothing. */
+	if (ms < 60000)
+		snprintf(took, sizeof(took), _("%.1f s"), (double)ms / 1000);
+	else
+		bar_human_eta(ms / 1000, took, sizeof(took));
+	bar_human_rate(ms > 0 ? s->verified * 1000 / ms : 0, avg,
+	    sizeof(avg));
+	if (s->verified == 0)
+		snprintf(in, sizeof(in), "%s", _("nothing to download"));
+	else
+		snprintf(in, sizeof(in), _("%s in %s, average %s"), got, took,
+		    avg);
+	if (s->phase == STATE_DONE && s->opts.seed_ratio > 0)
+		snprintf(out, sizeof(out), _("uploaded %s, seeding stopped "
+		    "at ratio %.2f (--seed-ratio %g)"), sent,
+		    s->mi.total_length > 0 ? (double)s->uploaded /
+		    (double)s->mi.total_length : 0.0, s->opts.seed_ratio);
+	else
+		snprintf(out, sizeof(out), _("uploaded %s"), sent);
+	fprintf(stderr, "thorrent: %s: %s; %s\n", what, in, out);
 }
 
 /* --- peers ------------------------------------------------------------ */
@@ -866,6 +906,26 @@ run_opt_error(const char *where, int status, const char *fmt, ...)
 	return status;
 }
 
+/* An option getopt refused (':' missing value, '?' unknown), named as
+ * the user typed it. */
+static void
+run_bad_option(int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char safe[128];
+
+	escape_str(arg, strnlen(arg, 64), safe, sizeof(safe));
+	if (c == ':')
+		fprintf(stderr, _("thorrent: option '%s' needs a value\n"),
+		    safe);
+	else if (optopt != 0 && optopt != '?' && optopt < 128 &&
+	    strncmp(arg, "--", 2) != 0)
+		fprintf(stderr, _("thorrent: unknown option '-%c'\n"),
+		    optopt);
+	else
+		fprintf(stderr, _("thorrent: unknown option '%s'\n"), safe);
+}
+
 /* Long options that make no sense in a configuration file. */
 static bool
 run_config_skips(const char *name)
@@ -933,6 +993,40 @@ run_opt_val(const struct option *longopts, const char *name)
 	return '?';
 }
 
+int
+cmd_view_choice(bool no_tui, bool say, bool *use_view)
+{
+	const char *term = getenv("TERM");
+	char safe[64];
+
+	*use_view = false;
+	if (no_tui || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return 0;
+	if (term != NULL)
+		escape_str(term, strnlen(term, 256), safe, sizeof(safe));
+	switch (view_term_check(term, STDOUT_FILENO)) {
+	case VIEW_TERM_OK:
+		*use_view = true;
+		return 0;
+	case VIEW_TERM_LIMITED:
+		if (say && (term == NULL || *term == '\0'))
+			fprintf(stderr, "thorrent: %s\n", _("TERM is not set: "
+			    "plain progress lines instead of the full-screen "
+			    "view"));
+		else if (say)
+			fprintf(stderr, _("thorrent: TERM=%s cannot move the "
+			    "cursor: plain progress lines instead of the "
+			    "full-screen view\n"), safe);
+		return 0;
+	case VIEW_TERM_UNKNOWN:
+	default:
+		fprintf(stderr, _("thorrent: unknown terminal TERM=%s; set "
+		    "TERM to a known type (e.g. xterm-256color) or use "
+		    "--no-tui\n"), safe);
+		return CMD_EXIT_ERROR;
+	}
+}
+
 /*
  * The run proper.  *cfp holds the configuration file; the options borrow
  * its text, so cmd_run releases it only after the run is over.
@@ -988,6 +1082,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	int c, lv, rc;
 	bool seeded = false;
 	bool no_lsd = false;	/* --no-lsd */
+	bool use_view = false;
 	char statedir[4096] = "";
 	long n;
 	uint64_t now;
@@ -996,7 +1091,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	o.dir = ".";
 	o.port = 6881;
 	o.seed_ratio = 1.0;
-	o.log_level = LOG_WARN;
+	o.log_level = LOG_NOTE;
 	o.max_peers = 80;
 	/*
 	 * A first pass finds --help, --version and which configuration file
@@ -1019,7 +1114,8 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		else if (c == OPT_NOCONFIG)
 			nocfg = true;
 	}
-	opterr = 1;
+	/* getopt stays quiet: it would name the program by its full path;
+	 * run_bad_option says what was wrong instead. */
 	if (!nocfg && (rc = run_config_load(longopts, cfgpath, cfp, cfgfile,
 	    sizeof(cfgfile))) != 0)
 		return rc;
@@ -1039,7 +1135,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			bad = CMD_EXIT_ERROR;
 			ci++;
 		} else {
-			c = getopt_long(argc, argv, "h", longopts, NULL);
+			c = getopt_long(argc, argv, ":h", longopts, NULL);
 			if (c == -1)
 				break;
 			arg = optarg;
@@ -1057,7 +1153,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			if ((lv = log_parse_level(arg)) < 0)
 				return run_opt_error(where, bad,
 				    _("unknown log level '%s' (use error, "
-				    "warn, info or debug)"), arg);
+				    "warn, note, info or debug)"), arg);
 			o.log_level = (enum log_level)lv;
 			break;
 		case OPT_PEER:
@@ -1187,7 +1283,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 			help_version(stdout);
 			return CMD_EXIT_OK;
 		default:
-			/* getopt has said which option; point to the rest. */
+			run_bad_option(c, argv);
 			fprintf(stderr, "%s\n", _("Try 'thorrent --help' for "
 			    "the options."));
 			return CMD_EXIT_USAGE;
@@ -1195,11 +1291,28 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	}
 	if (torrent == NULL && optind < argc)
 		torrent = argv[optind++];
-	if (torrent == NULL || optind != argc) {
+	if (torrent == NULL) {
 		help_usage(stderr);
 		return CMD_EXIT_USAGE;
 	}
+	if (optind != argc) {
+		char a[128], b[128];
+
+		/* One run is one torrent: say so, not the whole help. */
+		escape_str(torrent, strnlen(torrent, 64), a, sizeof(a));
+		escape_str(argv[optind], strnlen(argv[optind], 64), b,
+		    sizeof(b));
+		fprintf(stderr, _("thorrent: one torrent at a time, not both "
+		    "'%s' and '%s' (run one thorrent for each)\n"), a, b);
+		fprintf(stderr, "%s\n", _("Try 'thorrent --help' for the "
+		    "options."));
+		return CMD_EXIT_USAGE;
+	}
 	o.torrent_path = torrent;
+	/* The terminal first: an unknown one ends the run while nothing
+	 * exists yet, and plain lines are chosen before any file is. */
+	if ((rc = cmd_view_choice(o.no_tui, true, &use_view)) != 0)
+		return rc;
 	/* XDG base directories: $XDG_STATE_HOME/thorrent, by default
 	 * ~/.local/state/thorrent. */
 	if (o.state_dir == NULL) {
@@ -1227,14 +1340,20 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		o.seed = ((uint64_t)getpid() << 32) ^ now;
 	memset(&err, 0, sizeof(err));
 	if (state_init(&r->st, &o, now, &err) != 0) {
+		size_t tlen = strlen(torrent);
+		const char *msg = err.msg;
 		char safe[256];
 
-		escape_str(torrent, strlen(torrent), safe, sizeof(safe));
+		/* A system error names the file itself: once is enough. */
+		if (strncmp(msg, torrent, tlen) == 0 &&
+		    strncmp(msg + tlen, ": ", 2) == 0)
+			msg += tlen + 2;
+		escape_str(torrent, tlen, safe, sizeof(safe));
 		if (err.offset)
 			fprintf(stderr, _("thorrent: %s: %s (at byte %zu)\n"),
-			    safe, err.msg, err.offset);
+			    safe, msg, err.offset);
 		else
-			fprintf(stderr, "thorrent: %s: %s\n", safe, err.msg);
+			fprintf(stderr, "thorrent: %s: %s\n", safe, msg);
 		free(r->loop);
 		free(r);
 		return CMD_EXIT_ERROR;
@@ -1282,9 +1401,10 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
 	}
-	/* The view needs a terminal on both ends; otherwise (pipes, files,
+	/* The view needs a terminal on both ends that can address the
+	 * cursor (cmd_view_choice); otherwise (pipes, files, TERM=dumb,
 	 * --no-tui) one progress line a second goes to stderr. */
-	if (!o.no_tui && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+	if (use_view) {
 		r->view = view_new(stdin, stdout, &err);
 		if (r->view == NULL) {
 			fprintf(stderr, "thorrent: %s\n", err.msg);
@@ -1335,11 +1455,15 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	r->st.log.fp = stderr;
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
-	else
+	else {
+		/* The exact counts, for logs that are read by programs
+		 * (thorrent swarm sums the seeders' uploads from them). */
 		log_msg(&r->st.log, LOG_INFO, _("done: downloaded %llu bytes, "
 		    "uploaded %llu bytes"),
 		    (unsigned long long)r->st.downloaded,
 		    (unsigned long long)r->st.uploaded);
+		print_final(r);
+	}
 	rc = r->exit_code;
 out:
 	view_free(r->view);

@@ -85,6 +85,7 @@ struct swarm_child {
 	int		 status;	/* wait status once reaped */
 	int64_t		 start_us;	/* fork time, experiment clock */
 	char		 dir[PATH_MAX];
+	char		 state[PATH_MAX];	/* its own --state-dir */
 	char		 log[PATH_MAX];
 	char		 trace[PATH_MAX];
 	long		 logoff;	/* log bytes already scanned */
@@ -631,6 +632,8 @@ swarm_start_child(struct swarm *sw, int idx)
 	argv[n++] = "info";
 	argv[n++] = "--path";
 	argv[n++] = k->dir;
+	argv[n++] = "--state-dir";
+	argv[n++] = k->state;
 	argv[n++] = "--port";
 	argv[n++] = port;
 	argv[n++] = "--seed-ratio";
@@ -1175,6 +1178,11 @@ swarm_make_kids(struct swarm *sw)
 		    k->name);
 		snprintf(k->trace, sizeof(k->trace), "%s/peer-%s.jsonl",
 		    sw->out, k->name);
+		/* Each its own state directory: the seeders share one
+		 * folder, which one state directory would lock to one of
+		 * them, and the user's home stays out of the experiment. */
+		snprintf(k->state, sizeof(k->state), "%s/%s.state", sw->tmp,
+		    k->name);
 		if (k->seeder)
 			snprintf(k->dir, sizeof(k->dir), "%s/seed", sw->tmp);
 		else {

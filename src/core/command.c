@@ -61,6 +61,7 @@ command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
     uint64_t now_ms)
 {
 	struct bucket *b;
+	char rate[32];
 	uint64_t v;
 
 	switch (id) {
@@ -77,10 +78,17 @@ command_exec(struct thr_state *s, enum command_id id, uint32_t arg,
 		v = step_limit(b->rate, id == COMMAND_UP_MORE ||
 		    id == COMMAND_DOWN_MORE);
 		bucket_set_rate(b, v, now_ms);
-		log_msg(&s->log, LOG_INFO, b == &s->up_limit ?
-		    _("upload limit %llu B/s%s") :
-		    _("download limit %llu B/s%s"),
-		    (unsigned long long)v, v ? "" : _(" (none)"));
+		/* The user asked for it: LOG_NOTE, which the log pane
+		 * shows at the default level. */
+		bucket_format_rate(v, rate, sizeof(rate));
+		if (v == 0)
+			log_msg(&s->log, LOG_NOTE, "%s", b == &s->up_limit ?
+			    _("upload limit lifted: unlimited") :
+			    _("download limit lifted: unlimited"));
+		else
+			log_msg(&s->log, LOG_NOTE, b == &s->up_limit ?
+			    _("upload limit set to %s") :
+			    _("download limit set to %s"), rate);
 		trace_emit(&s->trace, "limit", "\"dir\":\"%s\",\"rate\":%llu",
 		    b == &s->up_limit ? "up" : "down", (unsigned long long)v);
 		break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "i18n.h"
 #include "picker.h"
 
 #define BLOCK	16384u	/* BEP 3: requests are conventionally 16 KiB */
@@ -85,8 +86,12 @@ picker_set_wanted(struct picker *pk, uint32_t index, bool want)
 	return 0;
 }
 
+/* Option values (--strategy, the trace) in English; marked so that the
+ * view and the log can show them translated with _(). */
 static const char *const strategy_names[PICKER_NSTRATEGIES] = {
-	"rarest", "random", "sequential"
+	/* TRANSLATORS: piece strategies, shown in the header and the log
+	 * (the --strategy values themselves stay in English). */
+	N_("rarest"), N_("random"), N_("sequential")
 };
 
 int

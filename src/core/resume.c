@@ -67,7 +67,7 @@ make_dirs(const char *path)
 
 static int
 encode(const struct metainfo *mi, struct storage *st,
-    const struct bitfield *have, struct buf *out)
+    const struct bitfield *have, const uint8_t *wanted, struct buf *out)
 {
 	int rc = 0;
 
@@ -90,6 +90,12 @@ encode(const struct metainfo *mi, struct storage *st,
 	rc |= bencode_put_str(out, mi->info_hash, 20);
 	rc |= bencode_put_cstr(out, "pieces");
 	rc |= bencode_put_str(out, have->bits, bitfield_bytes(have));
+	rc |= bencode_put_cstr(out, "skipped");
+	rc |= bencode_put_list(out);
+	for (size_t i = 0; wanted != NULL && i < mi->nfiles; i++)
+		if (!wanted[i])
+			rc |= bencode_put_int(out, (int64_t)i);
+	rc |= bencode_put_end(out);
 	rc |= bencode_put_cstr(out, "version");
 	rc |= bencode_put_int(out, 1);
 	rc |= bencode_put_end(out);
@@ -185,11 +191,19 @@ int
 resume_save(const char *path, const struct metainfo *mi, struct storage *st,
     const struct bitfield *have, struct thr_error *err)
 {
+	return resume_save_sel(path, mi, st, have, NULL, err);
+}
+
+int
+resume_save_sel(const char *path, const struct metainfo *mi,
+    struct storage *st, const struct bitfield *have, const uint8_t *wanted,
+    struct thr_error *err)
+{
 	struct buf b;
 	int rc;
 
 	buf_init(&b, RESUME_MAX_SIZE);
-	if ((rc = encode(mi, st, have, &b)) != 0)
+	if ((rc = encode(mi, st, have, wanted, &b)) != 0)
 		thr_error_set(err, rc, 0, "cannot encode the resume record");
 	else
 		rc = resume_write_file(path, b.data, b.len, err);
@@ -268,4 +282,121 @@ out:
 	free(data);
 	close(fd);
 	return rc;
+}
+
+int
+resume_load_sel(const char *path, const struct metainfo *mi,
+    uint8_t *wanted, size_t *nskipped, struct thr_error *err)
+{
+	struct bencode bc = { 0 };
+	struct buf b;
+	const uint8_t *p;
+	size_t len, list, n = 0;
+	int64_t v;
+	int rc;
+
+	buf_init(&b, RESUME_MAX_SIZE);
+	if ((rc = resume_read_file(path, RESUME_MAX_SIZE, &b, err)) != 0)
+		goto out;
+	rc = THR_EINVAL;
+	if (bencode_decode(&bc, b.data, b.len, BENCODE_DEFAULT_MAX_TOKENS,
+	    err) != 0)
+		goto out;
+	if (!bencode_dict_int(&bc, 0, "version", &v) || v != 1 ||
+	    !bencode_dict_str(&bc, 0, "info hash", &p, &len) || len != 20 ||
+	    memcmp(p, mi->info_hash, 20) != 0) {
+		thr_error_set(err, THR_EINVAL, 0, "%s: not a record for this "
+		    "torrent", path);
+		goto out;
+	}
+	/* Check every index before changing anything. */
+	list = bencode_dict_get(&bc, 0, "skipped");
+	if (list != BENCODE_NONE && !bencode_is(&bc, list, BENCODE_LIST)) {
+		thr_error_set(err, THR_EINVAL, 0, "%s: bad skipped list", path);
+		goto out;
+	}
+	for (size_t t = list == BENCODE_NONE ? BENCODE_NONE :
+	    bencode_first(&bc, list); t != BENCODE_NONE;
+	    t = bencode_next(&bc, t)) {
+		if (!bencode_int(&bc, t, &v) || v < 0 ||
+		    (uint64_t)v >= mi->nfiles) {
+			thr_error_set(err, THR_EINVAL, 0, "%s: skipped file "
+			    "out of range", path);
+			goto out;
+		}
+	}
+	memset(wanted, 1, mi->nfiles);
+	for (size_t t = list == BENCODE_NONE ? BENCODE_NONE :
+	    bencode_first(&bc, list); t != BENCODE_NONE;
+	    t = bencode_next(&bc, t)) {
+		(void)bencode_int(&bc, t, &v);
+		if (wanted[v]) {
+			wanted[v] = 0;
+			n++;
+		}
+	}
+	if (nskipped != NULL)
+		*nskipped = n;
+	rc = 0;
+out:
+	bencode_release(&bc);
+	buf_release(&b);
+	return rc;
+}
+
+int
+resume_lock(const char *path, int *fd, long *owner, struct thr_error *err)
+{
+	char lock[PATH_MAX], dir[PATH_MAX], pid[32];
+	const char *slash = strrchr(path, '/');
+	size_t n = strlen(path);
+	struct flock fl;
+	int len;
+
+	*fd = -1;
+	*owner = 0;
+	if (slash == NULL || n < 7 || strcmp(path + n - 7, ".resume") != 0 ||
+	    n + 1 > sizeof(lock) || (size_t)(slash - path) >= sizeof(dir))
+		return thr_error_set(err, THR_EINVAL, 0, "bad state path");
+	memcpy(lock, path, n - 7);
+	memcpy(lock + n - 7, ".lock", 6);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (make_dirs(dir) != 0)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", dir,
+		    strerror(errno));
+	if ((*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", lock,
+		    strerror(errno));
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(*fd, F_SETLK, &fl) != 0) {
+		int e = errno;
+
+		if (e == EACCES || e == EAGAIN) {
+			/* Held: ask who holds it (it may just have gone,
+			 * which leaves the PID unknown). */
+			memset(&fl, 0, sizeof(fl));
+			fl.l_type = F_WRLCK;
+			fl.l_whence = SEEK_SET;
+			if (fcntl(*fd, F_GETLK, &fl) == 0 &&
+			    fl.l_type != F_UNLCK)
+				*owner = (long)fl.l_pid;
+			close(*fd);
+			*fd = -1;
+			return thr_error_set(err, THR_EBUSY, 0, "%s: locked",
+			    lock);
+		}
+		close(*fd);
+		*fd = -1;
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", lock,
+		    strerror(e));
+	}
+	/* For people who look: the lock itself is what counts. */
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(*fd, 0) == 0)
+		(void)!pwrite(*fd, pid, (size_t)len, 0);
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "escape.h"
 #include "hash.h"
@@ -219,6 +220,70 @@ load_magnet(struct thr_state *s, struct thr_error *err)
 	return 0;
 }
 
+/* The selection of the last run, from the resume record. */
+static void
+load_selection(struct thr_state *s)
+{
+	struct thr_error e2;
+	size_t n = 0;
+	int rc;
+
+	memset(&e2, 0, sizeof(e2));
+	rc = resume_load_sel(s->resume_file, &s->mi, s->file_wanted, &n,
+	    &e2);
+	if (rc == 0 && n > 0)
+		log_msg(&s->log, LOG_NOTE, ngettext("%zu file skipped, as in "
+		    "the last run", "%zu files skipped, as in the last run", n),
+		    n);
+	else if (rc != 0 && rc != THR_ENOENT)
+		log_msg(&s->log, LOG_INFO, _("selection not restored: %s"),
+		    e2.msg);
+}
+
+/*
+ * One run per torrent and download directory: the lock file sits beside
+ * the resume record and has its key.  The directory is made first (it
+ * is the user's, and its real path is the key); no file in it is.
+ */
+static int
+state_lock(struct thr_state *s, struct thr_error *err)
+{
+	const struct state_opts *o = &s->opts;
+	char path[sizeof(s->resume_file)];
+	struct thr_error e2;
+	long owner = 0;
+	int rc;
+
+	if (o->state_dir == NULL)
+		return 0;
+	if ((rc = storage_make_dir(o->dir, err)) != 0)
+		return rc;
+	errno = 0;
+	rc = resume_path(o->state_dir, &s->mi, o->dir, path, sizeof(path));
+	if (rc == THR_EIO)
+		return thr_error_set(err, rc, 0, "%s: %s", o->dir,
+		    strerror(errno));
+	if (rc == THR_ELIMIT)
+		return thr_error_set(err, rc, 0, _("state directory path too "
+		    "long: %s"), o->state_dir);
+	if (rc != 0)
+		return thr_error_set(err, rc, 0, "%s", thr_strerror(rc));
+	memset(&e2, 0, sizeof(e2));
+	rc = resume_lock(path, &s->lock_fd, &owner, &e2);
+	if (rc == THR_EBUSY && owner > 0)
+		return thr_error_set(err, rc, 0, _("another thorrent (pid %ld) "
+		    "is running this torrent in %s; stop it first"), owner,
+		    o->dir);
+	if (rc == THR_EBUSY)
+		return thr_error_set(err, rc, 0, _("another thorrent is "
+		    "running this torrent in %s; stop it first"), o->dir);
+	if (rc != 0)
+		return thr_error_set(err, rc, 0, _("cannot lock the torrent: "
+		    "%s"), e2.msg);
+	s->locked = true;
+	return 0;
+}
+
 int
 state_attach(struct thr_state *s, struct thr_error *err)
 {
@@ -239,14 +304,22 @@ state_attach(struct thr_state *s, struct thr_error *err)
 	if (s->scratch == NULL || s->file_wanted == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	memset(s->file_wanted, 1, s->mi.nfiles);
+	if (o->state_dir != NULL &&
+	    resume_path(o->state_dir, &s->mi, o->dir, s->resume_file,
+	    sizeof(s->resume_file)) != 0)
+		s->resume_file[0] = '\0';
+	/* --files says what to fetch; without it, what the user chose in
+	 * the last run (kept in the resume record) still holds. */
 	if (o->files != NULL &&
 	    (rc = parse_selection(s, o->files, err)) != 0)
 		return rc;
+	if (o->files == NULL && s->resume_file[0] != '\0')
+		load_selection(s);
 	if ((rc = storage_open_sel(&s->st, &s->mi, o->dir, s->file_wanted,
 	    err)) != 0)
 		return rc;
 	s->st_open = true;
-	if (o->state_dir != NULL &&
+	if (s->resume_file[0] == '\0' && o->state_dir != NULL &&
 	    resume_path(o->state_dir, &s->mi, o->dir, s->resume_file,
 	    sizeof(s->resume_file)) != 0)
 		s->resume_file[0] = '\0';
@@ -313,9 +386,12 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 			log_msg(&s->log, LOG_WARN, _("encryption unavailable "
 			    "(%s); plaintext connections only"), e2.msg);
 	}
+	if ((rc = state_lock(s, err)) != 0)
+		goto fail;
 	s->tracker_phase = tracker_list_current(&s->tl) ? TRACKER_IDLE :
 	    TRACKER_NONE;
 	s->tracker_event = TRACKER_EVENT_STARTED;
+	s->tracker_seeders = s->tracker_leechers = -1;
 	snprintf(s->tracker_status, sizeof(s->tracker_status), "%s",
 	    s->tracker_phase == TRACKER_NONE ? _("no tracker") : _("waiting"));
 	for (size_t i = 0; i < o->ngiven; i++)
@@ -363,6 +439,10 @@ state_release(struct thr_state *s)
 	bitfield_release(&s->have);
 	metainfo_release(&s->mi);
 	trace_close(&s->trace);
+	/* Last: the lock outlives every use of the data. */
+	if (s->locked)
+		close(s->lock_fd);
+	s->locked = false;
 }
 
 static void
@@ -1321,6 +1401,7 @@ piece_verified(struct thr_state *s, struct picker_piece *pp)
 	}
 	picker_piece_done(&s->pk, index, true);
 	bitfield_set(&s->have, index);
+	s->verified += size;
 	if (picker_wanted(&s->pk, index))
 		s->left -= size;
 	log_msg(&s->log, LOG_DEBUG, "piece %u verified", index);
@@ -1357,6 +1438,7 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	rate_add(&p->down, now_ms, b.length);
 	rate_add(&s->down, now_ms, b.length);
 	s->downloaded += b.length;
+	s->last_block_ms = now_ms;
 	if (s->phase != STATE_DOWNLOADING)
 		return;
 	r = picker_received(&s->pk, p->id, b.index, b.begin, m->payload,
@@ -2275,9 +2357,19 @@ state_tracker_result(struct thr_state *s, int status,
 		return;
 	}
 	tracker_list_succeeded(&s->tl);
-	trace_emit(&s->trace, "announce_result",
-	    "\"ok\":true,\"peers\":%zu,\"interval\":%lld", r->npeers,
-	    (long long)r->interval);
+	s->tracker_seeders = r->complete;
+	s->tracker_leechers = r->incomplete;
+	/* Trace numbers are unsigned: the counts only when given. */
+	if (r->complete >= 0 && r->incomplete >= 0)
+		trace_emit(&s->trace, "announce_result",
+		    "\"ok\":true,\"peers\":%zu,\"interval\":%lld,"
+		    "\"seeders\":%lld,\"leechers\":%lld", r->npeers,
+		    (long long)r->interval, (long long)r->complete,
+		    (long long)r->incomplete);
+	else
+		trace_emit(&s->trace, "announce_result",
+		    "\"ok\":true,\"peers\":%zu,\"interval\":%lld",
+		    r->npeers, (long long)r->interval);
 	if (r->tracker_id[0])
 		snprintf(s->tl.tracker_id, sizeof(s->tl.tracker_id), "%s",
 		    r->tracker_id);
@@ -2290,8 +2382,24 @@ state_tracker_result(struct thr_state *s, int status,
 	if (r->min_interval > r->interval)
 		s->tracker_interval = r->min_interval;
 	s->tracker_next_ms = now_ms + (uint64_t)s->tracker_interval * 1000;
-	snprintf(s->tracker_status, sizeof(s->tracker_status),
-	    _("ok: %zu peers"), r->npeers);
+	/* What the swarm looks like to the tracker (BEP 3 complete and
+	 * incomplete, BEP 15 seeders and leechers) says more than how
+	 * many addresses it handed out; "?" for a count it left out. */
+	if (r->complete >= 0 || r->incomplete >= 0) {
+		char sd[24] = "?", lc[24] = "?";
+
+		if (r->complete >= 0)
+			snprintf(sd, sizeof(sd), "%lld",
+			    (long long)r->complete);
+		if (r->incomplete >= 0)
+			snprintf(lc, sizeof(lc), "%lld",
+			    (long long)r->incomplete);
+		snprintf(s->tracker_status, sizeof(s->tracker_status),
+		    _("seeders %s, leechers %s"), sd, lc);
+	} else
+		snprintf(s->tracker_status, sizeof(s->tracker_status),
+		    ngettext("ok: %zu peer", "ok: %zu peers", r->npeers),
+		    r->npeers);
 	log_msg(&s->log, LOG_INFO, _("tracker %s: %zu peers, next in %llds"),
 	    url, r->npeers, (long long)s->tracker_interval);
 	s->tracker_event = TRACKER_EVENT_NONE;
@@ -2321,12 +2429,14 @@ state_set_file_wanted(struct thr_state *s, size_t i, bool want)
 	if (!s->file_wanted[i] == !want)
 		return 0;
 	s->file_wanted[i] = want;
-	log_msg(&s->log, LOG_INFO, want ? _("file %zu selected") :
-	    _("file %zu deselected"), i + 1);
+	log_msg(&s->log, LOG_NOTE, want ? _("file %zu selected") :
+	    _("file %zu skipped"), i + 1);
 	if (s->phase == STATE_CHECKING)
 		return 0;	/* applied when the check ends */
 	if ((rc = apply_selection(s)) != 0)
 		return rc;
+	/* The choice is kept at once, not only at a clean exit. */
+	state_save_resume(s);
 	s->changes++;
 	if (picker_complete(&s->pk)) {
 		if (s->phase == STATE_DOWNLOADING)
@@ -2354,7 +2464,7 @@ state_set_strategy(struct thr_state *s, enum picker_strategy st)
 	s->strategy = picker_strategy_name(st);
 	s->changes++;
 	trace_emit(&s->trace, "strategy", "\"strategy\":\"%s\"", s->strategy);
-	log_msg(&s->log, LOG_INFO, _("strategy %s"), s->strategy);
+	log_msg(&s->log, LOG_INFO, _("strategy %s"), _(s->strategy));
 }
 
 void
@@ -2365,7 +2475,8 @@ state_save_resume(struct thr_state *s)
 	if (s->resume_file[0] == '\0' || s->phase == STATE_CHECKING ||
 	    !s->st_open)
 		return;
-	if (resume_save(s->resume_file, &s->mi, &s->st, &s->have, &err) != 0)
+	if (resume_save_sel(s->resume_file, &s->mi, &s->st, &s->have,
+	    s->file_wanted, &err) != 0)
 		log_msg(&s->log, LOG_WARN,
 		    _("cannot save the resume record: %s"), err.msg);
 }
@@ -2428,7 +2539,28 @@ state_settle(struct thr_state *s, uint64_t now_ms)
 	    s->tracker_event == TRACKER_EVENT_COMPLETED &&
 	    now_ms < s->finish_by_ms)
 		return;
+	/* A seeder that falls silent looks crashed: say why it stops
+	 * (with --seed-ratio 0 the user asked for exactly this). */
+	if (s->opts.seed_ratio > 0)
+		log_msg(&s->log, LOG_NOTE, _("seeding stopped: ratio %.2f "
+		    "reached (--seed-ratio %g; a negative ratio seeds until "
+		    "you quit)"), s->mi.total_length > 0 ?
+		    (double)s->uploaded / (double)s->mi.total_length : 0.0,
+		    s->opts.seed_ratio);
 	state_set_phase(s, STATE_DONE);
+}
+
+size_t
+state_skipped_files(const struct thr_state *s)
+{
+	size_t n = 0;
+
+	if (!s->have_meta || s->file_wanted == NULL)
+		return 0;
+	for (size_t i = 0; i < s->mi.nfiles; i++)
+		if (!s->file_wanted[i])
+			n++;
+	return n;
 }
 
 double

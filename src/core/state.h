@@ -194,6 +194,8 @@ struct thr_state {
 	uint64_t		 check_bytes;	/* read and hashed */
 	uint64_t		 check_start_ms, check_ms;	/* its duration */
 	char			 resume_file[4096];	/* "" when off */
+	int			 lock_fd;	/* resume_lock's */
+	bool			 locked;	/* lock_fd is open */
 	uint64_t		 left;		/* wanted bytes still missing */
 	uint64_t		 wanted_total;	/* bytes of wanted pieces */
 	uint8_t			*file_wanted;	/* owned, per file: selected */
@@ -205,6 +207,10 @@ struct thr_state {
 	size_t			 nknown;
 
 	uint64_t		 downloaded, uploaded;	/* payload, session */
+	/* Bytes of the pieces that passed their hash this run, and when
+	 * the last payload block came (0: none yet). */
+	uint64_t		 verified;
+	uint64_t		 last_block_ms;
 	uint64_t		 wasted;	/* bytes of failed pieces */
 	uint32_t		 hash_fails;
 	struct rate		 down, up;
@@ -224,6 +230,9 @@ struct thr_state {
 	uint64_t		 finish_by_ms;	/* see state_settle, 0 */
 	int64_t			 tracker_interval;
 	char			 tracker_status[160];
+	/* The last answer's "complete" and "incomplete", -1 unknown. */
+	int64_t			 tracker_seeders;
+	int64_t			 tracker_leechers;
 	uint32_t		 announce_key;
 
 	bool			 paused;	/* no peers, no connecting */
@@ -247,6 +256,9 @@ struct thr_state {
 
 /*
  * Load the torrent, open storage (creating files), prepare everything.
+ * With a state directory the torrent and download directory are locked
+ * first (resume_lock): if another process holds them, THR_EBUSY with a
+ * message naming its PID, before any file is created or opened.
  * On error err holds a one-line message; the state is released.
  */
 int	state_init(struct thr_state *s, const struct state_opts *o,
@@ -362,7 +374,10 @@ bool	state_finished(const struct thr_state *s);
  * latest.  Called on every loop turn; cheap.
  */
 void	state_settle(struct thr_state *s, uint64_t now_ms);
-/* Percent done in [0, 100]. */
+/* Percent done in [0, 100], of the selected files' pieces. */
 double	state_percent(const struct thr_state *s);
+/* Files the user left out (--files, the files pane, or a selection
+ * kept in the resume record); 0 before the metadata is known. */
+size_t	state_skipped_files(const struct thr_state *s);
 
 #endif

@@ -287,6 +287,12 @@ storage_open(struct storage *s, const struct metainfo *mi, const char *dir,
 }
 
 int
+storage_make_dir(const char *dir, struct thr_error *err)
+{
+	return storage_mkdir_p(dir, err);
+}
+
+int
 storage_open_sel(struct storage *s, const struct metainfo *mi,
     const char *dir, const uint8_t *wanted, struct thr_error *err)
 {

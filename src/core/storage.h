@@ -80,6 +80,13 @@ int	storage_open(struct storage *s, const struct metainfo *mi,
 int	storage_open_sel(struct storage *s, const struct metainfo *mi,
 	    const char *dir, const uint8_t *wanted, struct thr_error *err);
 void	storage_close(struct storage *s);
+/*
+ * Create the download directory dir and its missing parents, nothing
+ * inside it (storage_open does the same first): the session locks the
+ * torrent on the directory's real path before any file is made.
+ * 0, THR_EINVAL, THR_ENOMEM or THR_EIO with the path in err.
+ */
+int	storage_make_dir(const char *dir, struct thr_error *err);
 
 /*
  * Split [off, off+len) into file spans.  Fills at most max spans and

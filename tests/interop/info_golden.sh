@@ -15,6 +15,10 @@ THORRENT=${THORRENT:-$PWD/thorrent}
 GOLDEN=$TOP_SRCDIR/tests/data/golden
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/thorrent-info-golden.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
+# A home of its own, as every test has (lib.sh does the same).
+export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/xdg-config"
+export XDG_STATE_HOME="$WORK/xdg-state"
+mkdir -p "$HOME"
 
 status=0
 fail() {

@@ -24,6 +24,9 @@ grep -Eq '^completion \(s\) +min [0-9.]+ +median [0-9.]+ +max [0-9.]+$' \
     "$OUT/summary.txt" || fail "summary has no completion line"
 grep -Eq '^piece spread \(s\) +[0-9.]+$' "$OUT/summary.txt" ||
 	fail "summary has no piece spread line"
+# The seeders' exit lines give their upload counts (their logs).
+grep -Eq '^seeder upload \(logs\) +[0-9]+ bytes' "$OUT/summary.txt" ||
+	fail "summary has no seeder upload from the logs"
 grep -q 'leechers complete' "$WORK/swarm.log" ||
 	fail "summary not printed on stdout"
 [ "$(grep -c ' verified$' "$OUT/summary.txt")" -eq 8 ] ||

@@ -49,6 +49,9 @@ SCHEMA = {
     "hash_fail": {"index": INT, "peer": INT},
     "strategy": {"strategy": STR},
     "announce": {"url": STR, "event": STR},
+    "limit": {"dir": STR, "rate": INT},
+    "ban": {"peer": INT, "addr": STR},
+    "disk_error": {"index": INT},
     # announce_result is checked by hand: its fields depend on "ok".
 }
 for _ev in PEER_ONLY:
@@ -58,7 +61,7 @@ for _ev in PEER_ONLY:
 # and hash_fail name the first contributor, which may have gone (or be
 # 0 when none is known).
 LIVE_PEER = set(SCHEMA) - {"hash_ok", "hash_fail", "strategy", "announce",
-                           "connect"}
+                           "connect", "limit", "disk_error"}
 
 
 class TraceError(Exception):
@@ -93,6 +96,9 @@ def check_event(obj, st):
         _need(obj, {"ok": BOOL})
         if obj["ok"]:
             _need(obj, {"peers": INT, "interval": INT})
+            # The swarm's size as the tracker counts it: both or none.
+            if "seeders" in obj or "leechers" in obj:
+                _need(obj, {"seeders": INT, "leechers": INT})
         else:
             _need(obj, {"error": STR})
         return

@@ -981,6 +981,44 @@ Test(state, tracker_compact_peers_known, .init = fx_init, .fini = fx_fini)
 	state_release(&s);
 }
 
+/* The swarm's size as the tracker counts it goes to the header. */
+Test(state, tracker_seeders_and_leechers_shown, .init = fx_init,
+    .fini = fx_fini)
+{
+	static const uint8_t counts[] =
+	    "d8:completei5e10:incompletei3e8:intervali900e5:peers6:"
+	    "\x0a\x00\x00\x01\x1a\xe1" "e";
+	static const uint8_t seeders_only[] =
+	    "d8:completei7e8:intervali900e5:peers0:e";
+	static const uint8_t none[] = "d8:intervali900e5:peers6:"
+	    "\x0a\x00\x00\x01\x1a\xe1" "e";
+	struct thr_state s;
+	struct buf url;
+
+	write_torrent();
+	start(&s);
+	cr_expect_eq(s.tracker_seeders, -1);
+	cr_expect_eq(s.tracker_leechers, -1);
+	buf_init(&url, 4096);
+	cr_assert(state_tracker_due(&s, NOW, &url));
+	state_tracker_done(&s, 0, counts, sizeof(counts) - 1, NULL, NOW + 5);
+	cr_expect_str_eq(s.tracker_status, "seeders 5, leechers 3");
+	cr_expect_eq(s.tracker_seeders, 5);
+	cr_expect_eq(s.tracker_leechers, 3);
+	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
+	state_tracker_done(&s, 0, seeders_only, sizeof(seeders_only) - 1,
+	    NULL, s.tracker_next_ms);
+	cr_expect_str_eq(s.tracker_status, "seeders 7, leechers ?");
+	cr_expect_eq(s.tracker_leechers, -1);
+	/* No counts: how many addresses, in the right number. */
+	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
+	state_tracker_done(&s, 0, none, sizeof(none) - 1, NULL,
+	    s.tracker_next_ms);
+	cr_expect_str_eq(s.tracker_status, "ok: 1 peer");
+	buf_release(&url);
+	state_release(&s);
+}
+
 Test(state, tracker_failure_reason_is_error, .init = fx_init,
     .fini = fx_fini)
 {
