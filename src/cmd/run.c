@@ -38,6 +38,7 @@
 #define RUN_STOP_GRACE_MS	3000	/* wait for the "stopped" announce */
 #define RUN_CONNECTS_PER_ITER	8
 #define RUN_READ_BUDGET		(1u << 20)	/* per peer per wakeup */
+#define RUN_SEND_ROUNDS		8	/* upload rounds per wakeup */
 #define RUN_URL_MAX		8192
 #define RUN_ACCEPT_PAUSE_MS	1000	/* after EMFILE on accept */
 #define RUN_DRAW_MIN_MS		100	/* at most 10 redraws a second */
@@ -187,21 +188,17 @@ close_peer(struct run *r, struct peer *p)
 	state_peer_remove(&r->st, id);
 }
 
-/* Move bytes out; ask the state for more when the buffer runs low. */
+/* Move what the session queued for p to its socket. */
 static void
 flush_peer(struct run *r, struct peer *p, uint64_t now)
 {
 	char why[96];
+	ssize_t n;
 
 	if (p->phase == PEER_CONNECTING || p->dead ||
 	    p->transport != PEER_TCP)	/* web_pump, udpmux move theirs */
 		return;
-	for (int i = 0; i < 8; i++) {
-		ssize_t n;
-
-		state_peer_fill(&r->st, p, now);
-		if (p->out.len == 0)
-			break;
+	if (p->out.len > 0) {
 		state_peer_outgoing(&r->st, p);
 		n = conn_write(p->fd, &p->out, why, sizeof(why));
 		if (n < 0) {
@@ -209,14 +206,33 @@ flush_peer(struct run *r, struct peer *p, uint64_t now)
 			return;
 		}
 		state_peer_sent(&r->st, p, (size_t)n, now);
-		if (n == 0 || p->out.len > 0)
-			break;
 	}
 	/* Under a download limit, stop watching for input until the
 	 * bucket refills, or select() would wake us for nothing. */
 	loop_set_mask(r->loop, p->fd,
 	    (bucket_ready(&r->st.down_limit, now) ? LOOP_READ : 0) |
 	    (p->out.len > 0 ? LOOP_WRITE : 0));
+}
+
+/*
+ * The upload: the session hands out blocks in turn (state_upload shares
+ * the limit and the pass among the peers), then every peer's buffer goes
+ * to its socket or uTP connection.  While blocks keep moving and the
+ * sockets keep taking them, a few rounds per pass, so that a peer on a
+ * fast link is not held to one buffer per wakeup.
+ */
+static void
+send_all(struct run *r, uint64_t now)
+{
+	for (int round = 0; round < RUN_SEND_ROUNDS; round++) {
+		size_t moved = state_upload(&r->st, now);
+
+		for (size_t i = 0; i < r->st.npeers; i++)
+			flush_peer(r, r->st.peers[i], now);
+		udpmux_utp_flush(r->udp, now);
+		if (moved == 0)
+			break;
+	}
 }
 
 static void
@@ -689,8 +705,7 @@ before_sleep(struct loop *l, void *ud)
 	}
 	web_pump(r, now);
 	udpmux_utp_pump(r->udp, now);
-	for (size_t i = 0; i < s->npeers; i++)
-		flush_peer(r, s->peers[i], now);
+	send_all(r, now);
 	for (size_t i = 0; i < s->npeers; ) {
 		struct peer *p = s->peers[i];
 		if (p->dead)

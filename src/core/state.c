@@ -276,6 +276,7 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	rate_init(&s->up, now_ms);
 	bucket_init(&s->up_limit, o->max_up, now_ms);
 	bucket_init(&s->down_limit, o->max_down, now_ms);
+	upsched_init(&s->upq, UPSCHED_QUANTUM);
 
 	if (o->trace_path != NULL &&
 	    (rc = trace_open(&s->trace, o->trace_path, err)) != 0)
@@ -506,6 +507,8 @@ state_peer_add_as(struct thr_state *s, const struct thr_addr *a,
 	if (p == NULL)
 		return NULL;
 	s->peers[s->npeers++] = p;
+	/* Cannot fail: ids are new and UPSCHED_MAX_FLOWS > STATE_MAX_PEERS. */
+	(void)upsched_add(&s->upq, p->id);
 	for (size_t i = 0; !incoming && i < s->nknown; i++)
 		if (addr_equal(&s->known[i].addr, a)) {
 			p->source = s->known[i].source;
@@ -911,6 +914,7 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 			}
 		if (s->optimistic_id == id)
 			s->optimistic_id = 0;
+		upsched_remove(&s->upq, id);
 		peer_free(p);
 		s->peers[i] = s->peers[--s->npeers];
 		s->changes++;
@@ -1695,36 +1699,77 @@ state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		p->partial_ms = now_ms;
 }
 
-void
-state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms)
+/* A piece message's header: length, id, index, begin (BEP 3). */
+#define STATE_PIECE_HEADER	13u
+
+/*
+ * What peer id would send next (upsched_cost_fn): its first queued
+ * request as a piece message, or 0 when it has none or when its output
+ * buffer has not drained below PEER_OUT_LOW yet (its socket is slow:
+ * the others go first rather than wait behind it).
+ */
+static uint32_t
+upload_cost(void *ctx, uint32_t id)
+{
+	struct thr_state *s = ctx;
+	struct peer *p = state_peer_find(s, id);
+
+	if (p == NULL || p->dead || p->phase != PEER_ACTIVE || p->qlen == 0 ||
+	    p->out.len >= PEER_OUT_LOW)
+		return 0;
+	return STATE_PIECE_HEADER + p->queue[p->qhead].length;
+}
+
+/* The first queued block of p, read from disk into p->out. */
+static void
+upload_block(struct thr_state *s, struct peer *p, uint64_t now_ms)
 {
 	struct picker_block b;
 	uint8_t *dst;
+	uint64_t off;
 
-	while (!p->dead && p->out.len < PEER_OUT_LOW &&
-	    bucket_ready(&s->up_limit, now_ms) && peer_queue_pop(p, &b)) {
-		uint64_t off = (uint64_t)b.index * s->mi.piece_length + b.begin;
-
-		if (wire_put_piece_header(&p->out, b.index, b.begin,
-		    b.length) != 0 ||
-		    (dst = buf_reserve(&p->out, b.length)) == NULL) {
-			peer_kill(p, "output buffer full");
-			return;
-		}
-		if (storage_read(&s->st, off, dst, b.length) != 0) {
-			s->fatal = THR_EIO;
-			snprintf(s->fatal_msg, sizeof(s->fatal_msg),
-			    "cannot read piece %u from disk", b.index);
-			peer_kill(p, "disk read failed");
-			return;
-		}
-		buf_commit(&p->out, b.length);
-		bucket_take(&s->up_limit, b.length);
-		p->uploaded += b.length;
-		s->uploaded += b.length;
-		rate_add(&p->up, now_ms, b.length);
-		rate_add(&s->up, now_ms, b.length);
+	if (!peer_queue_pop(p, &b))
+		return;
+	off = (uint64_t)b.index * s->mi.piece_length + b.begin;
+	if (wire_put_piece_header(&p->out, b.index, b.begin, b.length) != 0 ||
+	    (dst = buf_reserve(&p->out, b.length)) == NULL) {
+		peer_kill(p, "output buffer full");
+		return;
 	}
+	if (storage_read(&s->st, off, dst, b.length) != 0) {
+		s->fatal = THR_EIO;
+		snprintf(s->fatal_msg, sizeof(s->fatal_msg),
+		    "cannot read piece %u from disk", b.index);
+		peer_kill(p, "disk read failed");
+		return;
+	}
+	buf_commit(&p->out, b.length);
+	bucket_take(&s->up_limit, b.length);
+	p->uploaded += b.length;
+	s->uploaded += b.length;
+	rate_add(&p->up, now_ms, b.length);
+	rate_add(&s->up, now_ms, b.length);
+	trace_emit(&s->trace, "sent",
+	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
+	    b.index, b.begin, b.length);
+}
+
+size_t
+state_upload(struct thr_state *s, uint64_t now_ms)
+{
+	size_t moved = 0;
+	uint32_t id, bytes;
+
+	while (moved < STATE_UPLOAD_PASS && !s->fatal &&
+	    bucket_ready(&s->up_limit, now_ms) &&
+	    (id = upsched_next(&s->upq, upload_cost, s, &bytes)) != 0) {
+		upload_block(s, state_peer_find(s, id), now_ms);
+		/* Charged even when the block failed: its peer is dead and
+		 * will not be offered again. */
+		upsched_charge(&s->upq, id, bytes);
+		moved += bytes;
+	}
+	return moved;
 }
 
 void
@@ -1980,6 +2025,40 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 	s->next_choke_ms = now_ms + STATE_CHOKE_PERIOD_MS;
 }
 
+/*
+ * Rate samples for the trace: the session's rates (bytes/s over the
+ * meter's window) and totals, then the same for each peer that moved
+ * payload within that window, so that a sender's upload can be read
+ * from its own trace.
+ */
+static void
+trace_rates(struct thr_state *s, uint64_t now_ms)
+{
+	size_t active = 0;
+
+	for (size_t i = 0; i < s->npeers; i++)
+		active += s->peers[i]->phase == PEER_ACTIVE;
+	trace_emit(&s->trace, "rate", "\"down\":%llu,\"up\":%llu,"
+	    "\"downloaded\":%llu,\"uploaded\":%llu,\"peers\":%zu",
+	    (unsigned long long)rate_get(&s->down, now_ms),
+	    (unsigned long long)rate_get(&s->up, now_ms),
+	    (unsigned long long)s->downloaded,
+	    (unsigned long long)s->uploaded, active);
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+		uint64_t d = rate_get(&p->down, now_ms);
+		uint64_t u = rate_get(&p->up, now_ms);
+
+		if (p->phase != PEER_ACTIVE || (d == 0 && u == 0))
+			continue;
+		trace_emit(&s->trace, "peer_rate", "\"peer\":%u,"
+		    "\"down\":%llu,\"up\":%llu,\"downloaded\":%llu,"
+		    "\"uploaded\":%llu", p->id, (unsigned long long)d,
+		    (unsigned long long)u, (unsigned long long)p->downloaded,
+		    (unsigned long long)p->uploaded);
+	}
+}
+
 void
 state_tick(struct thr_state *s, uint64_t now_ms)
 {
@@ -1987,6 +2066,10 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 
 	if (s->phase == STATE_CHECKING)
 		return;
+	if (trace_on(&s->trace) && now_ms >= s->next_sample_ms) {
+		s->next_sample_ms = now_ms + STATE_RATE_SAMPLE_MS;
+		trace_rates(s, now_ms);
+	}
 	state_ext_tick(s, now_ms);
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];

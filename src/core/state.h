@@ -36,6 +36,7 @@
 #include "storage.h"
 #include "trace.h"
 #include "tracker.h"
+#include "upsched.h"
 
 #define STATE_MAX_PEERS		200	/* connections, both directions */
 #define STATE_MAX_KNOWN		2000	/* addresses remembered */
@@ -67,6 +68,11 @@
 #define STATE_PEX_PERIOD_MS	60000	/* BEP 11: pex at most once a minute */
 #define STATE_META_REQS		4	/* ut_metadata pieces asked of one
 					 * peer at once */
+#define STATE_UPLOAD_PASS	(4u << 20)	/* read from disk for peers
+						 * per state_upload call, so
+						 * a pass of the loop stays
+						 * short */
+#define STATE_RATE_SAMPLE_MS	1000	/* "rate" trace events */
 
 /* --encryption: Message Stream Encryption policy (see core/mse.h). */
 enum state_crypto {
@@ -187,6 +193,9 @@ struct thr_state {
 	uint32_t		 hash_fails;
 	struct rate		 down, up;
 	struct bucket		 up_limit, down_limit;
+	struct upsched		 upq;		/* whose block goes next: one
+					 * flow per peer, by id */
+	uint64_t		 next_sample_ms;	/* rate trace events */
 	uint64_t		 start_ms;
 	uint64_t		 now_ms;	/* time of the last tick */
 	uint64_t		 next_choke_ms, next_optimistic_ms;
@@ -252,8 +261,18 @@ void	state_peer_connected(struct thr_state *s, struct peer *p,
 	    uint64_t now_ms);
 /* Bytes were appended to p->in: parse and act.  Marks p dead on error. */
 void	state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms);
-/* p->out has room: queue requested blocks from disk. */
-void	state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms);
+/*
+ * The upload: read requested blocks from disk into the peers' output
+ * buffers, one block at a time in deficit round robin (core/upsched.h),
+ * while the upload limit has tokens, at most STATE_UPLOAD_PASS bytes.
+ * A peer takes a block only while its output buffer holds less than
+ * PEER_OUT_LOW, so a peer whose socket is slow does not hold back the
+ * others, and every peer that can take data gets the same share of the
+ * limit or of the pass, whatever its place in the peer list.  Returns
+ * the bytes added; the caller then writes the buffers out (and may call
+ * again when they drained).  A failed disk read sets s->fatal.
+ */
+size_t	state_upload(struct thr_state *s, uint64_t now_ms);
 /* p->out is about to be written: encrypt what is new in it. */
 void	state_peer_outgoing(struct thr_state *s, struct peer *p);
 /* Account bytes written to the socket (for keep-alive timing). */

@@ -639,29 +639,22 @@ utp_peer_read(struct thr_state *s, struct peer *p, uint64_t now_ms)
 	}
 }
 
-/* What the session has to say, into the connection's send buffer. */
+/* What the session has queued, into the connection's send buffer (as
+ * much as it takes; the rest waits for the next pass). */
 static void
 utp_peer_write(struct thr_state *s, struct peer *p, uint64_t now_ms,
     uint64_t now_us)
 {
-	size_t sent = 0;
+	size_t n;
 
-	while (!p->dead && sent < UDPMUX_UTP_BUDGET) {
-		size_t n;
-
-		state_peer_fill(s, p, now_ms);
-		if (p->out.len == 0)
-			break;
-		state_peer_outgoing(s, p);
-		n = utp_write(p->tp, p->out.data, p->out.len, now_us);
-		if (n == 0)
-			break;
-		buf_consume(&p->out, n);
-		state_peer_sent(s, p, n, now_ms);
-		sent += n;
-		if (p->out.len > 0)
-			break;
-	}
+	if (p->dead || p->out.len == 0)
+		return;
+	state_peer_outgoing(s, p);
+	n = utp_write(p->tp, p->out.data, p->out.len, now_us);
+	if (n == 0)
+		return;
+	buf_consume(&p->out, n);
+	state_peer_sent(s, p, n, now_ms);
 }
 
 void
@@ -708,6 +701,26 @@ udpmux_utp_pump(struct udpmux *m, uint64_t now_ms)
 			continue;
 		}
 		utp_peer_write(s, p, now_ms, now_us);
+	}
+	utp_send(m);
+}
+
+void
+udpmux_utp_flush(struct udpmux *m, uint64_t now_ms)
+{
+	struct thr_state *s;
+	uint64_t now_us;
+
+	if (m == NULL || m->utp == NULL)
+		return;
+	s = m->s;
+	now_us = loop_now_us();
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+
+		if (p->transport == PEER_UTP && p->tp != NULL &&
+		    p->phase != PEER_CONNECTING)
+			utp_peer_write(s, p, now_ms, now_us);
 	}
 	utp_send(m);
 }

@@ -73,7 +73,7 @@ void	udpmux_pump(struct udpmux *m, uint64_t now_ms);
 /* With --transport both, a uTP connect not answered in this long is
  * given up for TCP (the engine alone would wait 6 s). */
 #define UDPMUX_UTP_WAIT_MS	2500
-/* Bytes moved per uTP peer per pass, each way: others get a turn. */
+/* Bytes read per uTP peer per pass: others get a turn. */
 #define UDPMUX_UTP_BUDGET	(1u << 20)
 
 /* True when uTP is on (not --transport tcp, the socket is open). */
@@ -88,6 +88,9 @@ int	udpmux_utp_connect(struct udpmux *m, struct peer *p);
  * the peers whose connection closed.  Call once per loop pass, before
  * reaping dead peers and before udpmux_pump (which sends). */
 void	udpmux_utp_pump(struct udpmux *m, uint64_t now_ms);
+/* Write what the session queued for each uTP peer (state_upload) into
+ * its connection, and send.  Call after state_upload. */
+void	udpmux_utp_flush(struct udpmux *m, uint64_t now_ms);
 /* The peer is going away: close its connection (FIN after what is
  * queued) and hand it back to the engine.  p->tp is NULL afterwards. */
 void	udpmux_utp_release(struct udpmux *m, struct peer *p);

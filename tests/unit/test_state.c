@@ -574,7 +574,7 @@ Test(state, request_served_from_disk, .init = fx_init, .fini = fx_fini)
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_eq(p->qlen, 2);
 	cr_assert_eq(p->out.len, before, "nothing sent before fill");
-	state_peer_fill(&s, p, NOW + 1200);
+	state_upload(&s, NOW + 1200);
 	cr_assert_eq(p->qlen, 0);
 	n = parse_out(&s, p, m, 16);
 	cr_assert_eq(count_id(m, n, WIRE_UNCHOKE), 1);
