@@ -130,6 +130,12 @@ static void	update_interest(struct thr_state *, struct peer *);
 static void	request_more(struct thr_state *, struct peer *, uint64_t);
 static void	fill_free_slots(struct thr_state *);
 
+uint64_t
+state_rng_seed(const struct thr_state *s, enum state_rng which)
+{
+	return rng_stream_seed(s->opts.seed, (uint64_t)which);
+}
+
 /* Peer ids follow the Azureus convention: "-TH0100-" then random bytes. */
 static void
 make_peer_id(struct thr_state *s)
@@ -267,7 +273,12 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	s->opts = *o;
 	s->log.level = o->log_level;
 	s->log.fp = stderr;
-	rng_seed(&s->rng, o->seed);
+	rng_seed(&s->rng, state_rng_seed(s, STATE_RNG_SESSION));
+	rng_seed(&s->rng_picker, state_rng_seed(s, STATE_RNG_PICKER));
+	rng_seed(&s->rng_choker, state_rng_seed(s, STATE_RNG_CHOKER));
+	rng_seed(&s->rng_mse, state_rng_seed(s, STATE_RNG_MSE));
+	rng_seed(&s->rng_tracker, state_rng_seed(s, STATE_RNG_TRACKER));
+	rng_seed(&s->rng_upload, state_rng_seed(s, STATE_RNG_UPLOAD));
 	make_peer_id(s);
 	s->announce_key = rng_next(&s->rng);
 	s->next_peer_id = 1;
@@ -653,7 +664,7 @@ crypto_new(struct thr_state *s, bool initiator)
 	    MSE_RC4 | MSE_PLAIN;
 	c.prefer_plain = s->opts.crypto == STATE_CRYPTO_PREFER;
 	c.rnd = mse_rnd;
-	c.rnd_ctx = &s->rng;
+	c.rnd_ctx = &s->rng_mse;
 	if ((m = mse_new(&s->mse_lib, &c, &err)) == NULL)
 		log_msg(&s->log, LOG_WARN, _("encryption: %s"), err.msg);
 	return m;
@@ -968,8 +979,8 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 			got = (p->nsuggested > 0 &&
 			    picker_pick_from(&s->pk, p->id, &p->have,
 			    p->suggested, p->nsuggested, skip_cb, p, &b)) ||
-			    picker_pick(&s->pk, p->id, &p->have, &s->rng,
-			    skip_cb, p, &b);
+			    picker_pick(&s->pk, p->id, &p->have,
+			    &s->rng_picker, skip_cb, p, &b);
 		if (!got)
 			break;
 		if (wire_put_request(&p->out, WIRE_REQUEST, b.index, b.begin,
@@ -1328,30 +1339,33 @@ reject:
 /*
  * BEP 6 suggest: point a newly interested peer at up to two of the
  * rarest pieces (among connected peers) that we have and it lacks, so
- * that rare pieces spread first.
+ * that rare pieces spread first.  Ties are broken at random: a seed
+ * whose pieces nobody has yet would otherwise point every newcomer at
+ * the same two pieces, and send them to each.
  */
 static void
 send_suggestions(struct thr_state *s, struct peer *p)
 {
 	uint32_t best[2] = { UINT32_MAX, UINT32_MAX };
-	uint32_t ba[2] = { UINT32_MAX, UINT32_MAX };
+	uint64_t bk[2] = { UINT64_MAX, UINT64_MAX };
 
 	if (s->have.count == 0 || s->pk.avail == NULL)
 		return;
 	for (uint32_t i = 0; i < s->mi.npieces; i++) {
-		uint32_t a;
+		uint64_t k;
 
 		if (!bitfield_get(&s->have, i) || bitfield_get(&p->have, i))
 			continue;
-		a = s->pk.avail[i];
-		if (a < ba[0]) {
+		/* Availability first, then a random rank. */
+		k = (uint64_t)s->pk.avail[i] << 32 | rng_next(&s->rng_upload);
+		if (k < bk[0]) {
 			best[1] = best[0];
-			ba[1] = ba[0];
+			bk[1] = bk[0];
 			best[0] = i;
-			ba[0] = a;
-		} else if (a < ba[1]) {
+			bk[0] = k;
+		} else if (k < bk[1]) {
 			best[1] = i;
-			ba[1] = a;
+			bk[1] = k;
 		}
 	}
 	for (int k = 0; k < 2; k++)
@@ -2005,7 +2019,7 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 		for (size_t j = top; j < n; j++) {
 			if (cand[j]->id == prev && n - top > 1)
 				continue;
-			if (rng_below(&s->rng, ++seen) == 0)
+			if (rng_below(&s->rng_choker, ++seen) == 0)
 				s->optimistic_id = cand[j]->id;
 		}
 		if (now_ms >= s->next_optimistic_ms || prev != 0)

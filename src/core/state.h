@@ -118,6 +118,24 @@ struct state_opts {
 	size_t		 nbootstrap;		/* 0: the public routers */
 };
 
+/*
+ * The random streams of a run, each seeded with rng_stream_seed from
+ * --seed and its number here, so that one consumer's draws never shift
+ * another's choices (core/rng.h).  Append only: the numbers are part of
+ * what --seed replays.
+ */
+enum state_rng {
+	STATE_RNG_SESSION,	/* peer id, announce key, tracker order */
+	STATE_RNG_PICKER,	/* which piece next */
+	STATE_RNG_CHOKER,	/* the optimistic unchoke */
+	STATE_RNG_MSE,		/* MSE keys and padding */
+	STATE_RNG_DHT,		/* the DHT engine's own generator */
+	STATE_RNG_UTP,		/* the uTP engine's own generator */
+	STATE_RNG_TRACKER,	/* UDP tracker transaction ids */
+	STATE_RNG_LSD,		/* the LSD cookie */
+	STATE_RNG_UPLOAD,	/* what we suggest to peers (BEP 6) */
+};
+
 enum state_phase {
 	STATE_CHECKING,		/* verifying existing data */
 	STATE_DOWNLOADING,
@@ -148,7 +166,9 @@ struct thr_state {
 	struct state_opts	 opts;
 	struct log		 log;
 	struct trace		 trace;
-	struct rng		 rng;
+	struct rng		 rng;		/* STATE_RNG_SESSION */
+	struct rng		 rng_picker, rng_choker, rng_mse;
+	struct rng		 rng_tracker, rng_upload;
 	uint8_t			 peer_id[20];
 	uint16_t		 port;		/* actual listening port */
 
@@ -305,6 +325,10 @@ void	state_utp_failed(struct thr_state *s, const struct thr_addr *a,
 	    uint64_t now_ms);
 void	state_connect_failed(struct thr_state *s, const struct thr_addr *a,
 	    uint64_t now_ms);
+
+/* The seed of a random stream for an engine that keeps its own
+ * generator (the DHT, uTP, LSD): rng_stream_seed of --seed and which. */
+uint64_t	state_rng_seed(const struct thr_state *s, enum state_rng which);
 
 /* Once a second: choking, timeouts, keep-alives. */
 void	state_tick(struct thr_state *s, uint64_t now_ms);

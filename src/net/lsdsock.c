@@ -17,7 +17,6 @@
 #include "core/err.h"
 #include "core/i18n.h"
 #include "core/lsd.h"
-#include "core/rng.h"
 #include "net/lsdsock.h"
 #include "net/udp.h"
 
@@ -222,8 +221,7 @@ lsdsock_new(struct thr_state *s, struct loop *l)
 		return NULL;
 	}
 	/* The cookie comes from the seeded PRNG, so --seed replays it. */
-	lsd_init(&m->lsd, (uint64_t)rng_next(&s->rng) << 32 |
-	    rng_next(&s->rng));
+	lsd_init(&m->lsd, state_rng_seed(s, STATE_RNG_LSD));
 	log_msg(&s->log, LOG_INFO, _("LSD on %s%s%s port %u"), m->fd[0] >= 0 ?
 	    LSD_GROUP4 : "", m->fd[0] >= 0 && m->fd[1] >= 0 ? _(" and ") : "",
 	    m->fd[1] >= 0 ? "[" LSD_GROUP6 "]" : "", LSD_PORT);

@@ -110,7 +110,7 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 	if (s->opts.no_dht || (s->have_meta && s->mi.is_private))
 		return;
 	dht_options_init(&o);
-	o.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
+	o.seed = state_rng_seed(s, STATE_RNG_DHT);
 	/* Nodes on loopback or private networks, several per IP, are only
 	 * believable when the user named the bootstrap nodes (a local test
 	 * swarm); on the Internet they are spoofing or misconfiguration. */
@@ -231,7 +231,7 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 		struct utp_config c;
 
 		memset(&c, 0, sizeof(c));
-		c.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
+		c.seed = state_rng_seed(s, STATE_RNG_UTP);
 		if ((m->utp = utp_new(&c)) == NULL)
 			log_msg(&s->log, LOG_WARN, "%s",
 			    _("uTP off: out of memory"));
@@ -317,7 +317,8 @@ udpmux_announce(struct udpmux *m, const char *url,
 		m->ut_ready = false;
 		m->ut_have_addr = false;
 		if (strlen(url) >= sizeof(m->ut_url) ||
-		    udptracker_init(&m->ut, url, rng_cb, &m->s->rng) != 0 ||
+		    udptracker_init(&m->ut, url, rng_cb,
+		    &m->s->rng_tracker) != 0 ||
 		    udptracker_parse_url(url, host, sizeof(host), &port,
 		    NULL) != 0) {
 			m->ut_busy = true;

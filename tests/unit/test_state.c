@@ -855,6 +855,72 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
 	state_release(&s);
 }
 
+/*
+ * The pieces asked of a peer that has all of them and unchokes us, in
+ * the order asked: with fewer than PICKER_RANDOM_FIRST pieces the picker
+ * chooses at random, so the order is the picker's random stream.
+ */
+static size_t
+first_requests(struct thr_state *s, uint32_t *idx, size_t max)
+{
+	struct wire_msg m[32];
+	struct peer *p = incoming(s, s->mi.info_hash);
+	size_t n, k = 0;
+
+	put_bitfield(&p->in, true, 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(s, p, NOW + 10);
+	cr_assert_not(p->dead, "%s", p->why);
+	n = parse_out(s, p, m, 32);
+	for (size_t i = 0; i < n && k < max; i++)
+		if (!m[i].keepalive && m[i].id == WIRE_REQUEST)
+			idx[k++] = m[i].index;
+	return k;
+}
+
+/*
+ * --seed replays the picks whatever the network did first: an MSE
+ * handshake draws its keys and padding from its own stream, so a run
+ * that dialled an encrypted peer first asks for the same pieces in the
+ * same order as one that did not.
+ */
+Test(state, random_streams_are_independent, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state a, b;
+	struct state_opts o;
+	struct thr_addr addr = addr4(3, 6881);
+	struct peer *q;
+	uint32_t ia[NPIECES], ib[NPIECES];
+	size_t na, nb;
+
+	write_torrent();
+	opts_default(&o);
+	o.strategy = PICKER_RANDOM;
+	start_with(&a, &o);
+	start_with(&b, &o);
+	cr_assert_eq(a.phase, STATE_DOWNLOADING);
+	cr_assert_eq(memcmp(a.peer_id, b.peer_id, 20), 0,
+	    "one seed, one peer id");
+	q = state_peer_add(&b, &addr, false, NOW);
+	cr_assert_not_null(q);
+	state_peer_connected(&b, q, NOW);
+	if (b.mse_ok)
+		cr_assert_eq(q->phase, PEER_CRYPTO, "dialled encrypted");
+	/* Draws of the MSE stream, and of the choker's. */
+	cr_assert(!b.mse_ok || b.rng_mse.s != a.rng_mse.s);
+	(void)rng_next(&b.rng_choker);
+	na = first_requests(&a, ia, NPIECES);
+	nb = first_requests(&b, ib, NPIECES);
+	cr_assert_eq(na, NPIECES, "every piece asked for");
+	cr_assert_eq(nb, na);
+	for (size_t i = 0; i < na; i++)
+		cr_assert_eq(ia[i], ib[i], "request %zu: piece %u, not %u", i,
+		    ib[i], ia[i]);
+	state_release(&a);
+	state_release(&b);
+}
+
 /* --- tracker ---------------------------------------------------------- */
 
 Test(state, tracker_compact_peers_known, .init = fx_init, .fini = fx_fini)
