@@ -349,7 +349,8 @@ connect_more(struct run *r, uint64_t now)
 			state_connect_failed(&r->st, &a, now);	/* no UDP */
 			continue;
 		}
-		if (conn_connect(&a, &fd) != 0) {
+		if (conn_connect(&a, r->st.opts.bind.family != 0 ?
+		    &r->st.opts.bind : NULL, &fd) != 0) {
 			state_connect_failed(&r->st, &a, now);
 			continue;
 		}
@@ -957,7 +958,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
 	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP, OPT_CRYPTO,
 	    OPT_NOUPNP, OPT_NONATPMP, OPT_CONFIG, OPT_NOCONFIG,
-	    OPT_NOLSD, OPT_TRANSPORT };
+	    OPT_NOLSD, OPT_TRANSPORT, OPT_BIND };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -981,6 +982,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		{ "no-natpmp", no_argument, NULL, OPT_NONATPMP },
 		{ "no-lsd", no_argument, NULL, OPT_NOLSD },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
+		{ "bind-address", required_argument, NULL, OPT_BIND },
 		{ "dht-bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
@@ -1140,6 +1142,12 @@ run_main(int argc, char **argv, struct conffile *cfp)
 				    _("--transport is both, utp or tcp, "
 				    "not '%s'"), arg);
 			break;
+		case OPT_BIND:
+			if (addr_parse_ip(arg, &o.bind) != 0)
+				return run_opt_error(where, bad,
+				    _("--bind-address wants a numeric IPv4 or "
+				    "IPv6 address, not '%s'"), arg);
+			break;
 		case OPT_CRYPTO:
 			if (strcmp(arg, "prefer") == 0)
 				o.crypto = STATE_CRYPTO_PREFER;
@@ -1259,17 +1267,35 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	r->lfd6 = -1;
 	r->sigpipe[0] = r->sigpipe[1] = -1;
 	rc = CMD_EXIT_ERROR;
-	if (conn_listen(o.port, &r->lfd, &r->st.port) != 0) {
-		fprintf(stderr, _("thorrent: cannot listen on port %u or the "
-		    "%d after it: %s\n"), o.port, CONN_PORT_TRIES,
-		    strerror(errno));
+	/* --bind-address: one listener, on that address; otherwise IPv4
+	 * and, where the host has it, IPv6 on every address. */
+	if (conn_listen(o.bind.family != 0 ? &o.bind : NULL, o.port, &r->lfd,
+	    &r->st.port) != 0) {
+		if (o.bind.family != 0) {
+			char ip[ADDR_STR_MAX];
+
+			addr_format_ip(&o.bind, ip, sizeof(ip));
+			fprintf(stderr, _("thorrent: cannot listen on %s port "
+			    "%u or the %d after it: %s\n"), ip, o.port,
+			    CONN_PORT_TRIES, strerror(errno));
+		} else
+			fprintf(stderr, _("thorrent: cannot listen on port %u "
+			    "or the %d after it: %s\n"), o.port,
+			    CONN_PORT_TRIES, strerror(errno));
 		goto out;
 	}
 	log_msg(&r->st.log, LOG_INFO, _("listening on port %u"), r->st.port);
+	if (o.bind.family != 0) {
+		char ip[ADDR_STR_MAX];
+
+		addr_format_ip(&o.bind, ip, sizeof(ip));
+		log_msg(&r->st.log, LOG_INFO, _("bound to %s: listening, "
+		    "dialling and UDP from that address only"), ip);
+	}
 	if (cfgfile[0] != '\0' && cfp->n > 0)
 		log_msg(&r->st.log, LOG_INFO, _("%zu options read from %s"),
 		    cfp->n, cfgfile);
-	if (conn_listen6(r->st.port, &r->lfd6) != 0)
+	if (o.bind.family == 0 && conn_listen6(r->st.port, &r->lfd6) != 0)
 		log_msg(&r->st.log, LOG_INFO,
 		    _("no IPv6 listener on port %u: %s"),
 		    r->st.port, strerror(errno));
@@ -1290,7 +1316,8 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		r->lsd = lsdsock_new(&r->st, r->loop);
 	else
 		log_msg(&r->st.log, LOG_INFO, "%s", _("LSD off (--no-lsd)"));
-	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL) {
+	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL ||
+	    http_set_local(r->http, &o.bind) != 0) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
 	}

@@ -102,6 +102,8 @@ struct state_opts {
 	struct thr_addr	 given[STATE_MAX_GIVEN];	/* --peer */
 	size_t		 ngiven;
 	uint16_t	 port;			/* wanted listening port */
+	struct thr_addr	 bind;			/* --bind-address (port 0);
+						 * family 0: every address */
 	double		 seed_ratio;		/* < 0: seed forever */
 	uint64_t	 max_up, max_down;	/* bytes/s, 0 unlimited */
 	int		 max_peers;

@@ -184,10 +184,15 @@ sock_for(const struct udpmux *m, const struct thr_addr *a)
 static void
 udp6_setup(struct udpmux *m)
 {
+	struct thr_addr local = m->s->opts.bind;
 	struct thr_error e;
 
+	if (local.family == 4)
+		return;		/* --bind-address: that address only */
 	memset(&e, 0, sizeof(e));
-	m->fd6 = udp_open(6, m->s->port, false, &e);
+	local.family = 6;	/* "::" unless bound */
+	local.port = m->s->port;
+	m->fd6 = udp_open_on(&local, &e);
 	if (m->fd6 < 0) {
 		m->fd6 = -1;
 		log_msg(&m->s->log, LOG_DEBUG, "no IPv6 UDP socket: %s",
@@ -204,13 +209,17 @@ struct udpmux *
 udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 {
 	struct udpmux *m = calloc(1, sizeof(*m));
-	int fd;
+	struct thr_addr local = s->opts.bind;
+	int fd = -1;
 
 	if (m == NULL) {
 		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		return NULL;
 	}
-	if ((fd = udp_open(4, s->port, false, err)) < 0) {
+	/* The IPv4 socket, unless --bind-address names an IPv6 one. */
+	local.family = local.family == 0 ? 4 : local.family;
+	local.port = s->port;
+	if (local.family == 4 && (fd = udp_open_on(&local, err)) < 0) {
 		free(m);
 		return NULL;
 	}
@@ -219,14 +228,24 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 	m->fd = fd;
 	m->fd6 = -1;
 	resolve_init(&m->ut_res);
-	if (loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
+	if (fd >= 0 && loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
 		thr_error_set(err, THR_ELIMIT, 0, "cannot watch the UDP socket");
 		close(fd);
 		free(m);
 		return NULL;
 	}
 	udp6_setup(m);
-	dht_setup(m, loop_now_ms());
+	if (m->fd < 0 && m->fd6 < 0) {
+		thr_error_set(err, THR_EIO, 0, "no UDP socket on the IPv6 "
+		    "--bind-address");
+		free(m);
+		return NULL;
+	}
+	if (m->fd >= 0)
+		dht_setup(m, loop_now_ms());
+	else if (!s->opts.no_dht)	/* BEP 5: the DHT is IPv4 */
+		log_msg(&s->log, LOG_INFO, "%s", _("DHT off: it runs over "
+		    "IPv4, and --bind-address is an IPv6 address"));
 	if (s->opts.transport != STATE_TRANSPORT_TCP) {
 		struct utp_config c;
 

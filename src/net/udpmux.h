@@ -44,7 +44,8 @@ struct udpmux;
 
 /*
  * Open the UDP sockets on s->port (IPv4, and IPv6 when the host has it:
- * uTP and UDP trackers use both, the DHT IPv4 only) and, unless
+ * uTP and UDP trackers use both, the DHT IPv4 only; with --bind-address,
+ * the one socket of its family, bound to it) and, unless
  * s->opts.no_dht or the torrent is private (BEP 27), start the DHT:
  * load dht.dat, resolve
  * and ping the bootstrap nodes (--dht-bootstrap, or the public routers
