@@ -48,6 +48,11 @@ SCHEMA = {
     "hash_ok": {"index": INT, "peer": INT},
     "hash_fail": {"index": INT, "peer": INT},
     "strategy": {"strategy": STR},
+    "sent": {"peer": INT, "index": INT, "begin": INT, "length": INT},
+    "rate": {"down": INT, "up": INT, "downloaded": INT, "uploaded": INT,
+             "peers": INT},
+    "peer_rate": {"peer": INT, "down": INT, "up": INT, "downloaded": INT,
+                  "uploaded": INT},
     "announce": {"url": STR, "event": STR},
     # announce_result is checked by hand: its fields depend on "ok".
 }
@@ -58,7 +63,7 @@ for _ev in PEER_ONLY:
 # and hash_fail name the first contributor, which may have gone (or be
 # 0 when none is known).
 LIVE_PEER = set(SCHEMA) - {"hash_ok", "hash_fail", "strategy", "announce",
-                           "connect"}
+                           "connect", "rate"}
 
 
 class TraceError(Exception):
