@@ -940,17 +940,53 @@ skip_cb(void *ctx, const struct picker_block *b)
 }
 
 /*
- * Keep enough requests in flight to cover about three seconds of this
- * peer's rate, bounded, so a fast peer on a fat pipe never idles and a
- * slow one does not hoard blocks.
+ * The rate a peer sends us payload at, for the pipeline.  The meter
+ * averages RATE_WINDOW_S seconds, which on a young connection underrates
+ * a fast peer several times over: then the average since it connected
+ * (over at least a second) counts if it is higher.
+ */
+static uint64_t
+pipeline_rate(struct peer *p, uint64_t now_ms)
+{
+	uint64_t r = rate_get(&p->down, now_ms);
+	uint64_t age = now_ms - p->connected_ms, young;
+
+	if (age < (uint64_t)RATE_WINDOW_S * 1000) {
+		young = p->downloaded * 1000 / (age > 1000 ? age : 1000);
+		if (young > r)
+			r = young;
+	}
+	return r;
+}
+
+/*
+ * How many requests to keep in flight to p: what it sends us over its
+ * round trip (the quickest a block ever came after its request) plus
+ * PEER_QUEUE_MS, at least PEER_MIN_REQS (PEER_START_REQS until the first
+ * block has come and told the round trip).  So a fast peer never idles,
+ * while at a peer that shares a slow upload among many the requests wait
+ * no more than half a second: the pieces are chosen when they are about
+ * to be sent, with what the swarm has by then (rarest first, and no
+ * piece that another peer just got from the same seed), and do not sit
+ * for tens of seconds at a slow peer while others could serve them.
+ * A web seed fetches many blocks per HTTP range: it keeps at least the
+ * old fixed depth.
  */
 static uint32_t
 pipeline_depth(struct peer *p, uint64_t now_ms)
 {
-	uint64_t want = rate_get(&p->down, now_ms) * 3 / WIRE_BLOCK;
+	uint64_t rtt = p->lat_min_ms, want, min = PEER_MIN_REQS;
 
-	if (want < PEER_MIN_REQS * 4)
-		want = PEER_MIN_REQS * 4;
+	if (p->transport == PEER_WEB) {
+		want = rate_get(&p->down, now_ms) * 3 / WIRE_BLOCK;
+		min = 32;
+	} else if (p->lat_min_ms == UINT64_MAX)
+		want = PEER_START_REQS;		/* nothing measured yet */
+	else
+		want = pipeline_rate(p, now_ms) * (rtt + PEER_QUEUE_MS) /
+		    1000 / WIRE_BLOCK + 1;
+	if (want < min)
+		want = min;
 	if (want > PEER_MAX_REQS)
 		want = PEER_MAX_REQS;
 	return (uint32_t)want;
@@ -988,7 +1024,7 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 			picker_unrequest(&s->pk, &b);
 			break;
 		}
-		p->reqs[p->nreqs++] = b;
+		(void)peer_reqs_add(p, &b, now_ms);	/* depth <= max */
 		trace_emit(&s->trace, "request",
 		    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u",
 		    p->id, b.index, b.begin, b.length);
@@ -1247,11 +1283,15 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	    (uint32_t)m->payload_len };
 	struct picker_piece *pp = NULL;
 	enum picker_recv r;
+	uint64_t sent_ms;
 
 	trace_emit(&s->trace, "piece",
 	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
 	    b.index, b.begin, b.length);
-	if (!peer_reqs_remove(p, &b)) {
+	if (peer_reqs_remove(p, &b, &sent_ms)) {
+		if (now_ms >= sent_ms && now_ms - sent_ms < p->lat_min_ms)
+			p->lat_min_ms = now_ms - sent_ms;
+	} else {
 		/* Never asked for, beyond what we cancelled or dropped:
 		 * a peer that pushes data at us is lying or broken. */
 		if (p->unasked_ok == 0) {
@@ -1290,7 +1330,7 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *q = s->peers[i];
 
-		if (q != p && peer_reqs_remove(q, &b)) {
+		if (q != p && peer_reqs_remove(q, &b, NULL)) {
 			q->unasked_ok++;	/* it may cross our cancel */
 			if (wire_put_request(&q->out, WIRE_CANCEL, b.index,
 			    b.begin, b.length) != 0)
@@ -1549,7 +1589,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		trace_emit(&s->trace, "rejected",
 		    "\"peer\":%u,\"index\":%u,\"begin\":%u", p->id, m->index,
 		    m->begin);
-		if (peer_reqs_remove(p, &b))
+		if (peer_reqs_remove(p, &b, NULL))
 			picker_unrequest(&s->pk, &b);
 		request_more(s, p, now_ms);
 		break;

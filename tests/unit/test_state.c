@@ -912,7 +912,7 @@ Test(state, random_streams_are_independent, .init = fx_init,
 	(void)rng_next(&b.rng_choker);
 	na = first_requests(&a, ia, NPIECES);
 	nb = first_requests(&b, ib, NPIECES);
-	cr_assert_eq(na, NPIECES, "every piece asked for");
+	cr_assert_geq(na, PEER_START_REQS, "a first round of requests");
 	cr_assert_eq(nb, na);
 	for (size_t i = 0; i < na; i++)
 		cr_assert_eq(ia[i], ib[i], "request %zu: piece %u, not %u", i,
