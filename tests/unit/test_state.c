@@ -842,7 +842,9 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
 	state_peer_input(&s, p, NOW + 20);
 	cr_assert(p->peer_choking);
 	cr_assert_eq(p->nreqs, 0);
-	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	/* Nothing of the piece came: it is missing again, not started. */
+	cr_assert_eq(s.pk.nactive, 0);
+	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
 	wire_put_simple(&p->in, WIRE_UNCHOKE);
 	state_peer_input(&s, p, NOW + 30);
 	cr_assert_eq(p->nreqs, 1);
@@ -850,7 +852,8 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
 	id = p->id;
 	state_peer_remove(&s, id);
 	cr_assert_null(state_peer_find(&s, id));
-	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	cr_assert_eq(s.pk.nactive, 0);
+	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
 	cr_assert_eq(s.pk.avail[1], 0);
 	state_release(&s);
 }
