@@ -1979,8 +1979,9 @@ choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
 
 	if (s->phase == STATE_DOWNLOADING)
 		return rate_get(&p->down, now_ms);
-	if (!p->am_choking && p->unchoked_ms != 0 &&
-	    now_ms - p->unchoked_ms < STATE_SEED_TURN_MS)
+	/* A turn is a regular slot's: the optimistic peer has none. */
+	if (!p->am_choking && p->id != s->optimistic_id &&
+	    p->unchoked_ms != 0 && now_ms - p->unchoked_ms < STATE_SEED_TURN_MS)
 		return 2 * tier + rate_get(&p->up, now_ms);
 	if (p->am_choking)
 		return tier + (now_ms - p->choked_ms);
@@ -1988,29 +1989,49 @@ choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
 }
 
 /*
- * Unchoke interested peers into free slots (the regular ones plus the
- * optimistic one) at once rather than at the next choke round: a peer
- * that arrives just after a round would otherwise wait up to
- * STATE_CHOKE_PERIOD_MS with nothing to download but allowed-fast
- * pieces.  Called when a peer says it is interested and on every tick.
+ * Unchoke interested peers into free slots at once rather than at the
+ * next choke round: a peer that arrives just after a round would
+ * otherwise wait up to STATE_CHOKE_PERIOD_MS with nothing to download
+ * but allowed-fast pieces.  A free regular slot (one not held by an
+ * interested peer) starts a turn; beyond those, a free optimistic slot
+ * makes the peer the optimistic one, for a whole STATE_OPTIMISTIC_MS,
+ * as run_choker would.  The next round then sees the slots as they
+ * are: it used to count the fifth peer unchoked at connect time as a
+ * regular one and choke it at once, so the requests it made right after
+ * connecting waited for a later seeding turn.  Called when a peer says
+ * it is interested and on every tick.
  */
 static void
 fill_free_slots(struct thr_state *s)
 {
-	size_t unchoked = 0, want = upload_slots(s) + 1;
+	struct peer *opt = state_peer_find(s, s->optimistic_id);
+	size_t regular = 0, slots = upload_slots(s);
+	bool opt_free = opt == NULL || opt->am_choking ||
+	    !opt->peer_interested;
 
 	if (s->phase == STATE_CHECKING || !s->have_meta)
 		return;
-	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i]->phase == PEER_ACTIVE &&
-		    !s->peers[i]->am_choking)
-			unchoked++;
-	for (size_t i = 0; i < s->npeers && unchoked < want; i++) {
+	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
-		if (p->phase == PEER_ACTIVE && p->peer_interested &&
-		    p->am_choking) {
-			set_choke(s, p, false);
-			unchoked++;
+
+		if (p->phase == PEER_ACTIVE && !p->am_choking &&
+		    p->peer_interested && p != opt)
+			regular++;
+	}
+	for (size_t i = 0; i < s->npeers && (regular < slots || opt_free);
+	    i++) {
+		struct peer *p = s->peers[i];
+
+		if (p->phase != PEER_ACTIVE || !p->peer_interested ||
+		    !p->am_choking)
+			continue;
+		set_choke(s, p, false);
+		if (regular < slots)
+			regular++;
+		else {
+			s->optimistic_id = p->id;
+			s->next_optimistic_ms = s->now_ms + STATE_OPTIMISTIC_MS;
+			opt_free = false;
 		}
 	}
 }
@@ -2052,6 +2073,10 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 	bool holder_ok = false;
 	for (size_t j = top; opt != NULL && j < n; j++)
 		holder_ok |= cand[j] == opt;
+	/* The optimistic peer earned a regular slot: its turn starts. */
+	for (size_t j = 0; opt != NULL && j < top; j++)
+		if (cand[j] == opt)
+			opt->unchoked_ms = now_ms;
 	if (now_ms >= s->next_optimistic_ms || !holder_ok) {
 		uint32_t prev = s->optimistic_id, seen = 0;
 
