@@ -924,6 +924,47 @@ Test(state, random_streams_are_independent, .init = fx_init,
 	state_release(&b);
 }
 
+/*
+ * A peer that sends a block two seconds after it was asked (it shares
+ * a slow upload among many) keeps two requests waiting, not dozens: the
+ * pipeline is its rate over its round trip plus half a second.  Before,
+ * at least 32 requests sat at such a peer for half a minute, holding
+ * their pieces from the other peers that unchoked us.
+ */
+Test(state, few_requests_wait_at_a_slow_peer, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	struct picker_block b;
+	uint64_t t = NOW + 10;
+
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	put_bitfield(&p->in, true, 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(&s, p, t);
+	cr_assert_not(p->dead, "%s", p->why);
+	cr_assert_eq(p->nreqs, PEER_START_REQS, "a first round of requests");
+	/* One block every two seconds: the rest of the first round drains
+	 * and the pipeline stays at PEER_MIN_REQS. */
+	for (int k = 0; k < 4; k++) {
+		t += 2000;
+		b = p->reqs[0];
+		fixture_put_block(&p->in, b.index, b.begin,
+		    payload + (uint64_t)b.index * PLEN + b.begin, b.length);
+		state_peer_input(&s, p, t);
+		cr_assert_not(p->dead, "%s", p->why);
+		cr_assert_leq(p->nreqs, k < 2 ? (uint32_t)(PEER_START_REQS -
+		    k - 1) : (uint32_t)PEER_MIN_REQS, "block %d: %u requests "
+		    "wait at a slow peer", k, p->nreqs);
+	}
+	cr_assert_eq(p->nreqs, PEER_MIN_REQS, "the pipeline is topped up");
+	cr_assert_eq(p->lat_min_ms, 2000, "its round trip is known");
+	state_release(&s);
+}
+
 /* --- tracker ---------------------------------------------------------- */
 
 Test(state, tracker_compact_peers_known, .init = fx_init, .fini = fx_fini)
