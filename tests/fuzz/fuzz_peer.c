@@ -256,6 +256,8 @@ check_consistent(const struct thr_state *s)
 
 	if (s->npeers != 0)
 		fail("a peer is left after removal");
+	if (s->upq.n != 0)
+		fail("the upload scheduler kept a removed peer's flow");
 	if (s->fatal != 0) {
 		fprintf(stderr, "fatal: %s\n", s->fatal_msg);
 		fail("the state hit a fatal error");
