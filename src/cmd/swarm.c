@@ -1087,10 +1087,17 @@ swarm_summary(struct swarm *sw, FILE *fp)
 			    sw->seed_first[x] <= spread;
 	qsort(times, (size_t)ndone, sizeof(*times), swarm_cmp_i64);
 
-	fprintf(fp, _("thorrent swarm: strategy %s, seed %" PRIu64 ", %d "
-	    "seeders at %s/s, %d leechers, %s\n"), sw->o.strategy, sw->o.seed,
-	    sw->o.nseed, sw->o.max_up, nl, sw->use_tracker ?
-	    _("opentracker") : _("--peer lists"));
+	if (sw->o.leech_max_up != NULL)
+		fprintf(fp, _("thorrent swarm: strategy %s, seed %" PRIu64 ", "
+		    "%d seeders at %s/s, %d leechers at %s/s, %s\n"),
+		    sw->o.strategy, sw->o.seed, sw->o.nseed, sw->o.max_up, nl,
+		    sw->o.leech_max_up, sw->use_tracker ? _("opentracker") :
+		    _("--peer lists"));
+	else
+		fprintf(fp, _("thorrent swarm: strategy %s, seed %" PRIu64 ", "
+		    "%d seeders at %s/s, %d leechers, %s\n"), sw->o.strategy,
+		    sw->o.seed, sw->o.nseed, sw->o.max_up, nl,
+		    sw->use_tracker ? _("opentracker") : _("--peer lists"));
 	fprintf(fp, "%-28s %" PRIu64 " %s, %" PRIu32 " %s %" PRIu64 " %s\n",
 	    _("payload"), sw->o.size, _("bytes"), sw->npieces,
 	    _("pieces of"), sw->piece_len, _("bytes"));
