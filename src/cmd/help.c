@@ -47,6 +47,7 @@ help_usage(FILE *fp)
 	fputs(_("\nNetwork:\n"
 	    "  --port N            listening port (default 6881, next free if taken;\n"
 	    "                      0: any free port)\n"
+	    "  --bind-address IP   listen, dial and use UDP on this address only\n"
 	    "  --transport MODE    both (default: uTP first, then TCP), utp or\n"
 	    "                      tcp\n"
 	    "  --encryption MODE   prefer (default: encrypted handshake, payload\n"

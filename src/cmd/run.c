@@ -39,6 +39,7 @@
 #define RUN_STOP_GRACE_MS	3000	/* wait for the "stopped" announce */
 #define RUN_CONNECTS_PER_ITER	8
 #define RUN_READ_BUDGET		(1u << 20)	/* per peer per wakeup */
+#define RUN_SEND_ROUNDS		8	/* upload rounds per wakeup */
 #define RUN_URL_MAX		8192
 #define RUN_ACCEPT_PAUSE_MS	1000	/* after EMFILE on accept */
 #define RUN_DRAW_MIN_MS		100	/* at most 10 redraws a second */
@@ -227,21 +228,17 @@ close_peer(struct run *r, struct peer *p)
 	state_peer_remove(&r->st, id);
 }
 
-/* Move bytes out; ask the state for more when the buffer runs low. */
+/* Move what the session queued for p to its socket. */
 static void
 flush_peer(struct run *r, struct peer *p, uint64_t now)
 {
 	char why[96];
+	ssize_t n;
 
 	if (p->phase == PEER_CONNECTING || p->dead ||
 	    p->transport != PEER_TCP)	/* web_pump, udpmux move theirs */
 		return;
-	for (int i = 0; i < 8; i++) {
-		ssize_t n;
-
-		state_peer_fill(&r->st, p, now);
-		if (p->out.len == 0)
-			break;
+	if (p->out.len > 0) {
 		state_peer_outgoing(&r->st, p);
 		n = conn_write(p->fd, &p->out, why, sizeof(why));
 		if (n < 0) {
@@ -249,14 +246,33 @@ flush_peer(struct run *r, struct peer *p, uint64_t now)
 			return;
 		}
 		state_peer_sent(&r->st, p, (size_t)n, now);
-		if (n == 0 || p->out.len > 0)
-			break;
 	}
 	/* Under a download limit, stop watching for input until the
 	 * bucket refills, or select() would wake us for nothing. */
 	loop_set_mask(r->loop, p->fd,
 	    (bucket_ready(&r->st.down_limit, now) ? LOOP_READ : 0) |
 	    (p->out.len > 0 ? LOOP_WRITE : 0));
+}
+
+/*
+ * The upload: the session hands out blocks in turn (state_upload shares
+ * the limit and the pass among the peers), then every peer's buffer goes
+ * to its socket or uTP connection.  While blocks keep moving and the
+ * sockets keep taking them, a few rounds per pass, so that a peer on a
+ * fast link is not held to one buffer per wakeup.
+ */
+static void
+send_all(struct run *r, uint64_t now)
+{
+	for (int round = 0; round < RUN_SEND_ROUNDS; round++) {
+		size_t moved = state_upload(&r->st, now);
+
+		for (size_t i = 0; i < r->st.npeers; i++)
+			flush_peer(r, r->st.peers[i], now);
+		udpmux_utp_flush(r->udp, now);
+		if (moved == 0)
+			break;
+	}
 }
 
 static void
@@ -373,7 +389,8 @@ connect_more(struct run *r, uint64_t now)
 			state_connect_failed(&r->st, &a, now);	/* no UDP */
 			continue;
 		}
-		if (conn_connect(&a, &fd) != 0) {
+		if (conn_connect(&a, r->st.opts.bind.family != 0 ?
+		    &r->st.opts.bind : NULL, &fd) != 0) {
 			state_connect_failed(&r->st, &a, now);
 			continue;
 		}
@@ -732,8 +749,7 @@ before_sleep(struct loop *l, void *ud)
 	}
 	web_pump(r, now);
 	udpmux_utp_pump(r->udp, now);
-	for (size_t i = 0; i < s->npeers; i++)
-		flush_peer(r, s->peers[i], now);
+	send_all(r, now);
 	for (size_t i = 0; i < s->npeers; ) {
 		struct peer *p = s->peers[i];
 		if (p->dead)
@@ -1039,7 +1055,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	    OPT_MAXPEERS, OPT_SLOTS, OPT_STRATEGY, OPT_SEED, OPT_TRACE,
 	    OPT_FILES, OPT_STATEDIR, OPT_NODHT, OPT_BOOTSTRAP, OPT_CRYPTO,
 	    OPT_NOUPNP, OPT_NONATPMP, OPT_CONFIG, OPT_NOCONFIG,
-	    OPT_NOLSD, OPT_TRANSPORT };
+	    OPT_NOLSD, OPT_TRANSPORT, OPT_BIND };
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, OPT_FILE },
 		{ "path", required_argument, NULL, OPT_PATH },
@@ -1063,6 +1079,7 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		{ "no-natpmp", no_argument, NULL, OPT_NONATPMP },
 		{ "no-lsd", no_argument, NULL, OPT_NOLSD },
 		{ "transport", required_argument, NULL, OPT_TRANSPORT },
+		{ "bind-address", required_argument, NULL, OPT_BIND },
 		{ "dht-bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "no-config", no_argument, NULL, OPT_NOCONFIG },
@@ -1224,6 +1241,12 @@ run_main(int argc, char **argv, struct conffile *cfp)
 				    _("--transport is both, utp or tcp, "
 				    "not '%s'"), arg);
 			break;
+		case OPT_BIND:
+			if (addr_parse_ip(arg, &o.bind) != 0)
+				return run_opt_error(where, bad,
+				    _("--bind-address wants a numeric IPv4 or "
+				    "IPv6 address, not '%s'"), arg);
+			break;
 		case OPT_CRYPTO:
 			if (strcmp(arg, "prefer") == 0)
 				o.crypto = STATE_CRYPTO_PREFER;
@@ -1366,17 +1389,35 @@ run_main(int argc, char **argv, struct conffile *cfp)
 	r->lfd6 = -1;
 	r->sigpipe[0] = r->sigpipe[1] = -1;
 	rc = CMD_EXIT_ERROR;
-	if (conn_listen(o.port, &r->lfd, &r->st.port) != 0) {
-		fprintf(stderr, _("thorrent: cannot listen on port %u or the "
-		    "%d after it: %s\n"), o.port, CONN_PORT_TRIES,
-		    strerror(errno));
+	/* --bind-address: one listener, on that address; otherwise IPv4
+	 * and, where the host has it, IPv6 on every address. */
+	if (conn_listen(o.bind.family != 0 ? &o.bind : NULL, o.port, &r->lfd,
+	    &r->st.port) != 0) {
+		if (o.bind.family != 0) {
+			char ip[ADDR_STR_MAX];
+
+			addr_format_ip(&o.bind, ip, sizeof(ip));
+			fprintf(stderr, _("thorrent: cannot listen on %s port "
+			    "%u or the %d after it: %s\n"), ip, o.port,
+			    CONN_PORT_TRIES, strerror(errno));
+		} else
+			fprintf(stderr, _("thorrent: cannot listen on port %u "
+			    "or the %d after it: %s\n"), o.port,
+			    CONN_PORT_TRIES, strerror(errno));
 		goto out;
 	}
 	log_msg(&r->st.log, LOG_INFO, _("listening on port %u"), r->st.port);
+	if (o.bind.family != 0) {
+		char ip[ADDR_STR_MAX];
+
+		addr_format_ip(&o.bind, ip, sizeof(ip));
+		log_msg(&r->st.log, LOG_INFO, _("bound to %s: listening, "
+		    "dialling and UDP from that address only"), ip);
+	}
 	if (cfgfile[0] != '\0' && cfp->n > 0)
 		log_msg(&r->st.log, LOG_INFO, _("%zu options read from %s"),
 		    cfp->n, cfgfile);
-	if (conn_listen6(r->st.port, &r->lfd6) != 0)
+	if (o.bind.family == 0 && conn_listen6(r->st.port, &r->lfd6) != 0)
 		log_msg(&r->st.log, LOG_INFO,
 		    _("no IPv6 listener on port %u: %s"),
 		    r->st.port, strerror(errno));
@@ -1397,7 +1438,8 @@ run_main(int argc, char **argv, struct conffile *cfp)
 		r->lsd = lsdsock_new(&r->st, r->loop);
 	else
 		log_msg(&r->st.log, LOG_INFO, "%s", _("LSD off (--no-lsd)"));
-	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL) {
+	if (setup_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL ||
+	    http_set_local(r->http, &o.bind) != 0) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		goto out;
 	}

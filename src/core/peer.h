@@ -22,7 +22,10 @@
 #include "rate.h"
 
 #define PEER_MAX_REQS		256	/* our requests in flight to one peer */
-#define PEER_MIN_REQS		8
+#define PEER_MIN_REQS		2	/* one being served, one waiting */
+#define PEER_START_REQS		4	/* before its first block came */
+#define PEER_QUEUE_MS		500	/* service time our requests may wait
+					 * at a peer beyond the round trip */
 #define PEER_MAX_QUEUED		512	/* its requests we hold; BEP 10 reqq */
 #define PEER_OUT_LOW		(256u << 10)	/* refill below this */
 #define PEER_IN_MAX		((1u << 20) + (64u << 10))
@@ -99,7 +102,10 @@ struct peer {
 	struct bitfield		 have;
 
 	struct picker_block	 reqs[PEER_MAX_REQS];	/* ours, in flight */
+	uint64_t		 req_ms[PEER_MAX_REQS];	/* when each was sent */
 	uint32_t		 nreqs;
+	uint64_t		 lat_min_ms;	/* quickest request to block, or
+						 * UINT64_MAX before one */
 	struct picker_block	 queue[PEER_MAX_QUEUED];	/* theirs */
 	uint32_t		 qhead, qlen;
 
@@ -163,8 +169,13 @@ struct peer {
 struct peer	*peer_new(uint32_t id, const struct thr_addr *addr,
 		    bool incoming, uint32_t npieces, uint64_t now_ms);
 void	peer_free(struct peer *p);
-/* Remove request b from p->reqs; true if it was there. */
-bool	peer_reqs_remove(struct peer *p, const struct picker_block *b);
+/* Remove request b from p->reqs; true if it was there, and then *sent_ms
+ * (may be NULL) is when it was sent. */
+bool	peer_reqs_remove(struct peer *p, const struct picker_block *b,
+	    uint64_t *sent_ms);
+/* Add request b, sent at now_ms; false when PEER_MAX_REQS are. */
+bool	peer_reqs_add(struct peer *p, const struct picker_block *b,
+	    uint64_t now_ms);
 bool	peer_reqs_has(const struct peer *p, const struct picker_block *b);
 /* Requests queue (theirs): push (false when full), pop, remove. */
 bool	peer_queue_push(struct peer *p, const struct picker_block *b);

@@ -394,6 +394,33 @@ picker_disown(struct picker *pk, uint32_t peer_id)
 			pk->active[i].owner = 0;
 }
 
+/*
+ * Piece pp (active) has no block received and none requested: it was
+ * never really started.  Back to MISSING, so that the next pick weighs
+ * it by rarity again rather than fetching it from whichever peer asks
+ * next, often a seed, which would then send a piece the swarm already
+ * has from the peer that refused or left.
+ */
+static void
+release_unstarted(struct picker *pk, struct picker_piece *pp)
+{
+	size_t at = (size_t)(pp - pk->active);
+	uint32_t index = pp->index;
+
+	if (pp->nrecv > 0)
+		return;
+	for (uint32_t b = 0; b < pp->nblocks; b++)
+		if (pp->blk[b] != 0)
+			return;
+	piece_free(pp);
+	memmove(&pk->active[at], &pk->active[at + 1],
+	    (pk->nactive - at - 1) * sizeof(*pp));
+	pk->nactive--;
+	pk->state[index] = PICKER_MISSING;
+	if (picker_wanted(pk, index))
+		pk->nfree_missing++;
+}
+
 void
 picker_unrequest(struct picker *pk, const struct picker_block *b)
 {
@@ -404,8 +431,10 @@ picker_unrequest(struct picker *pk, const struct picker_block *b)
 		return;
 	blk = b->begin / BLOCK;
 	if (blk < pp->nblocks && pp->blk[blk] > 0 &&
-	    pp->blk[blk] != PICKER_BLK_RECV)
+	    pp->blk[blk] != PICKER_BLK_RECV) {
 		pp->blk[blk]--;
+		release_unstarted(pk, pp);
+	}
 }
 
 enum picker_recv

@@ -131,6 +131,12 @@ static void	update_interest(struct thr_state *, struct peer *);
 static void	request_more(struct thr_state *, struct peer *, uint64_t);
 static void	fill_free_slots(struct thr_state *);
 
+uint64_t
+state_rng_seed(const struct thr_state *s, enum state_rng which)
+{
+	return rng_stream_seed(s->opts.seed, (uint64_t)which);
+}
+
 /* Peer ids follow the Azureus convention: "-TH0100-" then random bytes. */
 static void
 make_peer_id(struct thr_state *s)
@@ -340,7 +346,12 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	s->opts = *o;
 	s->log.level = o->log_level;
 	s->log.fp = stderr;
-	rng_seed(&s->rng, o->seed);
+	rng_seed(&s->rng, state_rng_seed(s, STATE_RNG_SESSION));
+	rng_seed(&s->rng_picker, state_rng_seed(s, STATE_RNG_PICKER));
+	rng_seed(&s->rng_choker, state_rng_seed(s, STATE_RNG_CHOKER));
+	rng_seed(&s->rng_mse, state_rng_seed(s, STATE_RNG_MSE));
+	rng_seed(&s->rng_tracker, state_rng_seed(s, STATE_RNG_TRACKER));
+	rng_seed(&s->rng_upload, state_rng_seed(s, STATE_RNG_UPLOAD));
 	make_peer_id(s);
 	s->announce_key = rng_next(&s->rng);
 	s->next_peer_id = 1;
@@ -349,6 +360,7 @@ state_init(struct thr_state *s, const struct state_opts *o, uint64_t now_ms,
 	rate_init(&s->up, now_ms);
 	bucket_init(&s->up_limit, o->max_up, now_ms);
 	bucket_init(&s->down_limit, o->max_down, now_ms);
+	upsched_init(&s->upq, UPSCHED_QUANTUM);
 
 	if (o->trace_path != NULL &&
 	    (rc = trace_open(&s->trace, o->trace_path, err)) != 0)
@@ -590,6 +602,8 @@ state_peer_add_as(struct thr_state *s, const struct thr_addr *a,
 	if (p == NULL)
 		return NULL;
 	s->peers[s->npeers++] = p;
+	/* Cannot fail: ids are new and UPSCHED_MAX_FLOWS > STATE_MAX_PEERS. */
+	(void)upsched_add(&s->upq, p->id);
 	for (size_t i = 0; !incoming && i < s->nknown; i++)
 		if (addr_equal(&s->known[i].addr, a)) {
 			p->source = s->known[i].source;
@@ -738,7 +752,7 @@ crypto_new(struct thr_state *s, bool initiator)
 	    MSE_RC4 | MSE_PLAIN;
 	c.prefer_plain = s->opts.crypto == STATE_CRYPTO_PREFER;
 	c.rnd = mse_rnd;
-	c.rnd_ctx = &s->rng;
+	c.rnd_ctx = &s->rng_mse;
 	if ((m = mse_new(&s->mse_lib, &c, &err)) == NULL)
 		log_msg(&s->log, LOG_WARN, _("encryption: %s"), err.msg);
 	return m;
@@ -1096,6 +1110,7 @@ state_peer_remove(struct thr_state *s, uint32_t id)
 			}
 		if (s->optimistic_id == id)
 			s->optimistic_id = 0;
+		upsched_remove(&s->upq, id);
 		peer_free(p);
 		s->peers[i] = s->peers[--s->npeers];
 		s->changes++;
@@ -1110,17 +1125,53 @@ skip_cb(void *ctx, const struct picker_block *b)
 }
 
 /*
- * Keep enough requests in flight to cover about three seconds of this
- * peer's rate, bounded, so a fast peer on a fat pipe never idles and a
- * slow one does not hoard blocks.
+ * The rate a peer sends us payload at, for the pipeline.  The meter
+ * averages RATE_WINDOW_S seconds, which on a young connection underrates
+ * a fast peer several times over: then the average since it connected
+ * (over at least a second) counts if it is higher.
+ */
+static uint64_t
+pipeline_rate(struct peer *p, uint64_t now_ms)
+{
+	uint64_t r = rate_get(&p->down, now_ms);
+	uint64_t age = now_ms - p->connected_ms, young;
+
+	if (age < (uint64_t)RATE_WINDOW_S * 1000) {
+		young = p->downloaded * 1000 / (age > 1000 ? age : 1000);
+		if (young > r)
+			r = young;
+	}
+	return r;
+}
+
+/*
+ * How many requests to keep in flight to p: what it sends us over its
+ * round trip (the quickest a block ever came after its request) plus
+ * PEER_QUEUE_MS, at least PEER_MIN_REQS (PEER_START_REQS until the first
+ * block has come and told the round trip).  So a fast peer never idles,
+ * while at a peer that shares a slow upload among many the requests wait
+ * no more than half a second: the pieces are chosen when they are about
+ * to be sent, with what the swarm has by then (rarest first, and no
+ * piece that another peer just got from the same seed), and do not sit
+ * for tens of seconds at a slow peer while others could serve them.
+ * A web seed fetches many blocks per HTTP range: it keeps at least the
+ * old fixed depth.
  */
 static uint32_t
 pipeline_depth(struct peer *p, uint64_t now_ms)
 {
-	uint64_t want = rate_get(&p->down, now_ms) * 3 / WIRE_BLOCK;
+	uint64_t rtt = p->lat_min_ms, want, min = PEER_MIN_REQS;
 
-	if (want < PEER_MIN_REQS * 4)
-		want = PEER_MIN_REQS * 4;
+	if (p->transport == PEER_WEB) {
+		want = rate_get(&p->down, now_ms) * 3 / WIRE_BLOCK;
+		min = 32;
+	} else if (p->lat_min_ms == UINT64_MAX)
+		want = PEER_START_REQS;		/* nothing measured yet */
+	else
+		want = pipeline_rate(p, now_ms) * (rtt + PEER_QUEUE_MS) /
+		    1000 / WIRE_BLOCK + 1;
+	if (want < min)
+		want = min;
 	if (want > PEER_MAX_REQS)
 		want = PEER_MAX_REQS;
 	return (uint32_t)want;
@@ -1149,8 +1200,8 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 			got = (p->nsuggested > 0 &&
 			    picker_pick_from(&s->pk, p->id, &p->have,
 			    p->suggested, p->nsuggested, skip_cb, p, &b)) ||
-			    picker_pick(&s->pk, p->id, &p->have, &s->rng,
-			    skip_cb, p, &b);
+			    picker_pick(&s->pk, p->id, &p->have,
+			    &s->rng_picker, skip_cb, p, &b);
 		if (!got)
 			break;
 		if (wire_put_request(&p->out, WIRE_REQUEST, b.index, b.begin,
@@ -1158,7 +1209,7 @@ request_more(struct thr_state *s, struct peer *p, uint64_t now_ms)
 			picker_unrequest(&s->pk, &b);
 			break;
 		}
-		p->reqs[p->nreqs++] = b;
+		(void)peer_reqs_add(p, &b, now_ms);	/* depth <= max */
 		trace_emit(&s->trace, "request",
 		    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u",
 		    p->id, b.index, b.begin, b.length);
@@ -1418,11 +1469,15 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	    (uint32_t)m->payload_len };
 	struct picker_piece *pp = NULL;
 	enum picker_recv r;
+	uint64_t sent_ms;
 
 	trace_emit(&s->trace, "piece",
 	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
 	    b.index, b.begin, b.length);
-	if (!peer_reqs_remove(p, &b)) {
+	if (peer_reqs_remove(p, &b, &sent_ms)) {
+		if (now_ms >= sent_ms && now_ms - sent_ms < p->lat_min_ms)
+			p->lat_min_ms = now_ms - sent_ms;
+	} else {
 		/* Never asked for, beyond what we cancelled or dropped:
 		 * a peer that pushes data at us is lying or broken. */
 		if (p->unasked_ok == 0) {
@@ -1462,7 +1517,7 @@ on_piece(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *q = s->peers[i];
 
-		if (q != p && peer_reqs_remove(q, &b)) {
+		if (q != p && peer_reqs_remove(q, &b, NULL)) {
 			q->unasked_ok++;	/* it may cross our cancel */
 			if (wire_put_request(&q->out, WIRE_CANCEL, b.index,
 			    b.begin, b.length) != 0)
@@ -1511,30 +1566,33 @@ reject:
 /*
  * BEP 6 suggest: point a newly interested peer at up to two of the
  * rarest pieces (among connected peers) that we have and it lacks, so
- * that rare pieces spread first.
+ * that rare pieces spread first.  Ties are broken at random: a seed
+ * whose pieces nobody has yet would otherwise point every newcomer at
+ * the same two pieces, and send them to each.
  */
 static void
 send_suggestions(struct thr_state *s, struct peer *p)
 {
 	uint32_t best[2] = { UINT32_MAX, UINT32_MAX };
-	uint32_t ba[2] = { UINT32_MAX, UINT32_MAX };
+	uint64_t bk[2] = { UINT64_MAX, UINT64_MAX };
 
 	if (s->have.count == 0 || s->pk.avail == NULL)
 		return;
 	for (uint32_t i = 0; i < s->mi.npieces; i++) {
-		uint32_t a;
+		uint64_t k;
 
 		if (!bitfield_get(&s->have, i) || bitfield_get(&p->have, i))
 			continue;
-		a = s->pk.avail[i];
-		if (a < ba[0]) {
+		/* Availability first, then a random rank. */
+		k = (uint64_t)s->pk.avail[i] << 32 | rng_next(&s->rng_upload);
+		if (k < bk[0]) {
 			best[1] = best[0];
-			ba[1] = ba[0];
+			bk[1] = bk[0];
 			best[0] = i;
-			ba[0] = a;
-		} else if (a < ba[1]) {
+			bk[0] = k;
+		} else if (k < bk[1]) {
 			best[1] = i;
-			ba[1] = a;
+			bk[1] = k;
 		}
 	}
 	for (int k = 0; k < 2; k++)
@@ -1719,7 +1777,7 @@ handle_msg(struct thr_state *s, struct peer *p, const struct wire_msg *m,
 		trace_emit(&s->trace, "rejected",
 		    "\"peer\":%u,\"index\":%u,\"begin\":%u", p->id, m->index,
 		    m->begin);
-		if (peer_reqs_remove(p, &b))
+		if (peer_reqs_remove(p, &b, NULL))
 			picker_unrequest(&s->pk, &b);
 		request_more(s, p, now_ms);
 		break;
@@ -1884,36 +1942,77 @@ state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms)
 		p->partial_ms = now_ms;
 }
 
-void
-state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms)
+/* A piece message's header: length, id, index, begin (BEP 3). */
+#define STATE_PIECE_HEADER	13u
+
+/*
+ * What peer id would send next (upsched_cost_fn): its first queued
+ * request as a piece message, or 0 when it has none or when its output
+ * buffer has not drained below PEER_OUT_LOW yet (its socket is slow:
+ * the others go first rather than wait behind it).
+ */
+static uint32_t
+upload_cost(void *ctx, uint32_t id)
+{
+	struct thr_state *s = ctx;
+	struct peer *p = state_peer_find(s, id);
+
+	if (p == NULL || p->dead || p->phase != PEER_ACTIVE || p->qlen == 0 ||
+	    p->out.len >= PEER_OUT_LOW)
+		return 0;
+	return STATE_PIECE_HEADER + p->queue[p->qhead].length;
+}
+
+/* The first queued block of p, read from disk into p->out. */
+static void
+upload_block(struct thr_state *s, struct peer *p, uint64_t now_ms)
 {
 	struct picker_block b;
 	uint8_t *dst;
+	uint64_t off;
 
-	while (!p->dead && p->out.len < PEER_OUT_LOW &&
-	    bucket_ready(&s->up_limit, now_ms) && peer_queue_pop(p, &b)) {
-		uint64_t off = (uint64_t)b.index * s->mi.piece_length + b.begin;
-
-		if (wire_put_piece_header(&p->out, b.index, b.begin,
-		    b.length) != 0 ||
-		    (dst = buf_reserve(&p->out, b.length)) == NULL) {
-			peer_kill(p, "output buffer full");
-			return;
-		}
-		if (storage_read(&s->st, off, dst, b.length) != 0) {
-			s->fatal = THR_EIO;
-			snprintf(s->fatal_msg, sizeof(s->fatal_msg),
-			    "cannot read piece %u from disk", b.index);
-			peer_kill(p, "disk read failed");
-			return;
-		}
-		buf_commit(&p->out, b.length);
-		bucket_take(&s->up_limit, b.length);
-		p->uploaded += b.length;
-		s->uploaded += b.length;
-		rate_add(&p->up, now_ms, b.length);
-		rate_add(&s->up, now_ms, b.length);
+	if (!peer_queue_pop(p, &b))
+		return;
+	off = (uint64_t)b.index * s->mi.piece_length + b.begin;
+	if (wire_put_piece_header(&p->out, b.index, b.begin, b.length) != 0 ||
+	    (dst = buf_reserve(&p->out, b.length)) == NULL) {
+		peer_kill(p, "output buffer full");
+		return;
 	}
+	if (storage_read(&s->st, off, dst, b.length) != 0) {
+		s->fatal = THR_EIO;
+		snprintf(s->fatal_msg, sizeof(s->fatal_msg),
+		    "cannot read piece %u from disk", b.index);
+		peer_kill(p, "disk read failed");
+		return;
+	}
+	buf_commit(&p->out, b.length);
+	bucket_take(&s->up_limit, b.length);
+	p->uploaded += b.length;
+	s->uploaded += b.length;
+	rate_add(&p->up, now_ms, b.length);
+	rate_add(&s->up, now_ms, b.length);
+	trace_emit(&s->trace, "sent",
+	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
+	    b.index, b.begin, b.length);
+}
+
+size_t
+state_upload(struct thr_state *s, uint64_t now_ms)
+{
+	size_t moved = 0;
+	uint32_t id, bytes;
+
+	while (moved < STATE_UPLOAD_PASS && !s->fatal &&
+	    bucket_ready(&s->up_limit, now_ms) &&
+	    (id = upsched_next(&s->upq, upload_cost, s, &bytes)) != 0) {
+		upload_block(s, state_peer_find(s, id), now_ms);
+		/* Charged even when the block failed: its peer is dead and
+		 * will not be offered again. */
+		upsched_charge(&s->upq, id, bytes);
+		moved += bytes;
+	}
+	return moved;
 }
 
 void
@@ -2080,8 +2179,9 @@ choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
 
 	if (s->phase == STATE_DOWNLOADING)
 		return rate_get(&p->down, now_ms);
-	if (!p->am_choking && p->unchoked_ms != 0 &&
-	    now_ms - p->unchoked_ms < STATE_SEED_TURN_MS)
+	/* A turn is a regular slot's: the optimistic peer has none. */
+	if (!p->am_choking && p->id != s->optimistic_id &&
+	    p->unchoked_ms != 0 && now_ms - p->unchoked_ms < STATE_SEED_TURN_MS)
 		return 2 * tier + rate_get(&p->up, now_ms);
 	if (p->am_choking)
 		return tier + (now_ms - p->choked_ms);
@@ -2089,29 +2189,49 @@ choke_score(struct thr_state *s, struct peer *p, uint64_t now_ms)
 }
 
 /*
- * Unchoke interested peers into free slots (the regular ones plus the
- * optimistic one) at once rather than at the next choke round: a peer
- * that arrives just after a round would otherwise wait up to
- * STATE_CHOKE_PERIOD_MS with nothing to download but allowed-fast
- * pieces.  Called when a peer says it is interested and on every tick.
+ * Unchoke interested peers into free slots at once rather than at the
+ * next choke round: a peer that arrives just after a round would
+ * otherwise wait up to STATE_CHOKE_PERIOD_MS with nothing to download
+ * but allowed-fast pieces.  A free regular slot (one not held by an
+ * interested peer) starts a turn; beyond those, a free optimistic slot
+ * makes the peer the optimistic one, for a whole STATE_OPTIMISTIC_MS,
+ * as run_choker would.  The next round then sees the slots as they
+ * are: it used to count the fifth peer unchoked at connect time as a
+ * regular one and choke it at once, so the requests it made right after
+ * connecting waited for a later seeding turn.  Called when a peer says
+ * it is interested and on every tick.
  */
 static void
 fill_free_slots(struct thr_state *s)
 {
-	size_t unchoked = 0, want = upload_slots(s) + 1;
+	struct peer *opt = state_peer_find(s, s->optimistic_id);
+	size_t regular = 0, slots = upload_slots(s);
+	bool opt_free = opt == NULL || opt->am_choking ||
+	    !opt->peer_interested;
 
 	if (s->phase == STATE_CHECKING || !s->have_meta)
 		return;
-	for (size_t i = 0; i < s->npeers; i++)
-		if (s->peers[i]->phase == PEER_ACTIVE &&
-		    !s->peers[i]->am_choking)
-			unchoked++;
-	for (size_t i = 0; i < s->npeers && unchoked < want; i++) {
+	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];
-		if (p->phase == PEER_ACTIVE && p->peer_interested &&
-		    p->am_choking) {
-			set_choke(s, p, false);
-			unchoked++;
+
+		if (p->phase == PEER_ACTIVE && !p->am_choking &&
+		    p->peer_interested && p != opt)
+			regular++;
+	}
+	for (size_t i = 0; i < s->npeers && (regular < slots || opt_free);
+	    i++) {
+		struct peer *p = s->peers[i];
+
+		if (p->phase != PEER_ACTIVE || !p->peer_interested ||
+		    !p->am_choking)
+			continue;
+		set_choke(s, p, false);
+		if (regular < slots)
+			regular++;
+		else {
+			s->optimistic_id = p->id;
+			s->next_optimistic_ms = s->now_ms + STATE_OPTIMISTIC_MS;
+			opt_free = false;
 		}
 	}
 }
@@ -2153,6 +2273,10 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 	bool holder_ok = false;
 	for (size_t j = top; opt != NULL && j < n; j++)
 		holder_ok |= cand[j] == opt;
+	/* The optimistic peer earned a regular slot: its turn starts. */
+	for (size_t j = 0; opt != NULL && j < top; j++)
+		if (cand[j] == opt)
+			opt->unchoked_ms = now_ms;
 	if (now_ms >= s->next_optimistic_ms || !holder_ok) {
 		uint32_t prev = s->optimistic_id, seen = 0;
 
@@ -2160,7 +2284,7 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 		for (size_t j = top; j < n; j++) {
 			if (cand[j]->id == prev && n - top > 1)
 				continue;
-			if (rng_below(&s->rng, ++seen) == 0)
+			if (rng_below(&s->rng_choker, ++seen) == 0)
 				s->optimistic_id = cand[j]->id;
 		}
 		if (now_ms >= s->next_optimistic_ms || prev != 0)
@@ -2180,6 +2304,40 @@ run_choker(struct thr_state *s, uint64_t now_ms)
 	s->next_choke_ms = now_ms + STATE_CHOKE_PERIOD_MS;
 }
 
+/*
+ * Rate samples for the trace: the session's rates (bytes/s over the
+ * meter's window) and totals, then the same for each peer that moved
+ * payload within that window, so that a sender's upload can be read
+ * from its own trace.
+ */
+static void
+trace_rates(struct thr_state *s, uint64_t now_ms)
+{
+	size_t active = 0;
+
+	for (size_t i = 0; i < s->npeers; i++)
+		active += s->peers[i]->phase == PEER_ACTIVE;
+	trace_emit(&s->trace, "rate", "\"down\":%llu,\"up\":%llu,"
+	    "\"downloaded\":%llu,\"uploaded\":%llu,\"peers\":%zu",
+	    (unsigned long long)rate_get(&s->down, now_ms),
+	    (unsigned long long)rate_get(&s->up, now_ms),
+	    (unsigned long long)s->downloaded,
+	    (unsigned long long)s->uploaded, active);
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+		uint64_t d = rate_get(&p->down, now_ms);
+		uint64_t u = rate_get(&p->up, now_ms);
+
+		if (p->phase != PEER_ACTIVE || (d == 0 && u == 0))
+			continue;
+		trace_emit(&s->trace, "peer_rate", "\"peer\":%u,"
+		    "\"down\":%llu,\"up\":%llu,\"downloaded\":%llu,"
+		    "\"uploaded\":%llu", p->id, (unsigned long long)d,
+		    (unsigned long long)u, (unsigned long long)p->downloaded,
+		    (unsigned long long)p->uploaded);
+	}
+}
+
 void
 state_tick(struct thr_state *s, uint64_t now_ms)
 {
@@ -2187,6 +2345,10 @@ state_tick(struct thr_state *s, uint64_t now_ms)
 
 	if (s->phase == STATE_CHECKING)
 		return;
+	if (trace_on(&s->trace) && now_ms >= s->next_sample_ms) {
+		s->next_sample_ms = now_ms + STATE_RATE_SAMPLE_MS;
+		trace_rates(s, now_ms);
+	}
 	state_ext_tick(s, now_ms);
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = s->peers[i];

@@ -36,6 +36,7 @@
 #include "storage.h"
 #include "trace.h"
 #include "tracker.h"
+#include "upsched.h"
 
 #define STATE_MAX_PEERS		200	/* connections, both directions */
 #define STATE_MAX_KNOWN		2000	/* addresses remembered */
@@ -82,6 +83,11 @@
 #define STATE_META_TRIES	3	/* metadata requests a peer may leave
 					 * unanswered in a row before we
 					 * drop it */
+#define STATE_UPLOAD_PASS	(4u << 20)	/* read from disk for peers
+						 * per state_upload call, so
+						 * a pass of the loop stays
+						 * short */
+#define STATE_RATE_SAMPLE_MS	1000	/* "rate" trace events */
 
 /* --encryption: Message Stream Encryption policy (see core/mse.h). */
 enum state_crypto {
@@ -111,6 +117,8 @@ struct state_opts {
 	struct thr_addr	 given[STATE_MAX_GIVEN];	/* --peer */
 	size_t		 ngiven;
 	uint16_t	 port;			/* wanted listening port */
+	struct thr_addr	 bind;			/* --bind-address (port 0);
+						 * family 0: every address */
 	double		 seed_ratio;		/* < 0: seed forever */
 	uint64_t	 max_up, max_down;	/* bytes/s, 0 unlimited */
 	int		 max_peers;
@@ -125,6 +133,24 @@ struct state_opts {
 	enum state_transport transport;		/* --transport */
 	const char	*bootstrap[STATE_MAX_BOOTSTRAP];	/* HOST:PORT */
 	size_t		 nbootstrap;		/* 0: the public routers */
+};
+
+/*
+ * The random streams of a run, each seeded with rng_stream_seed from
+ * --seed and its number here, so that one consumer's draws never shift
+ * another's choices (core/rng.h).  Append only: the numbers are part of
+ * what --seed replays.
+ */
+enum state_rng {
+	STATE_RNG_SESSION,	/* peer id, announce key, tracker order */
+	STATE_RNG_PICKER,	/* which piece next */
+	STATE_RNG_CHOKER,	/* the optimistic unchoke */
+	STATE_RNG_MSE,		/* MSE keys and padding */
+	STATE_RNG_DHT,		/* the DHT engine's own generator */
+	STATE_RNG_UTP,		/* the uTP engine's own generator */
+	STATE_RNG_TRACKER,	/* UDP tracker transaction ids */
+	STATE_RNG_LSD,		/* the LSD cookie */
+	STATE_RNG_UPLOAD,	/* what we suggest to peers (BEP 6) */
 };
 
 enum state_phase {
@@ -164,7 +190,9 @@ struct thr_state {
 	struct state_opts	 opts;
 	struct log		 log;
 	struct trace		 trace;
-	struct rng		 rng;
+	struct rng		 rng;		/* STATE_RNG_SESSION */
+	struct rng		 rng_picker, rng_choker, rng_mse;
+	struct rng		 rng_tracker, rng_upload;
 	uint8_t			 peer_id[20];
 	uint16_t		 port;		/* actual listening port */
 
@@ -215,6 +243,9 @@ struct thr_state {
 	uint32_t		 hash_fails;
 	struct rate		 down, up;
 	struct bucket		 up_limit, down_limit;
+	struct upsched		 upq;		/* whose block goes next: one
+					 * flow per peer, by id */
+	uint64_t		 next_sample_ms;	/* rate trace events */
 	uint64_t		 start_ms;
 	uint64_t		 now_ms;	/* time of the last tick */
 	uint64_t		 next_choke_ms, next_optimistic_ms;
@@ -286,8 +317,18 @@ void	state_peer_connected(struct thr_state *s, struct peer *p,
 	    uint64_t now_ms);
 /* Bytes were appended to p->in: parse and act.  Marks p dead on error. */
 void	state_peer_input(struct thr_state *s, struct peer *p, uint64_t now_ms);
-/* p->out has room: queue requested blocks from disk. */
-void	state_peer_fill(struct thr_state *s, struct peer *p, uint64_t now_ms);
+/*
+ * The upload: read requested blocks from disk into the peers' output
+ * buffers, one block at a time in deficit round robin (core/upsched.h),
+ * while the upload limit has tokens, at most STATE_UPLOAD_PASS bytes.
+ * A peer takes a block only while its output buffer holds less than
+ * PEER_OUT_LOW, so a peer whose socket is slow does not hold back the
+ * others, and every peer that can take data gets the same share of the
+ * limit or of the pass, whatever its place in the peer list.  Returns
+ * the bytes added; the caller then writes the buffers out (and may call
+ * again when they drained).  A failed disk read sets s->fatal.
+ */
+size_t	state_upload(struct thr_state *s, uint64_t now_ms);
 /* p->out is about to be written: encrypt what is new in it. */
 void	state_peer_outgoing(struct thr_state *s, struct peer *p);
 /* Account bytes written to the socket (for keep-alive timing). */
@@ -328,6 +369,10 @@ void	state_utp_failed(struct thr_state *s, const struct thr_addr *a,
 	    uint64_t now_ms);
 void	state_connect_failed(struct thr_state *s, const struct thr_addr *a,
 	    uint64_t now_ms);
+
+/* The seed of a random stream for an engine that keeps its own
+ * generator (the DHT, uTP, LSD): rng_stream_seed of --seed and which. */
+uint64_t	state_rng_seed(const struct thr_state *s, enum state_rng which);
 
 /* Once a second: choking, timeouts, keep-alives. */
 void	state_tick(struct thr_state *s, uint64_t now_ms);

@@ -110,7 +110,7 @@ dht_setup(struct udpmux *m, uint64_t now_ms)
 	if (s->opts.no_dht || (s->have_meta && s->mi.is_private))
 		return;
 	dht_options_init(&o);
-	o.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
+	o.seed = state_rng_seed(s, STATE_RNG_DHT);
 	/* Nodes on loopback or private networks, several per IP, are only
 	 * believable when the user named the bootstrap nodes (a local test
 	 * swarm); on the Internet they are spoofing or misconfiguration. */
@@ -184,10 +184,15 @@ sock_for(const struct udpmux *m, const struct thr_addr *a)
 static void
 udp6_setup(struct udpmux *m)
 {
+	struct thr_addr local = m->s->opts.bind;
 	struct thr_error e;
 
+	if (local.family == 4)
+		return;		/* --bind-address: that address only */
 	memset(&e, 0, sizeof(e));
-	m->fd6 = udp_open(6, m->s->port, false, &e);
+	local.family = 6;	/* "::" unless bound */
+	local.port = m->s->port;
+	m->fd6 = udp_open_on(&local, &e);
 	if (m->fd6 < 0) {
 		m->fd6 = -1;
 		log_msg(&m->s->log, LOG_DEBUG, "no IPv6 UDP socket: %s",
@@ -204,13 +209,17 @@ struct udpmux *
 udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 {
 	struct udpmux *m = calloc(1, sizeof(*m));
-	int fd;
+	struct thr_addr local = s->opts.bind;
+	int fd = -1;
 
 	if (m == NULL) {
 		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		return NULL;
 	}
-	if ((fd = udp_open(4, s->port, false, err)) < 0) {
+	/* The IPv4 socket, unless --bind-address names an IPv6 one. */
+	local.family = local.family == 0 ? 4 : local.family;
+	local.port = s->port;
+	if (local.family == 4 && (fd = udp_open_on(&local, err)) < 0) {
 		free(m);
 		return NULL;
 	}
@@ -219,19 +228,29 @@ udpmux_new(struct thr_state *s, struct loop *l, struct thr_error *err)
 	m->fd = fd;
 	m->fd6 = -1;
 	resolve_init(&m->ut_res);
-	if (loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
+	if (fd >= 0 && loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
 		thr_error_set(err, THR_ELIMIT, 0, "cannot watch the UDP socket");
 		close(fd);
 		free(m);
 		return NULL;
 	}
 	udp6_setup(m);
-	dht_setup(m, loop_now_ms());
+	if (m->fd < 0 && m->fd6 < 0) {
+		thr_error_set(err, THR_EIO, 0, "no UDP socket on the IPv6 "
+		    "--bind-address");
+		free(m);
+		return NULL;
+	}
+	if (m->fd >= 0)
+		dht_setup(m, loop_now_ms());
+	else if (!s->opts.no_dht)	/* BEP 5: the DHT is IPv4 */
+		log_msg(&s->log, LOG_INFO, "%s", _("DHT off: it runs over "
+		    "IPv4, and --bind-address is an IPv6 address"));
 	if (s->opts.transport != STATE_TRANSPORT_TCP) {
 		struct utp_config c;
 
 		memset(&c, 0, sizeof(c));
-		c.seed = rng_next(&s->rng) | (uint64_t)rng_next(&s->rng) << 32;
+		c.seed = state_rng_seed(s, STATE_RNG_UTP);
 		if ((m->utp = utp_new(&c)) == NULL)
 			log_msg(&s->log, LOG_WARN, "%s",
 			    _("uTP off: out of memory"));
@@ -317,7 +336,8 @@ udpmux_announce(struct udpmux *m, const char *url,
 		m->ut_ready = false;
 		m->ut_have_addr = false;
 		if (strlen(url) >= sizeof(m->ut_url) ||
-		    udptracker_init(&m->ut, url, rng_cb, &m->s->rng) != 0 ||
+		    udptracker_init(&m->ut, url, rng_cb,
+		    &m->s->rng_tracker) != 0 ||
 		    udptracker_parse_url(url, host, sizeof(host), &port,
 		    NULL) != 0) {
 			m->ut_busy = true;
@@ -659,29 +679,28 @@ utp_peer_put(struct peer *p, bool *pushed, uint64_t now_us)
 	return n;
 }
 
-/* What the session has to say, into the connection's send buffer. */
+/* What the session has queued, into the connection's send buffer (as
+ * much as it takes; the rest waits for the next pass). */
 static void
 utp_peer_write(struct thr_state *s, struct peer *p, uint64_t now_ms,
     uint64_t now_us)
 {
-	size_t sent = 0;
+	size_t n;
 
-	while (!p->dead && sent < UDPMUX_UTP_BUDGET) {
-		size_t n;
+	if (p->dead || p->out.len == 0)
+		return;
+	state_peer_outgoing(s, p);
+	for (;;) {
 		bool pushed;
 
-		state_peer_fill(s, p, now_ms);
-		if (p->out.len == 0)
-			break;
-		state_peer_outgoing(s, p);
-		n = utp_peer_put(p, &pushed, now_us);
-		if (n == 0)
-			break;
+		/* Our handshake ends its packet; what follows goes into
+		 * the next one, in this same pass. */
+		if ((n = utp_peer_put(p, &pushed, now_us)) == 0)
+			return;
 		buf_consume(&p->out, n);
 		state_peer_sent(s, p, n, now_ms);
-		sent += n;
-		if (p->out.len > 0 && !pushed)
-			break;
+		if (!pushed || p->out.len == 0)
+			return;
 	}
 }
 
@@ -729,6 +748,26 @@ udpmux_utp_pump(struct udpmux *m, uint64_t now_ms)
 			continue;
 		}
 		utp_peer_write(s, p, now_ms, now_us);
+	}
+	utp_send(m);
+}
+
+void
+udpmux_utp_flush(struct udpmux *m, uint64_t now_ms)
+{
+	struct thr_state *s;
+	uint64_t now_us;
+
+	if (m == NULL || m->utp == NULL)
+		return;
+	s = m->s;
+	now_us = loop_now_us();
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct peer *p = s->peers[i];
+
+		if (p->transport == PEER_UTP && p->tp != NULL &&
+		    p->phase != PEER_CONNECTING)
+			utp_peer_write(s, p, now_ms, now_us);
 	}
 	utp_send(m);
 }

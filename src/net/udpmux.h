@@ -44,7 +44,8 @@ struct udpmux;
 
 /*
  * Open the UDP sockets on s->port (IPv4, and IPv6 when the host has it:
- * uTP and UDP trackers use both, the DHT IPv4 only) and, unless
+ * uTP and UDP trackers use both, the DHT IPv4 only; with --bind-address,
+ * the one socket of its family, bound to it) and, unless
  * s->opts.no_dht or the torrent is private (BEP 27), start the DHT:
  * load dht.dat, resolve
  * and ping the bootstrap nodes (--dht-bootstrap, or the public routers
@@ -73,7 +74,7 @@ void	udpmux_pump(struct udpmux *m, uint64_t now_ms);
 /* With --transport both, a uTP connect not answered in this long is
  * given up for TCP (the engine alone would wait 6 s). */
 #define UDPMUX_UTP_WAIT_MS	2500
-/* Bytes moved per uTP peer per pass, each way: others get a turn. */
+/* Bytes read per uTP peer per pass: others get a turn. */
 #define UDPMUX_UTP_BUDGET	(1u << 20)
 
 /* True when uTP is on (not --transport tcp, the socket is open). */
@@ -88,6 +89,9 @@ int	udpmux_utp_connect(struct udpmux *m, struct peer *p);
  * the peers whose connection closed.  Call once per loop pass, before
  * reaping dead peers and before udpmux_pump (which sends). */
 void	udpmux_utp_pump(struct udpmux *m, uint64_t now_ms);
+/* Write what the session queued for each uTP peer (state_upload) into
+ * its connection, and send.  Call after state_upload. */
+void	udpmux_utp_flush(struct udpmux *m, uint64_t now_ms);
 /* The peer is going away: close its connection (FIN after what is
  * queued) and hand it back to the engine.  p->tp is NULL afterwards. */
 void	udpmux_utp_release(struct udpmux *m, struct peer *p);

@@ -48,6 +48,11 @@ SCHEMA = {
     "hash_ok": {"index": INT, "peer": INT},
     "hash_fail": {"index": INT, "peer": INT},
     "strategy": {"strategy": STR},
+    "sent": {"peer": INT, "index": INT, "begin": INT, "length": INT},
+    "rate": {"down": INT, "up": INT, "downloaded": INT, "uploaded": INT,
+             "peers": INT},
+    "peer_rate": {"peer": INT, "down": INT, "up": INT, "downloaded": INT,
+                  "uploaded": INT},
     "announce": {"url": STR, "event": STR},
     "limit": {"dir": STR, "rate": INT},
     "ban": {"peer": INT, "addr": STR},
@@ -61,7 +66,7 @@ for _ev in PEER_ONLY:
 # and hash_fail name the first contributor, which may have gone (or be
 # 0 when none is known).
 LIVE_PEER = set(SCHEMA) - {"hash_ok", "hash_fail", "strategy", "announce",
-                           "connect", "limit", "disk_error"}
+                           "connect", "limit", "disk_error", "rate"}
 
 
 class TraceError(Exception):

@@ -653,7 +653,7 @@ Test(state, request_served_from_disk, .init = fx_init, .fini = fx_fini)
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_eq(p->qlen, 2);
 	cr_assert_eq(p->out.len, before, "nothing sent before fill");
-	state_peer_fill(&s, p, NOW + 1200);
+	state_upload(&s, NOW + 1200);
 	cr_assert_eq(p->qlen, 0);
 	n = parse_out(&s, p, m, 16);
 	cr_assert_eq(count_id(m, n, WIRE_UNCHOKE), 1);
@@ -921,7 +921,9 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
 	state_peer_input(&s, p, NOW + 20);
 	cr_assert(p->peer_choking);
 	cr_assert_eq(p->nreqs, 0);
-	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	/* Nothing of the piece came: it is missing again, not started. */
+	cr_assert_eq(s.pk.nactive, 0);
+	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
 	wire_put_simple(&p->in, WIRE_UNCHOKE);
 	state_peer_input(&s, p, NOW + 30);
 	cr_assert_eq(p->nreqs, 1);
@@ -929,8 +931,116 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
 	id = p->id;
 	state_peer_remove(&s, id);
 	cr_assert_null(state_peer_find(&s, id));
-	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	cr_assert_eq(s.pk.nactive, 0);
+	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
 	cr_assert_eq(s.pk.avail[1], 0);
+	state_release(&s);
+}
+
+/*
+ * The pieces asked of a peer that has all of them and unchokes us, in
+ * the order asked: with fewer than PICKER_RANDOM_FIRST pieces the picker
+ * chooses at random, so the order is the picker's random stream.
+ */
+static size_t
+first_requests(struct thr_state *s, uint32_t *idx, size_t max)
+{
+	struct wire_msg m[32];
+	struct peer *p = incoming(s, s->mi.info_hash);
+	size_t n, k = 0;
+
+	put_bitfield(&p->in, true, 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(s, p, NOW + 10);
+	cr_assert_not(p->dead, "%s", p->why);
+	n = parse_out(s, p, m, 32);
+	for (size_t i = 0; i < n && k < max; i++)
+		if (!m[i].keepalive && m[i].id == WIRE_REQUEST)
+			idx[k++] = m[i].index;
+	return k;
+}
+
+/*
+ * --seed replays the picks whatever the network did first: an MSE
+ * handshake draws its keys and padding from its own stream, so a run
+ * that dialled an encrypted peer first asks for the same pieces in the
+ * same order as one that did not.
+ */
+Test(state, random_streams_are_independent, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state a, b;
+	struct state_opts o;
+	struct thr_addr addr = addr4(3, 6881);
+	struct peer *q;
+	uint32_t ia[NPIECES], ib[NPIECES];
+	size_t na, nb;
+
+	write_torrent();
+	opts_default(&o);
+	o.strategy = PICKER_RANDOM;
+	start_with(&a, &o);
+	start_with(&b, &o);
+	cr_assert_eq(a.phase, STATE_DOWNLOADING);
+	cr_assert_eq(memcmp(a.peer_id, b.peer_id, 20), 0,
+	    "one seed, one peer id");
+	q = state_peer_add(&b, &addr, false, NOW);
+	cr_assert_not_null(q);
+	state_peer_connected(&b, q, NOW);
+	if (b.mse_ok)
+		cr_assert_eq(q->phase, PEER_CRYPTO, "dialled encrypted");
+	/* Draws of the MSE stream, and of the choker's. */
+	cr_assert(!b.mse_ok || b.rng_mse.s != a.rng_mse.s);
+	(void)rng_next(&b.rng_choker);
+	na = first_requests(&a, ia, NPIECES);
+	nb = first_requests(&b, ib, NPIECES);
+	cr_assert_geq(na, PEER_START_REQS, "a first round of requests");
+	cr_assert_eq(nb, na);
+	for (size_t i = 0; i < na; i++)
+		cr_assert_eq(ia[i], ib[i], "request %zu: piece %u, not %u", i,
+		    ib[i], ia[i]);
+	state_release(&a);
+	state_release(&b);
+}
+
+/*
+ * A peer that sends a block two seconds after it was asked (it shares
+ * a slow upload among many) keeps two requests waiting, not dozens: the
+ * pipeline is its rate over its round trip plus half a second.  Before,
+ * at least 32 requests sat at such a peer for half a minute, holding
+ * their pieces from the other peers that unchoked us.
+ */
+Test(state, few_requests_wait_at_a_slow_peer, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	struct picker_block b;
+	uint64_t t = NOW + 10;
+
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	put_bitfield(&p->in, true, 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(&s, p, t);
+	cr_assert_not(p->dead, "%s", p->why);
+	cr_assert_eq(p->nreqs, PEER_START_REQS, "a first round of requests");
+	/* One block every two seconds: the rest of the first round drains
+	 * and the pipeline stays at PEER_MIN_REQS. */
+	for (int k = 0; k < 4; k++) {
+		t += 2000;
+		b = p->reqs[0];
+		fixture_put_block(&p->in, b.index, b.begin,
+		    payload + (uint64_t)b.index * PLEN + b.begin, b.length);
+		state_peer_input(&s, p, t);
+		cr_assert_not(p->dead, "%s", p->why);
+		cr_assert_leq(p->nreqs, k < 2 ? (uint32_t)(PEER_START_REQS -
+		    k - 1) : (uint32_t)PEER_MIN_REQS, "block %d: %u requests "
+		    "wait at a slow peer", k, p->nreqs);
+	}
+	cr_assert_eq(p->nreqs, PEER_MIN_REQS, "the pipeline is topped up");
+	cr_assert_eq(p->lat_min_ms, 2000, "its round trip is known");
 	state_release(&s);
 }
 
