@@ -7,8 +7,11 @@
 #include <sys/resource.h>
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "core/i18n.h"
@@ -36,13 +39,49 @@ raise_fd_limit(void)
 	(void)setrlimit(RLIMIT_NOFILE, &rl);	/* best effort */
 }
 
+/*
+ * Where the message catalogues are.  An installed binary uses LOCALEDIR.
+ * The binary in the build tree, which a developer or a newcomer runs
+ * before (or without) make install, uses the catalogues that make
+ * builds beside it in locale/: it is that binary when /proc/self/exe
+ * (a resolved path) lies in the configured build directory, so a copy
+ * installed anywhere else never looks there.  thorrent --version says
+ * which one is in use (bindtextdomain with NULL reads it back).
+ */
+static const char *
+main_localedir(char *buf, size_t len)
+{
+#ifdef THR_BUILDDIR
+	char exe[PATH_MAX], top[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return LOCALEDIR;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return LOCALEDIR;
+	*slash = '\0';
+	if (realpath(THR_BUILDDIR, top) == NULL || strcmp(exe, top) != 0 ||
+	    (size_t)snprintf(buf, len, "%s/locale", top) >= len ||
+	    access(buf, R_OK | X_OK) != 0)
+		return LOCALEDIR;
+	return buf;
+#else
+	(void)buf;
+	(void)len;
+	return LOCALEDIR;
+#endif
+}
+
 int
 main(int argc, char **argv)
 {
+	char localedir[PATH_MAX + 16];
 	int rc;
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(PACKAGE, LOCALEDIR);
+	bindtextdomain(PACKAGE, main_localedir(localedir, sizeof(localedir)));
 	textdomain(PACKAGE);
 	raise_fd_limit();
 	/* libcurl's global state must be set up once, before any thread

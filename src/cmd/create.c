@@ -608,6 +608,24 @@ create_webseed_ok(const char *u)
 	return true;
 }
 
+/* A tracker we (and other clients) can announce to: HTTP, HTTPS or UDP
+ * (BEP 15); anything else would only fail later, on every downloader. */
+static bool
+create_tracker_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n > METAINFO_MAX_URL || !((n > 7 &&
+	    strncasecmp(u, "http://", 7) == 0) || (n > 8 &&
+	    strncasecmp(u, "https://", 8) == 0) || (n > 6 &&
+	    strncasecmp(u, "udp://", 6) == 0)))
+		return false;
+	for (; *u != '\0'; u++)
+		if ((unsigned char)*u <= 0x20 || *u == 0x7f)
+			return false;
+	return true;
+}
+
 static int
 create_parse_args(int argc, char **argv, struct create_opts *o)
 {
@@ -636,6 +654,16 @@ create_parse_args(int argc, char **argv, struct create_opts *o)
 			if (*optarg == '\0') {
 				fprintf(stderr, "%s\n",
 				    _("thorrent: create: empty tracker URL"));
+				return CMD_EXIT_USAGE;
+			}
+			if (!create_tracker_ok(optarg)) {
+				char safe[128];
+
+				escape_str(optarg, strnlen(optarg, 64), safe,
+				    sizeof(safe));
+				fprintf(stderr, _("thorrent: create: a tracker "
+				    "is an http://, https:// or udp:// URL, "
+				    "not '%s'\n"), safe);
 				return CMD_EXIT_USAGE;
 			}
 			if (o->ntrackers >= CREATE_MAX_TRACKERS) {

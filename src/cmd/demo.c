@@ -5,7 +5,10 @@
  * not line up with pieces), a torrent for it, starts DEMO_SEEDERS
  * thorrent seeders as child processes on free loopback ports, downloads
  * from all of them in this process, then stops the seeders by PID and
- * removes everything it made.
+ * removes everything it made.  Every one of them keeps its resume
+ * record and lock in a state directory of its own inside the temporary
+ * directory (seeders of one folder would otherwise lock each other
+ * out), so nothing is left in the user's home either.
  */
 #include "config.h"
 
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/escape.h"
 #include "core/i18n.h"
 #include "net/conn.h"
 
@@ -107,8 +111,8 @@ sleep_ms(long ms)
 }
 
 static pid_t
-start_seeder(const char *self, const char *dir, const char *torrent,
-    int port, const char *maxup, const char *logpath)
+start_seeder(const char *self, const char *dir, const char *state,
+    const char *torrent, int port, const char *maxup, const char *logpath)
 {
 	char portstr[16];
 	pid_t pid;
@@ -132,7 +136,7 @@ start_seeder(const char *self, const char *dir, const char *torrent,
 	 * does not apply to it. */
 	execl(self, "thorrent", "--no-tui", "--no-dht", "--no-upnp",
 	    "--no-natpmp", "--no-lsd", "--no-config", "--log", "info",
-	    "--path", dir,
+	    "--path", dir, "--state-dir", state,
 	    "--port", portstr, "--seed-ratio", "-1", "--max-up", maxup,
 	    torrent, (char *)NULL);
 	_exit(127);
@@ -159,16 +163,34 @@ cmd_demo(int argc, char **argv)
 	char tmp[] = "/tmp/thorrent-demo.XXXXXX";
 	char path[256], torrent[64], seeddir[64], dldir[64], self[512];
 	char logs[DEMO_SEEDERS][64], peers[DEMO_SEEDERS][32];
+	char states[DEMO_SEEDERS][64], dlstate[64];
 	pid_t pids[DEMO_SEEDERS];
 	int nseed = 0, rc = CMD_EXIT_ERROR;
-	bool paced = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	bool paced;
 	ssize_t n;
 
-	(void)argv;
+	/* --help is a question, answered on stdout with status 0, as
+	 * the other subcommands answer it; anything else is misuse. */
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		printf(_("usage: thorrent demo\n"));
+		return CMD_EXIT_OK;
+	}
 	if (argc > 1) {
+		char safe[128];
+
+		escape_str(argv[1], strnlen(argv[1], 64), safe, sizeof(safe));
+		fprintf(stderr, _("thorrent: demo: takes no arguments, not "
+		    "'%s'\n"), safe);
 		fprintf(stderr, _("usage: thorrent demo\n"));
 		return CMD_EXIT_USAGE;
 	}
+	/* The view or plain lines, decided as the download will decide it
+	 * (an unknown terminal ends the demo before anything is made);
+	 * the slow seeders are for watching the view. */
+	if ((rc = cmd_view_choice(false, false, &paced)) != 0)
+		return rc;
+	rc = CMD_EXIT_ERROR;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
 		fprintf(stderr, "thorrent: %s\n",
@@ -219,10 +241,11 @@ cmd_demo(int argc, char **argv)
 		if (port < 0)
 			goto out;
 		snprintf(logs[i], sizeof(logs[i]), "%s/seeder%d.log", tmp, i);
+		snprintf(states[i], sizeof(states[i]), "%s/state%d", tmp, i);
 		snprintf(peers[i], sizeof(peers[i]), "127.0.0.1:%d", port);
 		fflush(stdout);
-		pids[nseed] = start_seeder(self, seeddir, torrent, port,
-		    paced ? demo_paced[i] : demo_fast[i], logs[i]);
+		pids[nseed] = start_seeder(self, seeddir, states[i], torrent,
+		    port, paced ? demo_paced[i] : demo_fast[i], logs[i]);
 		if (pids[nseed] < 0)
 			goto out;
 		nseed++;
@@ -245,9 +268,10 @@ cmd_demo(int argc, char **argv)
 	printf(_("demo: downloading into %s from %d seeders\n"), dldir, nseed);
 	fflush(stdout);
 	{
-		char *dargv[12 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
+		char *dargv[14 + 2 * DEMO_SEEDERS];	/* argv ends in NULL */
 		int k = 0;
 
+		snprintf(dlstate, sizeof(dlstate), "%s/state", tmp);
 		dargv[k++] = "thorrent";
 		dargv[k++] = "--no-config";
 		dargv[k++] = "--no-dht";
@@ -256,6 +280,8 @@ cmd_demo(int argc, char **argv)
 		dargv[k++] = "--no-lsd";
 		dargv[k++] = "--path";
 		dargv[k++] = dldir;
+		dargv[k++] = "--state-dir";
+		dargv[k++] = dlstate;
 		/* On a terminal, stay in the view until the user quits. */
 		dargv[k++] = "--seed-ratio";
 		dargv[k++] = paced ? "-1" : "0";
@@ -267,8 +293,10 @@ cmd_demo(int argc, char **argv)
 		dargv[k] = NULL;
 		rc = cmd_run(k, dargv);
 	}
+	/* The run's last line said what is complete and what was
+	 * skipped; every piece that came was checked against its hash. */
 	if (rc == CMD_EXIT_OK)
-		printf(_("demo: download complete and verified; cleaning up\n"));
+		printf(_("demo: every piece verified; cleaning up\n"));
 out:
 	for (int i = 0; i < nseed; i++)
 		stop_child(pids[i]);

@@ -13,6 +13,7 @@
 #include <miniupnpc/miniupnpc.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd/help.h"
 #include "core/i18n.h"
@@ -43,4 +44,17 @@ help_version(FILE *fp)
 	fprintf(fp, " NLS");
 #endif
 	fprintf(fp, "\n");
+#if ENABLE_NLS
+	/* Where gettext looks: the installed catalogues, or the build
+	 * tree's when this binary runs from there (main.c). */
+	{
+		const char *dir = bindtextdomain(PACKAGE, NULL);
+
+		if (dir != NULL && strcmp(dir, LOCALEDIR) != 0)
+			fprintf(fp, _("catalogues: %s (the build tree's)\n"),
+			    dir);
+		else if (dir != NULL)
+			fprintf(fp, _("catalogues: %s\n"), dir);
+	}
+#endif
 }

@@ -125,8 +125,9 @@ static int
 info_text(const struct metainfo *m, const char *hex, struct buf *b)
 {
 	char total[INFO_HUMAN_MAX], piece[INFO_HUMAN_MAX];
+	uint64_t biggest;
 	size_t i, j;
-	int rc;
+	int rc, iw, sw;
 
 	info_human(m->total_length, total, sizeof(total));
 	info_human(m->piece_length, piece, sizeof(piece));
@@ -156,9 +157,15 @@ info_text(const struct metainfo *m, const char *hex, struct buf *b)
 	if (rc != 0 || (rc = info_flush(b)) != 0)
 		return rc;
 
+	/* Columns: indexes and sizes right-aligned to the widest. */
+	for (i = 0, biggest = 0; i < m->nfiles; i++)
+		if (m->files[i].length > biggest)
+			biggest = m->files[i].length;
+	iw = snprintf(NULL, 0, "%zu", m->nfiles);
+	sw = snprintf(NULL, 0, "%" PRIu64, biggest);
 	for (i = 0; i < m->nfiles; i++) {
-		if ((rc = buf_printf(b, "  %zu  %" PRIu64 "  ", i + 1,
-		    m->files[i].length)) != 0 ||
+		if ((rc = buf_printf(b, "  %*zu  %*" PRIu64 "  ", iw, i + 1,
+		    sw, m->files[i].length)) != 0 ||
 		    (rc = escape_buf(b, m->files[i].path)) != 0 ||
 		    (rc = buf_puts(b, "\n")) != 0 ||
 		    (rc = info_flush(b)) != 0)
@@ -275,6 +282,23 @@ info_report(const char *file, const struct thr_error *err)
 	buf_release(&b);
 }
 
+/* A torrent with more trackers than we keep is still described, with a
+ * warning on stderr that the list was cut. */
+static void
+info_warn_trackers(const char *file, const struct metainfo *m)
+{
+	struct buf b;
+
+	if (m->trackers_dropped == 0)
+		return;
+	buf_init(&b, INFO_LINE_MAX);
+	if (escape_buf(&b, file) == 0 && b.data != NULL)
+		fprintf(stderr, _("thorrent: %s: warning: %zu trackers past "
+		    "the first %u ignored\n"), (const char *)b.data,
+		    m->trackers_dropped, METAINFO_MAX_TRACKERS);
+	buf_release(&b);
+}
+
 int
 cmd_info(int argc, char **argv)
 {
@@ -318,6 +342,7 @@ cmd_info(int argc, char **argv)
 		info_report(argv[optind], &err);
 		return CMD_EXIT_ERROR;
 	}
+	info_warn_trackers(argv[optind], &m);
 	hash_hex(m.info_hash, sizeof(m.info_hash), hex);
 
 	buf_init(&out, INFO_LINE_MAX);

@@ -12,6 +12,7 @@
 #include "cmd/help.h"
 #include "cmd/opts.h"
 #include "core/bucket.h"
+#include "core/escape.h"
 #include "core/i18n.h"
 #include "net/fileio.h"
 #include "ui/keys.h"
@@ -111,6 +112,15 @@ set_crypto(struct run_opts *o, const char *arg, char *why, size_t whylen)
 		}
 	return opts_bad(why, whylen, _("--encryption is prefer, full, require "
 	    "or off, not '%s'"), arg);
+}
+
+static int
+set_bind(struct run_opts *o, const char *arg, char *why, size_t whylen)
+{
+	if (addr_parse_ip(arg, &o->bind) == 0)
+		return 0;
+	return opts_bad(why, whylen, _("--bind-address wants a numeric IPv4 "
+	    "or IPv6 address, not '%s'"), arg);
 }
 
 static int
@@ -263,7 +273,7 @@ set_log(struct run_opts *o, const char *arg, char *why, size_t whylen)
 
 	if (lv < 0)
 		return opts_bad(why, whylen, _("unknown log level '%s' (use "
-		    "error, warn, info or debug)"), arg);
+		    "error, warn, note, info or debug)"), arg);
 	o->log_level = (enum log_level)lv;
 	return 0;
 }
@@ -323,6 +333,8 @@ static const struct opts_def opts_defs[] = {
 	    "as the peer likes, plaintext fallback), full\n"
 	    "(RC4 payload whenever possible), require\n"
 	    "(RC4 only) or off"), 0 },
+	{ "bind-address", "IP", set_bind, OPTS_NETWORK,
+	    N_("listen, dial and use UDP on this address only"), 0 },
 	{ "no-dht", NULL, set_no_dht, OPTS_NETWORK,
 	    N_("do not use the DHT (BEP 5)"), 0 },
 	{ "dht-bootstrap", "HOST:PORT", set_bootstrap, OPTS_NETWORK,
@@ -353,7 +365,8 @@ static const struct opts_def opts_defs[] = {
 	{ "trace", "FILE", set_trace, OPTS_EXPERIMENT,
 	    N_("write every event to FILE as JSON Lines"), 0 },
 	{ "log", "LEVEL", set_log, OPTS_OUTPUT,
-	    N_("error, warn, info or debug (default warn)"), 0 },
+	    N_("error, warn, note, info or debug (default note:\n"
+	    "what you changed and why seeding stopped)"), 0 },
 	{ "no-tui", NULL, set_no_tui, OPTS_OUTPUT,
 	    N_("plain progress lines on stderr instead of the view"), 0 },
 	{ "config", "FILE", set_config, OPTS_CONFIG,
@@ -394,7 +407,8 @@ void
 opts_usage(FILE *fp)
 {
 	fputs(_("usage: thorrent [OPTIONS] FILE.torrent|MAGNET-LINK\n"
-	    "       thorrent create [-o OUT] [-t URL]... [--piece-size N] PATH\n"
+	    "       thorrent create [-o OUT] [-t URL]... [-w URL]... [--private]\n"
+	    "                       [--piece-size N] [--comment TEXT] PATH\n"
 	    "       thorrent info [--json] FILE.torrent\n"
 	    "       thorrent demo\n"
 	    "       thorrent swarm [OPTIONS]\n"
@@ -442,7 +456,7 @@ opts_defaults(struct run_opts *o)
 	o->dir = ".";
 	o->port = 6881;
 	o->seed_ratio = 1.0;
-	o->log_level = LOG_WARN;
+	o->log_level = LOG_NOTE;
 	o->max_peers = 80;
 }
 
@@ -508,6 +522,28 @@ opts_config(const char *given, struct conffile *cf, char *path,
 	return CMD_EXIT_ERROR;
 }
 
+/* An option getopt refused (':' missing value, '?' unknown), named as
+ * the user typed it: getopt itself would name the program by its full
+ * path. */
+static void
+opts_bad_option(int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	char safe[128];
+
+	escape_str(arg, strnlen(arg, 64), safe, sizeof(safe));
+	if (c == ':')
+		fprintf(stderr, _("thorrent: option '%s' needs a value\n"),
+		    safe);
+	else if (optopt != 0 && optopt != '?' && optopt < 128 &&
+	    strncmp(arg, "--", 2) != 0)
+		fprintf(stderr, _("thorrent: unknown option '-%c'\n"),
+		    optopt);
+	else
+		fprintf(stderr, _("thorrent: unknown option '%s'\n"), safe);
+	fprintf(stderr, "%s\n", _("Try 'thorrent --help' for the options."));
+}
+
 /* A first pass finds --help, --version and which configuration file to
  * read: help must work even when the file is broken.  Errors wait for
  * the second pass.  -1, or the exit status. */
@@ -535,7 +571,6 @@ opts_first_pass(int argc, char **argv, const struct option *lo,
 		else if (strcmp(name, "no-config") == 0)
 			o->no_config = true;
 	}
-	opterr = 1;
 	return -1;
 }
 
@@ -583,14 +618,12 @@ opts_parse(int argc, char **argv, struct run_opts *o, struct conffile *cf)
 			c = opts_find(cf->items[ci].name);
 			arg = cf->items[ci].value;
 		} else {
-			if ((c = getopt_long(argc, argv, "h", lo, NULL)) == -1)
+			if ((c = getopt_long(argc, argv, ":h", lo, NULL)) == -1)
 				break;
 			if (c == 'h')
 				c = opts_find("help") + 256;
 			if (c < 256) {
-				/* getopt said which option; point on. */
-				fprintf(stderr, "%s\n", _("Try 'thorrent "
-				    "--help' for the options."));
+				opts_bad_option(c, argv);
 				return CMD_EXIT_USAGE;
 			}
 			c -= 256;
@@ -609,8 +642,21 @@ opts_parse(int argc, char **argv, struct run_opts *o, struct conffile *cf)
 	}
 	if (o->torrent == NULL && optind < argc)
 		o->torrent = argv[optind++];
-	if (o->torrent == NULL || optind != argc) {
+	if (o->torrent == NULL) {
 		opts_usage(stderr);
+		return CMD_EXIT_USAGE;
+	}
+	if (optind != argc) {
+		char a[128], b[128];
+
+		/* One run is one torrent: say so, not the whole help. */
+		escape_str(o->torrent, strnlen(o->torrent, 64), a, sizeof(a));
+		escape_str(argv[optind], strnlen(argv[optind], 64), b,
+		    sizeof(b));
+		fprintf(stderr, _("thorrent: one torrent at a time, not both "
+		    "'%s' and '%s' (run one thorrent for each)\n"), a, b);
+		fprintf(stderr, "%s\n", _("Try 'thorrent --help' for the "
+		    "options."));
 		return CMD_EXIT_USAGE;
 	}
 	opts_state_default(o);

@@ -40,6 +40,8 @@ struct run_opts {
 	struct thr_addr	 given[TORRENT_MAX_GIVEN];	/* --peer */
 	size_t		 ngiven;
 	uint16_t	 port;
+	struct thr_addr	 bind;		/* --bind-address (port 0); family 0:
+					 * every address */
 	double		 seed_ratio;
 	uint64_t	 max_up, max_down;
 	int		 max_peers;

@@ -23,6 +23,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/opts.h"
+#include "core/addr.h"
 #include "core/escape.h"
 #include "core/i18n.h"
 #include "core/session.h"
@@ -305,7 +306,9 @@ run_session(struct run *r, uint64_t now)
 	struct session_opts so;
 	struct torrent_opts to;
 	struct thr_error err;
+	const char *msg = err.msg;
 	char safe[256];
+	size_t tlen;
 	int rc = 0;
 
 	memset(&so, 0, sizeof(so));
@@ -355,12 +358,17 @@ run_session(struct run *r, uint64_t now)
 	}
 	if (rc == 0 && (rc = session_add(r->s, &to, now, &r->t, &err)) == 0)
 		return 0;
-	escape_str(o->torrent, strlen(o->torrent), safe, sizeof(safe));
+	tlen = strlen(o->torrent);
+	/* A system error names the file itself: once is enough. */
+	if (strncmp(msg, o->torrent, tlen) == 0 &&
+	    strncmp(msg + tlen, ": ", 2) == 0)
+		msg += tlen + 2;
+	escape_str(o->torrent, tlen, safe, sizeof(safe));
 	if (err.offset)
 		fprintf(stderr, _("thorrent: %s: %s (at byte %zu)\n"), safe,
-		    err.msg, err.offset);
+		    msg, err.offset);
 	else
-		fprintf(stderr, "thorrent: %s: %s\n", safe, err.msg);
+		fprintf(stderr, "thorrent: %s: %s\n", safe, msg);
 	return CMD_EXIT_ERROR;
 }
 
@@ -373,20 +381,38 @@ run_net(struct run *r)
 	struct thr_error err;
 	uint16_t port;
 
-	if (conn_listen(o->port, &r->lfd, &port) != 0) {
-		fprintf(stderr, _("thorrent: cannot listen on port %u or the "
-		    "%d after it: %s\n"), o->port, CONN_PORT_TRIES,
-		    strerror(errno));
+	const struct thr_addr *bind = o->bind.family != 0 ? &o->bind : NULL;
+	char ip[ADDR_STR_MAX] = "";
+
+	/* --bind-address: one listener, on that address; otherwise IPv4
+	 * and, where the host has it, IPv6 on every address. */
+	if (bind != NULL)
+		addr_format_ip(bind, ip, sizeof(ip));
+	if (conn_listen(bind, o->port, &r->lfd, &port) != 0) {
+		if (bind != NULL)
+			fprintf(stderr, _("thorrent: cannot listen on %s port "
+			    "%u or the %d after it: %s\n"), ip, o->port,
+			    CONN_PORT_TRIES, strerror(errno));
+		else
+			fprintf(stderr, _("thorrent: cannot listen on port %u "
+			    "or the %d after it: %s\n"), o->port,
+			    CONN_PORT_TRIES, strerror(errno));
 		return CMD_EXIT_ERROR;
 	}
 	session_set_port(r->s, port);
 	log_msg(&r->s->log, LOG_INFO, _("listening on port %u"), port);
+	if (bind != NULL)
+		log_msg(&r->s->log, LOG_INFO, _("bound to %s: listening, "
+		    "dialling and UDP from that address only"), ip);
 	if ((r->xn = xnet_new(r->s, r->loop)) == NULL ||
 	    xnet_listen(r->xn, r->lfd) != 0) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		return CMD_EXIT_ERROR;
 	}
-	if (conn_listen6(port, &r->lfd6) != 0)
+	xnet_set_bind(r->xn, bind);
+	if (bind != NULL)
+		;	/* one listener only */
+	else if (conn_listen6(port, &r->lfd6) != 0)
 		log_msg(&r->s->log, LOG_INFO,
 		    _("no IPv6 listener on port %u: %s"), port,
 		    strerror(errno));
@@ -399,6 +425,7 @@ run_net(struct run *r)
 	uo.bootstrap = o->bootstrap;
 	uo.nbootstrap = o->nbootstrap;
 	uo.utp = o->transport != SESSION_TRANSPORT_TCP;
+	uo.bind = o->bind;
 	memset(&err, 0, sizeof(err));
 	if ((r->udp = udpmux_new(r->s, r->loop, r->xn, &uo, &err)) == NULL)
 		log_msg(&r->s->log, LOG_WARN,
@@ -411,10 +438,11 @@ run_net(struct run *r)
 	/* Local Service Discovery (BEP 14): peers on the local link.
 	 * Multicast leaves this host, so local test runs pass --no-lsd. */
 	if (!o->no_lsd)
-		r->lsd = lsdsock_new(r->s, r->loop, port);
+		r->lsd = lsdsock_new(r->s, r->loop, port, bind);
 	else
 		log_msg(&r->s->log, LOG_INFO, "%s", _("LSD off (--no-lsd)"));
 	if (run_signals(r) != 0 || (r->http = http_new(r->loop)) == NULL ||
+	    http_set_local(r->http, &o->bind) != 0 ||
 	    (r->ann = announce_new(r->s, r->http, r->udp)) == NULL ||
 	    (r->web = webnet_new(r->s, r->xn, r->http)) == NULL) {
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
@@ -424,16 +452,17 @@ run_net(struct run *r)
 	return 0;
 }
 
-/* The view needs a terminal on both ends; otherwise (pipes, files,
- * --no-tui) one progress line a second goes to stderr. */
+/* The view needs a terminal on both ends that can address the cursor
+ * (cmd_view_choice, made before anything was created); otherwise (pipes,
+ * files, TERM=dumb, --no-tui) one progress line a second goes to stderr. */
 static int
-run_view(struct run *r)
+run_view(struct run *r, bool use_view)
 {
 	struct thr_error err;
 
 	r->lines = true;
 	line_init(&r->line, stderr);
-	if (r->o.no_tui || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+	if (!use_view)
 		return 0;
 	memset(&err, 0, sizeof(err));
 	if ((r->view = view_new(stdin, stdout, &err)) == NULL) {
@@ -454,6 +483,40 @@ run_view(struct run *r)
 	}
 	r->redraw = true;
 	return 0;
+}
+
+int
+cmd_view_choice(bool no_tui, bool say, bool *use_view)
+{
+	const char *term = getenv("TERM");
+	char safe[64] = "";
+
+	*use_view = false;
+	if (no_tui || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return 0;
+	if (term != NULL)
+		escape_str(term, strnlen(term, 256), safe, sizeof(safe));
+	switch (view_term_check(term, STDOUT_FILENO)) {
+	case VIEW_TERM_OK:
+		*use_view = true;
+		return 0;
+	case VIEW_TERM_LIMITED:
+		if (say && (term == NULL || *term == '\0'))
+			fprintf(stderr, "thorrent: %s\n", _("TERM is not set: "
+			    "plain progress lines instead of the full-screen "
+			    "view"));
+		else if (say)
+			fprintf(stderr, _("thorrent: TERM=%s cannot move the "
+			    "cursor: plain progress lines instead of the "
+			    "full-screen view\n"), safe);
+		return 0;
+	case VIEW_TERM_UNKNOWN:
+	default:
+		fprintf(stderr, _("thorrent: unknown terminal TERM=%s; set "
+		    "TERM to a known type (e.g. xterm-256color) or use "
+		    "--no-tui\n"), safe);
+		return CMD_EXIT_ERROR;
+	}
 }
 
 /* Tear down in the order things depend on each other. */
@@ -511,11 +574,15 @@ run_loop(struct run *r)
 	}
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
-	else
+	else {
+		/* The exact counts, for logs that are read by programs
+		 * (thorrent swarm sums the seeders' uploads from them). */
 		log_msg(&r->s->log, LOG_INFO, _("done: downloaded %llu bytes, "
 		    "uploaded %llu bytes"),
 		    (unsigned long long)r->t->downloaded,
 		    (unsigned long long)r->t->uploaded);
+		line_final(stderr, r->t);
+	}
 	return r->exit_code;
 }
 
@@ -524,6 +591,7 @@ cmd_run(int argc, char **argv)
 {
 	struct conffile cf;
 	struct run *r;
+	bool use_view = false;
 	int rc;
 
 	memset(&cf, 0, sizeof(cf));
@@ -537,12 +605,15 @@ cmd_run(int argc, char **argv)
 	r->sigpipe[0] = r->sigpipe[1] = -1;
 	r->exit_code = CMD_EXIT_OK;
 	loop_init(r->loop);
+	/* The terminal first: an unknown one ends the run while nothing
+	 * exists yet, and plain lines are chosen before any file is. */
 	if ((rc = opts_parse(argc, argv, &r->o, &cf)) < 0 &&
+	    (rc = cmd_view_choice(r->o.no_tui, true, &use_view)) == 0 &&
 	    (rc = run_session(r, loop_now_ms())) == 0) {
 		if (cf.n > 0)
 			log_msg(&r->s->log, LOG_INFO, _("%zu options read "
 			    "from %s"), cf.n, r->o.config_used);
-		if ((rc = run_net(r)) == 0 && (rc = run_view(r)) == 0)
+		if ((rc = run_net(r)) == 0 && (rc = run_view(r, use_view)) == 0)
 			rc = run_loop(r);
 	}
 	run_free(r);

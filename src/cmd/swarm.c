@@ -4,8 +4,10 @@
  * It makes a payload from the seed, a torrent for it, and starts S
  * seeders and L leechers, each a thorrent child process with its own
  * JSON Lines trace and log in the output folder.  Children are named
- * seed0.. and leech0..; kids[] holds the seeders first.  The leechers
- * find each other through --peer (or opentracker with --tracker).  The
+ * seed0.. and leech0..; kids[] holds the seeders first, and child k has
+ * the address 127.0.(k + 2).1 (--bind-address) and a seed hashed from
+ * --seed and its name.  The leechers find each other through --peer (or
+ * opentracker with --tracker).  The
  * experiment clock starts when the first leecher is started; each
  * child's start time on that clock (start_us, negative for seeders) is
  * added to its trace's "t" when the traces are merged into merged.jsonl,
@@ -57,6 +59,10 @@
 #define SWARM_POLL_MS		100
 #define SWARM_STOP_MS		5000	/* SIGTERM, then SIGKILL */
 #define SWARM_LINE_MAX		4096	/* our trace lines are < 200 bytes */
+/* Child k is 127.0.(k + 2).1: all of 127.0.0.0/8 is local on Linux, and
+ * a /24 each gives each its own BEP 6 allowed fast set, which is derived
+ * from the address's /24. */
+#define SWARM_ADDR_FIRST	2
 #define SWARM_SEEDCONN_MAX	4096	/* seeder connections per leecher */
 #define SWARM_PAYLOAD		"payload.bin"
 #define SWARM_MIN_PIECE		(16u << 10)	/* thorrent create's bounds */
@@ -81,11 +87,14 @@ struct swarm_opts {
 struct swarm_child {
 	char		 name[16];
 	bool		 seeder;
+	char		 addr[20];	/* its own loopback address */
+	uint64_t	 seed;		/* its --seed */
 	int		 port;		/* as logged by the child */
 	pid_t		 pid;		/* -1 once reaped */
 	int		 status;	/* wait status once reaped */
 	int64_t		 start_us;	/* fork time, experiment clock */
 	char		 dir[PATH_MAX];
+	char		 state[PATH_MAX];	/* its own --state-dir */
 	char		 log[PATH_MAX];
 	char		 trace[PATH_MAX];
 	long		 logoff;	/* log bytes already scanned */
@@ -98,6 +107,10 @@ struct swarm_child {
 	uint64_t	 from_seeds;	/* bytes received from seeders */
 	uint64_t	 uploaded;	/* from the log's last line */
 	bool		 has_uploaded;
+	int64_t		 gap_us;	/* longest time between two verified
+					 * pieces, -1 before the second */
+	int64_t		 gap_at_us;	/* when that gap began */
+	int64_t		 last_ok_us;	/* its last verified piece, -1 */
 	/* Peer ids (in this child's trace) of connections to seeders. */
 	unsigned	*seedconn;
 	size_t		 nseedconn;
@@ -315,7 +328,7 @@ swarm_parse_args(int argc, char **argv, struct swarm_opts *o)
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 0);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    *optarg == '-' || o->seed > UINT64_MAX - 2000) {
+			    *optarg == '-') {
 				fprintf(stderr, "%s\n", _("thorrent: swarm: "
 				    "--seed wants a number"));
 				return CMD_EXIT_USAGE;
@@ -605,6 +618,28 @@ swarm_wait_flag(struct swarm *sw, struct swarm_child *k, const bool *flag,
 	return false;
 }
 
+/*
+ * The --seed of a child: the first 8 bytes, big-endian, of the SHA-1 of
+ * the text "N/NAME" (N the swarm's --seed in decimal, NAME the child's,
+ * e.g. "1/leech3"), so that the children of one swarm and of swarms
+ * with neighbouring seeds share no seed.
+ */
+static uint64_t
+swarm_child_seed(uint64_t seed, const char *name)
+{
+	char text[64];
+	uint8_t h[HASH_SHA1_LEN];
+	uint64_t v = 0;
+
+	snprintf(text, sizeof(text), "%" PRIu64 "/%s", seed, name);
+	if (hash_sha1(text, strlen(text), h) != 0)
+		return seed;	/* no SHA-1: unreachable once the torrent
+				 * was made */
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	return v;
+}
+
 static bool
 swarm_start_child(struct swarm *sw, int idx)
 {
@@ -614,9 +649,7 @@ swarm_start_child(struct swarm *sw, int idx)
 	int n = 0, np = 0;
 
 	snprintf(port, sizeof(port), "%d", conn_free_port());
-	snprintf(seed, sizeof(seed), "%" PRIu64, k->seeder ?
-	    sw->o.seed + 1000 + (uint64_t)idx :
-	    sw->o.seed + (uint64_t)(idx - sw->o.nseed));
+	snprintf(seed, sizeof(seed), "0x%016" PRIx64, k->seed);
 	argv[n++] = "thorrent";
 	argv[n++] = "--no-tui";
 	/* A local swarm: keep off the public DHT, the gateway and the
@@ -632,8 +665,12 @@ swarm_start_child(struct swarm *sw, int idx)
 	argv[n++] = "info";
 	argv[n++] = "--path";
 	argv[n++] = k->dir;
+	argv[n++] = "--state-dir";
+	argv[n++] = k->state;
 	argv[n++] = "--port";
 	argv[n++] = port;
+	argv[n++] = "--bind-address";
+	argv[n++] = k->addr;
 	argv[n++] = "--seed-ratio";
 	argv[n++] = "-1";
 	argv[n++] = "--strategy";
@@ -655,8 +692,8 @@ swarm_start_child(struct swarm *sw, int idx)
 	 */
 	if (!k->seeder && !sw->use_tracker) {
 		for (int j = 0; j < idx; j++) {
-			snprintf(peers[np], sizeof(peers[np]),
-			    "127.0.0.1:%d", sw->kids[j].port);
+			snprintf(peers[np], sizeof(peers[np]), "%s:%d",
+			    sw->kids[j].addr, sw->kids[j].port);
 			argv[n++] = "--peer";
 			argv[n++] = peers[np++];
 		}
@@ -811,12 +848,23 @@ swarm_is_ev(const char *line, const char *ev)
 	return p != NULL && strncmp(p + 6, ev, n) == 0 && p[6 + n] == '"';
 }
 
+/* True if a trace line's "addr" (IP:PORT) is a seeder's: every child
+ * has an address of its own, so the IP says who, whichever side dialled
+ * and from whatever port. */
 static bool
-swarm_is_seeder_port(const struct swarm *sw, unsigned port)
+swarm_is_seeder_addr(const struct swarm *sw, const char *line)
 {
-	for (int j = 0; j < sw->o.nseed; j++)
-		if (sw->kids[j].port > 0 && (unsigned)sw->kids[j].port == port)
+	const char *a = strstr(line, "\"addr\":\"");
+
+	if (a == NULL)
+		return false;
+	a += 8;
+	for (int j = 0; j < sw->o.nseed; j++) {
+		size_t n = strlen(sw->kids[j].addr);
+
+		if (strncmp(a, sw->kids[j].addr, n) == 0 && a[n] == ':')
 			return true;
+	}
 	return false;
 }
 
@@ -835,16 +883,11 @@ swarm_account(struct swarm *sw, int li, int64_t t, const char *line)
 {
 	struct swarm_child *k = &sw->kids[sw->o.nseed + li];
 	uint64_t peer, index, len;
-	const char *a;
 	int64_t *slot;
 
 	if (swarm_is_ev(line, "connect")) {
-		/* A leecher dials seeders, never the reverse, so the
-		 * address of such a connection is the seeder's port. */
 		if (!swarm_field_u64(line, "peer", &peer) ||
-		    (a = strstr(line, "\"addr\":\"127.0.0.1:")) == NULL ||
-		    !swarm_is_seeder_port(sw, (unsigned)strtoul(a + 18,
-		    NULL, 10)))
+		    !swarm_is_seeder_addr(sw, line))
 			return;
 		if (k->nseedconn < SWARM_SEEDCONN_MAX)
 			k->seedconn[k->nseedconn++] = (unsigned)peer;
@@ -863,8 +906,15 @@ swarm_account(struct swarm *sw, int li, int64_t t, const char *line)
 		    index >= sw->npieces)
 			return;
 		slot = &sw->hash_ok[(size_t)li * sw->npieces + index];
-		if (*slot < 0)
-			*slot = t;
+		if (*slot >= 0)
+			return;
+		*slot = t;
+		/* Lines come in time order: the gap since the last one. */
+		if (k->last_ok_us >= 0 && t - k->last_ok_us > k->gap_us) {
+			k->gap_us = t - k->last_ok_us;
+			k->gap_at_us = k->last_ok_us;
+		}
+		k->last_ok_us = t;
 	}
 }
 
@@ -987,6 +1037,7 @@ swarm_summary(struct swarm *sw, FILE *fp)
 	int64_t spread = 0;
 	uint64_t seedup = 0, seedlog = 0, seedpieces = 0;
 	bool spread_ok = true, logs_ok = true;
+	int worst = -1;		/* the leecher with the longest gap */
 
 	if (times == NULL)
 		return 0;
@@ -994,6 +1045,10 @@ swarm_summary(struct swarm *sw, FILE *fp)
 		struct swarm_child *k = &sw->kids[sw->o.nseed + i];
 		int64_t last = -1;
 		uint32_t have = 0;
+
+		if (k->gap_us >= 0 &&
+		    (worst < 0 || k->gap_us > sw->kids[worst].gap_us))
+			worst = sw->o.nseed + i;
 
 		/* The last hash_ok is exact; the log is seen by polling. */
 		for (uint32_t p = 0; p < sw->npieces; p++) {
@@ -1036,10 +1091,17 @@ swarm_summary(struct swarm *sw, FILE *fp)
 			    sw->seed_first[x] <= spread;
 	qsort(times, (size_t)ndone, sizeof(*times), swarm_cmp_i64);
 
-	fprintf(fp, _("thorrent swarm: strategy %s, seed %" PRIu64 ", %d "
-	    "seeders at %s/s, %d leechers, %s\n"), sw->o.strategy, sw->o.seed,
-	    sw->o.nseed, sw->o.max_up, nl, sw->use_tracker ?
-	    _("opentracker") : _("--peer lists"));
+	if (sw->o.leech_max_up != NULL)
+		fprintf(fp, _("thorrent swarm: strategy %s, seed %" PRIu64 ", "
+		    "%d seeders at %s/s, %d leechers at %s/s, %s\n"),
+		    sw->o.strategy, sw->o.seed, sw->o.nseed, sw->o.max_up, nl,
+		    sw->o.leech_max_up, sw->use_tracker ? _("opentracker") :
+		    _("--peer lists"));
+	else
+		fprintf(fp, _("thorrent swarm: strategy %s, seed %" PRIu64 ", "
+		    "%d seeders at %s/s, %d leechers, %s\n"), sw->o.strategy,
+		    sw->o.seed, sw->o.nseed, sw->o.max_up, nl,
+		    sw->use_tracker ? _("opentracker") : _("--peer lists"));
 	fprintf(fp, "%-28s %" PRIu64 " %s, %" PRIu32 " %s %" PRIu64 " %s\n",
 	    _("payload"), sw->o.size, _("bytes"), sw->npieces,
 	    _("pieces of"), sw->piece_len, _("bytes"));
@@ -1072,14 +1134,19 @@ swarm_summary(struct swarm *sw, FILE *fp)
 	} else
 		fprintf(fp, "%-28s %s\n", _("piece spread (s)"),
 		    _("never: some piece never reached a leecher"));
+	if (worst >= 0)
+		fprintf(fp, _("%-28s %.2f (%s, from %.2f s)\n"),
+		    _("longest gap (s)"), swarm_sec(sw->kids[worst].gap_us),
+		    sw->kids[worst].name, swarm_sec(sw->kids[worst].gap_at_us));
 	if (sw->bad_lines > 0)
 		fprintf(fp, "%-28s %lu\n", _("unreadable trace lines"),
 		    sw->bad_lines);
-	fprintf(fp, "\n%-8s %6s %9s %11s %14s %s\n", _("peer"), _("port"),
-	    _("start(s)"), _("complete(s)"), _("from seeders"), _("data"));
+	fprintf(fp, "\n%-8s %-21s %9s %11s %7s %14s %s\n", _("peer"),
+	    _("address"), _("start(s)"), _("complete(s)"), _("gap(s)"),
+	    _("from seeders"), _("data"));
 	for (int i = 0; i < sw->nkids; i++) {
 		struct swarm_child *k = &sw->kids[i];
-		char done[32], from[32];
+		char done[32], from[32], gap[32], addr[32];
 
 		if (k->seeder)
 			snprintf(done, sizeof(done), "-");
@@ -1093,8 +1160,14 @@ swarm_summary(struct swarm *sw, FILE *fp)
 		else
 			snprintf(from, sizeof(from), "%" PRIu64,
 			    k->from_seeds);
-		fprintf(fp, "%-8s %6d %9.3f %11s %14s %s\n", k->name, k->port,
-		    swarm_sec(k->start_us), done, from, k->seeder ? _("seed") :
+		if (k->gap_us >= 0)
+			snprintf(gap, sizeof(gap), "%.2f", swarm_sec(k->gap_us));
+		else
+			snprintf(gap, sizeof(gap), "-");
+		snprintf(addr, sizeof(addr), "%s:%d", k->addr, k->port);
+		fprintf(fp, "%-8s %-21s %9.3f %11s %7s %14s %s\n", k->name,
+		    addr, swarm_sec(k->start_us), done, gap, from, k->seeder ?
+		    _("seed") :
 		    k->verified ? _("verified") : !k->complete ?
 		    _("incomplete") : _("differs"));
 	}
@@ -1112,14 +1185,16 @@ swarm_write_peers(const struct swarm *sw)
 	snprintf(path, sizeof(path), "%s/peers.tsv", sw->out);
 	if ((fp = fopen(path, "w")) == NULL)
 		return;
-	fprintf(fp, "name\trole\tport\tstart_us\tdone_us\tverified\n");
+	fprintf(fp, "name\trole\tport\tstart_us\tdone_us\tverified\taddr\t"
+	    "seed\tgap_us\n");
 	for (int i = 0; i < sw->nkids; i++) {
 		const struct swarm_child *k = &sw->kids[i];
 
-		fprintf(fp, "%s\t%s\t%d\t%" PRId64 "\t%" PRId64 "\t%d\n",
-		    k->name, k->seeder ? "seeder" : "leecher", k->port,
-		    k->start_us, k->complete ? k->done_us : -1,
-		    k->verified ? 1 : 0);
+		fprintf(fp, "%s\t%s\t%d\t%" PRId64 "\t%" PRId64 "\t%d\t%s\t"
+		    "0x%016" PRIx64 "\t%" PRId64 "\n", k->name, k->seeder ?
+		    "seeder" : "leecher", k->port, k->start_us,
+		    k->complete ? k->done_us : -1, k->verified ? 1 : 0,
+		    k->addr, k->seed, k->gap_us);
 	}
 	fprintf(fp, "#pieces\t%" PRIu32 "\n", sw->npieces);
 	fclose(fp);
@@ -1170,12 +1245,23 @@ swarm_make_kids(struct swarm *sw)
 		k->seeder = i < sw->o.nseed;
 		k->pid = -1;
 		k->done_us = -1;
+		k->gap_us = -1;
+		k->gap_at_us = -1;
+		k->last_ok_us = -1;
 		snprintf(k->name, sizeof(k->name), k->seeder ? "seed%d" :
 		    "leech%d", k->seeder ? i : i - sw->o.nseed);
+		snprintf(k->addr, sizeof(k->addr), "127.0.%d.1",
+		    SWARM_ADDR_FIRST + i);
+		k->seed = swarm_child_seed(sw->o.seed, k->name);
 		snprintf(k->log, sizeof(k->log), "%s/peer-%s.log", sw->out,
 		    k->name);
 		snprintf(k->trace, sizeof(k->trace), "%s/peer-%s.jsonl",
 		    sw->out, k->name);
+		/* Each its own state directory: the seeders share one
+		 * folder, which one state directory would lock to one of
+		 * them, and the user's home stays out of the experiment. */
+		snprintf(k->state, sizeof(k->state), "%s/%s.state", sw->tmp,
+		    k->name);
 		if (k->seeder)
 			snprintf(k->dir, sizeof(k->dir), "%s/seed", sw->tmp);
 		else {

@@ -53,6 +53,17 @@ bad:
 	snprintf(out, outlen, "?");
 }
 
+void
+addr_format_ip(const struct thr_addr *a, char *out, size_t outlen)
+{
+	if (outlen == 0)
+		return;
+	if ((a->family != 4 && a->family != 6) ||
+	    inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out,
+	    (socklen_t)outlen) == NULL)
+		snprintf(out, outlen, "?");
+}
+
 /* Parse a decimal port 1..65535 from the whole string p; no sign, no
  * spaces, no empty digits. */
 static int
@@ -121,6 +132,37 @@ addr_parse(const char *s, struct thr_addr *a)
 			return THR_EINVAL;
 		r.family = 4;
 	}
+	*a = r;
+	return 0;
+}
+
+int
+addr_parse_ip(const char *s, struct thr_addr *a)
+{
+	char host[ADDR_HOST_MAX];
+	struct thr_addr r;
+	bool brackets = false;
+	size_t n;
+
+	if (s == NULL)
+		return THR_EINVAL;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+		brackets = true;	/* IPv6 only */
+	}
+	if (n == 0 || n >= sizeof host)
+		return THR_EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(&r, 0, sizeof r);
+	if (!brackets && inet_pton(AF_INET, host, r.ip) == 1)
+		r.family = 4;
+	else if (inet_pton(AF_INET6, host, r.ip) == 1)
+		r.family = 6;
+	else
+		return THR_EINVAL;
 	*a = r;
 	return 0;
 }

@@ -24,5 +24,11 @@ bool	addr_is_loopback(const struct thr_addr *a);
 void	addr_format(const struct thr_addr *a, char *out, size_t outlen);
 /* Parse a numeric "HOST:PORT" or "[HOST6]:PORT".  THR_EINVAL if bad. */
 int	addr_parse(const char *s, struct thr_addr *a);
+/* Parse a numeric address without a port: "1.2.3.4", "::1" or "[::1]";
+ * the port is 0.  THR_EINVAL if bad. */
+int	addr_parse_ip(const char *s, struct thr_addr *a);
+/* The address without port or brackets, "1.2.3.4" or "::1", into out
+ * (ADDR_STR_MAX bytes). */
+void	addr_format_ip(const struct thr_addr *a, char *out, size_t outlen);
 
 #endif

@@ -111,6 +111,27 @@ announcer_failed(struct announcer *a, const char *url, const char *msg,
 	    "failed");
 }
 
+/* What the swarm looks like to the tracker (BEP 3 complete and
+ * incomplete, BEP 15 seeders and leechers) says more than how many
+ * addresses it handed out; "?" for a count it left out. */
+static void
+announcer_status(struct announcer *a, const struct tracker_response *r)
+{
+	char sd[24] = "?", lc[24] = "?";
+
+	if (r->complete < 0 && r->incomplete < 0) {
+		snprintf(a->status, sizeof(a->status), ngettext("ok: %zu peer",
+		    "ok: %zu peers", r->npeers), r->npeers);
+		return;
+	}
+	if (r->complete >= 0)
+		snprintf(sd, sizeof(sd), "%lld", (long long)r->complete);
+	if (r->incomplete >= 0)
+		snprintf(lc, sizeof(lc), "%lld", (long long)r->incomplete);
+	snprintf(a->status, sizeof(a->status), _("seeders %s, leechers %s"),
+	    sd, lc);
+}
+
 void
 announcer_result(struct announcer *a, int status, struct tracker_response *r,
     const char *errmsg, struct peerset *ps, uint64_t now_ms)
@@ -133,9 +154,17 @@ announcer_result(struct announcer *a, int status, struct tracker_response *r,
 		return;
 	}
 	tracker_list_succeeded(&a->tl);
-	trace_emit(a->trace, "announce_result",
-	    "\"ok\":true,\"peers\":%zu,\"interval\":%lld", r->npeers,
-	    (long long)r->interval);
+	/* Trace numbers are unsigned: the counts only when given. */
+	if (r->complete >= 0 && r->incomplete >= 0)
+		trace_emit(a->trace, "announce_result",
+		    "\"ok\":true,\"peers\":%zu,\"interval\":%lld,"
+		    "\"seeders\":%lld,\"leechers\":%lld", r->npeers,
+		    (long long)r->interval, (long long)r->complete,
+		    (long long)r->incomplete);
+	else
+		trace_emit(a->trace, "announce_result",
+		    "\"ok\":true,\"peers\":%zu,\"interval\":%lld",
+		    r->npeers, (long long)r->interval);
 	if (r->tracker_id[0])
 		snprintf(a->tl.tracker_id, sizeof(a->tl.tracker_id), "%s",
 		    r->tracker_id);
@@ -150,7 +179,7 @@ announcer_result(struct announcer *a, int status, struct tracker_response *r,
 	if (r->min_interval > r->interval)
 		a->interval = r->min_interval;
 	a->next_ms = now_ms + (uint64_t)a->interval * 1000;
-	snprintf(a->status, sizeof(a->status), _("ok: %zu peers"), r->npeers);
+	announcer_status(a, r);
 	log_msg(a->log, LOG_INFO, _("tracker %s: %zu peers, next in %llds"),
 	    url, r->npeers, (long long)a->interval);
 	a->event = TRACKER_EVENT_NONE;

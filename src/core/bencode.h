@@ -11,8 +11,13 @@
  * Strictness (BEP 3): integers are i<digits>e with no leading zeros, no
  * "-0", no empty digits, and must fit int64_t; string lengths have no
  * leading zeros and must not run past the buffer; dictionary keys must be
- * strings.  Unsorted or duplicate keys are accepted (many real torrents
- * have them) - lookups return the first match.  Nesting deeper than
+ * strings, and no key may appear twice in one dictionary.  A duplicate
+ * would let two clients read two different torrents under one info-hash
+ * (libtorrent and Transmission take the first value, rTorrent's map the
+ * last), so it is refused wherever bencode is parsed.  Keys out of order
+ * are accepted, as libtorrent and Transmission accept them: without
+ * duplicates their meaning is the same in every order, and the
+ * info-hash covers the bytes as written.  Nesting deeper than
  * BENCODE_MAX_DEPTH or more tokens than the caller's limit is refused.
  * Every failure reports the byte offset where decoding stopped.
  *

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bucket.h"
@@ -107,4 +108,25 @@ bucket_parse_rate(const char *s, uint64_t *out)
 		return THR_EINVAL;
 	*out = (uint64_t)v;
 	return 0;
+}
+
+void
+bucket_format_rate(uint64_t rate, char *out, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)rate / 1024.0;
+	size_t u = 0;
+
+	if (len == 0)
+		return;
+	if (rate < 1024) {
+		snprintf(out, len, "%u B/s", (unsigned)rate);
+		return;
+	}
+	/* Move up a unit before "%.1f" would print 1024.0. */
+	while (d >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		d /= 1024.0;
+		u++;
+	}
+	snprintf(out, len, "%.1f %s/s", d, units[u]);
 }

@@ -11,6 +11,7 @@
 #define THR_BUCKET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct bucket {
@@ -33,5 +34,11 @@ uint64_t	bucket_wait_ms(struct bucket *b, uint64_t now_ms);
  * *out.  "0" means unlimited.  THR_EINVAL on anything else.
  */
 int	bucket_parse_rate(const char *s, uint64_t *out);
+/*
+ * A rate for people, in the units the view uses: "800 B/s", "1.5 MiB/s".
+ * 0 gives "0 B/s": saying "unlimited" (translated) is the caller's job.
+ * out holds len bytes and is always NUL-terminated when len > 0.
+ */
+void	bucket_format_rate(uint64_t rate, char *out, size_t len);
 
 #endif

@@ -22,13 +22,15 @@ choker_due(const struct choker *c, uint64_t now_ms)
 
 /* Scores are ordered by tier, then by rate or waiting time. */
 static uint64_t
-choker_score(bool seeding, const struct choker_cand *p, uint64_t now_ms)
+choker_score(const struct choker *c, bool seeding,
+    const struct choker_cand *p, uint64_t now_ms)
 {
 	const uint64_t tier = 1ull << 48;
 
 	if (!seeding)
 		return p->rate_down;
-	if (!p->choked && p->unchoked_ms != 0 &&
+	/* A turn is a regular slot's: the optimistic peer has none. */
+	if (!p->choked && p->id != c->optimistic && p->unchoked_ms != 0 &&
 	    now_ms - p->unchoked_ms < CHOKER_SEED_TURN_MS)
 		return 2 * tier + p->rate_up;
 	if (p->choked)
@@ -67,7 +69,8 @@ choker_optimistic(struct choker *c, const struct choker_cand *cand,
 
 size_t
 choker_round(struct choker *c, bool seeding, const struct choker_cand *cand,
-    size_t n, struct rng *rng, uint64_t now_ms, uint32_t *unchoke)
+    size_t n, struct rng *rng, uint64_t now_ms, uint32_t *unchoke,
+    uint32_t *turn)
 {
 	size_t order[CHOKER_MAX_CAND];
 	uint64_t score[CHOKER_MAX_CAND];
@@ -79,7 +82,7 @@ choker_round(struct choker *c, bool seeding, const struct choker_cand *cand,
 
 	for (size_t i = 0; i < n; i++) {
 		order[i] = i;
-		score[i] = choker_score(seeding, &cand[i], now_ms);
+		score[i] = choker_score(c, seeding, &cand[i], now_ms);
 	}
 	/* Partial selection sort: the top slots by score. */
 	for (size_t i = 0; i < top; i++) {
@@ -96,6 +99,11 @@ choker_round(struct choker *c, bool seeding, const struct choker_cand *cand,
 		score[i] = score[best];
 		score[best] = ts;
 	}
+	/* The optimistic peer earned a regular slot: its turn starts. */
+	*turn = 0;
+	for (size_t j = 0; c->optimistic != 0 && j < top; j++)
+		if (cand[order[j]].id == c->optimistic)
+			*turn = c->optimistic;
 	choker_optimistic(c, cand, order, top, n, rng, now_ms);
 	for (size_t j = 0; j < top; j++)
 		unchoke[m++] = cand[order[j]].id;
@@ -106,16 +114,30 @@ choker_round(struct choker *c, bool seeding, const struct choker_cand *cand,
 }
 
 size_t
-choker_fill(const struct choker *c, size_t unchoked,
-    const struct choker_cand *cand, size_t n, uint32_t *unchoke)
+choker_fill(struct choker *c, const struct choker_cand *cand, size_t n,
+    uint64_t now_ms, uint32_t *unchoke)
 {
-	size_t want = c->slots + 1, m = 0;
+	size_t regular = 0, m = 0;
+	bool opt_free = true;
 
-	for (size_t i = 0; i < n && unchoked < want; i++)
-		if (cand[i].choked) {
-			unchoke[m++] = cand[i].id;
-			unchoked++;
+	for (size_t i = 0; i < n; i++) {
+		if (cand[i].id == c->optimistic)
+			opt_free = cand[i].choked || !cand[i].interested;
+		else if (!cand[i].choked && cand[i].interested)
+			regular++;
+	}
+	for (size_t i = 0; i < n && (regular < c->slots || opt_free); i++) {
+		if (!cand[i].interested || !cand[i].choked)
+			continue;
+		unchoke[m++] = cand[i].id;
+		if (regular < c->slots)
+			regular++;
+		else {
+			c->optimistic = cand[i].id;
+			c->next_optimistic_ms = now_ms + CHOKER_OPTIMISTIC_MS;
+			opt_free = false;
 		}
+	}
 	return m;
 }
 

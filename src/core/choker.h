@@ -34,9 +34,11 @@ struct choker {
 	uint32_t	 optimistic;	/* peer id, 0: none */
 };
 
-/* One interested peer (only interested ones are candidates). */
+/* One peer: for a round, only interested ones are candidates; for
+ * filling free slots, every active one (interested says which). */
 struct choker_cand {
 	uint32_t	 id;
+	bool		 interested;	/* it wants to download from us */
 	bool		 choked;	/* we choke it now */
 	uint64_t	 rate_down;	/* what it gives us, bytes/s */
 	uint64_t	 rate_up;	/* what we give it */
@@ -52,16 +54,24 @@ bool	choker_due(const struct choker *c, uint64_t now_ms);
  * A round: fills unchoke with the ids to unchoke (every other active
  * peer is to be choked) and returns how many (at most slots + 1).  The
  * optimistic slot is drawn from rng among the candidates that did not
- * earn a regular one.
+ * earn a regular one.  *turn is the id of the optimistic peer that
+ * earned a regular slot this round (its seeding turn starts now), or 0.
  */
 size_t	choker_round(struct choker *c, bool seeding,
 	    const struct choker_cand *cand, size_t n, struct rng *rng,
-	    uint64_t now_ms, uint32_t *unchoke);
-/* Between rounds: the choked candidates to unchoke now into free slots
- * (unchoked: how many active peers are unchoked now).  Returns how many
- * ids it wrote to unchoke. */
-size_t	choker_fill(const struct choker *c, size_t unchoked,
-	    const struct choker_cand *cand, size_t n, uint32_t *unchoke);
+	    uint64_t now_ms, uint32_t *unchoke, uint32_t *turn);
+/*
+ * Between rounds: the choked interested peers to unchoke now into free
+ * slots (cand: every active peer).  A free regular slot (one not held by
+ * an interested peer) starts a turn; beyond those, a free optimistic
+ * slot makes the peer the optimistic one for a whole
+ * CHOKER_OPTIMISTIC_MS, as a round would.  So the next round sees the
+ * slots as they are, and a peer unchoked right after connecting keeps
+ * its slot (its first requests are served, not choked away).  Returns
+ * how many ids it wrote to unchoke.
+ */
+size_t	choker_fill(struct choker *c, const struct choker_cand *cand,
+	    size_t n, uint64_t now_ms, uint32_t *unchoke);
 /* A peer left: its optimistic slot is free. */
 void	choker_gone(struct choker *c, uint32_t id);
 

@@ -29,12 +29,20 @@ command_limit(struct session *s, bool up, bool more, uint64_t now_ms)
 {
 	struct bucket *b = up ? &s->up_limit : &s->down_limit;
 	uint64_t v = command_step_limit(b->rate, more);
+	char rate[32];
 
 	(void)now_ms;
 	session_set_limit(s, up, v);
-	log_msg(&s->log, LOG_INFO, up ? _("upload limit %llu B/s%s") :
-	    _("download limit %llu B/s%s"), (unsigned long long)v,
-	    v ? "" : _(" (none)"));
+	/* The user asked for it: LOG_NOTE, which the log pane shows at the
+	 * default level. */
+	bucket_format_rate(v, rate, sizeof(rate));
+	if (v == 0)
+		log_msg(&s->log, LOG_NOTE, "%s", up ?
+		    _("upload limit lifted: unlimited") :
+		    _("download limit lifted: unlimited"));
+	else
+		log_msg(&s->log, LOG_NOTE, up ? _("upload limit set to %s") :
+		    _("download limit set to %s"), rate);
 	trace_emit(&s->trace, "limit", "\"dir\":\"%s\",\"rate\":%llu",
 	    up ? "up" : "down", (unsigned long long)v);
 	return 0;

@@ -37,6 +37,7 @@ thr_strerror(int code)
 	case THR_ENOENT:	return "not found";
 	case THR_EAGAIN:	return "incomplete";
 	case THR_EUNSAFE:	return "unsafe path";
+	case THR_EBUSY:		return "in use by another process";
 	}
 	return "unknown error";
 }

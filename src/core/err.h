@@ -21,6 +21,7 @@ enum thr_err {
 	THR_ENOENT = -6,	/* asked-for thing does not exist */
 	THR_EAGAIN = -7,	/* not enough bytes yet: call again later */
 	THR_EUNSAFE = -8,	/* a path would leave the download directory */
+	THR_EBUSY = -9,		/* held by another process (a lock) */
 };
 
 #define THR_ERROR_MSG_MAX 200

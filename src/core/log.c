@@ -9,7 +9,9 @@
 
 #include "log.h"
 
-static const char *const log_names[] = { "error", "warn", "info", "debug" };
+static const char *const log_names[] = {
+	"error", "warn", "note", "info", "debug"
+};
 
 int
 log_parse_level(const char *s)
@@ -19,13 +21,16 @@ log_parse_level(const char *s)
 			return (int)i;
 	if (strcmp(s, "warning") == 0)
 		return LOG_WARN;
+	if (strcmp(s, "notice") == 0)
+		return LOG_NOTE;
 	return -1;
 }
 
 const char *
 log_level_name(enum log_level lv)
 {
-	return (unsigned)lv < 4 ? log_names[lv] : "?";
+	return (unsigned)lv < sizeof(log_names) / sizeof(log_names[0]) ?
+	    log_names[lv] : "?";
 }
 
 void

@@ -13,9 +13,15 @@
 #define LOG_RING	256
 #define LOG_LINE_MAX	200
 
+/*
+ * LOG_NOTE is for what the user did or must know although nothing is
+ * wrong (a limit changed, seeding stopped at the ratio, a file skipped):
+ * it is the default level, so the log pane and the line mode show it.
+ */
 enum log_level {
 	LOG_ERROR,
 	LOG_WARN,
+	LOG_NOTE,
 	LOG_INFO,
 	LOG_DEBUG,
 };
@@ -36,7 +42,8 @@ struct log {
 	uint64_t	 seq;	/* lines ever logged: changes mean redraw */
 };
 
-/* "error", "warn", "info", "debug" -> level; -1 if unknown. */
+/* "error", "warn", "note" (or "notice"), "info", "debug" -> level;
+ * -1 if unknown. */
 int	log_parse_level(const char *s);
 const char *log_level_name(enum log_level lv);
 void	log_msg(struct log *l, enum log_level lv, const char *fmt, ...)

@@ -193,10 +193,18 @@ mem_open(void *ctx, const struct metainfo *mi, const uint8_t *wanted,
 	return 0;
 }
 
+static int
+mem_record(void *ctx, const struct metainfo *mi, size_t max,
+    struct buf *out, struct thr_error *err)
+{
+	(void)mi;
+	return mem_record_load(ctx, max, out, err);
+}
+
 struct store_factory
 memstore_factory(struct memstore *m)
 {
-	struct store_factory f = { mem_open, m };
+	struct store_factory f = { mem_open, NULL, mem_record, m };
 
 	return f;
 }

@@ -71,20 +71,34 @@ metadata_next_request(struct metadata *md, uint32_t peer, uint64_t now_ms,
 	for (i = 0; i < md->npieces && mp == NULL; i++)
 		if (md->pieces[i].state == METADATA_MISSING)
 			mp = &md->pieces[i];
-	/* Only then the timed-out ones, so a slow peer is not raced while
-	 * there is fresh work for everyone. */
-	for (i = 0; i < md->npieces && mp == NULL; i++)
-		if (md->pieces[i].state == METADATA_REQUESTED &&
-		    md->pieces[i].deadline_ms <= now_ms &&
-		    md->pieces[i].peer != peer)
-			mp = &md->pieces[i];
 	if (mp == NULL)
 		return THR_ENOENT;
 	mp->state = METADATA_REQUESTED;
 	mp->peer = peer;
 	mp->deadline_ms = now_ms + METADATA_TIMEOUT_MS;
+	mp->asked = true;
 	*piece = (uint32_t)(mp - md->pieces);
 	return 0;
+}
+
+size_t
+metadata_expire(struct metadata *md, uint64_t now_ms, uint32_t *peers,
+    size_t max)
+{
+	size_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < md->npieces; i++) {
+		struct metadata_piece *mp = &md->pieces[i];
+
+		if (mp->state != METADATA_REQUESTED || mp->deadline_ms > now_ms)
+			continue;
+		mp->state = METADATA_MISSING;
+		if (n < max)
+			peers[n] = mp->peer;
+		n++;
+	}
+	return n;
 }
 
 int
@@ -99,7 +113,7 @@ metadata_received(struct metadata *md, uint32_t peer, uint32_t piece,
 	mp = &md->pieces[piece];
 	if (mp->state == METADATA_HAVE)
 		return 0;
-	if (mp->state != METADATA_REQUESTED)
+	if (!mp->asked)
 		return THR_EPROTO;
 	memcpy(md->data + (size_t)piece * METADATA_PIECE, data, len);
 	mp->state = METADATA_HAVE;
@@ -160,6 +174,7 @@ metadata_verify(struct metadata *md, uint32_t *bad, size_t bad_max,
 		if (j == n && n < bad_max)
 			bad[n++] = id;
 		md->pieces[i].state = METADATA_MISSING;
+		md->pieces[i].asked = false;
 	}
 	md->nhave = 0;
 	if (nbad != NULL)

@@ -6,11 +6,18 @@
  * pieces, the last one shorter.  Each piece is missing, requested (from
  * one peer, until a deadline), or have (with the peer that sent it).
  * Several peers can help at once: metadata_next_request hands each caller
- * a different missing piece, and a request that has not been answered
- * within METADATA_TIMEOUT_MS may be handed out again.  When every piece
- * is there, metadata_verify checks the SHA-1 of the whole buffer against
- * the info-hash of the magnet link; on a mismatch it names the peers that
- * sent pieces (any of them may have lied) and starts over.
+ * a different missing piece.  A request that has not been answered
+ * within METADATA_TIMEOUT_MS is taken back by metadata_expire (once a
+ * second, from the session's tick), which names the peer that left it
+ * unanswered; the piece is then missing again, for any peer to ask,
+ * the same one included: some peers (rTorrent 0.9.8) answer only the
+ * first of several requests that arrive together, and asking again,
+ * one piece at a time, is what gets the rest out of them.  A late
+ * answer to a request that was taken back is still accepted.  When
+ * every piece is there, metadata_verify checks the SHA-1 of the whole
+ * buffer against the info-hash of the magnet link; on a mismatch it
+ * names the peers that sent pieces (any of them may have lied) and
+ * starts over.
  *
  * Peers are named by the caller's peer id (struct peer's id), never by
  * pointer, so a peer that disconnects cannot dangle; call
@@ -34,8 +41,8 @@
 #define METADATA_PIECE		EXT_METADATA_PIECE	/* BEP 9: 16 KiB */
 #define METADATA_MAX_SIZE	EXT_MAX_METADATA	/* 8 MiB */
 #define METADATA_MAX_PIECES	EXT_MAX_METADATA_PIECES
-/* A peer that has not answered a request in 10 s is slow or gone; let
- * another one try the piece. */
+/* A peer that has not answered a request in 10 s is slow, gone, or
+ * dropped the request: ask again (it, or another peer). */
 #define METADATA_TIMEOUT_MS	10000u
 
 enum metadata_state {
@@ -47,7 +54,9 @@ enum metadata_state {
 struct metadata_piece {
 	enum metadata_state state;
 	uint32_t	peer;		/* requested from / received from */
-	uint64_t	deadline_ms;	/* requested: when to ask another */
+	uint64_t	deadline_ms;	/* requested: when to ask again */
+	bool		asked;		/* requested since the last start:
+					 * an answer is no longer unsolicited */
 };
 
 struct metadata {
@@ -71,22 +80,29 @@ int	metadata_init(struct metadata *md, size_t size,
 void	metadata_release(struct metadata *md);
 
 /*
- * Choose a piece to request from peer at now_ms: the first missing piece,
- * else the first requested one whose deadline has passed and that was
- * asked of another peer (the slow one gets no second chance).  Marks it
- * requested from peer until now_ms + METADATA_TIMEOUT_MS and stores it in
- * *piece.  THR_ENOENT if there is nothing to ask for now.
+ * Choose a piece to request from peer at now_ms: the first missing one.
+ * Marks it requested from peer until now_ms + METADATA_TIMEOUT_MS and
+ * stores it in *piece.  THR_ENOENT if there is nothing to ask for now.
  */
 int	metadata_next_request(struct metadata *md, uint32_t peer,
 	    uint64_t now_ms, uint32_t *piece);
 /*
+ * Take back every request whose deadline is at or before now_ms: its
+ * piece becomes missing again.  The id of the peer each one was asked
+ * of is stored in peers[0..n) (one entry per piece, in piece order, at
+ * most max of them; peers may be NULL when max is 0), and n, the number
+ * of requests taken back, is returned.
+ */
+size_t	metadata_expire(struct metadata *md, uint64_t now_ms, uint32_t *peers,
+	    size_t max);
+/*
  * Store the data of a piece from peer (ext_metadata_parse already checked
  * it against the sender's total_size; this checks it against ours).
  * THR_EPROTO if piece is out of range, len is not the piece's size, or
- * the piece was not requested from anyone (unsolicited).  A late answer
- * to a request that timed out and went to another peer is accepted, and
- * a piece we already have is ignored (0).  The sender is remembered as
- * the piece's contributor.
+ * the piece was never requested since the last start (unsolicited).  A
+ * late answer to a request that was taken back or went to another peer
+ * is accepted, and a piece we already have is ignored (0).  The sender
+ * is remembered as the piece's contributor.
  */
 int	metadata_received(struct metadata *md, uint32_t peer, uint32_t piece,
 	    const uint8_t *data, size_t len);

@@ -426,8 +426,7 @@ metainfo_url_ok(const struct bencode *b, size_t t)
 	    NULL;
 }
 
-/* Append one tier; urls is taken over (freed on failure by the caller
- * through m once counted). */
+/* Append one tier of n URL tokens (n <= the room left under the cap). */
 static int
 metainfo_add_tier(struct metainfo *m, const struct bencode *b,
     const size_t *toks, size_t n, size_t *ntotal, struct thr_error *err)
@@ -436,9 +435,6 @@ metainfo_add_tier(struct metainfo *m, const struct bencode *b,
 	const uint8_t *p;
 	size_t i, len;
 
-	if (n > METAINFO_MAX_TRACKERS || *ntotal > METAINFO_MAX_TRACKERS - n)
-		return thr_error_set(err, THR_ELIMIT, b->toks[toks[0]].start,
-		    "more than %u trackers", METAINFO_MAX_TRACKERS);
 	nt = realloc(m->tiers, (m->ntiers + 1) * sizeof(*m->tiers));
 	if (nt == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
@@ -458,11 +454,17 @@ metainfo_add_tier(struct metainfo *m, const struct bencode *b,
 	return 0;
 }
 
+/*
+ * BEP 12 tiers in file order until METAINFO_MAX_TRACKERS URLs are kept;
+ * the rest (the tail of the tier that reaches the cap, and every later
+ * tier) are counted in m->trackers_dropped, not refused: like
+ * libtorrent, a torrent that lists too many trackers is still usable.
+ */
 static int
 metainfo_parse_trackers(struct metainfo *m, const struct bencode *b,
     size_t root, struct thr_error *err)
 {
-	size_t urls[METAINFO_MAX_TRACKERS + 1];
+	size_t urls[METAINFO_MAX_TRACKERS];
 	size_t al, tier, u, n, ntotal = 0, t;
 	int rc;
 
@@ -477,12 +479,10 @@ metainfo_parse_trackers(struct metainfo *m, const struct bencode *b,
 			    u = bencode_next(b, u)) {
 				if (!metainfo_url_ok(b, u))
 					continue;
-				if (n > METAINFO_MAX_TRACKERS)
-					return thr_error_set(err, THR_ELIMIT,
-					    b->toks[u].start,
-					    "more than %u trackers",
-					    METAINFO_MAX_TRACKERS);
-				urls[n++] = u;
+				if (ntotal + n == METAINFO_MAX_TRACKERS)
+					m->trackers_dropped++;
+				else
+					urls[n++] = u;
 			}
 			if (n == 0)
 				continue;

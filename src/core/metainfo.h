@@ -17,7 +17,10 @@
  *
  * Trackers (BEP 12): announce-list tiers when present and non-empty,
  * otherwise one tier holding announce.  Order is as in the file; the
- * tracker module shuffles within tiers.
+ * tracker module shuffles within tiers.  Only the first
+ * METAINFO_MAX_TRACKERS URLs are kept; trackers_dropped counts the rest
+ * so that the caller can warn (a torrent listing 100,000 trackers is
+ * still a torrent).
  *
  * Web seeds (BEP 19): "url-list", a string or a list of strings; only
  * http:// and https:// entries without control characters or spaces are
@@ -37,7 +40,8 @@
 #define METAINFO_MAX_PIECE_LEN	(64u << 20)	/* 64 MiB: bounds memory */
 #define METAINFO_MAX_FILES	1000000u
 #define METAINFO_MAX_PATH	4096u		/* joined relative path */
-#define METAINFO_MAX_TRACKERS	256u
+#define METAINFO_MAX_TRACKERS	256u	/* URLs kept, all tiers together:
+					 * each may be announced to */
 #define METAINFO_MAX_PIECES	(1u << 24)
 #define METAINFO_MAX_WEBSEEDS	16u	/* url-list entries kept (BEP 19);
 					 * each is a connection of its own */
@@ -67,6 +71,7 @@ struct metainfo {
 	bool			 is_private;	/* BEP 27 */
 	struct metainfo_tier	*tiers;		/* owned */
 	size_t			 ntiers;
+	size_t			 trackers_dropped;	/* past the cap */
 	char			**webseeds;	/* owned: http(s) url-list */
 	size_t			 nwebseeds;
 	char			*comment;	/* owned, may be NULL */

@@ -39,6 +39,7 @@ peer_new(uint32_t id, const struct thr_addr *addr, bool incoming,
 	p->last_recv_ms = now_ms;
 	p->last_send_ms = now_ms;
 	p->last_piece_ms = now_ms;
+	p->lat_min_ms = UINT64_MAX;
 	snprintf(p->client, sizeof(p->client), "?");
 	ext_handshake_init(&p->exth);
 	p->source = incoming ? PEER_SRC_INCOMING : PEER_SRC_TRACKER;
@@ -67,17 +68,33 @@ blk_eq(const struct picker_block *a, const struct picker_block *b)
 }
 
 bool
-peer_reqs_remove(struct peer *p, const struct picker_block *b)
+peer_reqs_remove(struct peer *p, const struct picker_block *b,
+    uint64_t *sent_ms)
 {
 	for (uint32_t i = 0; i < p->nreqs; i++) {
 		if (blk_eq(&p->reqs[i], b)) {
+			if (sent_ms != NULL)
+				*sent_ms = p->req_ms[i];
 			memmove(&p->reqs[i], &p->reqs[i + 1],
 			    (p->nreqs - i - 1) * sizeof(p->reqs[0]));
+			memmove(&p->req_ms[i], &p->req_ms[i + 1],
+			    (p->nreqs - i - 1) * sizeof(p->req_ms[0]));
 			p->nreqs--;
 			return true;
 		}
 	}
 	return false;
+}
+
+bool
+peer_reqs_add(struct peer *p, const struct picker_block *b, uint64_t now_ms)
+{
+	if (p->nreqs == PEER_MAX_REQS)
+		return false;
+	p->reqs[p->nreqs] = *b;
+	p->req_ms[p->nreqs] = now_ms;
+	p->nreqs++;
+	return true;
 }
 
 bool

@@ -24,7 +24,10 @@
 #include "trace.h"
 
 #define PEER_MAX_REQS		256	/* our requests in flight to one peer */
-#define PEER_MIN_REQS		8
+#define PEER_MIN_REQS		2	/* one being served, one waiting */
+#define PEER_START_REQS		4	/* before its first block came */
+#define PEER_QUEUE_MS		500	/* service time our requests may wait
+					 * at a peer beyond the round trip */
 #define PEER_MAX_QUEUED		512	/* its requests we hold; BEP 10 reqq */
 #define PEER_OUT_LOW		(256u << 10)	/* refill below this */
 #define PEER_IN_MAX		((1u << 20) + (64u << 10))
@@ -73,6 +76,9 @@ enum peer_phase {
 struct peer {
 	uint32_t		 id;
 	struct thr_addr		 addr;
+	struct thr_addr		 local;		/* outgoing TCP: our end, set
+						 * by the net layer; else
+						 * zero */
 	bool			 incoming;
 	enum peer_source	 source;
 	enum peer_transport	 transport;	/* for the view and trace:
@@ -100,7 +106,10 @@ struct peer {
 	struct bitfield		 have;
 
 	struct picker_block	 reqs[PEER_MAX_REQS];	/* ours, in flight */
+	uint64_t		 req_ms[PEER_MAX_REQS];	/* when each was sent */
 	uint32_t		 nreqs;
+	uint64_t		 lat_min_ms;	/* quickest request to block, or
+						 * UINT64_MAX before one */
 	struct picker_block	 queue[PEER_MAX_QUEUED];	/* theirs */
 	uint32_t		 qhead, qlen;
 
@@ -128,6 +137,14 @@ struct peer {
 	bool			 encrypted;	/* RC4 both ways */
 	size_t			 out_enc;	/* out[0..out_enc) is ready for
 						 * the wire (encrypted) */
+	size_t			 out_push;	/* out[0..out_push) ends with
+						 * our handshake: a packet
+						 * transport sends it without
+						 * what follows; 0 none */
+	bool			 nudged;	/* a keep-alive went out when
+						 * the connection went quiet;
+						 * its next message clears it
+						 * (state_tick) */
 	size_t			 in_dec;	/* in[0..in_dec) is decrypted */
 	size_t			 in_off;	/* in[0..in_off) is parsed and
 						 * waits to be consumed */
@@ -142,7 +159,8 @@ struct peer {
 	uint64_t		 pex_out_ms;	/* our last pex to it */
 	uint64_t		 pex_in_ms;	/* its last pex we used */
 	bool			 meta_rejected;	/* refused us metadata */
-	uint32_t		 meta_piece_req; /* pieces asked of it */
+	uint32_t		 meta_timeouts;	/* metadata requests it left
+						 * unanswered in a row */
 	/* Before the metadata of a magnet is known there is no piece
 	 * count: its bitfield or have-all waits here until there is. */
 	uint8_t			*early_bits;	/* owned, or NULL */
@@ -158,8 +176,13 @@ struct peer {
 struct peer	*peer_new(uint32_t id, const struct thr_addr *addr,
 		    bool incoming, uint32_t npieces, uint64_t now_ms);
 void	peer_free(struct peer *p);
-/* Remove request b from p->reqs; true if it was there. */
-bool	peer_reqs_remove(struct peer *p, const struct picker_block *b);
+/* Remove request b from p->reqs; true if it was there, and then *sent_ms
+ * (may be NULL) is when it was sent. */
+bool	peer_reqs_remove(struct peer *p, const struct picker_block *b,
+	    uint64_t *sent_ms);
+/* Add request b, sent at now_ms; false when PEER_MAX_REQS are. */
+bool	peer_reqs_add(struct peer *p, const struct picker_block *b,
+	    uint64_t now_ms);
 bool	peer_reqs_has(const struct peer *p, const struct picker_block *b);
 /* Requests queue (theirs): push (false when full), pop, remove. */
 bool	peer_queue_push(struct peer *p, const struct picker_block *b);

@@ -77,21 +77,53 @@ peerset_connected_to(const struct peerset *ps, const struct thr_addr *a)
 	return false;
 }
 
+static uint64_t	peerset_retry_delay(const struct peerset_known *);
+
+/*
+ * With --encryption require, k hung up on our encrypted handshake: most
+ * likely it speaks plaintext only, which we may not.  Each refusal
+ * counts as a failure, so the dial back-off grows; the other transport
+ * is not tried at once either, so TCP and uTP together make at most a
+ * few attempts a minute.  True the first time (the caller says why).
+ */
+static bool
+peerset_crypto_refused(struct peerset_known *k, uint64_t now_ms)
+{
+	uint64_t next;
+
+	k->fails++;
+	next = now_ms + peerset_retry_delay(k);
+	if (k->next_try_ms < next)
+		k->next_try_ms = next;
+	if (k->crypto_refused)
+		return false;
+	k->crypto_refused = true;
+	return true;
+}
+
 void
 peerset_remove(struct peerset *ps, struct peer *p, enum session_crypto crypto,
-    enum session_transport transport)
+    enum session_transport transport, uint64_t now_ms, bool *refused)
 {
 	struct peerset_known *k = peerset_known_find(ps, &p->addr);
 
+	if (refused != NULL)
+		*refused = false;
 	if (k != NULL) {
 		k->connected = false;
 		/* It hung up on our encrypted handshake: with prefer, dial
-		 * it again in plaintext at once. */
+		 * it again in plaintext at once; with require, back off. */
 		if (p->phase == PEER_CRYPTO && !p->incoming &&
 		    (crypto == SESSION_CRYPTO_PREFER ||
 		    crypto == SESSION_CRYPTO_FULL) && !k->plain_only) {
 			k->plain_only = true;
 			k->next_try_ms = 0;
+		} else if (p->phase == PEER_CRYPTO && !p->incoming &&
+		    crypto == SESSION_CRYPTO_REQUIRE) {
+			bool first = peerset_crypto_refused(k, now_ms);
+
+			if (refused != NULL)
+				*refused = first;
 		} else if (p->phase != PEER_ACTIVE && !p->incoming &&
 		    p->transport == PEER_TCP &&
 		    transport == SESSION_TRANSPORT_BOTH &&
@@ -150,6 +182,54 @@ peerset_retry_delay(const struct peerset_known *k)
  * changed or a retry time came, and remembers the earliest next one.
  */
 bool
+peerset_hold(struct peerset *ps, const struct thr_addr *a, bool self)
+{
+	struct peerset_known *k = peerset_known_find(ps, a);
+
+	if (k == NULL || (self ? k->self : k->seed))
+		return false;
+	if (self)
+		k->self = true;
+	else
+		k->seed = true;
+	/* The hold starts when peerset_next_dial next looks at it (on the
+	 * same loop turn), so no clock is needed here. */
+	k->hold_ms = 0;
+	ps->next_dial_ms = 0;
+	return true;
+}
+
+void
+peerset_unhold_seeds(struct peerset *ps)
+{
+	for (size_t i = 0; i < ps->nknown; i++)
+		if (ps->known[i].seed) {
+			ps->known[i].seed = false;
+			ps->known[i].hold_ms = 0;
+		}
+	ps->next_dial_ms = 0;
+}
+
+/* False while k is held (a seed while we seed, ourselves); the hold
+ * starts the first time this sees it and ends with one more try. */
+static bool
+peerset_unheld(struct peerset_known *k, uint64_t now_ms, uint64_t *next)
+{
+	if ((k->seed || k->self) && k->hold_ms == 0)
+		k->hold_ms = now_ms + PEERSET_HOLD_MS;
+	if (k->hold_ms > now_ms) {
+		if (k->hold_ms < *next)
+			*next = k->hold_ms;
+		return false;
+	}
+	if (k->hold_ms != 0) {
+		k->hold_ms = 0;
+		k->seed = k->self = false;
+	}
+	return true;
+}
+
+bool
 peerset_next_dial(struct peerset *ps, uint64_t now_ms, bool seeding,
     struct thr_addr *out)
 {
@@ -160,7 +240,8 @@ peerset_next_dial(struct peerset *ps, uint64_t now_ms, bool seeding,
 	for (size_t i = 0; i < ps->nknown; i++) {
 		struct peerset_known *k = &ps->known[i];
 
-		if (k->connected || peerset_banned(ps, &k->addr))
+		if (k->connected || peerset_banned(ps, &k->addr) ||
+		    !peerset_unheld(k, now_ms, &next))
 			continue;
 		/* A seed needs no outgoing connections except to the
 		 * addresses the user gave. */

@@ -29,13 +29,25 @@
 #define PEERSET_MAX_BANNED	256
 #define PEERSET_RETRY_MS	15000	/* between tries of one address */
 #define PEERSET_GIVEN_RETRY_MS	2000	/* the same for a --peer address */
+/* An address that turned out to be a seed while we seed, or ourselves,
+ * is not dialled again for this long: a few tries an hour at most (a
+ * seed may start downloading again, and a tracker's view of our own
+ * address may be stale). */
+#define PEERSET_HOLD_MS		(20u * 60 * 1000)
 
 struct peerset_known {
 	struct thr_addr	addr;
 	uint64_t	next_try_ms;
+	uint64_t	hold_ms;	/* not dialled before this (see
+					 * PEERSET_HOLD_MS), whatever resets
+					 * next_try_ms; 0: none */
 	uint32_t	fails;
 	bool		given;		/* from --peer: retried forever */
 	bool		plain_only;	/* refused encryption: dial plain */
+	bool		crypto_refused;	/* refused encryption under
+					 * --encryption require (logged) */
+	bool		seed;		/* held: a seed, and so are we */
+	bool		self;		/* held: it is ourselves */
 	bool		no_utp;		/* uTP failed: dial TCP */
 	bool		try_utp;	/* loopback, TCP failed: uTP next */
 	enum peer_source source;
@@ -73,11 +85,22 @@ bool	peerset_connected_to(const struct peerset *ps,
  * p is gone (its state already given back by the caller): update the
  * dial history of its address and free it.  A peer that hung up on our
  * encrypted handshake is dialled in plaintext next (with crypto prefer
- * or full); a loopback peer that TCP did not reach is tried over uTP
- * (transport both).
+ * or full), or, with require, counts a failure so that the back-off
+ * grows (*refused is set the first time, for the caller to say why); a
+ * loopback peer that TCP did not reach is tried over uTP (transport
+ * both).  refused may be NULL.
  */
 void	peerset_remove(struct peerset *ps, struct peer *p,
-	    enum session_crypto crypto, enum session_transport transport);
+	    enum session_crypto crypto, enum session_transport transport,
+	    uint64_t now_ms, bool *refused);
+/*
+ * The known address a is a seed while we seed (self false) or ourselves
+ * (self true): not dialled again for PEERSET_HOLD_MS.  True when that is
+ * news (the caller logs it); an address we did not dial has no entry.
+ */
+bool	peerset_hold(struct peerset *ps, const struct thr_addr *a, bool self);
+/* We download again: the seeds held have something for us. */
+void	peerset_unhold_seeds(struct peerset *ps);
 
 /* Remember an address to dial (deduplicated, capped).  Manual addresses
  * (--peer, x.pe) are retried for as long as the run lasts. */

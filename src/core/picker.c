@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "i18n.h"
 #include "picker.h"
 
 #define BLOCK	16384u	/* BEP 3: requests are conventionally 16 KiB */
@@ -85,8 +86,12 @@ picker_set_wanted(struct picker *pk, uint32_t index, bool want)
 	return 0;
 }
 
+/* Option values (--strategy, the trace) in English; marked so that the
+ * view and the log can show them translated with _(). */
 static const char *const strategy_names[PICKER_NSTRATEGIES] = {
-	"rarest", "random", "sequential"
+	/* TRANSLATORS: piece strategies, shown in the header and the log
+	 * (the --strategy values themselves stay in English). */
+	N_("rarest"), N_("random"), N_("sequential")
 };
 
 int
@@ -387,6 +392,33 @@ picker_disown(struct picker *pk, uint32_t peer_id)
 			pk->active[i].owner = 0;
 }
 
+/*
+ * Piece pp (active) has no block received and none requested: it was
+ * never really started.  Back to MISSING, so that the next pick weighs
+ * it by rarity again rather than fetching it from whichever peer asks
+ * next, often a seed, which would then send a piece the swarm already
+ * has from the peer that refused or left.
+ */
+static void
+release_unstarted(struct picker *pk, struct picker_piece *pp)
+{
+	size_t at = (size_t)(pp - pk->active);
+	uint32_t index = pp->index;
+
+	if (pp->nrecv > 0)
+		return;
+	for (uint32_t b = 0; b < pp->nblocks; b++)
+		if (pp->blk[b] != 0)
+			return;
+	piece_free(pp);
+	memmove(&pk->active[at], &pk->active[at + 1],
+	    (pk->nactive - at - 1) * sizeof(*pp));
+	pk->nactive--;
+	pk->state[index] = PICKER_MISSING;
+	if (picker_wanted(pk, index))
+		pk->nfree_missing++;
+}
+
 void
 picker_unrequest(struct picker *pk, const struct picker_block *b)
 {
@@ -397,8 +429,10 @@ picker_unrequest(struct picker *pk, const struct picker_block *b)
 		return;
 	blk = b->begin / BLOCK;
 	if (blk < pp->nblocks && pp->blk[blk] > 0 &&
-	    pp->blk[blk] != PICKER_BLK_RECV)
+	    pp->blk[blk] != PICKER_BLK_RECV) {
 		pp->blk[blk]--;
+		release_unstarted(pk, pp);
+	}
 }
 
 enum picker_recv

@@ -142,7 +142,9 @@ bool	picker_pick_from(struct picker *pk, uint32_t peer_id,
  * started are anyone's to finish. */
 void	picker_disown(struct picker *pk, uint32_t peer_id);
 /* A request was dropped (choke, cancel, peer gone): the block is free
- * again unless others still have it requested. */
+ * again unless others still have it requested.  A piece left with no
+ * block received or requested is MISSING again (not started), so it is
+ * chosen anew by the strategy.  Invalidates pointers into pk->active. */
 void	picker_unrequest(struct picker *pk, const struct picker_block *b);
 
 enum picker_recv {

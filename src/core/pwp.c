@@ -17,6 +17,7 @@
 #include "peerid.h"
 #include "pwcrypt.h"
 #include "pwp.h"
+#include "peerset.h"
 #include "pwp_ext.h"
 #include "torrent.h"
 #include "wire.h"
@@ -41,6 +42,61 @@ pwp_send_handshake(struct torrent *t, struct peer *p)
 		return;
 	}
 	p->sent_handshake = true;
+	/* Transmission 3.00 over uTP reads the handshake and leaves the
+	 * rest of its packet unread until another packet comes: what
+	 * follows (extension handshake, have-all...) goes in the next. */
+	p->out_push = p->out.len;
+}
+
+/* Log that we hold a (a seed, or ourselves) for a while. */
+static void
+pwp_held(struct torrent *t, const struct thr_addr *a, bool self)
+{
+	char as[ADDR_STR_MAX];
+
+	if (!peerset_hold(&t->ps, a, self))
+		return;
+	addr_format(a, as, sizeof(as));
+	log_msg(t->log, LOG_INFO, self ? _("%s is our own address; not "
+	    "dialling it again for %u minutes") : _("%s is a seed, as we "
+	    "are; not dialling it again for %u minutes"), as,
+	    PEERSET_HOLD_MS / 60000);
+}
+
+void
+pwp_seeds_part(struct torrent *t, struct peer *p)
+{
+	if (!p->incoming)
+		pwp_held(t, &p->addr, false);
+	peer_kill(p, "both are seeds");
+}
+
+/*
+ * Our own peer id came back in p's handshake.  Accepting, we find the
+ * connection we dialled ourselves: over TCP the outgoing one whose local
+ * address is p's remote one, over uTP (one UDP port for everything) the
+ * outgoing one dialled at p's very address.  Both ends close, and the
+ * address we dialled is held.
+ */
+static void
+pwp_self_found(struct torrent *t, struct peer *p)
+{
+	if (!p->incoming) {
+		pwp_held(t, &p->addr, true);
+		return;
+	}
+	for (size_t i = 0; i < t->ps.npeers; i++) {
+		struct peer *q = t->ps.peers[i];
+
+		if (q == p || q->incoming)
+			continue;
+		if (!(q->local.family != 0 && addr_equal(&q->local,
+		    &p->addr)) && !(q->transport == PEER_UTP &&
+		    addr_equal(&q->addr, &p->addr)))
+			continue;
+		pwp_held(t, &q->addr, true);
+		peer_kill(q, "connected to ourselves");
+	}
 }
 
 /*
@@ -220,7 +276,7 @@ pwp_on_bitfield(struct torrent *t, struct peer *p, const struct wire_msg *m,
 	trace_emit(t->trace, "bitfield", "\"peer\":%u,\"count\":%u", p->id,
 	    p->have.count);
 	if (t->phase == TORRENT_SEEDING && bitfield_full(&p->have)) {
-		peer_kill(p, "both are seeds");
+		pwp_seeds_part(t, p);
 		return;
 	}
 	pwp_update_interest(t, p);
@@ -267,11 +323,15 @@ pwp_on_piece(struct torrent *t, struct peer *p, const struct wire_msg *m,
 {
 	struct picker_block b = { m->index, m->begin,
 	    (uint32_t)m->payload_len };
+	uint64_t sent_ms;
 
 	trace_emit(t->trace, "piece",
 	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
 	    b.index, b.begin, b.length);
-	if (!peer_reqs_remove(p, &b)) {
+	if (peer_reqs_remove(p, &b, &sent_ms)) {
+		if (now_ms >= sent_ms && now_ms - sent_ms < p->lat_min_ms)
+			p->lat_min_ms = now_ms - sent_ms;
+	} else {
 		/* Never asked for, beyond what we cancelled or dropped:
 		 * a peer that pushes data at us is lying or broken. */
 		if (p->unasked_ok == 0) {
@@ -288,6 +348,7 @@ pwp_on_piece(struct torrent *t, struct peer *p, const struct wire_msg *m,
 	rate_add(&t->down, now_ms, b.length);
 	rate_add(&t->sess->down, now_ms, b.length);
 	t->downloaded += b.length;
+	t->last_block_ms = now_ms;
 	if (t->phase == TORRENT_DOWNLOADING) {
 		ev->kind = PWP_EV_BLOCK;
 		ev->b = b;
@@ -338,7 +399,7 @@ pwp_on_have_all_none(struct torrent *t, struct peer *p,
 	bitfield_set_all(&p->have);
 	picker_add_bitfield(&t->pk, &p->have);
 	if (t->phase == TORRENT_SEEDING) {
-		peer_kill(p, "both are seeds");
+		pwp_seeds_part(t, p);
 		return;
 	}
 	pwp_update_interest(t, p);
@@ -356,7 +417,7 @@ pwp_on_reject(struct torrent *t, struct peer *p, const struct wire_msg *m,
 	}
 	trace_emit(t->trace, "rejected", "\"peer\":%u,\"index\":%u,"
 	    "\"begin\":%u", p->id, m->index, m->begin);
-	if (peer_reqs_remove(p, &b))
+	if (peer_reqs_remove(p, &b, NULL))
 		picker_unrequest(&t->pk, &b);
 	pwp_request_more(t, p, now_ms);
 }
@@ -469,6 +530,7 @@ pwp_dispatch(struct torrent *t, struct peer *p, const struct wire_msg *m,
 			peer_kill(p, "keep-alive flood");
 		return;
 	}
+	p->nudged = false;	/* a new exchange: see pwp_tick */
 	if (!t->have_meta && m->id != WIRE_EXTENDED && m->id != WIRE_PORT) {
 		pwp_early(t, p, m);
 		return;
@@ -490,6 +552,7 @@ pwp_handshake_ok(struct torrent *t, struct peer *p, const uint8_t ih[20],
 		return false;
 	}
 	if (memcmp(pid, t->sess->peer_id, 20) == 0) {
+		pwp_self_found(t, p);
 		peer_kill(p, "connected to ourselves");
 		return false;
 	}
@@ -663,6 +726,23 @@ pwp_tick(struct torrent *t, struct peer *p, uint64_t now_ms)
 	    now_ms - p->last_send_ms > PWP_KEEPALIVE_MS && p->out.len == 0 &&
 	    wire_put_keepalive(&p->out) == 0)
 		p->last_send_ms = now_ms;
+	/*
+	 * A connection gone quiet both ways may hold bytes the peer has not
+	 * read: Transmission 3.00 over uTP reads a packet only as far as
+	 * the message it waited for, and the rest when the next packet
+	 * comes.  Whatever the cause, it gets one keep-alive (a packet)
+	 * after PWP_NUDGE_MS of quiet, never a wait for the one at
+	 * PWP_KEEPALIVE_MS.  Only a message other than a keep-alive allows
+	 * the next one, so an idle connection costs one, and two of us
+	 * never bounce keep-alives back and forth.
+	 */
+	if (p->phase == PEER_ACTIVE && !p->dead && !p->nudged &&
+	    p->out.len == 0 && now_ms - p->last_send_ms >= PWP_NUDGE_MS &&
+	    now_ms - p->last_recv_ms >= PWP_NUDGE_MS &&
+	    wire_put_keepalive(&p->out) == 0) {
+		p->nudged = true;
+		p->last_send_ms = now_ms;
+	}
 	/* A peer that holds our requests for a minute without sending
 	 * anything gets them taken back (snubbed). */
 	if (p->phase == PEER_ACTIVE && p->nreqs > 0 &&

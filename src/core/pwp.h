@@ -41,6 +41,9 @@
 #define PWP_MAX_KEEPALIVES		20	/* per second before we drop */
 #define PWP_MSG_TIMEOUT_MS		60000	/* to finish one message */
 #define PWP_SNUB_MS			60000	/* our requests, unanswered */
+/* A connection quiet both ways this long gets one keep-alive: the peer
+ * may have left our last bytes unread until more arrive (pwp_tick). */
+#define PWP_NUDGE_MS			2000
 
 struct torrent;
 
@@ -81,9 +84,9 @@ bool	pwp_input_next(struct torrent *t, struct peer *p, uint64_t now_ms,
 bool	pwp_input_end(struct torrent *t, struct peer *p, uint64_t now_ms,
 	    struct pwp_event *ev);
 
-/* p->out has room: serve its queued requests from the store (within the
- * session's upload limit).  A failed read sets t->fatal. */
-void	pwp_fill(struct torrent *t, struct peer *p, uint64_t now_ms);
+/* The first block p asked for, read from the store into p->out (the
+ * session's upload scheduler chose p).  A failed read sets t->fatal. */
+void	pwp_upload_block(struct torrent *t, struct peer *p, uint64_t now_ms);
 /* n bytes of p->out were written. */
 void	pwp_sent(struct peer *p, size_t n, uint64_t now_ms);
 
@@ -106,12 +109,16 @@ void	pwp_gone(struct torrent *t, struct peer *p);
 /* The metadata arrived: p's early bitfield or have-all becomes its have
  * set over the piece count now known. */
 void	pwp_adopt_pieces(struct torrent *t, struct peer *p);
+/* p is a seed and so are we: close it, and do not dial it again soon. */
+void	pwp_seeds_part(struct torrent *t, struct peer *p);
 /* True if piece index is in p's allowed fast set (BEP 6). */
 bool	pwp_allowed_out(const struct peer *p, uint32_t index);
 /* A message without payload (choke, interested...). */
 void	pwp_send_simple(struct peer *p, enum wire_id id);
 /* BEP 6 suggest: up to two of the rarest pieces (among connected peers)
- * that we have and p lacks, so that rare pieces spread first. */
+ * that we have and p lacks, so that rare pieces spread first.  Ties are
+ * broken at random: a seed whose pieces nobody has yet would otherwise
+ * point every newcomer at the same two pieces, and send them to each. */
 void	pwp_suggest(struct torrent *t, struct peer *p);
 
 #endif

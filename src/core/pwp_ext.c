@@ -75,6 +75,8 @@ pwp_ext_start(struct torrent *t, struct peer *p, uint64_t now_ms)
 	p->pex_out_ms = now_ms;
 }
 
+/* Ask p for missing pieces, up to PWP_EXT_META_REQS at once: the next
+ * one goes out when an answer arrives, or on the tick. */
 void
 pwp_ext_request(struct torrent *t, struct peer *p, uint64_t now_ms)
 {
@@ -141,6 +143,7 @@ pwp_ext_on_metadata(struct torrent *t, struct peer *p, const uint8_t *b,
 			peer_kill(p, "sent metadata we did not ask for");
 			return false;
 		}
+		p->meta_timeouts = 0;
 		if (metadata_complete(&t->md))
 			return true;
 		pwp_ext_request(t, p, now_ms);
@@ -323,4 +326,49 @@ pwp_ext_gone(struct torrent *t, struct peer *p)
 {
 	if (t->md.size != 0)
 		metadata_peer_gone(&t->md, p->id);
+}
+
+/*
+ * Requests that went unanswered for METADATA_TIMEOUT_MS are taken back;
+ * their pieces are asked again on this tick, of the same peer as of any
+ * other (with a single peer, the same one: it may have dropped the
+ * request).  A peer that leaves PWP_EXT_META_TRIES requests in a row
+ * unanswered is dropped, with a log line; the known list dials it again
+ * later, with its usual back-off, on a fresh connection.
+ */
+void
+pwp_ext_expire(struct torrent *t, uint64_t now_ms)
+{
+	uint32_t ids[METADATA_MAX_PIECES];
+	size_t n;
+
+	if (t->phase != TORRENT_METADATA || t->md.size == 0)
+		return;
+	n = metadata_expire(&t->md, now_ms, ids, METADATA_MAX_PIECES);
+	if (n > METADATA_MAX_PIECES)
+		n = METADATA_MAX_PIECES;
+	for (size_t i = 0; i < n; i++) {
+		struct peer *q;
+		char a[ADDR_STR_MAX];
+		size_t j;
+
+		/* One round per peer, however many pieces it held. */
+		for (j = 0; j < i && ids[j] != ids[i]; j++)
+			continue;
+		if (j < i || (q = peerset_find(&t->ps, ids[i])) == NULL ||
+		    q->dead)
+			continue;
+		q->meta_timeouts++;
+		addr_format(&q->addr, a, sizeof(a));
+		if (q->meta_timeouts < PWP_EXT_META_TRIES) {
+			log_msg(t->log, LOG_DEBUG, "peer %s left a metadata "
+			    "request unanswered (%u of %u); asking again", a,
+			    q->meta_timeouts, PWP_EXT_META_TRIES);
+			continue;
+		}
+		log_msg(t->log, LOG_INFO, _("peer %s did not answer %u "
+		    "metadata requests in a row; dropping it"), a,
+		    q->meta_timeouts);
+		peer_kill(q, "did not answer metadata requests");
+	}
 }

@@ -19,8 +19,15 @@
 #include "peer.h"
 
 #define PWP_EXT_PEX_PERIOD_MS	60000	/* BEP 11: pex at most once a minute */
-#define PWP_EXT_META_REQS	4	/* ut_metadata pieces asked of one
-					 * peer at once */
+/* ut_metadata pieces asked of one peer at once.  One: rTorrent 0.9.8
+ * reads no further on a connection once a request arrives while its
+ * answer to the one before is still being sent, so two requests in one
+ * segment stall the connection for good; pieces still come from several
+ * peers at once. */
+#define PWP_EXT_META_REQS	1
+#define PWP_EXT_META_TRIES	3	/* metadata requests a peer may leave
+					 * unanswered in a row before we
+					 * drop it */
 
 struct torrent;
 
@@ -32,6 +39,9 @@ bool	pwp_ext_msg(struct torrent *t, struct peer *p, const uint8_t *payload,
 	    size_t len, uint64_t now_ms);
 /* Once a second: pex, metadata requests that timed out. */
 void	pwp_ext_tick(struct torrent *t, struct peer *p, uint64_t now_ms);
+/* Once a second, for the whole torrent: metadata requests that went
+ * unanswered are taken back (and their peers counted, then dropped). */
+void	pwp_ext_expire(struct torrent *t, uint64_t now_ms);
 /* p is going away. */
 void	pwp_ext_gone(struct torrent *t, struct peer *p);
 /* Ask p for metadata pieces (after the info dict was restarted). */

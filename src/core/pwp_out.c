@@ -99,17 +99,53 @@ pwp_skip(void *ctx, const struct picker_block *b)
 }
 
 /*
- * Keep enough requests in flight to cover about three seconds of this
- * peer's rate, bounded, so a fast peer on a fat pipe never idles and a
- * slow one does not hoard blocks.
+ * The rate a peer sends us payload at, for the pipeline.  The meter
+ * averages RATE_WINDOW_S seconds, which on a young connection underrates
+ * a fast peer several times over: then the average since it connected
+ * (over at least a second) counts if it is higher.
+ */
+static uint64_t
+pwp_pipeline_rate(struct peer *p, uint64_t now_ms)
+{
+	uint64_t r = rate_get(&p->down, now_ms);
+	uint64_t age = now_ms - p->connected_ms, young;
+
+	if (age < (uint64_t)RATE_WINDOW_S * 1000) {
+		young = p->downloaded * 1000 / (age > 1000 ? age : 1000);
+		if (young > r)
+			r = young;
+	}
+	return r;
+}
+
+/*
+ * How many requests to keep in flight to p: what it sends us over its
+ * round trip (the quickest a block ever came after its request) plus
+ * PEER_QUEUE_MS, at least PEER_MIN_REQS (PEER_START_REQS until the first
+ * block has come and told the round trip).  So a fast peer never idles,
+ * while at a peer that shares a slow upload among many the requests wait
+ * no more than half a second: the pieces are chosen when they are about
+ * to be sent, with what the swarm has by then (rarest first, and no
+ * piece that another peer just got from the same seed), and do not sit
+ * for tens of seconds at a slow peer while others could serve them.
+ * A web seed fetches many blocks per HTTP range: it keeps at least the
+ * old fixed depth.
  */
 static uint32_t
 pwp_pipeline_depth(struct peer *p, uint64_t now_ms)
 {
-	uint64_t want = rate_get(&p->down, now_ms) * 3 / WIRE_BLOCK;
+	uint64_t rtt = p->lat_min_ms, want, min = PEER_MIN_REQS;
 
-	if (want < PEER_MIN_REQS * 4)
-		want = PEER_MIN_REQS * 4;
+	if (p->transport == PEER_WEB) {
+		want = rate_get(&p->down, now_ms) * 3 / WIRE_BLOCK;
+		min = 32;
+	} else if (p->lat_min_ms == UINT64_MAX)
+		want = PEER_START_REQS;		/* nothing measured yet */
+	else
+		want = pwp_pipeline_rate(p, now_ms) * (rtt + PEER_QUEUE_MS) /
+		    1000 / WIRE_BLOCK + 1;
+	if (want < min)
+		want = min;
 	if (want > PEER_MAX_REQS)
 		want = PEER_MAX_REQS;
 	return (uint32_t)want;
@@ -149,7 +185,7 @@ pwp_request_more(struct torrent *t, struct peer *p, uint64_t now_ms)
 			picker_unrequest(&t->pk, &b);
 			break;
 		}
-		p->reqs[p->nreqs++] = b;
+		(void)peer_reqs_add(p, &b, now_ms);	/* depth <= max */
 		trace_emit(t->trace, "request",
 		    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u",
 		    p->id, b.index, b.begin, b.length);
@@ -171,7 +207,7 @@ pwp_have(struct torrent *t, struct peer *p, uint32_t index)
 void
 pwp_cancel(struct peer *p, const struct picker_block *b)
 {
-	if (!peer_reqs_remove(p, b))
+	if (!peer_reqs_remove(p, b, NULL))
 		return;
 	p->unasked_ok++;	/* it may cross our cancel */
 	if (wire_put_request(&p->out, WIRE_CANCEL, b->index, b->begin,
@@ -182,44 +218,45 @@ pwp_cancel(struct peer *p, const struct picker_block *b)
 /* --- serving ------------------------------------------------------------ */
 
 void
-pwp_fill(struct torrent *t, struct peer *p, uint64_t now_ms)
+pwp_upload_block(struct torrent *t, struct peer *p, uint64_t now_ms)
 {
 	struct session *s = t->sess;
 	struct picker_block b;
 	uint8_t *dst;
+	uint64_t off;
 
-	session_clock(s, now_ms);
-	while (!p->dead && p->out.len < PEER_OUT_LOW &&
-	    bucket_ready(&s->up_limit, now_ms) && peer_queue_pop(p, &b)) {
-		uint64_t off = (uint64_t)b.index * t->mi.piece_length + b.begin;
-
-		if (wire_put_piece_header(&p->out, b.index, b.begin,
-		    b.length) != 0 ||
-		    (dst = buf_reserve(&p->out, b.length)) == NULL) {
-			peer_kill(p, "output buffer full");
-			return;
-		}
-		if (store_read(&t->st, off, dst, b.length) != 0) {
-			t->fatal = THR_EIO;
-			snprintf(t->fatal_msg, sizeof(t->fatal_msg),
-			    "cannot read piece %u from disk", b.index);
-			peer_kill(p, "disk read failed");
-			return;
-		}
-		buf_commit(&p->out, b.length);
-		bucket_take(&s->up_limit, b.length);
-		p->uploaded += b.length;
-		t->uploaded += b.length;
-		rate_add(&p->up, now_ms, b.length);
-		rate_add(&t->up, now_ms, b.length);
-		rate_add(&s->up, now_ms, b.length);
+	if (!peer_queue_pop(p, &b))
+		return;
+	off = (uint64_t)b.index * t->mi.piece_length + b.begin;
+	if (wire_put_piece_header(&p->out, b.index, b.begin, b.length) != 0 ||
+	    (dst = buf_reserve(&p->out, b.length)) == NULL) {
+		peer_kill(p, "output buffer full");
+		return;
 	}
+	if (store_read(&t->st, off, dst, b.length) != 0) {
+		t->fatal = THR_EIO;
+		snprintf(t->fatal_msg, sizeof(t->fatal_msg),
+		    "cannot read piece %u from disk", b.index);
+		peer_kill(p, "disk read failed");
+		return;
+	}
+	buf_commit(&p->out, b.length);
+	bucket_take(&s->up_limit, b.length);
+	p->uploaded += b.length;
+	t->uploaded += b.length;
+	rate_add(&p->up, now_ms, b.length);
+	rate_add(&t->up, now_ms, b.length);
+	rate_add(&s->up, now_ms, b.length);
+	trace_emit(t->trace, "sent",
+	    "\"peer\":%u,\"index\":%u,\"begin\":%u,\"length\":%u", p->id,
+	    b.index, b.begin, b.length);
 }
 
 void
 pwp_sent(struct peer *p, size_t n, uint64_t now_ms)
 {
 	pwcrypt_sent(p, n);
+	p->out_push = p->out_push > n ? p->out_push - n : 0;
 	if (n > 0)
 		p->last_send_ms = now_ms;
 }
@@ -232,25 +269,27 @@ pwp_sent(struct peer *p, size_t n, uint64_t now_ms)
 void
 pwp_suggest(struct torrent *t, struct peer *p)
 {
+	struct rng *rng = &t->sess->rng[SESSION_RNG_UPLOAD];
 	uint32_t best[2] = { UINT32_MAX, UINT32_MAX };
-	uint32_t ba[2] = { UINT32_MAX, UINT32_MAX };
+	uint64_t bk[2] = { UINT64_MAX, UINT64_MAX };
 
 	if (t->have.count == 0 || t->pk.avail == NULL)
 		return;
 	for (uint32_t i = 0; i < t->mi.npieces; i++) {
-		uint32_t a;
+		uint64_t k;
 
 		if (!bitfield_get(&t->have, i) || bitfield_get(&p->have, i))
 			continue;
-		a = t->pk.avail[i];
-		if (a < ba[0]) {
+		/* Availability first, then a random rank. */
+		k = (uint64_t)t->pk.avail[i] << 32 | rng_next(rng);
+		if (k < bk[0]) {
 			best[1] = best[0];
-			ba[1] = ba[0];
+			bk[1] = bk[0];
 			best[0] = i;
-			ba[0] = a;
-		} else if (a < ba[1]) {
+			bk[0] = k;
+		} else if (k < bk[1]) {
 			best[1] = i;
-			ba[1] = a;
+			bk[1] = k;
 		}
 	}
 	for (int k = 0; k < 2; k++)

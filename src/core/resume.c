@@ -11,7 +11,7 @@
 
 static int
 encode(const struct metainfo *mi, const struct store *st,
-    const struct bitfield *have, struct buf *out)
+    const struct bitfield *have, const uint8_t *wanted, struct buf *out)
 {
 	int rc = 0;
 
@@ -34,6 +34,12 @@ encode(const struct metainfo *mi, const struct store *st,
 	rc |= bencode_put_str(out, mi->info_hash, 20);
 	rc |= bencode_put_cstr(out, "pieces");
 	rc |= bencode_put_str(out, have->bits, bitfield_bytes(have));
+	rc |= bencode_put_cstr(out, "skipped");
+	rc |= bencode_put_list(out);
+	for (size_t i = 0; wanted != NULL && i < mi->nfiles; i++)
+		if (!wanted[i])
+			rc |= bencode_put_int(out, (int64_t)i);
+	rc |= bencode_put_end(out);
 	rc |= bencode_put_cstr(out, "version");
 	rc |= bencode_put_int(out, 1);
 	rc |= bencode_put_end(out);
@@ -42,9 +48,9 @@ encode(const struct metainfo *mi, const struct store *st,
 
 int
 resume_encode(const struct metainfo *mi, const struct store *st,
-    const struct bitfield *have, struct buf *out)
+    const struct bitfield *have, const uint8_t *wanted, struct buf *out)
 {
-	return encode(mi, st, have, out);
+	return encode(mi, st, have, wanted, out);
 }
 
 int
@@ -103,6 +109,63 @@ out:
 		for (uint32_t k = 0; k < have->nbits; k++)
 			bitfield_clear(have, k);
 	}
+	bencode_release(&bc);
+	return rc;
+}
+
+int
+resume_decode_sel(const uint8_t *data, size_t dlen, const struct metainfo *mi,
+    uint8_t *wanted, size_t *nskipped, struct thr_error *err)
+{
+	struct bencode bc = { 0 };
+	const uint8_t *p;
+	size_t len, list, n = 0;
+	int64_t v;
+	int rc = THR_EINVAL;
+
+	if (dlen == 0 || dlen > RESUME_MAX_SIZE) {
+		thr_error_set(err, THR_EINVAL, 0, "unreadable record");
+		goto out;
+	}
+	if (bencode_decode(&bc, data, dlen, BENCODE_DEFAULT_MAX_TOKENS,
+	    err) != 0)
+		goto out;
+	if (!bencode_dict_int(&bc, 0, "version", &v) || v != 1 ||
+	    !bencode_dict_str(&bc, 0, "info hash", &p, &len) || len != 20 ||
+	    memcmp(p, mi->info_hash, 20) != 0) {
+		thr_error_set(err, THR_EINVAL, 0, "%s",
+		    "not a record for this torrent");
+		goto out;
+	}
+	/* Check every index before changing anything. */
+	list = bencode_dict_get(&bc, 0, "skipped");
+	if (list != BENCODE_NONE && !bencode_is(&bc, list, BENCODE_LIST)) {
+		thr_error_set(err, THR_EINVAL, 0, "%s", "bad skipped list");
+		goto out;
+	}
+	for (size_t t = list == BENCODE_NONE ? BENCODE_NONE :
+	    bencode_first(&bc, list); t != BENCODE_NONE;
+	    t = bencode_next(&bc, t))
+		if (!bencode_int(&bc, t, &v) || v < 0 ||
+		    (uint64_t)v >= mi->nfiles) {
+			thr_error_set(err, THR_EINVAL, 0, "%s",
+			    "skipped file out of range");
+			goto out;
+		}
+	memset(wanted, 1, mi->nfiles);
+	for (size_t t = list == BENCODE_NONE ? BENCODE_NONE :
+	    bencode_first(&bc, list); t != BENCODE_NONE;
+	    t = bencode_next(&bc, t)) {
+		(void)bencode_int(&bc, t, &v);
+		if (wanted[v]) {
+			wanted[v] = 0;
+			n++;
+		}
+	}
+	if (nskipped != NULL)
+		*nskipped = n;
+	rc = 0;
+out:
 	bencode_release(&bc);
 	return rc;
 }

@@ -9,20 +9,17 @@
 
 #include "i18n.h"
 #include "session.h"
+#include "pwp.h"
 #include "torrent.h"
+#include "wire.h"
 #include "xalloc.h"
 
 #define SESSION_DHT_MAX		(1u << 20)	/* a dht.dat we will read */
 
-/* splitmix64: one well-mixed 64-bit value per (seed, k). */
 void
 session_stream_seed(uint64_t seed, enum session_stream k, struct rng *out)
 {
-	uint64_t z = seed + 0x9e3779b97f4a7c15ULL * ((uint64_t)k + 1);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	rng_seed(out, z ^ (z >> 31));
+	rng_seed(out, rng_stream_seed(seed, (uint64_t)k));
 }
 
 /* Peer ids follow the Azureus convention: "-TH0100-" then random bytes. */
@@ -58,6 +55,8 @@ session_new(const struct session_opts *o, uint64_t now_ms,
 		session_stream_seed(o->seed, (enum session_stream)k, &s->rng[k]);
 	session_make_peer_id(s);
 	s->announce_key = rng_next(&s->rng[SESSION_RNG_MISC]);
+	peerix_init(&s->ix);
+	upsched_init(&s->upq, UPSCHED_QUANTUM);
 	bucket_init(&s->up_limit, o->max_up, now_ms);
 	bucket_init(&s->down_limit, o->max_down, now_ms);
 	rate_init(&s->up, now_ms);
@@ -88,6 +87,7 @@ session_free(struct session *s)
 	dht_free(s->dht);
 	mse_lib_release(&s->mse_lib);
 	trace_stop(&s->trace);
+	peerix_release(&s->ix);
 	free(s);
 }
 
@@ -230,16 +230,50 @@ session_find(const struct session *s, const uint8_t info_hash[20])
 struct peer *
 session_peer_find(const struct session *s, uint32_t id, struct torrent **t)
 {
-	for (size_t i = 0; i < s->ntorrents; i++) {
-		struct peer *p = peerset_find(&s->torrents[i]->ps, id);
+	return peerix_get(&s->ix, id, t);
+}
 
-		if (p != NULL) {
-			if (t != NULL)
-				*t = s->torrents[i];
-			return p;
-		}
+/*
+ * What peer id would send next (upsched_cost_fn): its first queued
+ * request as a piece message, or 0 when it has none or when its output
+ * buffer has not drained below PEER_OUT_LOW yet (its socket is slow:
+ * the others go first rather than wait behind it).
+ */
+static uint32_t
+session_upload_cost(void *ctx, uint32_t id)
+{
+	struct session *s = ctx;
+	struct peer *p = peerix_get(&s->ix, id, NULL);
+
+	if (p == NULL || p->dead || p->phase != PEER_ACTIVE || p->qlen == 0 ||
+	    p->out.len >= PEER_OUT_LOW)
+		return 0;
+	return WIRE_PIECE_HEADER + p->queue[p->qhead].length;
+}
+
+size_t
+session_upload(struct session *s, uint64_t now_ms)
+{
+	size_t moved = 0;
+	uint32_t id, bytes;
+
+	session_clock(s, now_ms);
+	while (moved < SESSION_UPLOAD_PASS &&
+	    bucket_ready(&s->up_limit, now_ms) &&
+	    (id = upsched_next(&s->upq, session_upload_cost, s, &bytes)) != 0) {
+		struct torrent *t = NULL;
+		struct peer *p = peerix_get(&s->ix, id, &t);
+
+		if (t->fatal)
+			break;
+		pwp_upload_block(t, p, now_ms);
+		torrent_mark_dirty(t, p);
+		/* Charged even when the block failed: its peer is dead and
+		 * will not be offered again. */
+		upsched_charge(&s->upq, id, bytes);
+		moved += bytes;
 	}
-	return NULL;
+	return moved;
 }
 
 void

@@ -39,16 +39,22 @@
 #include "log.h"
 #include "mse.h"
 #include "peer.h"
+#include "peerix.h"
 #include "rate.h"
 #include "rng.h"
 #include "store.h"
 #include "trace.h"
+#include "upsched.h"
 
 #define SESSION_MAX_TORRENTS	64	/* room for many; the program runs
 					 * one today */
 #define SESSION_MAX_BOOTSTRAP	16	/* --dht-bootstrap addresses */
 #define SESSION_TICK_MS		1000	/* timeouts, choking, keep-alives */
 #define SESSION_STATUS_MAX	200
+#define SESSION_UPLOAD_PASS	(4u << 20)	/* read from the stores per
+						 * session_upload call, so a
+						 * pass of the loop stays
+						 * short */
 
 /* --encryption: Message Stream Encryption policy (see core/mse.h). */
 enum session_crypto {
@@ -92,15 +98,22 @@ struct session_opts {
 	bool			 dht;		/* run a DHT node */
 };
 
-/* The random streams: one per consumer, each derived from the seed, so
- * that one consumer's draws (MSE padding at connection time) never shift
- * another's (the piece picker's). */
+/*
+ * The random streams: one per consumer, each seeded with rng_stream_seed
+ * from the seed and its number here, so that one consumer's draws (MSE
+ * padding at connection time) never shift another's (the piece
+ * picker's).  Append only: the numbers are part of what --seed replays.
+ */
 enum session_stream {
-	SESSION_RNG_PICKER,
-	SESSION_RNG_CHOKER,
-	SESSION_RNG_MSE,
-	SESSION_RNG_DHT,
-	SESSION_RNG_MISC,	/* peer id, tracker key, LSD cookie */
+	SESSION_RNG_MISC,	/* peer id, announce key, tracker order */
+	SESSION_RNG_PICKER,	/* which piece next */
+	SESSION_RNG_CHOKER,	/* the optimistic unchoke */
+	SESSION_RNG_MSE,	/* MSE padding */
+	SESSION_RNG_DHT,	/* the DHT engine's own generator */
+	SESSION_RNG_UTP,	/* the uTP engine's own generator */
+	SESSION_RNG_TRACKER,	/* UDP tracker transaction ids */
+	SESSION_RNG_LSD,	/* the LSD cookie */
+	SESSION_RNG_UPLOAD,	/* what we suggest to peers (BEP 6) */
 	SESSION_RNG_SECRET,	/* key material when opts.secret is NULL */
 	SESSION_NSTREAMS,
 };
@@ -136,6 +149,9 @@ struct session {
 
 	struct torrent		*torrents[SESSION_MAX_TORRENTS];
 	size_t			 ntorrents;
+	struct peerix		 ix;		/* every torrent's peers by id */
+	struct upsched		 upq;		/* whose block goes next: one
+						 * flow per peer, by id */
 	uint32_t		 next_peer_id;
 	uint32_t		 next_torrent_id;
 
@@ -225,8 +241,22 @@ void	session_peer_found(struct session *s, const uint8_t info_hash[20],
  */
 uint64_t	session_tick(struct session *s, uint64_t now_ms);
 
-/* A fresh stream for consumer k: the seed mixed with k. */
+/* A fresh stream for consumer k: rng_stream_seed of the seed and k. */
 void	session_stream_seed(uint64_t seed, enum session_stream k,
 	    struct rng *out);
+
+/*
+ * The upload: read requested blocks from the stores into the peers'
+ * output buffers, one block at a time in deficit round robin
+ * (upsched.h) over every peer of every torrent, while the upload limit
+ * has tokens, at most SESSION_UPLOAD_PASS bytes.  A peer takes a block
+ * only while its output buffer holds less than PEER_OUT_LOW, so a peer
+ * whose socket is slow does not hold back the others, and every peer
+ * that can take data gets the same share of the limit or of the pass,
+ * whatever its place in a list.  The peers that got data are on their
+ * torrents' dirty lists for the transport to write out.  Returns the
+ * bytes added (the caller may call again once buffers drained).
+ */
+size_t	session_upload(struct session *s, uint64_t now_ms);
 
 #endif

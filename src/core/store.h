@@ -69,6 +69,17 @@ struct store_factory {
 	int	(*open)(void *ctx, const struct metainfo *mi,
 		    const uint8_t *wanted, struct store *out,
 		    struct thr_error *err);
+	/* One run per torrent and place: called with the info-hash before
+	 * anything is created.  0, or THR_EBUSY with a message naming the
+	 * process that holds it, or another error.  NULL: no locking. */
+	int	(*lock)(void *ctx, const uint8_t info_hash[20],
+		    struct thr_error *err);
+	/* The resume record of mi's torrent here, before its store is
+	 * open (it says which files the user skipped, which decides what
+	 * open creates): appended to out, at most max bytes.  0,
+	 * THR_ENOENT, THR_EIO, THR_ELIMIT.  NULL: none. */
+	int	(*record)(void *ctx, const struct metainfo *mi, size_t max,
+		    struct buf *out, struct thr_error *err);
 	void	*ctx;
 };
 

@@ -49,8 +49,8 @@ torrent_set_phase(struct torrent *t, enum torrent_phase ph, const char *why)
 }
 
 /* p was written to (or killed) for another peer's sake. */
-static void
-torrent_touch(struct torrent *t, struct peer *p)
+void
+torrent_mark_dirty(struct torrent *t, struct peer *p)
 {
 	if (p->dirty || t->ndirty == PEERSET_MAX_PEERS)
 		return;
@@ -62,7 +62,7 @@ static void
 torrent_touch_all(struct torrent *t)
 {
 	for (size_t i = 0; i < t->ps.npeers; i++)
-		torrent_touch(t, t->ps.peers[i]);
+		torrent_mark_dirty(t, t->ps.peers[i]);
 }
 
 size_t
@@ -109,6 +109,34 @@ torrent_picker_setup(struct torrent *t, const struct bitfield *have)
 	return selection_apply(&t->sel, &t->mi, &t->pk, &t->have);
 }
 
+/* The selection of the last run, from the resume record. */
+static void
+torrent_load_selection(struct torrent *t)
+{
+	const struct store_factory *f = &t->opts.store;
+	struct thr_error err;
+	struct buf b;
+	size_t n = 0;
+	int rc;
+
+	if (f->record == NULL)
+		return;
+	memset(&err, 0, sizeof(err));
+	buf_init(&b, RESUME_MAX_SIZE);
+	rc = f->record(f->ctx, &t->mi, RESUME_MAX_SIZE, &b, &err);
+	if (rc == 0)
+		rc = resume_decode_sel(b.data, b.len, &t->mi, t->sel.wanted, &n,
+		    &err);
+	buf_release(&b);
+	if (rc == 0 && n > 0)
+		log_msg(t->log, LOG_NOTE, ngettext("%zu file skipped, as in "
+		    "the last run", "%zu files skipped, as in the last run", n),
+		    n);
+	else if (rc != 0 && rc != THR_ENOENT)
+		log_msg(t->log, LOG_INFO, _("selection not restored: %s"),
+		    err.msg);
+}
+
 /*
  * Open the store and prepare the picker once the metainfo is known (at
  * creation, or when a magnet's metadata arrived).  Moves to CHECKING.
@@ -134,6 +162,10 @@ torrent_attach(struct torrent *t, const char *files, struct thr_error *err)
 	selection_release(&t->sel);
 	if ((rc = selection_init(&t->sel, &t->mi, files, err)) != 0)
 		return rc;
+	/* --files says what to fetch; without it, what the user chose in
+	 * the last run (kept in the resume record) still holds. */
+	if (files == NULL)
+		torrent_load_selection(t);
 	if ((rc = t->opts.store.open(t->opts.store.ctx, &t->mi,
 	    t->sel.wanted, &t->st, err)) != 0)
 		return rc;
@@ -181,6 +213,14 @@ torrent_new(struct session *s, const struct torrent_opts *o, uint64_t now_ms,
 		t->have_meta = true;
 	if (rc != 0)
 		goto fail;
+	/* One run per torrent and place, before anything is created. */
+	if (o->store.lock != NULL &&
+	    (rc = o->store.lock(o->store.ctx, t->mi.info_hash, err)) != 0)
+		goto fail;
+	if (t->mi.trackers_dropped > 0)
+		log_msg(t->log, LOG_WARN, _("the torrent lists %zu trackers "
+		    "past the first %u; ignoring them"), t->mi.trackers_dropped,
+		    METAINFO_MAX_TRACKERS);
 	if ((rc = announcer_init(&t->ann, &t->mi, &s->rng[SESSION_RNG_MISC],
 	    t->log, t->trace)) != 0) {
 		thr_error_set(err, rc, 0, "out of memory");
@@ -210,6 +250,10 @@ torrent_free(struct torrent *t)
 {
 	if (t == NULL)
 		return;
+	for (size_t i = 0; i < t->ps.npeers; i++) {
+		peerix_del(&t->sess->ix, t->ps.peers[i]->id);
+		upsched_remove(&t->sess->upq, t->ps.peers[i]->id);
+	}
 	peerset_release(&t->ps);
 	announcer_release(&t->ann);
 	metadata_release(&t->md);
@@ -284,7 +328,7 @@ torrent_on_complete(struct torrent *t)
 		pwp_update_interest(t, p);
 		if (p->phase == PEER_ACTIVE && bitfield_full(&p->have) &&
 		    bitfield_full(&t->have))
-			peer_kill(p, "both are seeds");
+			pwp_seeds_part(t, p);
 	}
 	torrent_touch_all(t);
 	announcer_completed(&t->ann);
@@ -303,7 +347,7 @@ torrent_ban(struct torrent *t, struct peer *p)
 	trace_emit(t->trace, "ban", "\"peer\":%u,\"addr\":\"%s\"", p->id, a);
 	peerset_ban(&t->ps, &p->addr);
 	peer_kill(p, "sent corrupt data repeatedly");
-	torrent_touch(t, p);
+	torrent_mark_dirty(t, p);
 }
 
 static void
@@ -329,6 +373,7 @@ torrent_piece_verified(struct torrent *t, const struct intake_piece *ip)
 	trace_emit(t->trace, "hash_ok", "\"index\":%u,\"peer\":%u",
 	    ip->index, ip->ncontrib ? ip->contrib[0] : 0);
 	bitfield_set(&t->have, ip->index);
+	t->verified += ip->size;
 	if (picker_wanted(&t->pk, ip->index))
 		t->sel.left -= ip->size;
 	log_msg(t->log, LOG_DEBUG, "piece %u verified", ip->index);
@@ -374,7 +419,7 @@ torrent_on_block(struct torrent *t, struct peer *p, struct pwp_event *ev)
 
 		if (q != p && peer_reqs_has(q, &ev->b)) {
 			pwp_cancel(q, &ev->b);
-			torrent_touch(t, q);
+			torrent_mark_dirty(t, q);
 		}
 	}
 	if (ev->result == INTAKE_VERIFIED)
@@ -400,7 +445,7 @@ torrent_on_metadata(struct torrent *t, uint64_t now_ms)
 
 			if (q != NULL) {
 				peer_kill(q, "sent bad metadata");
-				torrent_touch(t, q);
+				torrent_mark_dirty(t, q);
 			}
 		}
 		/* The size itself may have been the lie: start over with
@@ -442,7 +487,7 @@ torrent_fill_slots(struct torrent *t)
 {
 	struct choker_cand cand[PEERSET_MAX_PEERS];
 	uint32_t ids[CHOKER_MAX_CAND];
-	size_t n = 0, unchoked = 0, m;
+	size_t n = 0, m;
 
 	if (t->phase == TORRENT_CHECKING || !t->have_meta)
 		return;
@@ -451,20 +496,17 @@ torrent_fill_slots(struct torrent *t)
 
 		if (p->phase != PEER_ACTIVE)
 			continue;
-		if (!p->am_choking)
-			unchoked++;
-		else if (p->peer_interested) {
-			memset(&cand[n], 0, sizeof(cand[n]));
-			cand[n].id = p->id;
-			cand[n++].choked = true;
-		}
+		memset(&cand[n], 0, sizeof(cand[n]));
+		cand[n].id = p->id;
+		cand[n].interested = p->peer_interested;
+		cand[n++].choked = p->am_choking;
 	}
-	m = choker_fill(&t->ch, unchoked, cand, n, ids);
+	m = choker_fill(&t->ch, cand, n, t->sess->now_ms, ids);
 	for (size_t i = 0; i < m; i++) {
 		struct peer *p = peerset_find(&t->ps, ids[i]);
 
 		pwp_set_choke(t, p, false);
-		torrent_touch(t, p);
+		torrent_mark_dirty(t, p);
 	}
 }
 
@@ -508,8 +550,15 @@ torrent_peer_add(struct torrent *t, const struct thr_addr *a, bool incoming,
 	    t->mi.npieces, src, now_ms);
 	if (p == NULL)
 		return NULL;
+	if (peerix_put(&t->sess->ix, p->id, t, p) != 0) {
+		peerset_remove(&t->ps, p, t->sess->opts.crypto,
+		    t->sess->opts.transport, now_ms, NULL);
+		return NULL;
+	}
 	t->sess->next_peer_id++;
 	p->transport = tp;
+	/* Cannot fail: ids are new, and the flows outnumber the peers. */
+	(void)upsched_add(&t->sess->upq, p->id);
 	if (trace_on(t->trace)) {
 		char as[ADDR_STR_MAX];
 
@@ -545,12 +594,6 @@ torrent_peer_input(struct torrent *t, struct peer *p, uint64_t now_ms)
 }
 
 void
-torrent_peer_fill(struct torrent *t, struct peer *p, uint64_t now_ms)
-{
-	pwp_fill(t, p, now_ms);
-}
-
-void
 torrent_peer_outgoing(struct torrent *t, struct peer *p)
 {
 	(void)t;
@@ -568,11 +611,26 @@ torrent_peer_sent(struct torrent *t, struct peer *p, size_t n,
 void
 torrent_peer_remove(struct torrent *t, struct peer *p, uint64_t now_ms)
 {
+	struct thr_addr a = p->addr;
+	bool refused;
+
 	session_clock(t->sess, now_ms);
 	pwp_gone(t, p);
 	choker_gone(&t->ch, p->id);
+	upsched_remove(&t->sess->upq, p->id);
+	peerix_del(&t->sess->ix, p->id);
 	peerset_remove(&t->ps, p, t->sess->opts.crypto,
-	    t->sess->opts.transport);
+	    t->sess->opts.transport, now_ms, &refused);
+	if (refused) {
+		char as[ADDR_STR_MAX];
+
+		/* The closes themselves are routine (logged at debug): say
+		 * once what they mean. */
+		addr_format(&a, as, sizeof(as));
+		log_msg(t->log, LOG_INFO, _("peer %s refused the encrypted "
+		    "handshake, and --encryption require allows no plaintext; "
+		    "trying it less often"), as);
+	}
 	t->changes++;
 }
 
@@ -582,7 +640,7 @@ static void
 torrent_choke_round(struct torrent *t, uint64_t now_ms)
 {
 	struct choker_cand cand[PEERSET_MAX_PEERS];
-	uint32_t ids[CHOKER_MAX_CAND + 1];
+	uint32_t ids[CHOKER_MAX_CAND + 1], turn;
 	size_t n = 0, m;
 
 	for (size_t i = 0; i < t->ps.npeers; i++) {
@@ -591,6 +649,7 @@ torrent_choke_round(struct torrent *t, uint64_t now_ms)
 		if (p->phase != PEER_ACTIVE || !p->peer_interested)
 			continue;
 		cand[n].id = p->id;
+		cand[n].interested = true;
 		cand[n].choked = p->am_choking;
 		cand[n].rate_down = rate_get(&p->down, now_ms);
 		cand[n].rate_up = rate_get(&p->up, now_ms);
@@ -599,7 +658,9 @@ torrent_choke_round(struct torrent *t, uint64_t now_ms)
 		n++;
 	}
 	m = choker_round(&t->ch, t->phase == TORRENT_SEEDING, cand, n,
-	    &t->sess->rng[SESSION_RNG_CHOKER], now_ms, ids);
+	    &t->sess->rng[SESSION_RNG_CHOKER], now_ms, ids, &turn);
+	if (turn != 0 && peerset_find(&t->ps, turn) != NULL)
+		peerset_find(&t->ps, turn)->unchoked_ms = now_ms;
 	for (size_t i = 0; i < t->ps.npeers; i++) {
 		struct peer *p = t->ps.peers[i];
 		bool unchoke = false;
@@ -612,12 +673,51 @@ torrent_choke_round(struct torrent *t, uint64_t now_ms)
 	}
 }
 
+/*
+ * Rate samples for the trace: the torrent's rates (bytes/s over the
+ * meter's window) and totals, then the same for each peer that moved
+ * payload within that window, so that a sender's upload can be read
+ * from its own trace.
+ */
+static void
+torrent_trace_rates(struct torrent *t, uint64_t now_ms)
+{
+	size_t active = 0;
+
+	for (size_t i = 0; i < t->ps.npeers; i++)
+		active += t->ps.peers[i]->phase == PEER_ACTIVE;
+	trace_emit(t->trace, "rate", "\"down\":%llu,\"up\":%llu,"
+	    "\"downloaded\":%llu,\"uploaded\":%llu,\"peers\":%zu",
+	    (unsigned long long)rate_get(&t->down, now_ms),
+	    (unsigned long long)rate_get(&t->up, now_ms),
+	    (unsigned long long)t->downloaded,
+	    (unsigned long long)t->uploaded, active);
+	for (size_t i = 0; i < t->ps.npeers; i++) {
+		struct peer *p = t->ps.peers[i];
+		uint64_t d = rate_get(&p->down, now_ms);
+		uint64_t u = rate_get(&p->up, now_ms);
+
+		if (p->phase != PEER_ACTIVE || (d == 0 && u == 0))
+			continue;
+		trace_emit(t->trace, "peer_rate", "\"peer\":%u,"
+		    "\"down\":%llu,\"up\":%llu,\"downloaded\":%llu,"
+		    "\"uploaded\":%llu", p->id, (unsigned long long)d,
+		    (unsigned long long)u, (unsigned long long)p->downloaded,
+		    (unsigned long long)p->uploaded);
+	}
+}
+
 uint64_t
 torrent_tick(struct torrent *t, uint64_t now_ms)
 {
 	session_clock(t->sess, now_ms);
 	if (t->phase == TORRENT_CHECKING)
 		return now_ms;		/* checking goes on at once */
+	if (trace_on(t->trace) && now_ms >= t->next_sample_ms) {
+		t->next_sample_ms = now_ms + TORRENT_RATE_SAMPLE_MS;
+		torrent_trace_rates(t, now_ms);
+	}
+	pwp_ext_expire(t, now_ms);
 	for (size_t i = 0; i < t->ps.npeers; i++) {
 		pwp_ext_tick(t, t->ps.peers[i], now_ms);
 		pwp_tick(t, t->ps.peers[i], now_ms);
@@ -649,18 +749,23 @@ torrent_set_file_wanted(struct torrent *t, size_t i, bool want)
 		return THR_EINVAL;
 	if (!selection_set(&t->sel, i, want))
 		return 0;
-	log_msg(t->log, LOG_INFO, want ? _("file %zu selected") :
-	    _("file %zu deselected"), i + 1);
+	log_msg(t->log, LOG_NOTE, want ? _("file %zu selected") :
+	    _("file %zu skipped"), i + 1);
 	if (t->phase == TORRENT_CHECKING)
 		return 0;	/* applied when the check ends */
 	if ((rc = selection_apply(&t->sel, &t->mi, &t->pk, &t->have)) != 0)
 		return rc;
+	/* The choice is kept at once, not only at a clean exit. */
+	torrent_save_resume(t);
 	t->changes++;
 	if (picker_complete(&t->pk)) {
 		if (t->phase == TORRENT_DOWNLOADING)
 			torrent_on_complete(t);
-	} else if (t->phase == TORRENT_SEEDING)
+	} else if (t->phase == TORRENT_SEEDING) {
 		torrent_set_phase(t, TORRENT_DOWNLOADING, "file selected");
+		/* Seeds we left alone have something for us again. */
+		peerset_unhold_seeds(&t->ps);
+	}
 	for (size_t k = 0; k < t->ps.npeers; k++)
 		if (t->ps.peers[k]->phase == PEER_ACTIVE)
 			pwp_update_interest(t, t->ps.peers[k]);
@@ -676,7 +781,7 @@ torrent_set_strategy(struct torrent *t, enum picker_strategy st)
 	t->pk.strategy = st;
 	t->changes++;
 	trace_emit(t->trace, "strategy", "\"strategy\":\"%s\"", name);
-	log_msg(t->log, LOG_INFO, _("strategy %s"), name);
+	log_msg(t->log, LOG_INFO, _("strategy %s"), _(name));
 }
 
 enum picker_strategy
@@ -696,7 +801,8 @@ torrent_save_resume(struct torrent *t)
 		return;
 	memset(&err, 0, sizeof(err));
 	buf_init(&b, RESUME_MAX_SIZE);
-	if ((rc = resume_encode(&t->mi, &t->st, &t->have, &b)) != 0)
+	if ((rc = resume_encode(&t->mi, &t->st, &t->have, t->sel.wanted,
+	    &b)) != 0)
 		thr_error_set(&err, rc, 0, "cannot encode the resume record");
 	else
 		rc = t->st.ops->record_save(t->st.ctx, b.data, b.len, &err);
@@ -762,6 +868,14 @@ torrent_settle(struct torrent *t, uint64_t now_ms)
 	if (t->ann.phase != ANNOUNCER_NONE &&
 	    t->ann.event == TRACKER_EVENT_COMPLETED && now_ms < t->finish_by_ms)
 		return;
+	/* A seeder that falls silent looks crashed: say why it stops
+	 * (with --seed-ratio 0 the user asked for exactly this). */
+	if (t->opts.seed_ratio > 0)
+		log_msg(t->log, LOG_NOTE, _("seeding stopped: ratio %.2f "
+		    "reached (--seed-ratio %g; a negative ratio seeds until "
+		    "you quit)"), t->mi.total_length > 0 ?
+		    (double)t->uploaded / (double)t->mi.total_length : 0.0,
+		    t->opts.seed_ratio);
 	torrent_set_phase(t, TORRENT_DONE, "seeding goal reached");
 }
 

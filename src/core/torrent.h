@@ -51,6 +51,7 @@
 #define TORRENT_DISK_RETRY_MS	30000	/* after a failed write */
 #define TORRENT_META_SAVE_MAX	(1u << 20)	/* trackers around the info
 						 * dict of a saved magnet */
+#define TORRENT_RATE_SAMPLE_MS	1000	/* "rate" trace events */
 
 enum torrent_phase {
 	TORRENT_CHECKING,	/* verifying existing data */
@@ -105,6 +106,11 @@ struct torrent {
 	uint64_t		 check_start_ms, check_ms;	/* its duration */
 
 	uint64_t		 downloaded, uploaded;	/* payload, this run */
+	uint64_t		 verified;	/* bytes of the pieces that
+						 * passed their hash this run */
+	uint64_t		 last_block_ms;	/* the last payload block came
+						 * then (0: none yet) */
+	uint64_t		 next_sample_ms;	/* "rate" trace events */
 	uint64_t		 wasted;	/* bytes of failed pieces */
 	uint32_t		 hash_fails;
 	struct rate		 down, up;
@@ -156,8 +162,6 @@ void	torrent_peer_connected(struct torrent *t, struct peer *p,
 /* Bytes were appended to p->in: parse and act.  Marks p dead on error. */
 void	torrent_peer_input(struct torrent *t, struct peer *p,
 	    uint64_t now_ms);
-/* p->out has room: queue requested blocks from the store. */
-void	torrent_peer_fill(struct torrent *t, struct peer *p, uint64_t now_ms);
 /* p->out is about to be written: encrypt what is new in it. */
 void	torrent_peer_outgoing(struct torrent *t, struct peer *p);
 /* n bytes of p->out were written (keep-alive timing). */
@@ -174,6 +178,9 @@ void	torrent_peer_remove(struct torrent *t, struct peer *p,
  * many.  The transport flushes them; every peer it pumps anyway (its own
  * input, the tick) need not be here. */
 size_t	torrent_take_dirty(struct torrent *t, uint32_t *ids, size_t max);
+/* Put p on the dirty list (the session's upload does, for the peers it
+ * gave blocks to). */
+void	torrent_mark_dirty(struct torrent *t, struct peer *p);
 
 /* Timeouts, keep-alives, choking, pex, metadata requests.  Returns the
  * next time it wants to run. */

@@ -100,6 +100,8 @@ struct utp_conn {
 	struct utp_ring	 snd;
 	uint64_t	 sbase;		/* stream offset of snd's head */
 	uint64_t	 snext;		/* first byte not yet packetized */
+	uint64_t	 push;		/* no packet spans this offset
+					 * (utp_push); 0: none */
 	struct utp_pkt	*outq;
 	uint16_t	 seq_nr;	/* next to send */
 	uint16_t	 seq_base;	/* oldest unacked; == seq_nr if none */
@@ -1166,6 +1168,8 @@ utp_conn_output(struct utp_conn *c, uint8_t *buf, uint64_t now)
 	unsent = c->sbase + c->snd.len - c->snext;
 	if (unsent > 0 && out < UTP_OUTQ - 1) {
 		len = unsent > u->mss ? u->mss : (uint32_t)unsent;
+		if (c->push > c->snext && c->push - c->snext < len)
+			len = (uint32_t)(c->push - c->snext);
 		if (room < len) {
 			if (c->inflight > 0)
 				goto ack;
@@ -1467,6 +1471,15 @@ utp_write(struct utp_conn *c, const uint8_t *d, size_t n, uint64_t now_us)
 	if (c->state == UTP_CLOSED || c->close_req || d == NULL)
 		return 0;
 	return utp_ring_push(&c->snd, d, n);
+}
+
+void
+utp_push(struct utp_conn *c)
+{
+	uint64_t end = c->sbase + c->snd.len;
+
+	if (end > c->snext)
+		c->push = end;
 }
 
 size_t

@@ -226,6 +226,16 @@ struct utp_conn	*utp_accept(struct utp *u);
  */
 size_t		 utp_write(struct utp_conn *c, const uint8_t *d, size_t n,
 		    uint64_t now_us);
+/*
+ * End a packet here: the bytes written so far leave without any written
+ * after this call in the same packet.  Some peers handle each packet as
+ * it arrives and read no further than the message they were waiting for
+ * (Transmission 3.00 leaves whatever follows the BitTorrent handshake in
+ * the packet unread until the next packet comes), so the handshake must
+ * end its packet.  One boundary is kept: a second call before the first
+ * is passed moves it.  A no-op when nothing is waiting to be sent.
+ */
+void		 utp_push(struct utp_conn *c);
 /* Move up to n in-order received bytes to d; returns the count, 0 when
  * none are waiting (see utp_conn_eof).  Reading reopens the window. */
 size_t		 utp_read(struct utp_conn *c, uint8_t *d, size_t n);

@@ -25,6 +25,8 @@
 #define WIRE_BLOCK		16384u		/* the block size we request */
 #define WIRE_MAX_BLOCK		131072u		/* largest request we serve */
 #define WIRE_MAX_MSG		(1u << 20)	/* other messages (extended) */
+#define WIRE_PIECE_HEADER	13u	/* a piece message's length, id,
+					 * index and begin (BEP 3) */
 
 enum wire_id {
 	WIRE_CHOKE = 0,

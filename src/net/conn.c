@@ -62,16 +62,42 @@ set_nonblock(int fd)
 	return 0;
 }
 
+/* Bind s to local's address, port 0, before a connect. */
+static int
+bind_local(int s, const struct thr_addr *local)
+{
+	struct sockaddr_storage ls;
+	struct thr_addr l = *local;
+	socklen_t sl;
+
+	l.port = 0;
+	sl = to_sockaddr(&l, &ls);
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	{
+		/* The port comes with the connect, as without the bind:
+		 * the address alone does not use up ephemeral ports. */
+		int one = 1;
+
+		(void)setsockopt(s, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
+	}
+#endif
+	return bind(s, (struct sockaddr *)&ls, sl);
+}
+
 int
-conn_connect(const struct thr_addr *a, int *fd)
+conn_connect(const struct thr_addr *a, const struct thr_addr *local, int *fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(a, &ss);
-	int s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int s;
 
-	if (s < 0)
+	if (local != NULL && local->family != a->family)
+		return THR_EINVAL;
+	if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return THR_EIO;
 	if (set_nonblock(s) != 0 ||
+	    (local != NULL && bind_local(s, local) != 0) ||
 	    (connect(s, (struct sockaddr *)&ss, sl) < 0 &&
 	    errno != EINPROGRESS)) {
 		close(s);
@@ -97,27 +123,37 @@ conn_connect_result(int fd, char *why, size_t whylen)
 }
 
 int
-conn_listen(uint16_t port, int *fd, uint16_t *actual)
+conn_listen(const struct thr_addr *local, uint16_t port, int *fd,
+    uint16_t *actual)
 {
-	for (int i = 0; i <= CONN_PORT_TRIES; i++) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof(sin);
-		int one = 1;
-		int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		uint16_t p = port == 0 ? 0 : (uint16_t)(port + i);
+	struct thr_addr any;
 
-		if (s < 0)
+	if (local == NULL) {
+		memset(&any, 0, sizeof(any));
+		any.family = 4;		/* 0.0.0.0 */
+		local = &any;
+	}
+	for (int i = 0; i <= CONN_PORT_TRIES; i++) {
+		struct sockaddr_storage ss;
+		struct thr_addr at = *local, got;
+		socklen_t sl;
+		int one = 1, s;
+
+		at.port = port == 0 ? 0 : (uint16_t)(port + i);
+		sl = to_sockaddr(&at, &ss);
+		if ((s = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) < 0)
 			return THR_EIO;
 		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-		sin.sin_port = htons(p);
-		if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		if (at.family == 6)	/* as conn_listen6 */
+			setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(s, (struct sockaddr *)&ss, sl) == 0 &&
 		    listen(s, 64) == 0 && set_nonblock(s) == 0 &&
-		    getsockname(s, (struct sockaddr *)&sin, &sl) == 0) {
+		    getsockname(s, (struct sockaddr *)&ss, &sl) == 0) {
+			from_sockaddr(&ss, &got);
 			*fd = s;
-			*actual = ntohs(sin.sin_port);
+			*actual = got.port;
 			return 0;
 		}
 		close(s);
@@ -149,6 +185,18 @@ conn_listen6(uint16_t port, int *fd)
 		return THR_EIO;
 	}
 	*fd = s;
+	return 0;
+}
+
+int
+conn_local(int fd, struct thr_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return THR_EIO;
+	from_sockaddr(&ss, a);
 	return 0;
 }
 

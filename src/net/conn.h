@@ -15,14 +15,22 @@
 
 #define CONN_PORT_TRIES	20	/* ports tried after the wanted one */
 
-/* Start connecting; *fd is set and the connect completes (or fails)
- * when the fd turns writable.  0 or THR_EIO. */
-int	conn_connect(const struct thr_addr *a, int *fd);
+/* Start connecting, from local's address when local is not NULL
+ * (--bind-address; it must be of a's family, else THR_EINVAL); *fd is
+ * set and the connect completes (or fails) when the fd turns writable.
+ * 0 or THR_EIO. */
+int	conn_connect(const struct thr_addr *a, const struct thr_addr *local,
+	    int *fd);
+/* Our end of a connecting or connected socket (the address and port the
+ * kernel chose), into *a.  0 or THR_EIO. */
+int	conn_local(int fd, struct thr_addr *a);
 /* After writability: 0 if connected, THR_EIO with errno text otherwise. */
 int	conn_connect_result(int fd, char *why, size_t whylen);
-/* Listen on port or the next free one (up to CONN_PORT_TRIES more).
- * Port 0 picks any; sets fd and actual. */
-int	conn_listen(uint16_t port, int *fd, uint16_t *actual);
+/* Listen on port or the next free one (up to CONN_PORT_TRIES more), on
+ * local's address (its port is ignored), or on every IPv4 address when
+ * local is NULL.  Port 0 picks any; sets fd and actual. */
+int	conn_listen(const struct thr_addr *local, uint16_t port, int *fd,
+	    uint16_t *actual);
 /* Listen for IPv6 peers on port (the IPv4 listener's), IPV6_V6ONLY.
  * THR_EIO (errno set) when the host has no IPv6 or the port is taken. */
 int	conn_listen6(uint16_t port, int *fd);

@@ -195,7 +195,7 @@ fileio_state_file(const char *state_dir, const uint8_t info_hash[20],
 
 int
 fileio_resume_path(const char *state_dir, const uint8_t info_hash[20],
-    const char *dir, char *out, size_t len)
+    const char *dir, const char *suffix, char *out, size_t len)
 {
 	char real[PATH_MAX], hex[41];
 	uint8_t key[20];
@@ -213,9 +213,59 @@ fileio_resume_path(const char *state_dir, const uint8_t info_hash[20],
 	}
 	buf_release(&b);
 	hash_hex(key, 20, hex);
-	if ((size_t)snprintf(out, len, "%s/%s.resume", state_dir, hex) >= len)
+	if ((size_t)snprintf(out, len, "%s/%s%s", state_dir, hex, suffix) >=
+	    len)
 		return THR_ELIMIT;
 	return 0;
+}
+
+int
+fileio_lock(const char *path, int *fd, long *owner, struct thr_error *err)
+{
+	char dir[PATH_MAX], pid[32];
+	const char *slash = strrchr(path, '/');
+	struct flock fl;
+	int len, e;
+
+	*fd = -1;
+	*owner = 0;
+	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+		return thr_error_set(err, THR_EINVAL, 0, "bad state path");
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (fileio_make_dirs(dir) != 0)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", dir,
+		    strerror(errno));
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0)
+		return thr_error_set(err, THR_EIO, 0, "%s: %s", path,
+		    strerror(errno));
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(*fd, F_SETLK, &fl) == 0) {
+		/* For people who look: the lock itself is what counts. */
+		len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (ftruncate(*fd, 0) == 0)
+			(void)!pwrite(*fd, pid, (size_t)len, 0);
+		return 0;
+	}
+	e = errno;
+	if (e == EACCES || e == EAGAIN) {
+		/* Held: ask who holds it (it may just have gone, which
+		 * leaves the PID unknown). */
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		if (fcntl(*fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+			*owner = (long)fl.l_pid;
+		close(*fd);
+		*fd = -1;
+		return thr_error_set(err, THR_EBUSY, 0, "%s: locked", path);
+	}
+	close(*fd);
+	*fd = -1;
+	return thr_error_set(err, THR_EIO, 0, "%s: %s", path, strerror(e));
 }
 
 /* --- the state directory as a blob store ------------------------------ */

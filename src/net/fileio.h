@@ -60,10 +60,23 @@ int	fileio_state_file(const char *state_dir, const uint8_t info_hash[20],
  * The resume record's path for this torrent and download directory: a
  * file in state_dir named from the SHA-1 of the info-hash and the
  * directory's real path (one torrent may be downloaded to several
- * places).  THR_EIO if dir cannot be resolved, THR_ELIMIT.
+ * places), with suffix (".resume", ".lock").  THR_EIO if dir cannot be
+ * resolved, THR_ELIMIT.
  */
 int	fileio_resume_path(const char *state_dir, const uint8_t info_hash[20],
-	    const char *dir, char *out, size_t len);
+	    const char *dir, const char *suffix, char *out, size_t len);
+
+/*
+ * Lock the file at path (creating it and its directory), so that one
+ * process at a time holds it: fcntl, which the kernel drops when the
+ * process ends however it ends, so a crash never leaves a stale lock.
+ * The file holds the owner's PID for people; F_GETLK gives the truth.
+ * *fd gets the open, locked file (the caller closes it at the end); 0,
+ * THR_EBUSY with the owner's PID in *owner (0 if it cannot be told),
+ * THR_EIO.
+ */
+int	fileio_lock(const char *path, int *fd, long *owner,
+	    struct thr_error *err);
 
 /* The state directory as the session's blob store (store.h): saved
  * metadata, the DHT table.  state_dir is borrowed; NULL keeps nothing

@@ -53,6 +53,8 @@ struct http {
 	int		 nreqs;
 	int		 draining;	/* inside http_drain */
 	bool		 free_pending;	/* http_free called while draining */
+	char		 local[80];	/* CURLOPT_INTERFACE, "" if none */
+	long		 ipresolve;	/* CURLOPT_IPRESOLVE */
 };
 
 static void	http_drain(struct http *);
@@ -266,8 +268,27 @@ http_free(struct http *h)
 	http_destroy(h);
 }
 
+int
+http_set_local(struct http *h, const struct thr_addr *local)
+{
+	char ip[ADDR_STR_MAX];
+
+	if (local == NULL || local->family == 0) {
+		h->local[0] = '\0';
+		return 0;
+	}
+	if (local->family != 4 && local->family != 6)
+		return THR_EINVAL;
+	addr_format_ip(local, ip, sizeof(ip));
+	/* "host!": an address, never an interface name to look up. */
+	snprintf(h->local, sizeof(h->local), "host!%s", ip);
+	h->ipresolve = local->family == 6 ? CURL_IPRESOLVE_V6 :
+	    CURL_IPRESOLVE_V4;
+	return 0;
+}
+
 static int
-http_setup(struct http_req *r, const char *url)
+http_setup(struct http *h, struct http_req *r, const char *url)
 {
 	CURL *e = r->easy;
 	int rc = 0;
@@ -287,6 +308,10 @@ http_setup(struct http_req *r, const char *url)
 	/* Signals would interrupt our loop; the loop does all waiting. */
 	HTTP_SET(CURLOPT_NOSIGNAL, 1L);
 	HTTP_SET(CURLOPT_USERAGENT, "thorrent/" PACKAGE_VERSION);
+	if (h->local[0] != '\0') {
+		HTTP_SET(CURLOPT_INTERFACE, h->local);
+		HTTP_SET(CURLOPT_IPRESOLVE, h->ipresolve);
+	}
 	/* "" offers every encoding curl can decode; max_body caps the
 	 * decoded bytes, so a compression bomb still hits the ceiling. */
 	HTTP_SET(CURLOPT_ACCEPT_ENCODING, "");
@@ -325,7 +350,7 @@ http_start(struct http *h, const char *url, const char *range,
 	r->easy = curl_easy_init();
 	if (r->easy == NULL)
 		goto free_r;
-	if (http_setup(r, url) != 0)
+	if (http_setup(h, r, url) != 0)
 		goto free_r;
 	/* A range counts bytes of the encoded body: ask for none. */
 	if (range != NULL &&

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
 #include "loop.h"
 
 #define HTTP_MAX_REDIRECTS	5
@@ -51,5 +52,11 @@ long	http_get(struct http *h, const char *url, size_t max_body,
 long	http_get_range(struct http *h, const char *url, uint64_t offset,
 	    uint64_t len, size_t max_body, http_done_cb *cb, void *ud);
 void	http_cancel(struct http *h, long id);
+/*
+ * Make the requests started from now on from local's address
+ * (--bind-address) and to servers of its family only; NULL or family 0
+ * undoes it.  THR_EINVAL for another family.
+ */
+int	http_set_local(struct http *h, const struct thr_addr *local);
 
 #endif

@@ -193,8 +193,29 @@ lsdsock_all_private(const struct lsdsock *m)
 	return m->s->ntorrents > 0;
 }
 
+/*
+ * --bind-address (IPv4): announce from that address's interface, so
+ * that the source address peers answer is the one we listen on, and
+ * listen for the group there too.  Best effort: the default interface
+ * still works where the two are the same.
+ */
+static void
+lsdsock_bind4(int fd, const struct thr_addr *local)
+{
+	struct in_addr ia;
+	struct ip_mreq mr;
+
+	memcpy(&ia, local->ip, 4);
+	(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ia, sizeof ia);
+	memset(&mr, 0, sizeof mr);
+	(void)inet_pton(AF_INET, LSD_GROUP4, &mr.imr_multiaddr);
+	mr.imr_interface = ia;
+	(void)setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr);
+}
+
 struct lsdsock *
-lsdsock_new(struct session *s, struct loop *l, uint16_t port)
+lsdsock_new(struct session *s, struct loop *l, uint16_t port,
+    const struct thr_addr *bind)
 {
 	struct lsdsock *m;
 	struct thr_error err;
@@ -216,6 +237,10 @@ lsdsock_new(struct session *s, struct loop *l, uint16_t port)
 	m->port = port;
 	m->fd[0] = m->fd[1] = -1;
 	for (int i = 0; i < 2; i++) {
+		/* --bind-address: peers must find us at that address. */
+		if (bind != NULL && bind->family != 0 &&
+		    bind->family != lsdsock_family[i])
+			continue;
 		memset(&err, 0, sizeof(err));
 		if ((fd = lsdsock_open(lsdsock_family[i], &err)) < 0) {
 			log_msg(&s->log, LOG_INFO,
@@ -230,6 +255,8 @@ lsdsock_new(struct session *s, struct loop *l, uint16_t port)
 			continue;
 		}
 		m->fd[i] = fd;
+		if (bind != NULL && bind->family == 4)
+			lsdsock_bind4(fd, bind);
 	}
 	if (m->fd[0] < 0 && m->fd[1] < 0) {
 		log_msg(&s->log, LOG_INFO, "%s",
@@ -238,8 +265,7 @@ lsdsock_new(struct session *s, struct loop *l, uint16_t port)
 		return NULL;
 	}
 	/* The cookie comes from the seeded PRNG, so --seed replays it. */
-	lsd_init(&m->lsd, (uint64_t)rng_next(&s->rng[SESSION_RNG_MISC]) << 32 |
-	    rng_next(&s->rng[SESSION_RNG_MISC]));
+	lsd_init(&m->lsd, rng_stream_seed(s->opts.seed, SESSION_RNG_LSD));
 	log_msg(&s->log, LOG_INFO, _("LSD on %s%s%s port %u"), m->fd[0] >= 0 ?
 	    LSD_GROUP4 : "", m->fd[0] >= 0 && m->fd[1] >= 0 ? _(" and ") : "",
 	    m->fd[1] >= 0 ? "[" LSD_GROUP6 "]" : "", LSD_PORT);

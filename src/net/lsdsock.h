@@ -36,14 +36,15 @@ struct lsdsock;
 
 /*
  * Open the sockets and watch them in l.  s and l are borrowed for the
- * life of the result; port is the one peers dial.  Returns NULL, after
+ * life of the result; port is the one peers dial; bind (may be NULL) is
+ * --bind-address: only that family, announced from that address.  Returns NULL, after
  * one log line saying why, when no socket could be opened; the run goes
  * on without LSD.  The first announce goes out at the first
  * lsdsock_pump.  Private torrents (BEP 27: no peers but the tracker's)
  * are never announced.
  */
 struct lsdsock	*lsdsock_new(struct session *s, struct loop *l,
-		    uint16_t port);
+		    uint16_t port, const struct thr_addr *bind);
 /* Close the sockets and free.  m may be NULL. */
 void	lsdsock_free(struct lsdsock *m);
 /*

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/i18n.h"
 #include "net/fileio.h"
 #include "net/storage.h"
 
@@ -341,6 +342,12 @@ storage_open(struct storage *s, const struct metainfo *mi, const char *dir,
     struct thr_error *err)
 {
 	return storage_open_sel(s, mi, dir, NULL, err);
+}
+
+int
+storage_make_dir(const char *dir, struct thr_error *err)
+{
+	return storage_mkdir_p(dir, err);
 }
 
 int
@@ -828,18 +835,85 @@ storage_factory_open(void *ctx, const struct metainfo *mi,
 	}
 	if (pl->state_dir != NULL &&
 	    fileio_resume_path(pl->state_dir, mi->info_hash, pl->dir,
-	    ss->record, sizeof(ss->record)) != 0)
+	    ".resume", ss->record, sizeof(ss->record)) != 0)
 		ss->record[0] = '\0';
 	out->ops = &storage_ops;
 	out->ctx = ss;
 	return 0;
 }
 
-struct store_factory
-storage_factory(const struct storage_place *place)
+/*
+ * One run per torrent and download directory: the lock file sits beside
+ * the resume record and has its key.  The directory is made first (it
+ * is the user's, and its real path is the key); no file in it is.
+ */
+static int
+storage_factory_lock(void *ctx, const uint8_t info_hash[20],
+    struct thr_error *err)
 {
-	struct store_factory f = { storage_factory_open,
-	    (void *)(uintptr_t)place };
+	struct storage_place *pl = ctx;
+	char path[PATH_MAX];
+	struct thr_error e2;
+	long owner = 0;
+	int rc, fd;
+
+	if (pl->state_dir == NULL)
+		return 0;
+	if (pl->nlocks == STORAGE_MAX_LOCKS)
+		return thr_error_set(err, THR_ELIMIT, 0, "too many torrents");
+	if ((rc = storage_make_dir(pl->dir, err)) != 0)
+		return rc;
+	errno = 0;
+	rc = fileio_resume_path(pl->state_dir, info_hash, pl->dir, ".lock",
+	    path, sizeof(path));
+	if (rc == THR_EIO)
+		return thr_error_set(err, rc, 0, "%s: %s", pl->dir,
+		    strerror(errno));
+	if (rc != 0)
+		return thr_error_set(err, rc, 0, _("state directory path too "
+		    "long: %s"), pl->state_dir);
+	memset(&e2, 0, sizeof(e2));
+	rc = fileio_lock(path, &fd, &owner, &e2);
+	if (rc == THR_EBUSY && owner > 0)
+		return thr_error_set(err, rc, 0, _("another thorrent (pid %ld) "
+		    "is running this torrent in %s; stop it first"), owner,
+		    pl->dir);
+	if (rc == THR_EBUSY)
+		return thr_error_set(err, rc, 0, _("another thorrent is "
+		    "running this torrent in %s; stop it first"), pl->dir);
+	if (rc != 0)
+		return thr_error_set(err, rc, 0, _("cannot lock the torrent: "
+		    "%s"), e2.msg);
+	pl->locks[pl->nlocks++] = fd;
+	return 0;
+}
+
+static int
+storage_factory_record(void *ctx, const struct metainfo *mi, size_t max,
+    struct buf *out, struct thr_error *err)
+{
+	const struct storage_place *pl = ctx;
+	char path[PATH_MAX];
+
+	if (pl->state_dir == NULL || fileio_resume_path(pl->state_dir,
+	    mi->info_hash, pl->dir, ".resume", path, sizeof(path)) != 0)
+		return THR_ENOENT;
+	return fileio_read(path, max, out, err);
+}
+
+struct store_factory
+storage_factory(struct storage_place *place)
+{
+	struct store_factory f = { storage_factory_open, storage_factory_lock,
+	    storage_factory_record, place };
 
 	return f;
+}
+
+void
+storage_place_release(struct storage_place *place)
+{
+	/* Last: the locks outlive every use of the data. */
+	while (place->nlocks > 0)
+		close(place->locks[--place->nlocks]);
 }

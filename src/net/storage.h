@@ -82,6 +82,13 @@ int	storage_open(struct storage *s, const struct metainfo *mi,
 int	storage_open_sel(struct storage *s, const struct metainfo *mi,
 	    const char *dir, const uint8_t *wanted, struct thr_error *err);
 void	storage_close(struct storage *s);
+/*
+ * Create the download directory dir and its missing parents, nothing
+ * inside it (storage_open does the same first): the session locks the
+ * torrent on the directory's real path before any file is made.
+ * 0, THR_EINVAL, THR_ENOMEM or THR_EIO with the path in err.
+ */
+int	storage_make_dir(const char *dir, struct thr_error *err);
 
 /*
  * Split [off, off+len) into file spans.  Fills at most max spans and
@@ -127,10 +134,19 @@ int	storage_stamp(struct storage *s, size_t i, int64_t *size,
  * record at fileio_resume_path(place->state_dir, ...) when state_dir is
  * not NULL.  place is borrowed and must outlive the stores.
  */
+#define STORAGE_MAX_LOCKS	64	/* torrents locked through one place */
+
 struct storage_place {
 	const char	*dir;		/* the download directory */
 	const char	*state_dir;	/* resume records; NULL: none */
+	int		 locks[STORAGE_MAX_LOCKS];	/* held; owned */
+	size_t		 nlocks;
 };
-struct store_factory	storage_factory(const struct storage_place *place);
+/* The factory over place (which must outlive it and its stores); its
+ * lock takes the ".lock" beside each torrent's resume record, held
+ * until storage_place_release. */
+struct store_factory	storage_factory(struct storage_place *place);
+/* Let go of every lock the place holds. */
+void	storage_place_release(struct storage_place *place);
 
 #endif

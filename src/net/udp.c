@@ -60,14 +60,8 @@ int
 udp_open(int family, uint16_t port, bool loopback_only,
     struct thr_error *err)
 {
-	struct sockaddr_storage ss;
 	struct thr_addr a;
-	socklen_t sl;
-	int s, one = 1, size = UDP_SOCKBUF, e;
 
-	if (family != 4 && family != 6)
-		return thr_error_set(err, THR_EINVAL, 0,
-		    "udp: family %d is neither 4 nor 6", family);
 	memset(&a, 0, sizeof a);
 	a.family = family;
 	a.port = port;
@@ -78,7 +72,22 @@ udp_open(int family, uint16_t port, bool loopback_only,
 		} else
 			a.ip[15] = 1;
 	}
-	sl = udp_to_sockaddr(&a, &ss);
+	return udp_open_on(&a, err);
+}
+
+int
+udp_open_on(const struct thr_addr *local, struct thr_error *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int s, one = 1, size = UDP_SOCKBUF, e;
+	int family = local->family;
+	uint16_t port = local->port;
+
+	if (family != 4 && family != 6)
+		return thr_error_set(err, THR_EINVAL, 0,
+		    "udp: family %d is neither 4 nor 6", family);
+	sl = udp_to_sockaddr(local, &ss);
 	s = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (s < 0)

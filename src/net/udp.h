@@ -34,6 +34,9 @@
  */
 int	udp_open(int family, uint16_t port, bool loopback_only,
 	    struct thr_error *err);
+/* The same on local's address and port (--bind-address), the family
+ * being local's. */
+int	udp_open_on(const struct thr_addr *local, struct thr_error *err);
 /* The port fd is bound to, or THR_EIO. */
 int	udp_local_port(int fd);
 /*

@@ -39,6 +39,8 @@ struct udpmux {
 	struct session		*s;		/* borrowed */
 	struct loop		*l;		/* borrowed */
 	uint16_t		 port;
+	struct thr_addr		 bind;		/* --bind-address, family 0:
+						 * any */
 	int			 fd;		/* IPv4 */
 	int			 fd6;		/* IPv6 (uTP, UDP trackers);
 						 * -1 without IPv6 */
@@ -165,10 +167,15 @@ sock_for(const struct udpmux *m, const struct thr_addr *a)
 static void
 udp6_setup(struct udpmux *m)
 {
+	struct thr_addr local = m->bind;
 	struct thr_error e;
 
+	if (local.family == 4)
+		return;		/* --bind-address: that address only */
 	memset(&e, 0, sizeof(e));
-	m->fd6 = udp_open(6, m->port, false, &e);
+	local.family = 6;	/* "::" unless bound */
+	local.port = m->port;
+	m->fd6 = udp_open_on(&local, &e);
 	if (m->fd6 < 0) {
 		m->fd6 = -1;
 		log_msg(&m->s->log, LOG_DEBUG, "no IPv6 UDP socket: %s",
@@ -186,30 +193,45 @@ udpmux_new(struct session *s, struct loop *l, struct xnet *n,
     const struct udpmux_opts *o, struct thr_error *err)
 {
 	struct udpmux *m = calloc(1, sizeof(*m));
-	int fd;
+	struct thr_addr local = o->bind;
+	int fd = -1;
 
 	if (m == NULL) {
 		thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 		return NULL;
 	}
-	if ((fd = udp_open(4, o->port, false, err)) < 0) {
+	/* The IPv4 socket, unless --bind-address names an IPv6 one. */
+	local.family = local.family == 0 ? 4 : local.family;
+	local.port = o->port;
+	if (local.family == 4 && (fd = udp_open_on(&local, err)) < 0) {
 		free(m);
 		return NULL;
 	}
 	m->s = s;
 	m->l = l;
 	m->port = o->port;
+	m->bind = o->bind;
 	m->fd = fd;
 	m->fd6 = -1;
 	resolve_init(&m->ut_res);
-	if (loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
+	if (fd >= 0 && loop_add_fd(l, fd, LOOP_READ, udp_event, m) != 0) {
 		thr_error_set(err, THR_ELIMIT, 0, "cannot watch the UDP socket");
 		close(fd);
 		free(m);
 		return NULL;
 	}
 	udp6_setup(m);
-	dht_setup(m, o, loop_now_ms());
+	if (m->fd < 0 && m->fd6 < 0) {
+		thr_error_set(err, THR_EIO, 0, "no UDP socket on the IPv6 "
+		    "--bind-address");
+		free(m);
+		return NULL;
+	}
+	if (m->fd >= 0)
+		dht_setup(m, o, loop_now_ms());
+	else if (s->opts.dht)	/* BEP 5: the DHT is IPv4 */
+		log_msg(&s->log, LOG_INFO, "%s", _("DHT off: it runs over "
+		    "IPv4, and --bind-address is an IPv6 address"));
 	if (o->utp && (m->utp = utpnet_new(s, n, m->fd, m->fd6)) != NULL) {
 		struct xnet_dialer d = utpnet_dialer(m->utp);
 
@@ -266,7 +288,7 @@ udpmux_announce(struct udpmux *m, const char *url,
 		m->ut_have_addr = false;
 		if (strlen(url) >= sizeof(m->ut_url) ||
 		    udptracker_init(&m->ut, url, rng_cb,
-		    &m->s->rng[SESSION_RNG_MISC]) != 0 ||
+		    &m->s->rng[SESSION_RNG_TRACKER]) != 0 ||
 		    udptracker_parse_url(url, host, sizeof(host), &port,
 		    NULL) != 0) {
 			m->ut_busy = true;

@@ -48,6 +48,8 @@ typedef void	udpmux_announce_cb(void *ctx, int status,
 
 struct udpmux_opts {
 	uint16_t		 port;		/* the TCP listener's */
+	struct thr_addr		 bind;		/* --bind-address, family 0:
+						 * every address */
 	const char *const	*bootstrap;	/* HOST:PORT, DHT routers */
 	size_t			 nbootstrap;	/* 0: the public routers */
 	bool			 utp;		/* carry uTP peers */
@@ -55,7 +57,8 @@ struct udpmux_opts {
 
 /*
  * Open the UDP sockets on o->port (IPv4, and IPv6 when the host has it:
- * uTP and UDP trackers use both, the DHT IPv4 only), start the session's
+ * uTP and UDP trackers use both, the DHT IPv4 only; with o->bind, the
+ * one socket of its family, bound to it), start the session's
  * DHT (when it runs one) with its bootstrap nodes, and the uTP transport
  * for table n.  s, l and n are borrowed for the life of the mux.  NULL
  * with err filled when the socket cannot be opened (the caller goes on

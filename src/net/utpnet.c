@@ -39,8 +39,7 @@ utpnet_new(struct session *s, struct xnet *n, int fd, int fd6)
 		return NULL;
 	}
 	memset(&c, 0, sizeof(c));
-	c.seed = rng_next(&s->rng[SESSION_RNG_MISC]) |
-	    (uint64_t)rng_next(&s->rng[SESSION_RNG_MISC]) << 32;
+	c.seed = rng_stream_seed(s->opts.seed, SESSION_RNG_UTP);
 	if ((u->utp = utp_new(&c)) == NULL) {
 		log_msg(&s->log, LOG_WARN, "%s", _("uTP off: out of memory"));
 		free(u);
@@ -110,14 +109,26 @@ utp_op_read(struct xport *x, struct buf *in, size_t max, char *why,
 	return (ssize_t)n;
 }
 
+/*
+ * Bytes into the connection's send buffer, up to the end of our
+ * handshake while that is still there (p->out_push): it then ends its
+ * packet, since Transmission 3.00 reads a uTP packet only as far as the
+ * message it waited for.  The pump calls again for what follows.
+ */
 static ssize_t
 utp_op_write(struct xport *x, struct buf *out, char *why, size_t whylen)
 {
 	struct utpnet_conn *uc = x->impl;
-	size_t n = utp_write(uc->c, out->data, out->len, loop_now_us());
+	struct peer *p = x->p;
+	size_t want = out->len, n;
 
 	(void)why;
 	(void)whylen;
+	if (p->out_push > 0 && p->out_push < want)
+		want = p->out_push;
+	n = utp_write(uc->c, out->data, want, loop_now_us());
+	if (n > 0 && n == p->out_push)
+		utp_push(uc->c);
 	buf_consume(out, n);
 	return (ssize_t)n;
 }

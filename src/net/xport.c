@@ -38,6 +38,8 @@ struct xnet {
 	uint64_t		 listen_resume_ms;
 	bool			 no_dial;
 	bool			 reads_blocked;	/* download limit hit */
+	struct thr_addr		 bind;		/* --bind-address, family 0:
+						 * any */
 };
 
 static size_t
@@ -209,6 +211,12 @@ xnet_set_utp(struct xnet *n, const struct xnet_dialer *d)
 }
 
 void
+xnet_set_bind(struct xnet *n, const struct thr_addr *a)
+{
+	n->bind = *a;
+}
+
+void
 xnet_stop_dialling(struct xnet *n)
 {
 	n->no_dial = true;
@@ -281,9 +289,9 @@ xnet_write(struct xport *x, struct torrent *t, struct peer *p,
 	char why[96];
 
 	for (int i = 0; i < XPORT_WRITES && !p->dead; i++) {
+		bool at_push;
 		ssize_t k;
 
-		torrent_peer_fill(t, p, now_ms);
 		if (p->out.len == 0)
 			break;
 		torrent_peer_outgoing(t, p);
@@ -291,8 +299,11 @@ xnet_write(struct xport *x, struct torrent *t, struct peer *p,
 			peer_kill(p, why);
 			return;
 		}
+		/* A packet transport stopped at our handshake's end: what
+		 * follows goes now, in a packet of its own. */
+		at_push = p->out_push != 0 && (size_t)k == p->out_push;
 		torrent_peer_sent(t, p, (size_t)k, now_ms);
-		if (k == 0 || p->out.len > 0)
+		if (k == 0 || (p->out.len > 0 && !at_push))
 			break;
 	}
 }
@@ -350,6 +361,27 @@ xnet_flush_dirty(struct xnet *n, struct torrent *t, uint64_t now_ms)
 		}
 }
 
+/*
+ * The upload: the session hands out blocks in turn (session_upload
+ * shares the limit and the pass among the peers), then the peers that
+ * got data, or that the core wrote to, go to their connections.  While
+ * blocks keep moving and the connections keep taking them, a few rounds
+ * per pass, so that a peer on a fast link is not held to one buffer per
+ * wakeup.
+ */
+static void
+xnet_upload(struct xnet *n, uint64_t now_ms)
+{
+	for (int round = 0; round < XPORT_UPLOAD_ROUNDS; round++) {
+		size_t moved = session_upload(n->s, now_ms);
+
+		for (size_t k = 0; k < n->s->ntorrents; k++)
+			xnet_flush_dirty(n, n->s->torrents[k], now_ms);
+		if (moved == 0)
+			break;
+	}
+}
+
 /* After a tick: every connection (closing one reorders the table, so the
  * pass works on a copy), then the dead peers that had none (web seeds
  * that never opened). */
@@ -363,7 +395,7 @@ xnet_pump_all(struct xnet *n, uint64_t now_ms)
 		if (n->slot[i] != NULL)
 			all[m++] = n->slot[i];
 	for (size_t i = 0; i < m; i++)
-		xnet_pump(n, all[i], false, now_ms);
+		xnet_pump(n, all[i], true, now_ms);
 	for (size_t k = 0; k < n->s->ntorrents; k++) {
 		struct torrent *t = n->s->torrents[k];
 
@@ -392,8 +424,7 @@ xnet_step(struct xnet *n, uint64_t now_ms, bool all)
 		x->pending = false;
 		xnet_pump(n, x, true, now_ms);
 	}
-	for (size_t k = 0; k < n->s->ntorrents; k++)
-		xnet_flush_dirty(n, n->s->torrents[k], now_ms);
+	xnet_upload(n, now_ms);
 	if (all)
 		xnet_pump_all(n, now_ms);
 	if (n->listen_resume_ms != 0 && now_ms >= n->listen_resume_ms) {
@@ -405,12 +436,13 @@ xnet_step(struct xnet *n, uint64_t now_ms, bool all)
 		xnet_dial(n, n->s->torrents[k], now_ms);
 }
 
-/* Whether t dials out at all now. */
+/* Whether t dials out at all now (a finished run is about to end: a
+ * connection now would only be torn down again). */
 static bool
 xnet_dialling(const struct torrent *t)
 {
 	return t->phase != TORRENT_CHECKING && t->phase != TORRENT_DONE &&
-	    !t->paused;
+	    !t->paused && !torrent_finished(t);
 }
 
 uint64_t
@@ -628,7 +660,8 @@ xnet_dial(struct xnet *n, struct torrent *t, uint64_t now_ms)
 				peer_kill(p, "too many uTP connections");
 			continue;
 		}
-		if (tp == SESSION_TRANSPORT_UTP || conn_connect(&a, &fd) != 0) {
+		if (tp == SESSION_TRANSPORT_UTP || conn_connect(&a,
+		    n->bind.family != 0 ? &n->bind : NULL, &fd) != 0) {
 			peerset_connect_failed(&t->ps, &a, now_ms);
 			continue;
 		}
@@ -638,6 +671,9 @@ xnet_dial(struct xnet *n, struct torrent *t, uint64_t now_ms)
 			peerset_connect_failed(&t->ps, &a, now_ms);
 			break;
 		}
+		/* Known at once (connect bound it): how a connection to
+		 * ourselves is recognised (pwp.c). */
+		(void)conn_local(fd, &p->local);
 		tcp_take(n, t, p, fd, LOOP_WRITE);
 	}
 }

@@ -35,6 +35,7 @@
 #define XPORT_READ_BUDGET	(1u << 20)	/* per peer per pump */
 #define XPORT_WRITES		8	/* fill-and-write rounds per pump */
 #define XPORT_CONNECTS		8	/* dials per loop pass */
+#define XPORT_UPLOAD_ROUNDS	8	/* upload rounds per loop pass */
 #define XPORT_MAX		1024	/* connections in the table */
 #define XPORT_UTP_WAIT_MS	2500	/* with --transport both, a uTP
 					 * connect not answered in this long
@@ -116,6 +117,8 @@ void	xnet_pump(struct xnet *n, struct xport *x, bool readable,
  * and dial new ones for every torrent.
  */
 void	xnet_step(struct xnet *n, uint64_t now_ms, bool all);
+/* --bind-address: dial from a (family 0: any address). */
+void	xnet_set_bind(struct xnet *n, const struct thr_addr *a);
 /* Stop dialling and accepting (quitting). */
 void	xnet_stop_dialling(struct xnet *n);
 

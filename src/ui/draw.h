@@ -122,5 +122,11 @@ void	draw_files(struct view *v, const struct torrent *t, int top,
 void	draw_log(struct view *v, const struct torrent *t, int top,
 	    int height);
 void	draw_help(struct view *v);
+/* What the piece map's glyphs (or, with the availability toggle, its
+ * digits) mean, in their colours, from (y, x) in at most width columns;
+ * aggregate when cells hold ranges of pieces.  Returns the columns
+ * used. */
+int	draw_pieces_legend(struct view *v, int y, int x, int width,
+	    bool aggregate);
 
 #endif

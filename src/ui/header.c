@@ -1,7 +1,8 @@
 /*
  * header.c: the three header lines.
  *
- *   name                                   size  percent  [PAUSED]
+ *   name                  size  percent  [PAUSED]
+ *   name   selected of size  percent, or "complete (N files skipped)"
  *   down  up  eta  ratio  peers connected/known  seeds
  *   tracker status (next announce)  DHT  port  strategy  phase  UPnP/NAT-PMP
  *
@@ -70,6 +71,50 @@ header_phase(const struct torrent *t, char *out, size_t len)
 	}
 }
 
+/*
+ * One direction's rate and its limit: "down 1.0 MiB/s (limit 2.0 MiB/s)",
+ * "(unlimited)" when none is set (only when verbose), or the bare rate.
+ * Each variant is one whole translatable message.
+ */
+static void
+header_rate(bool up, uint64_t rate, uint64_t limit, bool verbose, char *out,
+    size_t len)
+{
+	char r[32], l[32];
+
+	bar_human_rate(rate, r, sizeof(r));
+	bar_human_rate(limit, l, sizeof(l));
+	if (limit != 0)
+		snprintf(out, len, up ? _("up %s (limit %s)") :
+		    _("down %s (limit %s)"), r, l);
+	else if (verbose)
+		snprintf(out, len, up ? _("up %s (unlimited)") :
+		    _("down %s (unlimited)"), r);
+	else
+		snprintf(out, len, up ? _("up %s") : _("down %s"), r);
+}
+
+/*
+ * Line 1 from its parts.  Peers: connected, and the addresses known to
+ * dial when there are any (a seeder that only takes incoming peers
+ * knows none, and "1/0" read as nonsense).
+ */
+static void
+header_line1(const struct torrent *t, const char *down, const char *up,
+    const char *eta, double ratio, char *out, size_t len)
+{
+	char peers[64];
+
+	if (t->ps.nknown > 0)
+		snprintf(peers, sizeof(peers), _("peers %zu (%zu known)"),
+		    header_connected(t), t->ps.nknown);
+	else
+		snprintf(peers, sizeof(peers), _("peers %zu"),
+		    header_connected(t));
+	snprintf(out, len, _("%s  %s  eta %s  ratio %.2f  %s  seeds %zu"),
+	    down, up, eta, ratio, peers, header_seeds(t));
+}
+
 /* "DHT off", "DHT: bootstrapping", "DHT: 42 nodes". */
 static void
 header_dht(const struct torrent *t, char *out, size_t len)
@@ -106,7 +151,8 @@ static void
 header_progress(const struct torrent *t, bool narrow, char *out,
     size_t len)
 {
-	char size[32];
+	char size[32], sel[32];
+	size_t skipped;
 
 	if (t->phase == TORRENT_METADATA) {
 		if (t->md.size == 0 || t->md.npieces == 0)
@@ -120,13 +166,27 @@ header_progress(const struct torrent *t, bool narrow, char *out,
 		return;
 	}
 	bar_human_bytes(t->mi.total_length, size, sizeof(size));
-	snprintf(out, len, "  %s  %5.1f%%", size, torrent_percent(t));
+	skipped = selection_skipped(&t->sel);
+	if (skipped == 0) {
+		snprintf(out, len, "  %s  %5.1f%%", size, torrent_percent(t));
+		return;
+	}
+	/* Some files skipped: the selection's bytes, and once they are
+	 * all here "complete", not a 100% that would claim the rest. */
+	bar_human_bytes(t->sel.wanted_total, sel, sizeof(sel));
+	if (torrent_complete(t))
+		snprintf(out, len, ngettext("  %s of %s  complete (%zu file "
+		    "skipped)", "  %s of %s  complete (%zu files skipped)",
+		    skipped), sel, size, skipped);
+	else
+		snprintf(out, len, _("  %s of %s  %5.1f%%"), sel, size,
+		    torrent_percent(t));
 }
 
 void
 draw_header(struct view *v, const struct torrent *t, uint64_t now_ms)
 {
-	char down[32], up[32], eta[32], next[32], phase[48], dht[128];
+	char down[96], up[96], eta[32], next[32], phase[48], dht[128];
 	char hash[41], line[512], paused[64];
 	const char *name;
 	uint64_t drate, urate, secs;
@@ -165,9 +225,9 @@ draw_header(struct view *v, const struct torrent *t, uint64_t now_ms)
 		draw_text(v, 0, x + 1, v->cols - x - 1, paused,
 		    draw_attr(v, ROLE_PAUSED));
 
-	/* Line 1: rates, ETA, ratio, peers. */
-	bar_human_rate(drate, down, sizeof(down));
-	bar_human_rate(urate, up, sizeof(up));
+	/* Line 1: rates and limits, ETA, ratio, peers.  "(unlimited)"
+	 * goes first when the line is too narrow: a limit that is set
+	 * always shows. */
 	if (t->sel.left == 0 || t->phase != TORRENT_DOWNLOADING || drate == 0)
 		secs = UINT64_MAX;
 	else
@@ -175,10 +235,17 @@ draw_header(struct view *v, const struct torrent *t, uint64_t now_ms)
 	bar_human_eta(secs, eta, sizeof(eta));
 	ratio = t->mi.total_length > 0 ?
 	    (double)t->uploaded / (double)t->mi.total_length : 0.0;
-	snprintf(line, sizeof(line),
-	    _("down %s  up %s  eta %s  ratio %.2f  peers %zu/%zu  seeds %zu"),
-	    down, up, eta, ratio, header_connected(t), t->ps.nknown,
-	    header_seeds(t));
+	header_rate(false, drate, t->sess->down_limit.rate, true, down,
+	    sizeof(down));
+	header_rate(true, urate, t->sess->up_limit.rate, true, up, sizeof(up));
+	header_line1(t, down, up, eta, ratio, line, sizeof(line));
+	if (draw_width(v, line) > v->cols) {
+		header_rate(false, drate, t->sess->down_limit.rate, false,
+		    down, sizeof(down));
+		header_rate(true, urate, t->sess->up_limit.rate, false, up,
+		    sizeof(up));
+		header_line1(t, down, up, eta, ratio, line, sizeof(line));
+	}
 	draw_text(v, 1, 0, v->cols, line, draw_attr(v, ROLE_NORMAL));
 
 	/* Line 2: tracker, DHT, port, strategy, phase. */
@@ -194,7 +261,7 @@ draw_header(struct view *v, const struct torrent *t, uint64_t now_ms)
 	 * it is the first thing cut on a narrow terminal. */
 	snprintf(line, sizeof(line), _("  next %s  %s  port %u  %s  %s%s%.*s"),
 	    next, dht, (unsigned)t->sess->port,
-	    picker_strategy_name(t->pk.strategy), phase,
+	    _(picker_strategy_name(t->pk.strategy)), phase,
 	    t->sess->status[SESSION_STATUS_PORTMAP][0] != '\0' ? "  " : "",
 	    (int)sizeof(t->sess->status[SESSION_STATUS_PORTMAP]), t->sess->status[SESSION_STATUS_PORTMAP]);
 	x = draw_text(v, 2, 0, v->cols, _("tracker: "), draw_attr(v, ROLE_DIM));

@@ -108,6 +108,64 @@ pieces_map(struct view *v, const struct torrent *t, int top, int rows)
 	free(cells);
 }
 
+int
+draw_pieces_legend(struct view *v, int y, int x, int width, bool aggregate)
+{
+	struct item {
+		struct cell	 c;	/* a cell that looks the part */
+		const char	*glyph;	/* or this, when not NULL */
+		enum draw_role	 role;
+		const char	*what;
+	};
+	const struct item plain[] = {
+		{ { CELL_HAVE, 1, 0, 0, 0 }, NULL, ROLE_HAVE, N_("have") },
+		{ { CELL_PARTIAL, 0, 0, 0, 0 }, NULL, ROLE_PARTIAL,
+		    N_("partial") },
+		{ { CELL_REQUESTED, 0, 0, 0, 0 }, NULL, ROLE_REQUESTED,
+		    N_("asked") },
+		{ { CELL_MISSING, 0, 0, 0, 0 }, NULL, ROLE_MISSING,
+		    N_("missing") },
+	};
+	/* Ranges: the shade says how much of the range is had. */
+	const struct item ranges[] = {
+		{ { CELL_HAVE, 1, 0, 0, 0 }, NULL, ROLE_HAVE, N_("have") },
+		{ { CELL_PARTIAL, 0, 0, 0, 0 }, v->utf8 ?
+		    "\xe2\x96\x91\xe2\x96\x92\xe2\x96\x93" : NULL,
+		    ROLE_PARTIAL, N_("partly had") },
+		{ { CELL_MISSING, 0, 0, 0, 0 }, NULL, ROLE_MISSING,
+		    N_("missing") },
+	};
+	const struct item avail[] = {
+		{ { 0, 0, 0, 0, 0 }, "0", ROLE_AVAIL0, N_("no peer") },
+		{ { 0, 0, 0, 0, 0 }, "1", ROLE_AVAIL1, N_("one peer") },
+		{ { 0, 0, 0, 0, 0 }, "2-9", ROLE_AVAIL_FEW, N_("peers") },
+		{ { 0, 0, 0, 0, 0 }, "+", ROLE_AVAIL_MANY, N_("more") },
+	};
+	const struct item *it = v->avail ? avail : aggregate ? ranges : plain;
+	size_t n = v->avail ? sizeof(avail) / sizeof(avail[0]) : aggregate ?
+	    sizeof(ranges) / sizeof(ranges[0]) : sizeof(plain) /
+	    sizeof(plain[0]);
+	int used = 0, w;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *g = it[i].glyph != NULL ? it[i].glyph :
+		    pieces_glyph(v, &it[i].c, false);
+		const char *what = _(it[i].what);
+
+		/* Whole items only: a legend cut in the middle misleads. */
+		w = draw_width(v, g) + 1 + draw_width(v, what);
+		if (used + w > width)
+			break;
+		draw_text(v, y, x + used, width - used, g,
+		    draw_attr(v, it[i].role));
+		used += draw_width(v, g) + 1;
+		used += draw_text(v, y, x + used, width - used, what,
+		    draw_attr(v, ROLE_DIM));
+		used += 2;
+	}
+	return used;
+}
+
 /* "1.2.3.4:5, [::1]:6" for the peers that contributed to a piece. */
 static void
 pieces_contrib(const struct torrent *t, const struct picker_piece *pp,

@@ -21,6 +21,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <term.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -44,6 +45,31 @@
 static const char *const view_pane_names[VIEW_NPANES] = {
 	N_("peers"), N_("pieces"), N_("files"), N_("log")
 };
+
+enum view_term
+view_term_check(const char *term, int fd)
+{
+	TERMINAL *saved = cur_term;
+	enum view_term r = VIEW_TERM_OK;
+	const char *cup;
+	int err = 0;
+
+	if (term == NULL || *term == '\0')
+		return VIEW_TERM_LIMITED;
+	/* setupterm would fall back to the environment for NULL; a
+	 * definite name is asked for and the result thrown away. */
+	if (setupterm(term, fd, &err) != OK)
+		return VIEW_TERM_UNKNOWN;
+	cup = tigetstr("cup");
+	/* Without cursor addressing curses can only draw one line after
+	 * another, which garbles a full-screen view. */
+	if (cup == NULL || cup == (const char *)-1 || tigetflag("hc") > 0 ||
+	    tigetflag("gn") > 0)
+		r = VIEW_TERM_LIMITED;
+	del_curterm(cur_term);
+	set_curterm(saved);
+	return r;
+}
 
 static void
 view_read_size(struct view *v)
@@ -141,10 +167,10 @@ view_current_pane(const struct view *v)
 }
 
 static void
-view_tabs(struct view *v)
+view_tabs(struct view *v, const struct torrent *t)
 {
 	char label[32];
-	int x = 0, p;
+	int x = 0, p, w;
 
 	for (p = 0; p < VIEW_NPANES; p++) {
 		snprintf(label, sizeof(label), " %d %s ", p + 1,
@@ -154,15 +180,64 @@ view_tabs(struct view *v)
 		    ROLE_DIM));
 		x++;
 	}
-	if (v->pane == VIEW_PANE_PIECES && v->avail)
-		draw_text(v, VIEW_TAB_ROW, x + 1, v->cols - x - 1,
-		    _("[availability]"), draw_attr(v, ROLE_DIM));
-	else if (v->pane == VIEW_PANE_PEERS)
+	if (v->pane == VIEW_PANE_PIECES) {
+		/* The map's legend; cells hold ranges when the pieces
+		 * outnumber the pane's cells. */
+		if (v->avail)
+			x += 1 + draw_text(v, VIEW_TAB_ROW, x + 1,
+			    v->cols - x - 1, _("[availability]"),
+			    draw_attr(v, ROLE_DIM));
+		w = v->cols - x - 1;
+		draw_pieces_legend(v, VIEW_TAB_ROW, x + 1, w,
+		    (uint64_t)t->mi.npieces > (uint64_t)v->cols *
+		    (uint64_t)(v->rows > VIEW_CHROME_ROWS ? v->rows -
+		    VIEW_CHROME_ROWS : 1));
+	} else if (v->pane == VIEW_PANE_PEERS)
 		draw_text(v, VIEW_TAB_ROW, x + 1, v->cols - x - 1,
 		    v->sort == DRAW_SORT_DOWN ? _("[by down rate]") :
 		    v->sort == DRAW_SORT_UP ? _("[by up rate]") :
 		    _("[by address]"),
 		    draw_attr(v, ROLE_DIM));
+}
+
+/*
+ * A notice in whatever room there is: words wrapped over the rows, so
+ * that "window too small (need 40x10)" reads whole at 20x5 instead of
+ * stopping at "window too small (ne".  A word wider than the window is
+ * cut; rows beyond the window are dropped.
+ */
+static void
+view_notice(struct view *v, const char *text, attr_t a)
+{
+	char line[DRAW_LINE_MAX];
+	const char *p = text;
+	size_t used = 0, n;
+	int y = 0;
+
+	line[0] = '\0';
+	while (*p != '\0' && y < v->rows) {
+		n = strcspn(p, " ");
+		if (used + 1 + n >= sizeof(line))
+			n = sizeof(line) - used - 2;
+		/* Try the word on this line; move it to the next if the
+		 * line then overflows (a line never starts empty). */
+		if (used > 0)
+			line[used] = ' ';
+		memcpy(line + used + (used > 0), p, n);
+		line[used + (used > 0) + n] = '\0';
+		if (used > 0 && draw_width(v, line) > v->cols) {
+			line[used] = '\0';
+			draw_text(v, y++, 0, v->cols, line, a);
+			memmove(line, p, n);
+			line[n] = '\0';
+			used = n;
+		} else
+			used += (used > 0) + n;
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	if (used > 0 && y < v->rows)
+		draw_text(v, y, 0, v->cols, line, a);
 }
 
 void
@@ -177,14 +252,14 @@ view_draw(struct view *v, const struct torrent *t, uint64_t now_ms)
 	} else
 		erase();
 	if (v->cols < VIEW_MIN_COLS || v->rows < VIEW_MIN_ROWS) {
-		draw_text(v, 0, 0, v->cols, _("window too small (need 40x10)"),
+		view_notice(v, _("window too small (need 40x10)"),
 		    draw_attr(v, ROLE_WARN));
 		goto out;
 	}
 	height = v->rows - VIEW_CHROME_ROWS;
 	v->page = height;
 	draw_header(v, t, now_ms);
-	view_tabs(v);
+	view_tabs(v, t);
 	switch (v->pane) {
 	case VIEW_PANE_PEERS:
 		draw_peers(v, t, now_ms, top, height);

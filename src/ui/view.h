@@ -35,6 +35,23 @@ enum view_pane {
 
 struct view;	/* opaque: curses screen, pane, scroll, overlay */
 
+/* What the terminal named by TERM can do for the view. */
+enum view_term {
+	VIEW_TERM_OK,		/* addresses the cursor: the view runs */
+	VIEW_TERM_LIMITED,	/* known but cannot address the cursor
+				 * (dumb, hardcopy, generic), or TERM
+				 * unset: plain lines instead */
+	VIEW_TERM_UNKNOWN,	/* no terminfo entry for it */
+};
+
+/*
+ * Ask terminfo about term (the value of TERM, may be NULL) on the
+ * terminal fd, before anything else is done: the answer decides between
+ * the view and plain lines, or ends the run, while nothing exists yet.
+ * Leaves no curses state behind.
+ */
+enum view_term	view_term_check(const char *term, int fd);
+
 /*
  * Start curses on the given terminal streams (stdin/stdout normally; a
  * pty in tests).  Uses newterm, cbreak, noecho, keypad, nodelay, colours

@@ -9,7 +9,9 @@
  *   2  a ut_pex message: parsed, checked, rebuilt and reparsed
  *   3  a metadata session: bytes 1-2 give the info dict size (at most
  *      64 KiB here, to stay fast), then 3-byte operations (op, peer,
- *      piece) drive struct metadata; its counters must stay consistent
+ *      piece) drive struct metadata, the clock advancing 1 s per
+ *      operation; its counters must stay consistent, and no request may
+ *      outlive its deadline once expired
  * A broken promise aborts, which libFuzzer reports as a crash.
  */
 #include "config.h"
@@ -188,7 +190,7 @@ fuzz_session(const uint8_t *p, size_t n)
 	static const uint8_t ih[20];
 	static uint8_t piece[EXT_METADATA_PIECE + 1];
 	struct metadata md;
-	uint32_t bad[4], got, peer, i, have;
+	uint32_t bad[4], got, peer, i, have, ids[4];
 	uint64_t now = 0;
 	size_t size, nbad, len;
 
@@ -204,7 +206,7 @@ fuzz_session(const uint8_t *p, size_t n)
 		peer = p[1] & 7;
 		i = p[2];
 		now += 1000;
-		switch (p[0] % 6) {
+		switch (p[0] % 7) {
 		case 0:
 			if (metadata_next_request(&md, peer, now, &got) == 0 &&
 			    (got >= md.npieces ||
@@ -217,7 +219,7 @@ fuzz_session(const uint8_t *p, size_t n)
 			len = i < md.npieces ? (i + 1 < md.npieces ?
 			    EXT_METADATA_PIECE : md.size -
 			    (size_t)i * EXT_METADATA_PIECE) : 1;
-			if (p[0] % 6 == 2)
+			if (p[0] % 7 == 2)
 				len += (p[1] & 8) ? 1 : (size_t)-1;
 			if (len <= sizeof piece)
 				(void)metadata_received(&md, peer, i, piece,
@@ -233,6 +235,13 @@ fuzz_session(const uint8_t *p, size_t n)
 			if (metadata_verify(&md, bad, 4, &nbad) == THR_EPROTO &&
 			    (md.nhave != 0 || nbad > 4))
 				fail("failed verify did not restart");
+			break;
+		case 6:
+			(void)metadata_expire(&md, now, ids, 4);
+			for (i = 0; i < md.npieces; i++)
+				if (md.pieces[i].state == METADATA_REQUESTED &&
+				    md.pieces[i].deadline_ms <= now)
+					fail("an expired request is still out");
 			break;
 		}
 		for (have = 0, i = 0; i < md.npieces; i++)

@@ -15,7 +15,7 @@
  *			choke period and state_tick runs after the chunk
  *
  * The peer's valid handshake goes into p->in first, then each chunk, and
- * state_peer_input and state_peer_fill run after each, until the peer is
+ * state_peer_input and state_upload run after each, until the peer is
  * dead or the input ends; then state_peer_remove.  What we send must be
  * a valid handshake followed by valid messages, and after the removal
  * the shared state must be consistent again: no peers, no availability,
@@ -256,6 +256,8 @@ check_consistent(const struct thr_state *s)
 
 	if (s->npeers != 0)
 		fail("a peer is left after removal");
+	if (s->upq.n != 0)
+		fail("the upload scheduler kept a removed peer's flow");
 	if (s->fatal != 0) {
 		fprintf(stderr, "fatal: %s\n", s->fatal_msg);
 		fail("the state hit a fatal error");
@@ -328,7 +330,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (buf_append(&p->in, hs, sizeof(hs)) != 0)
 		fail("no room for the handshake");
 	state_peer_input(s, p, fz_now);
-	state_peer_fill(s, p, fz_now);
+	state_upload(s, fz_now);
 	drain_out(s, p, &hs_seen);
 	if (p->dead)
 		fail("a valid handshake killed the peer");
@@ -352,7 +354,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fail("blocks left unwritten after an input");
 		if (p->dead)
 			break;
-		state_peer_fill(s, p, fz_now);
+		state_upload(s, fz_now);
 		drain_out(s, p, &hs_seen);
 		if (tick) {
 			fz_now += STATE_CHOKE_PERIOD_MS;

@@ -2,7 +2,9 @@
 # thorrent downloads only files 1 and 3 (--files 1,3).  The selected
 # files must be byte-identical; an unselected file may exist only
 # because a piece it shares with a selected file was written, and then
-# holds zeros everywhere outside such shared pieces.  A selection naming
+# holds zeros everywhere outside such shared pieces.  The progress lines
+# count the selection's bytes (its pieces), never the whole torrent's.
+# A selection naming
 # a file the torrent lacks is refused with exit status 1, one line
 # naming --files, and nothing written.
 . "$(dirname "$0")/lib.sh"
@@ -97,6 +99,45 @@ if bad:
     sys.exit("; ".join(bad))
 PYEOF
 	fail "selected download is wrong"
+
+# Line mode: "NN.N% DONE/TOTAL" where TOTAL is the selection's pieces.
+"$PY" - "$WORK/t.torrent" 0,2 "$WORK/dl.log" <<'PYEOF' ||
+import re, sys
+import libtorrent as lt
+
+tor, sel, log = sys.argv[1:4]
+sel = {int(x) for x in sel.split(",")}
+ti = lt.torrent_info(tor)
+fs, plen = ti.files(), ti.piece_length()
+want = set()
+for i in sel:
+    off, size = fs.file_offset(i), fs.file_size(i)
+    want |= set(range(off // plen, (off + size - 1) // plen + 1))
+wanted = sum(ti.piece_size(p) for p in want)
+
+def human(v):
+    # As the view and the line mode print sizes (ui/bar.c).
+    if v < 1024:
+        return "%u B" % v
+    d, units = v / 1024.0, ["KiB", "MiB", "GiB", "TiB"]
+    u = 0
+    while d >= 1023.95 and u + 1 < len(units):
+        d /= 1024.0
+        u += 1
+    return "%.1f %s" % (d, units[u])
+
+totals = re.findall(r"^thorrent: +[0-9.]+% [^/]+/([0-9.]+ [KMGT]?i?B) ",
+                    open(log).read(), re.M)
+if not totals:
+    sys.exit("no progress line in %s" % log)
+if set(totals) != {human(wanted)}:
+    sys.exit("progress totals %s, want the selection's %s (the torrent "
+             "is %s)" % (sorted(set(totals)), human(wanted),
+                         human(ti.total_size())))
+print("progress lines count %s of %s" % (human(wanted),
+                                         human(ti.total_size())))
+PYEOF
+	fail "line mode counts more than the selection"
 
 # An index past the last file: refused, one line, nothing written.
 mkdir -p "$WORK/dl2"

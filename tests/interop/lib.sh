@@ -24,8 +24,16 @@ TEST_NAME=$(basename "$0" .sh)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/thorrent-interop-$TEST_NAME.XXXXXX") ||
 	exit 1
-# No test reads the configuration file of whoever runs the suite.
+# No test reads or writes the home of whoever runs the suite: thorrent's
+# configuration file and state (resume records, locks, magnet metadata,
+# the DHT table) and whatever the other clients keep there all land in
+# $WORK, which goes at the end.
+export HOME="$WORK/home"
 export XDG_CONFIG_HOME="$WORK/xdg-config"
+export XDG_STATE_HOME="$WORK/xdg-state"
+export XDG_DATA_HOME="$WORK/xdg-data"
+export XDG_CACHE_HOME="$WORK/xdg-cache"
+mkdir -p "$HOME" || exit 1
 # Log lines are matched in English, whatever the caller's language:
 # "C" in LANGUAGE turns gettext's translation off.
 export LANGUAGE=C

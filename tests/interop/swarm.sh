@@ -24,6 +24,9 @@ grep -Eq '^completion \(s\) +min [0-9.]+ +median [0-9.]+ +max [0-9.]+$' \
     "$OUT/summary.txt" || fail "summary has no completion line"
 grep -Eq '^piece spread \(s\) +[0-9.]+$' "$OUT/summary.txt" ||
 	fail "summary has no piece spread line"
+# The seeders' exit lines give their upload counts (their logs).
+grep -Eq '^seeder upload \(logs\) +[0-9]+ bytes' "$OUT/summary.txt" ||
+	fail "summary has no seeder upload from the logs"
 grep -q 'leechers complete' "$WORK/swarm.log" ||
 	fail "summary not printed on stdout"
 [ "$(grep -c ' verified$' "$OUT/summary.txt")" -eq 8 ] ||
@@ -73,6 +76,43 @@ for i in range(8):
     if have != npieces:
         sys.exit("leech%d verified %d of %d pieces" % (i, have, npieces))
 EOF
+
+# Every child has an address of its own, in a /24 of its own, and a seed
+# of its own; the seeder saw the leechers at those addresses.
+"$PY" - "$OUT" <<'EOF' || fail "peers.tsv check failed"
+import hashlib, os, sys
+out = sys.argv[1]
+rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(out, "peers.tsv"))
+        if not l.startswith("#")]
+head, rows = rows[0], rows[1:]
+col = {n: i for i, n in enumerate(head)}
+for c in ("addr", "seed", "gap_us"):
+    if c not in col:
+        sys.exit("peers.tsv has no %s column" % c)
+addrs = [r[col["addr"]] for r in rows]
+nets = {a.rsplit(".", 1)[0] for a in addrs}
+if len(nets) != len(rows) or not all(a.startswith("127.") for a in addrs):
+    sys.exit("addresses not one per /24 on loopback: %r" % addrs)
+for r in rows:
+    want = "0x" + hashlib.sha1(("1/" + r[col["name"]]).encode()).hexdigest()[:16]
+    if r[col["seed"]] != want:
+        sys.exit("%s runs with seed %s, not %s" % (r[0], r[col["seed"]], want))
+    if r[col["role"]] == "leecher" and int(r[col["gap_us"]]) < 0:
+        sys.exit("%s has no gap" % r[0])
+seen = open(os.path.join(out, "peer-seed0.log")).read()
+for r in rows[1:]:
+    if "peer %s:" % r[col["addr"]] not in seen:
+        sys.exit("the seeder never saw %s at %s" % (r[0], r[col["addr"]]))
+EOF
+grep -Eq '^longest gap \(s\) +[0-9.]+ \(leech[0-9]+, from [0-9.]+ s\)$' \
+    "$OUT/summary.txt" || fail "summary has no longest gap line"
+
+# The figures script reads the folder.
+"$PY" "$TOP_SRCDIR/tools/swarm-figures" "$OUT" >"$WORK/figures.txt" 2>&1 ||
+	fail "swarm-figures failed: $(cat "$WORK/figures.txt")"
+cat "$WORK/figures.txt" >&2
+grep -Eq "^$OUT +rarest +1 +[0-9]+% leech[0-9]+ of [0-9]+ " \
+    "$WORK/figures.txt" || fail "swarm-figures printed no row for $OUT"
 
 if [ -x "$TOP_SRCDIR/tools/plot-trace" ] && command -v gnuplot >/dev/null; then
 	"$TOP_SRCDIR/tools/plot-trace" "$OUT" >&2 || fail "plot-trace failed"

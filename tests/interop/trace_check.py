@@ -48,7 +48,15 @@ SCHEMA = {
     "hash_ok": {"index": INT, "peer": INT},
     "hash_fail": {"index": INT, "peer": INT},
     "strategy": {"strategy": STR},
+    "sent": {"peer": INT, "index": INT, "begin": INT, "length": INT},
+    "rate": {"down": INT, "up": INT, "downloaded": INT, "uploaded": INT,
+             "peers": INT},
+    "peer_rate": {"peer": INT, "down": INT, "up": INT, "downloaded": INT,
+                  "uploaded": INT},
     "announce": {"url": STR, "event": STR},
+    "limit": {"dir": STR, "rate": INT},
+    "ban": {"peer": INT, "addr": STR},
+    "disk_error": {"index": INT},
     # announce_result is checked by hand: its fields depend on "ok".
 }
 for _ev in PEER_ONLY:
@@ -58,7 +66,7 @@ for _ev in PEER_ONLY:
 # and hash_fail name the first contributor, which may have gone (or be
 # 0 when none is known).
 LIVE_PEER = set(SCHEMA) - {"hash_ok", "hash_fail", "strategy", "announce",
-                           "connect"}
+                           "connect", "limit", "disk_error", "rate"}
 
 
 class TraceError(Exception):
@@ -93,6 +101,9 @@ def check_event(obj, st):
         _need(obj, {"ok": BOOL})
         if obj["ok"]:
             _need(obj, {"peers": INT, "interval": INT})
+            # The swarm's size as the tracker counts it: both or none.
+            if "seeders" in obj or "leechers" in obj:
+                _need(obj, {"seeders": INT, "leechers": INT})
         else:
             _need(obj, {"error": STR})
         return

@@ -7,8 +7,9 @@
 # records it as 127.0.0.1 (the source address: libtorrent sends IP 0)
 # and hands it to thorrent, which is given no --peer and no DHT: the
 # UDP tracker is its only way to the seeder.  The download must be
-# byte-identical, and the trace must show an announce to the udp URL
-# and a connect to the seeder with source "tracker".
+# byte-identical, and the trace must show an announce to the udp URL,
+# an answer that counts the seeder (the header shows those counts), and
+# a connect to the seeder with source "tracker".
 # DOWNLOADER=libtorrent runs libtorrent in thorrent's place.
 . "$(dirname "$0")/lib.sh"
 require_libtorrent
@@ -64,15 +65,21 @@ else
 	"$PY" - "$WORK/dl.trace" "$UDP_URL" >"$WORK/announce.log" 2>&1 <<'PYEOF' ||
 import json, sys
 urls = []
+counts = []
 for line in open(sys.argv[1]):
     if not line.endswith("\n"):
         break
     e = json.loads(line)
     if e.get("ev") == "announce":
         urls.append(str(e.get("url")))
+    if e.get("ev") == "announce_result" and e.get("ok"):
+        counts.append((e.get("seeders"), e.get("leechers")))
 if sys.argv[2] not in urls:
     sys.exit("no announce event with url %s (announces: %s)"
              % (sys.argv[2], ", ".join(urls) or "none"))
+# BEP 15: the answer counts the libtorrent seeder.
+if not any(isinstance(s, int) and s >= 1 for s, _ in counts):
+    sys.exit("no announce_result counting a seeder: %r" % counts)
 PYEOF
 		fail "trace: $(cat "$WORK/announce.log")"
 	msg=$(trace_connects "$WORK/dl.trace" tracker "$LT_PORT" 2>&1) ||

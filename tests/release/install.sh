@@ -20,6 +20,10 @@ if [ $# -eq 0 ]; then
 	top=$(cd "$(dirname "$0")/../.." && pwd)
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/thorrent-install.XXXXXX") || exit 1
 	trap 'rm -rf "$tmp"' EXIT
+	# The installed program runs with a home of its own.
+	export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/xdg-config"
+	export XDG_STATE_HOME="$tmp/xdg-state"
+	mkdir -p "$HOME"
 	mkdir "$tmp/build" "$tmp/prefix"
 	(cd "$tmp/build" &&
 	    "$top/configure" -q --prefix="$tmp/prefix" --disable-interop &&
@@ -35,6 +39,11 @@ if [ $# -eq 0 ]; then
 fi
 
 [ $# -eq 5 ] || fail "usage: install.sh DESTDIR PREFIX BINDIR MANDIR LOCALEDIR"
+# The installed program runs with a home of its own, here too.
+home=$(mktemp -d "${TMPDIR:-/tmp}/thorrent-install-home.XXXXXX") || exit 1
+trap 'rm -rf "$home"' EXIT
+export HOME="$home" XDG_CONFIG_HOME="$home/.config"
+export XDG_STATE_HOME="$home/.local/state"
 dest=$1 bindir=$3 mandir=$4 localedir=$5
 bin="$dest$bindir/thorrent"
 page="$dest$mandir/man1/thorrent.1"

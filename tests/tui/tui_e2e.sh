@@ -19,91 +19,11 @@
 
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP_SRCDIR/tests/interop/lib.sh"
-
-# tmux is a test dependency (./bootstrap installs it); install it when we
-# can, skip only when it cannot be had.
-if ! command -v tmux >/dev/null 2>&1; then
-	if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
-		log "tmux missing, installing it"
-		DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install \
-		    -y -qq --no-install-recommends tmux >"$WORK/apt.out" 2>&1 ||
-			true
-	fi
-	command -v tmux >/dev/null 2>&1 ||
-		skip "tmux not installed and cannot be installed"
-fi
+. "$TOP_SRCDIR/tests/tui/tui_lib.sh"
 require_libtorrent
 require_subject
 
-SOCK="thorrent-tui-$$"
-SESS=tui
 NAME=tui_e2e_payload
-LAST_CAP="(no capture yet)"
-TUI_PID=
-SOCK_PATH=
-unset TMUX TMUX_PANE
-
-tm() {
-	LC_ALL=C.UTF-8 tmux -L "$SOCK" -f /dev/null "$@"
-}
-
-# The tmux server is no child of ours: kill it by its private socket,
-# then let the interop harness stop the seeders and keep or remove $WORK.
-tui_cleanup() {
-	local rc=$?
-	tm kill-server >/dev/null 2>&1
-	# kill-server leaves the socket file behind.
-	[ -n "$SOCK_PATH" ] && rm -f "$SOCK_PATH"
-	[ -n "$TUI_PID" ] && stop_pid "$TUI_PID"
-	(exit "$rc")
-	_cleanup
-}
-trap tui_cleanup EXIT
-
-# cap: read the visible pane into LAST_CAP (also kept in $WORK for a
-# post-mortem).
-cap() {
-	LAST_CAP=$(tm capture-pane -p -t "$SESS" 2>&1)
-	printf '%s\n' "$LAST_CAP" >"$WORK/screen.txt"
-}
-
-# snap NAME: keep the last capture as snap-NAME.txt in $WORK, and in
-# $TUI_SNAPDIR when set (to look at the screens of a passing run).
-snap() {
-	printf '%s\n' "$LAST_CAP" >"$WORK/snap-$1.txt"
-	if [ -n "${TUI_SNAPDIR:-}" ]; then
-		mkdir -p "$TUI_SNAPDIR" &&
-			cp "$WORK/snap-$1.txt" "$TUI_SNAPDIR/"
-	fi
-}
-
-tui_fail() {
-	{
-		echo "===== last screen capture ($(tm display -p -t "$SESS" \
-		    '#{window_width}x#{window_height}' 2>/dev/null)) ====="
-		printf '%s\n' "$LAST_CAP"
-		echo "===== end of capture ====="
-	} >&2
-	fail "$*"
-}
-
-tui_alive() {
-	[ -n "$TUI_PID" ] && kill -0 "$TUI_PID" 2>/dev/null
-}
-
-# wait_screen ERE TIMEOUT_S [any]: poll the screen (case-insensitive)
-# until it matches; 1 on timeout, or early when thorrent is gone unless
-# the third argument is "any".
-wait_screen() {
-	local re=$1 t=$2 any=${3:-} i
-	for i in $(seq 1 $((t * 5))); do
-		cap
-		printf '%s\n' "$LAST_CAP" | grep -Eqi -- "$re" && return 0
-		[ -n "$any" ] || tui_alive || { cap; return 1; }
-		sleep 0.2
-	done
-	return 1
-}
 
 # header_pct: the first "NN.N%" in the header lines, empty if none.
 header_pct() {
@@ -293,6 +213,28 @@ done
 [ "$after" -lt "$during" ] || tui_fail "help overlay did not close on a key"
 tui_alive || tui_fail "thorrent exited on the key that closes help"
 log "help overlay listed quit and pause, closed on a key"
+
+# --- limits: 'd' halves the download limit, the header shows it -----------------
+
+printf '%s\n' "$LAST_CAP" | head -n 3 | grep -q 'down .*(unlimited)' ||
+	tui_fail "the header does not say the download is unlimited"
+tm send-keys -t "$SESS" d
+wait_screen 'down [^ ]+ [^ ]+ \(limit 1\.0 MiB/s\)' 5 ||
+	tui_fail "after 'd' the header does not show the 1 MiB/s limit"
+tm send-keys -t "$SESS" d
+wait_screen 'down [^ ]+ [^ ]+ \(limit 512\.0 KiB/s\)' 5 ||
+	tui_fail "after a second 'd' the header does not show 512 KiB/s"
+printf '%s\n' "$LAST_CAP" | head -n 3 | grep -Eq 'up [^ ]+ [^ ]+( \(unlimited\))?  ' ||
+	tui_fail "the upload limit changed with 'd'"
+snap limit
+# The log pane shows the change at the default level.
+tm send-keys -t "$SESS" 4
+wait_screen 'download limit set to 512\.0 KiB/s' 5 ||
+	tui_fail "the log pane does not show the limit change"
+tm send-keys -t "$SESS" D D 1
+wait_screen 'down [^ ]+ [^ ]+ \(limit 2\.0 MiB/s\)' 5 ||
+	tui_fail "'D' twice does not double the limit twice"
+log "limits: 'd' and 'D' change the header's download limit and are logged"
 
 # --- line mode: stdout not a terminal ------------------------------------------
 

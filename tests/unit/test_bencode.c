@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -285,18 +286,84 @@ Test(bencode, dict_typed_lookups)
 	bencode_release(&b);
 }
 
-Test(bencode, dict_unsorted_and_duplicate_keys)
+Test(bencode, dict_unsorted_keys_accepted)
 {
 	struct bencode b;
 	struct thr_error e;
 	int64_t v;
 
-	cr_assert_eq(dec(&b, "d1:bi1e1:ai2e1:bi3ee", &e), 0);
+	/* Out of order but each key once: one meaning, kept as written. */
+	cr_assert_eq(dec(&b, "d1:bi1e1:ai2e2:abi3e1:ci4ee", &e), 0, "%s",
+	    e.msg);
 	cr_assert(bencode_dict_int(&b, 0, "b", &v));
 	cr_assert_eq(v, 1);
 	cr_assert(bencode_dict_int(&b, 0, "a", &v));
 	cr_assert_eq(v, 2);
+	cr_assert(bencode_dict_int(&b, 0, "ab", &v));
+	cr_assert_eq(v, 3);
 	bencode_release(&b);
+	/* A prefix is not the same key. */
+	cr_assert_eq(dec(&b, "d2:abi1e1:ai2ee", &e), 0, "%s", e.msg);
+	bencode_release(&b);
+	cr_assert_eq(dec(&b, "d0:i1e1:ai2ee", &e), 0, "%s", e.msg);
+	bencode_release(&b);
+}
+
+Test(bencode, dict_duplicate_keys_rejected)
+{
+	/* Two clients could read two different values: refused, at the
+	 * second occurrence. */
+	reject("d1:ai1e1:ai2ee", THR_EINVAL, 7, "duplicate");
+	/* Not adjacent, in an unsorted dict: found when it closes. */
+	reject("d1:bi1e1:ai2e1:bi3ee", THR_EINVAL, 13, "duplicate");
+	reject("d1:ci1e1:bi2e1:ai3e1:ci4ee", THR_EINVAL, 19, "duplicate");
+	/* In a nested dict, and an empty key twice. */
+	reject("d4:infod4:name1:x4:name1:yee", THR_EINVAL, 17, "duplicate");
+	reject("ld0:i1e0:i2eee", THR_EINVAL, 7, "duplicate");
+	/* The same key in two different dicts is fine. */
+	{
+		struct bencode b;
+		struct thr_error e;
+
+		cr_assert_eq(dec(&b, "ld1:ai1eed1:ai2eee", &e), 0, "%s",
+		    e.msg);
+		bencode_release(&b);
+	}
+}
+
+Test(bencode, dict_many_unsorted_keys_fast)
+{
+	enum { N = 200000 };
+	struct bencode b;
+	struct thr_error e;
+	struct buf in;
+	char key[16];
+
+	/* Keys in descending order: every one is out of order, so the
+	 * whole dict goes through the sorting check, which must stay
+	 * O(n log n) (comparing all pairs would take minutes). */
+	buf_init(&in, 16u << 20);
+	cr_assert_eq(bencode_put_dict(&in), 0);
+	for (int i = N; i > 0; i--) {
+		snprintf(key, sizeof(key), "%08d", i);
+		cr_assert_eq(bencode_put_cstr(&in, key), 0);
+		cr_assert_eq(bencode_put_int(&in, i), 0);
+	}
+	cr_assert_eq(bencode_put_end(&in), 0);
+	cr_assert_eq(bencode_decode(&b, in.data, in.len,
+	    BENCODE_DEFAULT_MAX_TOKENS, &e), 0, "%s", e.msg);
+	cr_assert_eq(b.toks[0].nchild, N);
+	bencode_release(&b);
+	/* The same with one key repeated far from its twin. */
+	in.len--;
+	cr_assert_eq(bencode_put_cstr(&in, "00100000"), 0);
+	cr_assert_eq(bencode_put_int(&in, 0), 0);
+	cr_assert_eq(bencode_put_end(&in), 0);
+	cr_assert_eq(bencode_decode(&b, in.data, in.len,
+	    BENCODE_DEFAULT_MAX_TOKENS, &e), THR_EINVAL);
+	cr_assert(strstr(e.msg, "duplicate") != NULL, "%s", e.msg);
+	cr_assert_eq(e.offset, in.len - 1 - 3 - 10);
+	buf_release(&in);
 }
 
 Test(bencode, dict_value_is_not_mistaken_for_key)

@@ -86,3 +86,21 @@ Test(bucket, parse_rejects_garbage)
 	cr_assert_eq(bucket_parse_rate("1e20", &v), THR_EINVAL);
 	cr_assert_eq(bucket_parse_rate("5Kx", &v), THR_EINVAL);
 }
+
+Test(bucket, format_rates_for_people)
+{
+	char b[32];
+
+	bucket_format_rate(0, b, sizeof(b));
+	cr_expect_str_eq(b, "0 B/s");
+	bucket_format_rate(800, b, sizeof(b));
+	cr_expect_str_eq(b, "800 B/s");
+	bucket_format_rate(512u << 10, b, sizeof(b));
+	cr_expect_str_eq(b, "512.0 KiB/s");
+	bucket_format_rate(3u << 19, b, sizeof(b));
+	cr_expect_str_eq(b, "1.5 MiB/s");
+	bucket_format_rate((1u << 20) - 1, b, sizeof(b));
+	cr_expect_str_eq(b, "1.0 MiB/s");
+	bucket_format_rate(1ull << 30, b, 4);
+	cr_expect_str_eq(b, "1.0");
+}

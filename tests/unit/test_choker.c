@@ -444,6 +444,53 @@ Test(choker, seeding_serves_everyone_in_turn, .init = fx_init,
 	state_release(&s);
 }
 
+/*
+ * Peers that connect to a seed between rounds: the first STATE_UPLOAD_SLOTS
+ * get regular slots at once, the next one the optimistic slot, and the
+ * rounds that follow keep all five until the turns end.  The fifth used
+ * to be taken for a regular peer and choked at the first round, ten
+ * seconds in, so the requests it made right after connecting waited for
+ * a later turn.
+ */
+Test(choker, slots_filled_at_connect_keep_their_turn, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct peer *p[NPEERS];
+	uint64_t now = NOW;
+
+	write_payload();
+	opts_default(&o);
+	start_with(&s, &o, STATE_SEEDING);
+	state_tick(&s, now);		/* a seed that has run a while */
+	for (int k = 0; k < NPEERS; k++)
+		p[k] = add_peer(&s, k, true);
+	for (int k = 0; k < NPEERS; k++)
+		cr_assert_eq(p[k]->am_choking, k > STATE_UPLOAD_SLOTS,
+		    "peer %d", k);
+	cr_assert_eq(s.optimistic_id, p[STATE_UPLOAD_SLOTS]->id,
+	    "the fifth peer holds the optimistic slot");
+	for (int r = 1; r < STATE_SEED_TURN_MS / STATE_CHOKE_PERIOD_MS; r++) {
+		now = NOW + (uint64_t)r * STATE_CHOKE_PERIOD_MS;
+		for (int k = 0; k < NPEERS; k++)
+			p[k]->last_recv_ms = now;
+		state_tick(&s, now);
+		for (int k = 0; k <= STATE_UPLOAD_SLOTS; k++)
+			cr_assert_not(p[k]->am_choking, "round %d: peer %d "
+			    "lost its slot before its turn ended", r, k);
+		cr_assert_eq(s.optimistic_id, p[STATE_UPLOAD_SLOTS]->id);
+	}
+	/* The turns are over: those who waited get slots. */
+	now = NOW + STATE_SEED_TURN_MS;
+	for (int k = 0; k < NPEERS; k++)
+		p[k]->last_recv_ms = now;
+	state_tick(&s, now);
+	for (int k = STATE_UPLOAD_SLOTS + 1; k < NPEERS; k++)
+		cr_assert_not(p[k]->am_choking, "peer %d still waits", k);
+	state_release(&s);
+}
+
 /* --- trace ------------------------------------------------------------ */
 
 /* A minimal JSON checker: true if text[*i..] starts with one value. */

@@ -82,3 +82,44 @@ Test(command, exec_rejects_view_only_and_unknown)
 	cr_expect_not(s->quit_requested);
 	free(s);
 }
+
+/* A limit the user changes is logged at LOG_NOTE: the default level,
+ * so the log pane and the line mode show it. */
+Test(command, limit_changes_reach_the_default_log_level)
+{
+	struct thr_state *s = command_state();
+	enum log_level lv;
+
+	s->log.level = LOG_NOTE;
+	cr_assert_eq(command_exec(s, COMMAND_DOWN_LESS, 0, 1000), 0);
+	cr_expect_eq(s->down_limit.rate, COMMAND_LIMIT_START);
+	cr_assert_eq(s->log.count, 1);
+	cr_expect_str_eq(log_line(&s->log, 0, &lv),
+	    "download limit set to 1.0 MiB/s");
+	cr_expect_eq(lv, LOG_NOTE);
+	cr_assert_eq(command_exec(s, COMMAND_DOWN_LESS, 0, 1000), 0);
+	cr_expect_str_eq(log_line(&s->log, 1, NULL),
+	    "download limit set to 512.0 KiB/s");
+	cr_assert_eq(command_exec(s, COMMAND_UP_LESS, 0, 1000), 0);
+	cr_expect_str_eq(log_line(&s->log, 2, NULL),
+	    "upload limit set to 1.0 MiB/s");
+	cr_expect_eq(s->up_limit.rate, COMMAND_LIMIT_START);
+	while (s->up_limit.rate != 0)
+		cr_assert_eq(command_exec(s, COMMAND_UP_MORE, 0, 1000), 0);
+	cr_expect_str_eq(log_line(&s->log, s->log.count - 1, &lv),
+	    "upload limit lifted: unlimited");
+	cr_expect_eq(lv, LOG_NOTE);
+	free(s);
+}
+
+Test(command, log_levels_parse_with_note_between_warn_and_info)
+{
+	cr_expect_eq(log_parse_level("note"), LOG_NOTE);
+	cr_expect_eq(log_parse_level("notice"), LOG_NOTE);
+	cr_expect_eq(log_parse_level("warn"), LOG_WARN);
+	cr_expect_eq(log_parse_level("info"), LOG_INFO);
+	cr_expect_eq(log_parse_level("loud"), -1);
+	cr_expect_str_eq(log_level_name(LOG_NOTE), "note");
+	cr_expect_str_eq(log_level_name(LOG_DEBUG), "debug");
+	cr_expect(LOG_WARN < LOG_NOTE && LOG_NOTE < LOG_INFO);
+}

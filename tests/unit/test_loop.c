@@ -424,6 +424,15 @@ serve_one(int c)
 		snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\n");
 		body = strstr(req, "User-Agent: thorrent/") != NULL ?
 		    "yes" : "no";
+	} else if (strncmp(req, "GET /from ", 10) == 0) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		static char from[INET_ADDRSTRLEN];
+
+		snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\n");
+		body = getpeername(c, (struct sockaddr *)&sin, &sl) == 0 &&
+		    inet_ntop(AF_INET, &sin.sin_addr, from,
+		    sizeof(from)) != NULL ? from : "?";
 	} else if (strncmp(req, "GET /hang ", 10) == 0) {
 		/* Never answer; leave as soon as the client hangs up. */
 		while (read(c, req, sizeof(req)) > 0)
@@ -592,6 +601,36 @@ Test(http, get_200_returns_body, .init = http_setup_env,
 	/* Exactly once: nothing more arrives. */
 	run_until(&l, &r.done, 2, 100);
 	cr_assert_eq(r.done, 1);
+	http_free(h);
+	server_stop(&sv);
+}
+
+Test(http, set_local_sends_from_that_address, .init = http_setup_env,
+    .fini = http_teardown_env)
+{
+	struct server sv = server_start();
+	struct thr_addr a;
+	struct loop l;
+	struct http *h;
+	struct result r = { 0 };
+
+	loop_init(&l);
+	h = http_new(&l);
+	cr_assert_not_null(h);
+	a.family = 5;
+	cr_assert_eq(http_set_local(h, &a), THR_EINVAL);
+	cr_assert_eq(addr_parse_ip("127.0.0.2", &a), 0);
+	cr_assert_eq(http_set_local(h, &a), 0);
+	cr_assert_gt(http_get(h, url_for(&sv, "/from"), 1024, on_done, &r), 0);
+	run_until(&l, &r.done, 1, TEST_DEADLINE_MS);
+	cr_assert_eq(r.status, 0, "err: %s", r.err);
+	cr_assert_str_eq(r.body, "127.0.0.2");
+	/* Undone: the default source again. */
+	cr_assert_eq(http_set_local(h, NULL), 0);
+	cr_assert_gt(http_get(h, url_for(&sv, "/from"), 1024, on_done, &r), 0);
+	run_until(&l, &r.done, 2, TEST_DEADLINE_MS);
+	cr_assert_eq(r.status, 0, "err: %s", r.err);
+	cr_assert_str_eq(r.body, "127.0.0.1");
 	http_free(h);
 	server_stop(&sv);
 }

@@ -114,19 +114,75 @@ Test(metadata, peers_share_the_work, .init = setup)
 	metadata_release(&md);
 }
 
-Test(metadata, timeout_hands_piece_to_another, .init = setup)
+Test(metadata, expire_takes_requests_back, .init = setup)
 {
 	struct metadata md;
-	uint32_t p;
+	uint32_t p, ids[4];
+
+	cr_assert_eq(metadata_init(&md, sizeof info, ih), 0);
+	cr_assert_eq(metadata_next_request(&md, 1, 1000, &p), 0);
+	cr_assert_eq(metadata_next_request(&md, 2, 1500, &p), 0);
+	cr_assert_eq(metadata_next_request(&md, 1, 1000, &p), 0);
+	cr_assert_eq(metadata_next_request(&md, 3, 1000, &p), THR_ENOENT);
+	/* Nothing before the deadline. */
+	cr_assert_eq(metadata_expire(&md, 1000 + METADATA_TIMEOUT_MS - 1,
+	    ids, 4), 0);
+	cr_assert_eq(md.pieces[0].state, METADATA_REQUESTED);
+	/* Peer 1's two requests are due; peer 2's is not yet. */
+	cr_assert_eq(metadata_expire(&md, 1000 + METADATA_TIMEOUT_MS, ids,
+	    4), 2);
+	cr_assert_eq(ids[0], 1);
+	cr_assert_eq(ids[1], 1);
+	cr_assert_eq(md.pieces[0].state, METADATA_MISSING);
+	cr_assert_eq(md.pieces[1].state, METADATA_REQUESTED);
+	cr_assert_eq(md.pieces[2].state, METADATA_MISSING);
+	/* More than fit in ids still counts; NULL with max 0 is fine. */
+	cr_assert_eq(metadata_expire(&md, 1500 + METADATA_TIMEOUT_MS, NULL,
+	    0), 1);
+	cr_assert_eq(metadata_expire(&md, UINT64_MAX, ids, 4), 0);
+	metadata_release(&md);
+}
+
+Test(metadata, same_peer_asked_again_after_timeout, .init = setup)
+{
+	struct metadata md;
+	uint32_t p, ids[4];
+
+	/* A single peer that answers only the first of two requests sent
+	 * together (rTorrent 0.9.8): once the second is taken back, the
+	 * same peer gets it again, and the download completes. */
+	cr_assert_eq(metadata_init(&md, sizeof info, ih), 0);
+	cr_assert_eq(metadata_next_request(&md, 1, 0, &p), 0);
+	cr_assert_eq(p, 0);
+	cr_assert_eq(metadata_next_request(&md, 1, 0, &p), 0);
+	cr_assert_eq(p, 1);
+	cr_assert_eq(give(&md, 1, 0), 0);
+	cr_assert_eq(metadata_next_request(&md, 1, 1, &p), 0);
+	cr_assert_eq(p, 2);
+	cr_assert_eq(give(&md, 1, 2), 0);
+	cr_assert_eq(metadata_next_request(&md, 1, 2, &p), THR_ENOENT);
+	cr_assert_eq(metadata_expire(&md, METADATA_TIMEOUT_MS, ids, 4), 1);
+	cr_assert_eq(ids[0], 1);
+	cr_assert_eq(metadata_next_request(&md, 1, METADATA_TIMEOUT_MS, &p),
+	    0);
+	cr_assert_eq(p, 1);
+	cr_assert_eq(md.pieces[1].peer, 1);
+	cr_assert_eq(give(&md, 1, 1), 0);
+	cr_assert(metadata_complete(&md));
+	cr_assert_eq(metadata_verify(&md, NULL, 0, NULL), 0);
+	metadata_release(&md);
+}
+
+Test(metadata, timed_out_piece_goes_to_whoever_asks, .init = setup)
+{
+	struct metadata md;
+	uint32_t p, ids[1];
 
 	cr_assert_eq(metadata_init(&md, 100, ih), 0);
 	cr_assert_eq(metadata_next_request(&md, 1, 1000, &p), 0);
-	cr_assert_eq(p, 0);
-	cr_assert_eq(metadata_next_request(&md, 2, 1000 + METADATA_TIMEOUT_MS
-	    - 1, &p), THR_ENOENT);
-	/* The slow peer itself does not get it again. */
-	cr_assert_eq(metadata_next_request(&md, 1, 1000 + METADATA_TIMEOUT_MS,
-	    &p), THR_ENOENT);
+	cr_assert_eq(metadata_next_request(&md, 2, 1000, &p), THR_ENOENT);
+	cr_assert_eq(metadata_expire(&md, 1000 + METADATA_TIMEOUT_MS, ids,
+	    1), 1);
 	cr_assert_eq(metadata_next_request(&md, 2, 1000 + METADATA_TIMEOUT_MS,
 	    &p), 0);
 	cr_assert_eq(p, 0);
@@ -137,12 +193,13 @@ Test(metadata, timeout_hands_piece_to_another, .init = setup)
 Test(metadata, late_answer_accepted_then_duplicate_ignored, .init = setup)
 {
 	struct metadata md;
-	uint32_t p;
+	uint32_t p, ids[3];
 
 	cr_assert_eq(metadata_init(&md, sizeof info, ih), 0);
 	cr_assert_eq(metadata_next_request(&md, 1, 0, &p), 0);
 	cr_assert_eq(metadata_next_request(&md, 1, 0, &p), 0);
 	cr_assert_eq(metadata_next_request(&md, 1, 0, &p), 0);
+	cr_assert_eq(metadata_expire(&md, METADATA_TIMEOUT_MS, ids, 3), 3);
 	cr_assert_eq(metadata_next_request(&md, 2, METADATA_TIMEOUT_MS, &p),
 	    0);
 	cr_assert_eq(p, 0);
@@ -153,6 +210,9 @@ Test(metadata, late_answer_accepted_then_duplicate_ignored, .init = setup)
 	cr_assert_eq(give(&md, 2, 0), 0);
 	cr_assert_eq(md.nhave, 1);
 	cr_assert_eq(md.pieces[0].peer, 1);
+	/* A taken-back request nobody asks again: its late answer too. */
+	cr_assert_eq(give(&md, 1, 2), 0);
+	cr_assert_eq(md.nhave, 2);
 	metadata_release(&md);
 }
 
@@ -207,8 +267,9 @@ Test(metadata, reject_and_departure, .init = setup)
 	cr_assert_eq(md.pieces[0].state, METADATA_MISSING);
 	cr_assert_eq(md.pieces[1].state, METADATA_MISSING);
 	cr_assert_eq(md.pieces[2].state, METADATA_HAVE);
-	/* A missing piece is no longer accepted from the peer that left. */
-	cr_assert_eq(give(&md, 2, 0), THR_EPROTO);
+	/* Missing again, for anyone to ask. */
+	cr_assert_eq(metadata_next_request(&md, 4, 0, &q), 0);
+	cr_assert_eq(q, 0);
 	metadata_release(&md);
 }
 
@@ -236,6 +297,8 @@ Test(metadata, verify_failure_names_contributors, .init = setup)
 	cr_assert_eq(md.nhave, 0);
 	for (p = 0; p < md.npieces; p++)
 		cr_assert_eq(md.pieces[p].state, METADATA_MISSING);
+	/* After the restart an answer must be asked for again. */
+	cr_assert_eq(give(&md, 7, 0), THR_EPROTO);
 	/* Start over with an honest peer. */
 	for (p = 0; p < 3; p++) {
 		uint32_t q;

@@ -399,6 +399,9 @@ Test(metainfo, fixtures_hostile)
 	expect_load_fail("pieces_not_multiple_of_20.torrent", THR_EINVAL,
 	    "not a multiple of 20");
 	expect_load_fail("length_overflow.torrent", THR_EINVAL, "overflow");
+	/* "name" twice with two values: which file would it be? */
+	expect_load_fail("info_duplicate_key.torrent", THR_EINVAL,
+	    "duplicate dictionary key");
 }
 
 Test(metainfo, load_missing_file)
@@ -1042,30 +1045,102 @@ Test(metainfo, no_trackers_allowed)
 	buf_release(&t.b);
 }
 
-Test(metainfo, too_many_trackers)
+/* An announce-list of ntiers tiers of per URLs each, "http://tI.J/a". */
+static void
+many_trackers(struct tor *t, unsigned ntiers, unsigned per)
 {
-	struct tor t;
-	unsigned i;
 	char url[64];
 
-	tor_begin(&t, NULL);
-	bencode_put_cstr(&t.b, "announce-list");
-	bencode_put_list(&t.b);
-	for (i = 0; i <= METAINFO_MAX_TRACKERS; i++) {
-		snprintf(url, sizeof(url), "http://t%u/announce", i);
-		bencode_put_list(&t.b);
-		bencode_put_cstr(&t.b, url);
-		bencode_put_end(&t.b);
+	tor_begin(t, NULL);
+	bencode_put_cstr(&t->b, "announce-list");
+	bencode_put_list(&t->b);
+	for (unsigned i = 0; i < ntiers; i++) {
+		bencode_put_list(&t->b);
+		for (unsigned j = 0; j < per; j++) {
+			snprintf(url, sizeof(url), "http://t%u.%u/a", i, j);
+			cr_assert_eq(bencode_put_cstr(&t->b, url), 0);
+		}
+		bencode_put_end(&t->b);
 	}
-	bencode_put_end(&t.b);
-	info_begin(&t);
-	kint(&t.b, "length", 10);
-	kstr(&t.b, "name", "a");
-	kint(&t.b, "piece length", 16384);
-	kpieces(&t.b, 1);
-	info_end(&t);
-	tor_end(&t);
-	expect_fail(&t, THR_ELIMIT, "trackers");
+	bencode_put_end(&t->b);
+	info_begin(t);
+	kint(&t->b, "length", 10);
+	kstr(&t->b, "name", "a");
+	kint(&t->b, "piece length", 16384);
+	kpieces(&t->b, 1);
+	info_end(t);
+	tor_end(t);
+}
+
+static size_t
+count_urls(const struct metainfo *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->ntiers; i++)
+		n += m->tiers[i].nurls;
+	return n;
+}
+
+Test(metainfo, too_many_trackers_capped)
+{
+	struct metainfo m;
+	struct thr_error e;
+	struct tor t;
+
+	/* One tier past the cap: the first tiers are kept, the rest
+	 * counted, and the torrent is still usable. */
+	many_trackers(&t, METAINFO_MAX_TRACKERS + 1, 1);
+	cr_assert_eq(parse(&m, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(m.ntiers, METAINFO_MAX_TRACKERS);
+	cr_assert_eq(count_urls(&m), METAINFO_MAX_TRACKERS);
+	cr_assert_eq(m.trackers_dropped, 1);
+	cr_assert_str_eq(m.tiers[0].urls[0], "http://t0.0/a");
+	cr_assert_str_eq(m.tiers[METAINFO_MAX_TRACKERS - 1].urls[0],
+	    "http://t255.0/a");
+	metainfo_release(&m);
+	buf_release(&t.b);
+
+	/* Exactly the cap: nothing dropped. */
+	many_trackers(&t, 2, METAINFO_MAX_TRACKERS / 2);
+	cr_assert_eq(parse(&m, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(count_urls(&m), METAINFO_MAX_TRACKERS);
+	cr_assert_eq(m.trackers_dropped, 0);
+	metainfo_release(&m);
+	buf_release(&t.b);
+
+	/* A tier that crosses the cap keeps its head. */
+	many_trackers(&t, 3, 100);
+	cr_assert_eq(parse(&m, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(m.ntiers, 3);
+	cr_assert_eq(m.tiers[2].nurls, METAINFO_MAX_TRACKERS - 200);
+	cr_assert_str_eq(m.tiers[2].urls[0], "http://t2.0/a");
+	cr_assert_eq(m.trackers_dropped, 300 - METAINFO_MAX_TRACKERS);
+	metainfo_release(&m);
+	buf_release(&t.b);
+}
+
+Test(metainfo, announce_list_of_100000_urls)
+{
+	struct metainfo m;
+	struct thr_error e;
+	struct tor t;
+
+	/* Both shapes: one huge tier, and 100,000 tiers of one. */
+	many_trackers(&t, 1, 100000);
+	cr_assert_eq(parse(&m, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(m.ntiers, 1);
+	cr_assert_eq(m.tiers[0].nurls, METAINFO_MAX_TRACKERS);
+	cr_assert_eq(m.trackers_dropped, 100000 - METAINFO_MAX_TRACKERS);
+	metainfo_release(&m);
+	buf_release(&t.b);
+
+	many_trackers(&t, 100000, 1);
+	cr_assert_eq(parse(&m, &t, &e), 0, "%s", e.msg);
+	cr_assert_eq(m.ntiers, METAINFO_MAX_TRACKERS);
+	cr_assert_eq(m.trackers_dropped, 100000 - METAINFO_MAX_TRACKERS);
+	metainfo_release(&m);
+	buf_release(&t.b);
 }
 
 static void

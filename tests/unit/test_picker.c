@@ -707,10 +707,15 @@ Test(picker, unrequest_frees_block)
 	cr_assert_eq(b.begin, 0);
 	cr_assert_eq(pk.active[0].blk[0], 1);
 	picker_unrequest(&pk, &b);
-	cr_assert_eq(pk.active[0].blk[0], 0);
+	/* Nothing of it came and nothing is asked: not started after all,
+	 * missing again, to be chosen anew. */
+	cr_assert_eq(pk.nactive, 0);
+	cr_assert_eq(pk.state[b.index], PICKER_MISSING);
+	cr_assert_eq(pk.nfree_missing, 1);
 	cr_assert(picker_pick(&pk, 2, &peer, &rng, NULL, NULL, &again));
 	cr_assert_eq(again.index, b.index);
 	cr_assert_eq(again.begin, 0, "the freed block is handed out again");
+	cr_assert_eq(pk.active[0].owner, 2, "the new peer's piece now");
 	/* Unrequesting garbage changes nothing. */
 	{
 		struct picker_block bad1 = { 0, 5, BLK };

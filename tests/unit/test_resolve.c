@@ -198,6 +198,36 @@ Test(udp, loopback_roundtrip)
 	close(b);
 }
 
+/* --bind-address: datagrams leave from the bound address, and the same
+ * port is free on another. */
+Test(udp, bound_to_one_address)
+{
+	struct thr_addr la, lb, to, from;
+	struct thr_error err;
+	uint8_t buf[16];
+	int a, b, c;
+
+	cr_assert_eq(addr_parse_ip("127.0.0.2", &la), 0);
+	cr_assert_eq(addr_parse_ip("127.0.0.3", &lb), 0);
+	a = udp_open_on(&la, &err);
+	cr_assert_geq(a, 0, "%s", err.msg);
+	lb.port = (uint16_t)udp_local_port(a);
+	b = udp_open_on(&lb, &err);
+	cr_assert_geq(b, 0, "%s", err.msg);
+	la.port = lb.port;
+	c = udp_open_on(&la, &err);
+	cr_assert_eq(c, THR_EIO, "the same address and port twice");
+	to = lb;
+	cr_assert_eq(udp_send(a, &to, "hi", 2), 2);
+	sleep_ms(20);
+	cr_assert_eq(udp_recv(b, buf, sizeof buf, &from), 2);
+	cr_assert_eq(memcmp(from.ip, la.ip, 4), 0, "from %u.%u.%u.%u",
+	    from.ip[0], from.ip[1], from.ip[2], from.ip[3]);
+	cr_assert_eq(from.port, la.port);
+	close(a);
+	close(b);
+}
+
 Test(udp, errors)
 {
 	struct thr_addr to;

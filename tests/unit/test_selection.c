@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -388,6 +389,88 @@ Test(selection, file_toggle_replans, .init = fx_init, .fini = fx_fini)
 	    THR_EINVAL);
 	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, UINT32_MAX,
 	    NOW + 4), THR_EINVAL);
+	state_release(&s);
+}
+
+/* A file skipped in the files pane stays skipped at the next start (the
+ * resume record keeps it); --files on the command line overrides it. */
+Test(selection, skip_survives_restart, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	char state[FIXTURE_PATH_LEN + 8];
+
+	snprintf(state, sizeof(state), "%s/state", root);
+	opts_default(&o);
+	o.state_dir = state;
+	fixture_state_init(&s, &o, NOW);
+	fixture_check(&s, NOW);
+	cr_assert_eq(state_skipped_files(&s), 0);
+	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, 2, NOW + 1), 0);
+	cr_assert_eq(state_skipped_files(&s), 1);
+	/* Kept at once: a crash now would not lose it. */
+	state_release(&s);
+	fixture_state_init(&s, &o, NOW);
+	cr_expect_eq(s.file_wanted[2], 0, "c.bin still skipped");
+	cr_expect_eq(state_skipped_files(&s), 1);
+	fixture_check(&s, NOW);
+	cr_expect_eq(s.wanted_total, 5 * PLEN + LASTLEN,
+	    "the pieces of a.bin and d.bin");
+	state_release(&s);
+	o.files = "1-4";
+	fixture_state_init(&s, &o, NOW);
+	cr_expect_eq(state_skipped_files(&s), 0, "--files wins");
+	state_release(&s);
+}
+
+/* A second run on the same torrent and directory is refused, naming the
+ * first one's PID, before a single file is created. */
+Test(selection, second_run_refused_untouched, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_error err;
+	char state[FIXTURE_PATH_LEN + 8], want[64];
+	int go[2], done[2];
+	pid_t pid;
+	char c;
+
+	snprintf(state, sizeof(state), "%s/state", root);
+	opts_default(&o);
+	o.state_dir = state;
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(done), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct thr_state first;
+
+		memset(&err, 0, sizeof(err));
+		if (state_init(&first, &o, NOW, &err) != 0)
+			_exit(1);
+		(void)!write(go[1], "x", 1);
+		(void)!read(done[0], &c, 1);
+		_exit(0);
+	}
+	cr_assert_eq(read(go[0], &c, 1), 1);
+	/* Empty the folder the first one filled: the second must leave
+	 * it empty. */
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'/*", dl);
+		cr_assert_eq(system(cmd), 0);
+	}
+	memset(&err, 0, sizeof(err));
+	cr_expect_eq(state_init(&s, &o, NOW, &err), THR_EBUSY);
+	snprintf(want, sizeof(want), "pid %ld", (long)pid);
+	cr_expect(strstr(err.msg, want) != NULL, "%s", err.msg);
+	cr_expect_eq(dir_entries(dl), 0, "nothing created in the folder");
+	cr_assert_eq(write(done[1], "x", 1), 1);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	/* Once the first has gone, the lock is free. */
+	fixture_state_init(&s, &o, NOW);
 	state_release(&s);
 }
 

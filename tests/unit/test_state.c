@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/bencode.h"
 #include "core/buf.h"
 #include "core/state.h"
 #include "core/wire.h"
@@ -393,6 +394,84 @@ Test(state, missing_torrent_file_refused, .init = fx_init, .fini = fx_fini)
 	expect_init_fails(NULL, 0);
 }
 
+Test(state, duplicate_info_key_refused, .init = fx_init, .fini = fx_fini)
+{
+	/* "length" twice: one client would see 5 bytes, another 6. */
+	static const char dup[] =
+	    "d4:infod6:lengthi5e6:lengthi6e4:name1:x12:piece lengthi16384e"
+	    "6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
+
+	expect_init_fails(dup, sizeof(dup) - 1);
+}
+
+/* The fixture's torrent with an announce-list of n one-URL tiers put in
+ * front of "info" (BEP 3 order: "announce-list" sorts first). */
+static void
+write_torrent_trackers(unsigned n)
+{
+	struct buf in, out;
+	char url[48];
+	int fd;
+	ssize_t r;
+
+	write_torrent();
+	buf_init(&in, 1u << 20);
+	buf_init(&out, 8u << 20);
+	cr_assert_geq(fd = open(torrent, O_RDONLY), 0);
+	cr_assert_gt(r = read(fd, buf_reserve(&in, 1u << 20), 1u << 20), 0);
+	in.len = (size_t)r;
+	close(fd);
+	cr_assert_eq(in.data[0], 'd');
+	cr_assert_eq(bencode_put_dict(&out), 0);
+	cr_assert_eq(bencode_put_cstr(&out, "announce-list"), 0);
+	cr_assert_eq(bencode_put_list(&out), 0);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/announce",
+		    1 + i % 60000);
+		cr_assert_eq(bencode_put_list(&out), 0);
+		cr_assert_eq(bencode_put_cstr(&out, url), 0);
+		cr_assert_eq(bencode_put_end(&out), 0);
+	}
+	cr_assert_eq(bencode_put_end(&out), 0);
+	cr_assert_eq(buf_append(&out, in.data + 1, in.len - 1), 0);
+	cr_assert_geq(fd = open(torrent, O_WRONLY | O_TRUNC), 0);
+	cr_assert_eq(write(fd, out.data, out.len), (ssize_t)out.len);
+	close(fd);
+	buf_release(&in);
+	buf_release(&out);
+}
+
+Test(state, announce_list_capped_with_warning, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct state_opts o;
+	struct thr_state *s = calloc(1, sizeof(*s));
+	bool warned = false;
+	enum log_level lv;
+	const char *line;
+
+	/* 100,000 tiers: the first METAINFO_MAX_TRACKERS are used, the
+	 * run goes on, and one warning says how many were left out. */
+	cr_assert_not_null(s);
+	write_torrent_trackers(100000);
+	opts_default(&o);
+	o.log_level = LOG_WARN;
+	fixture_state_init(s, &o, NOW);
+	s->log.fp = NULL;
+	cr_assert_eq(s->mi.ntiers, METAINFO_MAX_TRACKERS);
+	cr_assert_eq(s->mi.trackers_dropped, 100000 - METAINFO_MAX_TRACKERS);
+	for (uint32_t i = 0; i < s->log.count; i++) {
+		line = log_line(&s->log, i, &lv);
+		if (strstr(line, "99744 trackers past the first 256") != NULL) {
+			cr_assert_eq(lv, LOG_WARN);
+			warned = true;
+		}
+	}
+	cr_assert(warned, "no warning about the ignored trackers");
+	state_release(s);
+	free(s);
+}
+
 /* --- handshake and messages ------------------------------------------- */
 
 Test(state, incoming_handshake_and_bitfield, .init = fx_init,
@@ -574,7 +653,7 @@ Test(state, request_served_from_disk, .init = fx_init, .fini = fx_fini)
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_eq(p->qlen, 2);
 	cr_assert_eq(p->out.len, before, "nothing sent before fill");
-	state_peer_fill(&s, p, NOW + 1200);
+	state_upload(&s, NOW + 1200);
 	cr_assert_eq(p->qlen, 0);
 	n = parse_out(&s, p, m, 16);
 	cr_assert_eq(count_id(m, n, WIRE_UNCHOKE), 1);
@@ -842,7 +921,9 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
 	state_peer_input(&s, p, NOW + 20);
 	cr_assert(p->peer_choking);
 	cr_assert_eq(p->nreqs, 0);
-	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	/* Nothing of the piece came: it is missing again, not started. */
+	cr_assert_eq(s.pk.nactive, 0);
+	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
 	wire_put_simple(&p->in, WIRE_UNCHOKE);
 	state_peer_input(&s, p, NOW + 30);
 	cr_assert_eq(p->nreqs, 1);
@@ -850,8 +931,116 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
 	id = p->id;
 	state_peer_remove(&s, id);
 	cr_assert_null(state_peer_find(&s, id));
-	cr_assert_eq(s.pk.active[0].blk[0], 0);
+	cr_assert_eq(s.pk.nactive, 0);
+	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
 	cr_assert_eq(s.pk.avail[1], 0);
+	state_release(&s);
+}
+
+/*
+ * The pieces asked of a peer that has all of them and unchokes us, in
+ * the order asked: with fewer than PICKER_RANDOM_FIRST pieces the picker
+ * chooses at random, so the order is the picker's random stream.
+ */
+static size_t
+first_requests(struct thr_state *s, uint32_t *idx, size_t max)
+{
+	struct wire_msg m[32];
+	struct peer *p = incoming(s, s->mi.info_hash);
+	size_t n, k = 0;
+
+	put_bitfield(&p->in, true, 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(s, p, NOW + 10);
+	cr_assert_not(p->dead, "%s", p->why);
+	n = parse_out(s, p, m, 32);
+	for (size_t i = 0; i < n && k < max; i++)
+		if (!m[i].keepalive && m[i].id == WIRE_REQUEST)
+			idx[k++] = m[i].index;
+	return k;
+}
+
+/*
+ * --seed replays the picks whatever the network did first: an MSE
+ * handshake draws its keys and padding from its own stream, so a run
+ * that dialled an encrypted peer first asks for the same pieces in the
+ * same order as one that did not.
+ */
+Test(state, random_streams_are_independent, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state a, b;
+	struct state_opts o;
+	struct thr_addr addr = addr4(3, 6881);
+	struct peer *q;
+	uint32_t ia[NPIECES], ib[NPIECES];
+	size_t na, nb;
+
+	write_torrent();
+	opts_default(&o);
+	o.strategy = PICKER_RANDOM;
+	start_with(&a, &o);
+	start_with(&b, &o);
+	cr_assert_eq(a.phase, STATE_DOWNLOADING);
+	cr_assert_eq(memcmp(a.peer_id, b.peer_id, 20), 0,
+	    "one seed, one peer id");
+	q = state_peer_add(&b, &addr, false, NOW);
+	cr_assert_not_null(q);
+	state_peer_connected(&b, q, NOW);
+	if (b.mse_ok)
+		cr_assert_eq(q->phase, PEER_CRYPTO, "dialled encrypted");
+	/* Draws of the MSE stream, and of the choker's. */
+	cr_assert(!b.mse_ok || b.rng_mse.s != a.rng_mse.s);
+	(void)rng_next(&b.rng_choker);
+	na = first_requests(&a, ia, NPIECES);
+	nb = first_requests(&b, ib, NPIECES);
+	cr_assert_geq(na, PEER_START_REQS, "a first round of requests");
+	cr_assert_eq(nb, na);
+	for (size_t i = 0; i < na; i++)
+		cr_assert_eq(ia[i], ib[i], "request %zu: piece %u, not %u", i,
+		    ib[i], ia[i]);
+	state_release(&a);
+	state_release(&b);
+}
+
+/*
+ * A peer that sends a block two seconds after it was asked (it shares
+ * a slow upload among many) keeps two requests waiting, not dozens: the
+ * pipeline is its rate over its round trip plus half a second.  Before,
+ * at least 32 requests sat at such a peer for half a minute, holding
+ * their pieces from the other peers that unchoked us.
+ */
+Test(state, few_requests_wait_at_a_slow_peer, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+	struct picker_block b;
+	uint64_t t = NOW + 10;
+
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	put_bitfield(&p->in, true, 0);
+	wire_put_simple(&p->in, WIRE_UNCHOKE);
+	state_peer_input(&s, p, t);
+	cr_assert_not(p->dead, "%s", p->why);
+	cr_assert_eq(p->nreqs, PEER_START_REQS, "a first round of requests");
+	/* One block every two seconds: the rest of the first round drains
+	 * and the pipeline stays at PEER_MIN_REQS. */
+	for (int k = 0; k < 4; k++) {
+		t += 2000;
+		b = p->reqs[0];
+		fixture_put_block(&p->in, b.index, b.begin,
+		    payload + (uint64_t)b.index * PLEN + b.begin, b.length);
+		state_peer_input(&s, p, t);
+		cr_assert_not(p->dead, "%s", p->why);
+		cr_assert_leq(p->nreqs, k < 2 ? (uint32_t)(PEER_START_REQS -
+		    k - 1) : (uint32_t)PEER_MIN_REQS, "block %d: %u requests "
+		    "wait at a slow peer", k, p->nreqs);
+	}
+	cr_assert_eq(p->nreqs, PEER_MIN_REQS, "the pipeline is topped up");
+	cr_assert_eq(p->lat_min_ms, 2000, "its round trip is known");
 	state_release(&s);
 }
 
@@ -898,6 +1087,44 @@ Test(state, tracker_compact_peers_known, .init = fx_init, .fini = fx_fini)
 	/* And they are offered for connecting while downloading. */
 	cr_assert(state_next_connect(&s, NOW + 40, &out));
 	cr_assert(addr_equal(&out, &s.known[0].addr));
+	buf_release(&url);
+	state_release(&s);
+}
+
+/* The swarm's size as the tracker counts it goes to the header. */
+Test(state, tracker_seeders_and_leechers_shown, .init = fx_init,
+    .fini = fx_fini)
+{
+	static const uint8_t counts[] =
+	    "d8:completei5e10:incompletei3e8:intervali900e5:peers6:"
+	    "\x0a\x00\x00\x01\x1a\xe1" "e";
+	static const uint8_t seeders_only[] =
+	    "d8:completei7e8:intervali900e5:peers0:e";
+	static const uint8_t none[] = "d8:intervali900e5:peers6:"
+	    "\x0a\x00\x00\x01\x1a\xe1" "e";
+	struct thr_state s;
+	struct buf url;
+
+	write_torrent();
+	start(&s);
+	cr_expect_eq(s.tracker_seeders, -1);
+	cr_expect_eq(s.tracker_leechers, -1);
+	buf_init(&url, 4096);
+	cr_assert(state_tracker_due(&s, NOW, &url));
+	state_tracker_done(&s, 0, counts, sizeof(counts) - 1, NULL, NOW + 5);
+	cr_expect_str_eq(s.tracker_status, "seeders 5, leechers 3");
+	cr_expect_eq(s.tracker_seeders, 5);
+	cr_expect_eq(s.tracker_leechers, 3);
+	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
+	state_tracker_done(&s, 0, seeders_only, sizeof(seeders_only) - 1,
+	    NULL, s.tracker_next_ms);
+	cr_expect_str_eq(s.tracker_status, "seeders 7, leechers ?");
+	cr_expect_eq(s.tracker_leechers, -1);
+	/* No counts: how many addresses, in the right number. */
+	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
+	state_tracker_done(&s, 0, none, sizeof(none) - 1, NULL,
+	    s.tracker_next_ms);
+	cr_expect_str_eq(s.tracker_status, "ok: 1 peer");
 	buf_release(&url);
 	state_release(&s);
 }
@@ -991,5 +1218,333 @@ Test(state, peer_cap_and_lookup, .init = fx_init, .fini = fx_fini)
 	cr_assert_eq(p[1]->phase, PEER_HANDSHAKE);
 	cr_assert_eq(p[1]->out.len, WIRE_HANDSHAKE_LEN,
 	    "no bitfield when we have nothing");
+	state_release(&s);
+}
+
+/* --- addresses not to dial: seeds while we seed, ourselves ------------- */
+
+/* Dial whatever state_next_connect offers at now as a peer that answers
+ * with its handshake (BEP 6 bit set) and have-all, and forget it once it
+ * is closed.  Returns the number of dials (0 or 1); *why gets the reason
+ * it was closed. */
+static int
+dial_seed_once(struct thr_state *s, uint64_t now, char *why, size_t whylen)
+{
+	static const uint8_t rsv[8] = { 0, 0, 0, 0, 0, 0, 0, 0x04 };
+	uint8_t hs[WIRE_HANDSHAKE_LEN];
+	struct thr_addr out;
+	struct peer *p;
+
+	if (!state_next_connect(s, now, &out))
+		return 0;
+	cr_assert_not_null(p = state_peer_add(s, &out, false, now));
+	state_peer_connected(s, p, now);
+	wire_handshake_build(hs, s->mi.info_hash, their_id, rsv);
+	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
+	cr_assert_eq(wire_put_simple(&p->in, WIRE_HAVE_ALL), 0);
+	state_peer_input(s, p, now);
+	cr_assert(p->dead, "a seed stayed connected to a seed");
+	snprintf(why, whylen, "%s", p->why);
+	state_peer_remove(s, p->id);
+	return 1;
+}
+
+Test(state, seed_dials_a_seed_a_few_times_an_hour, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr a = addr4(50, 7000);
+	char why[96];
+	int dials = 0;
+
+	/* We seed forever and were given another seed with --peer: it
+	 * was dialled every 2 s ("both are seeds", 23 times in 45 s). */
+	write_payload();
+	write_torrent();
+	opts_default(&o);
+	o.seed_ratio = -1;
+	o.crypto = STATE_CRYPTO_OFF;
+	o.given[0] = a;
+	o.ngiven = 1;
+	start_with(&s, &o);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	for (uint64_t t = 0; t < 3600; t++) {
+		int n = dial_seed_once(&s, NOW + t * 1000, why, sizeof(why));
+
+		if (n > 0)
+			cr_assert_str_eq(why, "both are seeds");
+		dials += n;
+	}
+	cr_assert_eq(dials, 3, "%d dials in an hour", dials);
+	cr_assert(s.known[0].seed);
+	state_release(&s);
+}
+
+Test(state, seed_hold_ends_when_we_download_again, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr out;
+	char why[96];
+
+	/* Only a.bin selected and complete; c.bin's last piece damaged. */
+	write_payload();
+	write_torrent();
+	flip_on_disk(TOTAL - 5);
+	opts_default(&o);
+	o.seed_ratio = -1;
+	o.crypto = STATE_CRYPTO_OFF;
+	o.files = "1";
+	o.given[0] = addr4(51, 7000);
+	o.ngiven = 1;
+	start_with(&s, &o);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	cr_assert_eq(dial_seed_once(&s, NOW, why, sizeof(why)), 1);
+	cr_assert_not(state_next_connect(&s, NOW + 60000, &out));
+	/* Selecting c.bin makes the seed worth a connection at once. */
+	cr_assert_eq(state_set_file_wanted(&s, 2, true), 0);
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	cr_assert(state_next_connect(&s, NOW + 61000, &out));
+	cr_assert(addr_equal(&out, &o.given[0]));
+	state_release(&s);
+}
+
+Test(state, finished_run_dials_nobody, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr out;
+
+	/* --seed-ratio 0 and complete: the run ends now; it used to dial
+	 * its --peer once more on the way out. */
+	write_payload();
+	write_torrent();
+	opts_default(&o);
+	o.given[0] = addr4(52, 7000);
+	o.ngiven = 1;
+	start_with(&s, &o);
+	cr_assert(state_finished(&s));
+	cr_assert_not(state_next_connect(&s, NOW + 5000, &out));
+	state_release(&s);
+}
+
+/* We dial a (over transport tp) and the connection arrives at our own
+ * listener from `from`: returns the outgoing peer, the incoming one in
+ * *in, both after the accepting side read our handshake. */
+static struct peer *
+dial_ourselves(struct thr_state *s, const struct thr_addr *a,
+    enum peer_transport tp, const struct thr_addr *from, uint64_t now,
+    struct peer **in)
+{
+	struct thr_addr out;
+	struct peer *q, *p;
+
+	cr_assert(state_next_connect(s, now, &out));
+	cr_assert(addr_equal(&out, a));
+	cr_assert_not_null(q = state_peer_add_as(s, &out, false,
+	    PEER_SRC_COUNT, tp, now));
+	if (tp == PEER_TCP)
+		q->local = *from;
+	state_peer_connected(s, q, now);
+	cr_assert_eq(q->phase, PEER_HANDSHAKE);
+	cr_assert_not_null(p = state_peer_add(s, from, true, now));
+	cr_assert_eq(buf_append(&p->in, q->out.data, q->out.len), 0);
+	state_peer_input(s, p, now);
+	*in = p;
+	return q;
+}
+
+Test(state, connection_to_ourselves_held, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr self = addr4(1, 6881), other = addr4(9, 6881);
+	struct thr_addr from = addr4(1, 41000), out;
+	struct peer *q, *p, *r;
+	uint64_t t = NOW;
+
+	/* The tracker lists our own address (and another peer's). */
+	write_torrent();
+	opts_default(&o);
+	o.crypto = STATE_CRYPTO_OFF;
+	o.seed_ratio = -1;
+	start_with(&s, &o);
+	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	state_known_add(&s, &self, PEER_SRC_TRACKER);
+	/* Another outgoing connection in its handshake is left alone. */
+	cr_assert_not_null(r = state_peer_add(&s, &other, false, t));
+	r->local = addr4(1, 41001);
+	state_peer_connected(&s, r, t);
+	q = dial_ourselves(&s, &self, PEER_TCP, &from, t, &p);
+	cr_assert(p->dead);
+	cr_assert_str_eq(p->why, "connected to ourselves");
+	cr_assert(q->dead, "the dialling end is closed too");
+	cr_assert_str_eq(q->why, "connected to ourselves");
+	cr_assert_not(r->dead, "killed: %s", r->why);
+	state_peer_remove(&s, p->id);
+	state_peer_remove(&s, q->id);
+	cr_assert(s.known[0].self);
+	/* Not again for STATE_HOLD_MS, though TCP failing on loopback
+	 * would otherwise bring uTP at once, and the tracker retry 15 s. */
+	for (uint64_t d = 1000; d < STATE_HOLD_MS; d += 15000)
+		cr_assert_not(state_next_connect(&s, t + d, &out) &&
+		    addr_equal(&out, &self), "redialled after %llu ms",
+		    (unsigned long long)d);
+	cr_assert(state_next_connect(&s, t + 1000 + STATE_HOLD_MS, &out));
+	cr_assert(addr_equal(&out, &self));
+	state_release(&s);
+}
+
+Test(state, utp_connection_to_ourselves_held, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr self = addr4(1, 6881), out;
+	struct peer *q, *p;
+
+	/* Over uTP both ends use our one UDP port: the accepted
+	 * connection comes from the very address we dialled. */
+	write_torrent();
+	opts_default(&o);
+	o.crypto = STATE_CRYPTO_OFF;
+	o.seed_ratio = -1;
+	o.transport = STATE_TRANSPORT_UTP;
+	start_with(&s, &o);
+	state_known_add(&s, &self, PEER_SRC_TRACKER);
+	q = dial_ourselves(&s, &self, PEER_UTP, &self, NOW, &p);
+	cr_assert(p->dead);
+	cr_assert(q->dead);
+	state_peer_remove(&s, p->id);
+	state_peer_remove(&s, q->id);
+	cr_assert_not(state_next_connect(&s, NOW + 60000, &out));
+	state_release(&s);
+}
+
+Test(state, require_refused_by_plaintext_peer_backs_off, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct thr_state s;
+	struct state_opts o;
+	struct thr_addr out;
+	enum log_level lv;
+	int dials = 0, lines = 0;
+
+	/* --encryption require and a --peer that speaks plaintext only: it
+	 * hangs up on our MSE handshake.  It was dialled every 2 s, over
+	 * TCP and uTP, and nothing at info said why. */
+	write_torrent();
+	opts_default(&o);
+	o.crypto = STATE_CRYPTO_REQUIRE;
+	o.log_level = LOG_INFO;
+	o.given[0] = addr4(53, 7000);
+	o.ngiven = 1;
+	start_with(&s, &o);
+	s.log.fp = NULL;
+	cr_assert(s.mse_ok, "RC4 is needed for this test");
+	for (uint64_t t = NOW; t < NOW + 60000; t += 500) {
+		struct peer *p;
+
+		s.now_ms = t;
+		if (!state_next_connect(&s, t, &out))
+			continue;
+		dials++;
+		cr_assert_not(state_dial_utp(&s, &out),
+		    "uTP right after TCP was refused");
+		cr_assert_not_null(p = state_peer_add(&s, &out, false, t));
+		state_peer_connected(&s, p, t);
+		cr_assert_eq(p->phase, PEER_CRYPTO);
+		peer_kill(p, "connection closed by peer");
+		state_peer_remove(&s, p->id);
+	}
+	for (uint32_t i = 0; i < s.log.count; i++) {
+		const char *l = log_line(&s.log, i, &lv);
+
+		if (strstr(l, "refused the encrypted handshake") != NULL &&
+		    strstr(l, "--encryption require") != NULL) {
+			cr_assert_eq(lv, LOG_INFO);
+			lines++;
+		}
+	}
+	cr_assert_eq(lines, 1, "%d info lines about the refusal", lines);
+	cr_assert_geq(dials, 2);
+	cr_assert_leq(dials, 5, "%d dials in a minute", dials);
+	state_release(&s);
+}
+
+/* --- what reaches a peer that reads a packet only in part -------------- */
+
+/* The transport wrote everything in p->out. */
+static void
+all_sent(struct thr_state *s, struct peer *p, uint64_t now)
+{
+	state_peer_outgoing(s, p);
+	state_peer_sent(s, p, p->out.len, now);
+	buf_reset(&p->out);
+}
+
+Test(state, handshake_ends_its_packet, .init = fx_init, .fini = fx_fini)
+{
+	struct thr_state s;
+	struct peer *p;
+
+	/* Transmission 3.00 over uTP reads our handshake and leaves the
+	 * rest of that packet unread: out_push tells the transport where
+	 * the handshake ends. */
+	write_payload();
+	write_torrent();
+	start(&s);
+	cr_assert_eq(s.phase, STATE_SEEDING);
+	p = incoming(&s, s.mi.info_hash);
+	state_peer_input(&s, p, NOW + 10);
+	cr_assert_eq(p->phase, PEER_ACTIVE);
+	cr_assert_eq(p->out_push, WIRE_HANDSHAKE_LEN);
+	cr_assert_gt(p->out.len, WIRE_HANDSHAKE_LEN, "a bitfield follows");
+	/* It follows what is taken from the front of out. */
+	state_peer_sent(&s, p, 10, NOW + 11);
+	buf_consume(&p->out, 10);
+	cr_assert_eq(p->out_push, WIRE_HANDSHAKE_LEN - 10);
+	all_sent(&s, p, NOW + 12);
+	cr_assert_eq(p->out_push, 0);
+	state_release(&s);
+}
+
+Test(state, quiet_connection_gets_one_keepalive, .init = fx_init,
+    .fini = fx_fini)
+{
+	static const uint8_t ka[4] = { 0, 0, 0, 0 };
+	struct thr_state s;
+	struct peer *p;
+	uint64_t t = NOW + 10;
+
+	write_payload();
+	write_torrent();
+	start(&s);
+	p = incoming(&s, s.mi.info_hash);
+	state_peer_input(&s, p, t);
+	all_sent(&s, p, t);
+	/* Quiet both ways: after STATE_NUDGE_MS, one keep-alive, in case
+	 * the peer left our bytes unread; not 90 s later. */
+	state_tick(&s, t + STATE_NUDGE_MS - 1);
+	cr_assert_eq(p->out.len, 0);
+	state_tick(&s, t + STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 4);
+	cr_assert_eq(memcmp(p->out.data, ka, 4), 0);
+	all_sent(&s, p, t + STATE_NUDGE_MS);
+	state_tick(&s, t + 5 * STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 0, "one per quiet spell");
+	/* Its keep-alive does not allow another (no ping-pong between
+	 * two of us); a real message does. */
+	cr_assert_eq(buf_append(&p->in, ka, 4), 0);
+	state_peer_input(&s, p, t + 6 * STATE_NUDGE_MS);
+	state_tick(&s, t + 8 * STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 0);
+	cr_assert_eq(wire_put_simple(&p->in, WIRE_NOT_INTERESTED), 0);
+	state_peer_input(&s, p, t + 9 * STATE_NUDGE_MS);
+	state_tick(&s, t + 10 * STATE_NUDGE_MS);
+	cr_assert_eq(p->out.len, 4);
+	cr_assert_not(p->dead, "%s", p->why);
 	state_release(&s);
 }

@@ -231,6 +231,142 @@ Test(magnet, metadata_fetched_checked_saved, .init = fx_init,
 	}
 }
 
+/* The pieces of the ut_metadata requests in p->out from byte *off on
+ * (advanced past them), in order; returns their count. */
+static size_t
+meta_requests(const struct thr_state *s, const struct peer *p, size_t *off,
+    uint32_t *pieces, size_t max)
+{
+	struct ext_metadata_msg m;
+	struct thr_error err;
+	struct wire_msg w;
+	size_t n = 0, used;
+
+	if (*off < WIRE_HANDSHAKE_LEN)
+		*off = WIRE_HANDSHAKE_LEN;
+	while (*off < p->out.len) {
+		cr_assert_eq(wire_parse(p->out.data + *off, p->out.len - *off,
+		    s->mi.npieces, &w, &used), 1, "bad message at %zu", *off);
+		*off += used;
+		if (w.id != WIRE_EXTENDED || w.payload_len < 1 ||
+		    w.payload[0] != THEIR_META_ID)
+			continue;
+		cr_assert_eq(ext_metadata_parse(w.payload + 1,
+		    w.payload_len - 1, &m, &err), 0, "%s", err.msg);
+		cr_assert_eq(m.type, EXT_METADATA_REQUEST);
+		cr_assert_lt(n, max);
+		pieces[n++] = m.piece;
+	}
+	return n;
+}
+
+/* ut_metadata piece `piece` of a dict of total bytes, junk data. */
+static void
+put_meta_piece(struct buf *in, uint32_t piece, size_t total)
+{
+	static uint8_t junk[EXT_METADATA_PIECE];
+	size_t len = total - (size_t)piece * EXT_METADATA_PIECE;
+	struct buf b;
+
+	if (len > EXT_METADATA_PIECE)
+		len = EXT_METADATA_PIECE;
+	buf_init(&b, 1u << 20);
+	cr_assert_eq(ext_metadata_data(&b, piece, (uint32_t)total, junk,
+	    len), 0);
+	put_ext(in, EXT_ID_UT_METADATA, b.data, b.len);
+	buf_release(&b);
+}
+
+Test(magnet, one_request_at_a_time_reasked_after_timeout, .init = fx_init,
+    .fini = fx_fini)
+{
+	/* Four pieces, as an rTorrent seeder of a 50 KB info dict would
+	 * announce.  rTorrent 0.9.8 stalls for good on a second request
+	 * that arrives while it still sends its answer to the first, so
+	 * one is asked at a time; one left unanswered is asked again. */
+	const size_t total = 3 * EXT_METADATA_PIECE + 1000;
+	struct thr_state s;
+	uint32_t got[8];
+	size_t off = 0;
+	struct peer *p;
+	uint64_t t = NOW + 10;
+
+	start_magnet(&s);
+	p = ext_peer(&s, 8);
+	put_their_handshake(&p->in, total);
+	state_peer_input(&s, p, t);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert_eq(s.md.npieces, 4);
+	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(got[0], 0);
+	/* Nothing more on the tick while it is pending. */
+	state_tick(&s, t + 1000);
+	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 0);
+	/* Its answer brings the next request at once. */
+	put_meta_piece(&p->in, 0, total);
+	state_peer_input(&s, p, t + 1100);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(got[0], 1);
+	t += 1100;
+	/* Piece 1 goes unanswered: the same peer is asked again once the
+	 * timeout has passed, not before. */
+	state_tick(&s, t + METADATA_TIMEOUT_MS - 1);
+	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 0);
+	state_tick(&s, t + METADATA_TIMEOUT_MS);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(got[0], 1);
+	cr_assert_eq(p->meta_timeouts, 1);
+	/* The answer to the first request still counts, late as it is,
+	 * and the run of timeouts starts over. */
+	put_meta_piece(&p->in, 1, total);
+	state_peer_input(&s, p, t + METADATA_TIMEOUT_MS + 5);
+	cr_assert_not(p->dead, "killed: %s", p->why);
+	cr_assert_eq(p->meta_timeouts, 0);
+	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(got[0], 2);
+	state_release(&s);
+}
+
+Test(magnet, silent_peer_dropped_after_several_tries, .init = fx_init,
+    .fini = fx_fini)
+{
+	const size_t total = 2 * EXT_METADATA_PIECE;
+	struct thr_state s;
+	uint32_t got[8];
+	size_t off = 0, i;
+	struct peer *p;
+	uint64_t t = NOW + 10;
+	bool logged = false;
+	enum log_level lv;
+
+	start_magnet(&s);
+	s.log.level = LOG_INFO;
+	s.log.fp = NULL;
+	p = ext_peer(&s, 9);
+	put_their_handshake(&p->in, total);
+	state_peer_input(&s, p, t);
+	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	for (i = 1; i < STATE_META_TRIES; i++) {
+		state_tick(&s, t + i * METADATA_TIMEOUT_MS);
+		cr_assert_not(p->dead, "dropped after %zu tries: %s", i,
+		    p->why);
+		cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1,
+		    "asked again after try %zu", i);
+		cr_assert_eq(got[0], 0);
+	}
+	state_tick(&s, t + i * METADATA_TIMEOUT_MS);
+	cr_assert(p->dead);
+	cr_assert_str_eq(p->why, "did not answer metadata requests");
+	for (uint32_t k = 0; k < s.log.count; k++)
+		logged |= strstr(log_line(&s.log, k, &lv),
+		    "did not answer 3 metadata requests in a row") != NULL &&
+		    lv == LOG_INFO;
+	cr_assert(logged, "no info line about the silent peer");
+	state_release(&s);
+}
+
 Test(magnet, bad_metadata_drops_the_sender, .init = fx_init,
     .fini = fx_fini)
 {

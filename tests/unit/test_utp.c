@@ -785,6 +785,60 @@ Test(utp, handshake_wire_format_as_initiator)
 	utp_free(u);
 }
 
+Test(utp, push_ends_a_packet)
+{
+	struct utp_config cfg;
+	struct utp *u;
+	struct utp_conn *c;
+	struct thr_addr peer;
+	uint8_t b[UTP_PACKET_MAX], p[64], hs[68], rest[241];
+	uint64_t now = 5 * SEC;
+	uint16_t cid, syn_seq;
+
+	/* A BitTorrent handshake and what follows it (extension handshake,
+	 * have-all...), written together: with utp_push after the
+	 * handshake they leave in two packets, the first ending with the
+	 * handshake, as Transmission 3.00 needs. */
+	memset(&cfg, 0, sizeof cfg);
+	cfg.seed = 23;
+	u = utp_new(&cfg);
+	mkaddr(&peer, 9, 6881);
+	c = utp_connect(u, &peer, now);
+	cr_assert_eq(out(u, b, now), UTP_HDR_LEN);
+	cid = g16(b + 2);
+	syn_seq = g16(b + 16);
+	memset(hs, 'h', sizeof hs);
+	memset(rest, 'r', sizeof rest);
+	/* Written before the connection is up, as a dialler does. */
+	cr_assert_eq(utp_write(c, hs, sizeof hs, now), sizeof hs);
+	utp_push(c);
+	cr_assert_eq(utp_write(c, rest, sizeof rest, now), sizeof rest);
+	mkpkt(p, 2, cid, 100000, 300, syn_seq);
+	utp_input(u, &peer, p, UTP_HDR_LEN, now + 20 * MS);
+	cr_assert_eq(utp_conn_state(c), UTP_CONNECTED);
+	cr_assert_eq(out(u, b, now + 20 * MS), UTP_HDR_LEN + sizeof hs);
+	cr_assert_eq(memcmp(b + UTP_HDR_LEN, hs, sizeof hs), 0);
+	cr_assert_eq(out(u, b, now + 20 * MS), UTP_HDR_LEN + sizeof rest);
+	cr_assert_eq(memcmp(b + UTP_HDR_LEN, rest, sizeof rest), 0);
+	/* Without a push, bytes written apart still share a packet. */
+	cr_assert_eq(utp_write(c, hs, sizeof hs, now), sizeof hs);
+	cr_assert_eq(utp_write(c, rest, sizeof rest, now), sizeof rest);
+	mkpkt(p, 2, cid, 100000, 300, (uint16_t)(syn_seq + 2));
+	utp_input(u, &peer, p, UTP_HDR_LEN, now + 40 * MS);
+	cr_assert_eq(out(u, b, now + 40 * MS),
+	    UTP_HDR_LEN + sizeof hs + sizeof rest);
+	/* A push with nothing unsent is a no-op. */
+	utp_push(c);
+	cr_assert_eq(utp_write(c, hs, sizeof hs, now), sizeof hs);
+	cr_assert_eq(utp_write(c, rest, sizeof rest, now), sizeof rest);
+	mkpkt(p, 2, cid, 100000, 300, (uint16_t)(syn_seq + 3));
+	utp_input(u, &peer, p, UTP_HDR_LEN, now + 60 * MS);
+	cr_assert_eq(out(u, b, now + 60 * MS),
+	    UTP_HDR_LEN + sizeof hs + sizeof rest);
+	utp_conn_free(c);
+	utp_free(u);
+}
+
 Test(utp, handshake_wire_format_as_receiver)
 {
 	struct utp_config cfg;

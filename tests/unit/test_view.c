@@ -255,7 +255,9 @@ Test(view, header_shows_name_percent_and_status)
 	    rowbuf);
 	cr_expect(strstr(row(&f, 0), "30.0%") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 1), "ratio 0.25") != NULL, "%s", rowbuf);
-	cr_expect(strstr(row(&f, 1), "peers 2/9") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 1), "peers 2 (9 known)") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 1), "(unlimited)") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 1), "seeds 1") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "ok, 50 peers") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "1:05") != NULL, "%s", rowbuf);
@@ -360,6 +362,9 @@ Test(view, piece_map_shows_had_cells_ascii)
 	cr_expect(strncmp(r, "##############################", 30) == 0,
 	    "%s", r);
 	cr_expect(r[30] != '#', "%s", r);
+	/* The legend says what the glyphs mean, whole, at 80 columns. */
+	cr_expect(strstr(row(&f, 3), "# have  + partial  : asked  . missing")
+	    != NULL, "%s", rowbuf);
 	cr_expect_geq(find_row(&f, 24, "in flight: 1"), 0);
 	/* The piece in flight lists its contributing peer. */
 	cr_expect_geq(find_row(&f, 24, "1/2"), 0);
@@ -384,6 +389,8 @@ Test(view, piece_map_utf8_and_availability)
 	/* Piece 0: both peers have it; piece 1: only the seed. */
 	r = row(&f, 4);
 	cr_expect(strncmp(r, "21212", 5) == 0, "%s", r);
+	cr_expect(strstr(row(&f, 3), "0 no peer  1 one peer  2-9 peers  + more")
+	    != NULL, "%s", rowbuf);
 	view_free(f.v);
 	f.v = NULL;
 	setlocale(LC_ALL, "C");
@@ -432,6 +439,16 @@ Test(view, too_small_shows_only_notice)
 	view_set_size(f.v, 40, 9);
 	draw(&f);
 	cr_expect_str_eq(row(&f, 0), "window too small (need 40x10)");
+	/* Narrower: the words wrap, nothing is cut. */
+	view_set_size(f.v, 20, 5);
+	draw(&f);
+	cr_expect_str_eq(row(&f, 0), "window too small");
+	cr_expect_str_eq(row(&f, 1), "(need 40x10)");
+	view_set_size(f.v, 8, 3);
+	draw(&f);
+	cr_expect_str_eq(row(&f, 0), "window");
+	cr_expect_str_eq(row(&f, 1), "too");
+	cr_expect_str_eq(row(&f, 2), "small");
 	view_set_size(f.v, 40, 10);
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "ubuntu.iso") != NULL, "%s", rowbuf);
@@ -689,6 +706,73 @@ Test(view, header_shows_dht_nodes_or_off)
 	fix_close(&f);
 }
 
+/* Both limits in the header: set ones always, "(unlimited)" when the
+ * line has room; a seeder with no address to dial shows its peers
+ * alone, not "1/0". */
+Test(view, header_shows_limits_and_peers)
+{
+	struct fix f;
+
+	fix_open(&f, "t", 200, 60);
+	bucket_init(&f.s->down_limit, 512u << 10, T_NOW);
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "(limit 512.0 KiB/s)") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 1), "up 0 B/s (unlimited)") != NULL, "%s",
+	    rowbuf);
+	/* Narrow: "(unlimited)" goes, the set limit stays. */
+	view_set_size(f.v, 80, 24);
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "(limit 512.0 KiB/s)") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 1), "unlimited") == NULL, "%s", rowbuf);
+	/* Both set. */
+	view_set_size(f.v, 200, 60);
+	bucket_init(&f.s->up_limit, 2u << 20, T_NOW);
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "(limit 2.0 MiB/s)") != NULL, "%s",
+	    rowbuf);
+	/* No address known: peers connected only. */
+	f.s->nknown = 0;
+	draw(&f);
+	cr_expect(strstr(row(&f, 1), "peers 2  seeds 1") != NULL, "%s",
+	    rowbuf);
+	fix_close(&f);
+}
+
+/* Skipped files: the selection's bytes of the whole, and "complete (1
+ * file skipped)" rather than a 100% that claims the rest. */
+Test(view, header_says_complete_with_files_skipped)
+{
+	static uint8_t wanted[2] = { 1, 0 };
+	struct fix f;
+
+	fix_open(&f, "t", 200, 60);
+	f.s->have_meta = true;
+	f.s->file_wanted = wanted;
+	f.s->wanted_total = 30 * (uint64_t)T_PLEN;
+	f.s->left = 10 * (uint64_t)T_PLEN;
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "960.0 KiB of 3.1 MiB") != NULL, "%s",
+	    rowbuf);
+	cr_expect(strstr(row(&f, 0), "%") != NULL, "%s", rowbuf);
+	/* All of the selection here: a fresh picker that wants only the
+	 * first file's pieces, which we have. */
+	picker_release(&f.s->pk);
+	cr_assert_eq(picker_init(&f.s->pk, &f.s->mi, &f.s->have, 4), 0);
+	for (uint32_t i = 30; i < T_NPIECES; i++)
+		cr_assert_eq(picker_set_wanted(&f.s->pk, i, false), 0);
+	f.s->left = 0;
+	f.s->phase = STATE_SEEDING;
+	cr_assert(state_complete(f.s));
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "960.0 KiB of 3.1 MiB  complete (1 file "
+	    "skipped)") != NULL, "%s", rowbuf);
+	cr_expect(strstr(row(&f, 0), "100.0%") == NULL, "%s", rowbuf);
+	f.s->file_wanted = NULL;
+	fix_close(&f);
+}
+
 /*
  * A magnet link before its info dict: no pieces, no files, no size, no
  * picker, perhaps no name; peers have empty bitfields.
@@ -903,6 +987,11 @@ Test(view, german_labels_keep_the_layout)
 			    "%s", rowbuf);
 			cr_expect(strstr(row(&f, 2), "Tracker: ") != NULL,
 			    "%s", rowbuf);
+			/* The strategy too, not only the labels. */
+			cr_expect(strstr(row(&f, 2), "  seltenste  ") != NULL,
+			    "%s", rowbuf);
+			cr_expect(strstr(row(&f, 1), "(unbegrenzt)") != NULL,
+			    "%s", rowbuf);
 			cr_expect_geq(find_row(&f, 24, "q Ende"), 0);
 			cr_expect_geq(find_row(&f, 24, "Adresse"), 0);
 		}
@@ -936,4 +1025,26 @@ Test(view, german_labels_keep_the_layout)
 	snprintf(path, sizeof(path), "%s/de", dir);
 	rmdir(path);
 	rmdir(dir);
+}
+
+/* TERM decides between the view, plain lines and a refusal, before a
+ * screen exists; and asking leaves nothing behind for the view. */
+Test(view, terminal_types_are_told_apart)
+{
+	struct fix f;
+
+	cr_expect_eq(view_term_check("xterm-256color", 1), VIEW_TERM_OK);
+	cr_expect_eq(view_term_check("vt100", 1), VIEW_TERM_OK);
+	cr_expect_eq(view_term_check("dumb", 1), VIEW_TERM_LIMITED);
+	cr_expect_eq(view_term_check(NULL, 1), VIEW_TERM_LIMITED);
+	cr_expect_eq(view_term_check("", 1), VIEW_TERM_LIMITED);
+	cr_expect_eq(view_term_check("no-such-terminal-xyz", 1),
+	    VIEW_TERM_UNKNOWN);
+	cr_expect_eq(view_term_check("../../etc/passwd", 1),
+	    VIEW_TERM_UNKNOWN);
+	fix_open(&f, "after-the-checks", 80, 24);
+	draw(&f);
+	cr_expect(strstr(row(&f, 0), "after-the-checks") != NULL, "%s",
+	    rowbuf);
+	fix_close(&f);
 }
