@@ -140,7 +140,7 @@ memswarm_send(struct memswarm_side *from, struct memswarm_side *to,
 
 	if (p == NULL || p->dead || q == NULL || q->dead)
 		return;
-	torrent_peer_fill(from->t, p, now);
+	(void)session_upload(from->s, now);
 	torrent_peer_outgoing(from->t, p);
 	n = p->out.len < link ? p->out.len : link;
 	if (q->in.max - q->in.len < n)

@@ -1,6 +1,6 @@
 /*
- * fixture.c: the torrent-on-disk fixture shared by the state, choker and
- * selection suites (see fixture.h).
+ * fixture.c: the torrent-on-disk fixture shared by the suites that drive
+ * a session and its torrent (see fixture.h).
  */
 #include "config.h"
 
@@ -18,7 +18,10 @@
 #include "core/bencode.h"
 #include "core/buf.h"
 #include "core/hash.h"
-#include "core/state.h"
+#include "core/session.h"
+#include "core/torrent.h"
+#include "net/fileio.h"
+#include "net/storage.h"
 #include "core/wire.h"
 
 #include "fixture.h"
@@ -153,39 +156,70 @@ fixture_write_torrent(const struct fixture *fx)
 }
 
 void
-fixture_opts(const struct fixture *fx, struct state_opts *o)
+fixture_opts(const struct fixture *fx, struct fixture_run *r)
 {
-	memset(o, 0, sizeof(*o));
-	o->torrent_path = fx->torrent;
-	o->dir = fx->dl;
-	o->seed = 12345;
-	o->log_level = LOG_ERROR;
-	o->max_peers = 10;
-	o->seed_ratio = 0;
-	o->no_tui = true;
+	memset(r, 0, sizeof(*r));
+	r->torrent_path = fx->torrent;
+	r->place.dir = fx->dl;
+	r->so.seed = 12345;
+	r->so.log_level = LOG_ERROR;
+	r->so.max_peers = 10;
+	r->so.crypto = SESSION_CRYPTO_PREFER;
+	r->so.transport = SESSION_TRANSPORT_TCP;
+	r->to.seed_ratio = 0;
+}
+
+int
+fixture_try_start(struct fixture_run *r, uint64_t now, struct thr_error *err)
+{
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	buf_init(&r->meta, METAINFO_MAX_FILE_SIZE);
+	if ((rc = fileio_read(r->torrent_path, METAINFO_MAX_FILE_SIZE,
+	    &r->meta, err)) != 0)
+		return rc;
+	r->place.state_dir = r->state_dir;
+	if (r->state_dir != NULL)
+		r->so.blobs = fileio_blobs(r->state_dir);
+	if ((r->s = session_new(&r->so, now, err)) == NULL)
+		return err->code != 0 ? err->code : THR_ENOMEM;
+	r->to.metainfo = r->meta.data;
+	r->to.metainfo_len = r->meta.len;
+	r->to.store = storage_factory(&r->place);
+	return session_add(r->s, &r->to, now, &r->t, err);
 }
 
 void
-fixture_state_init(struct thr_state *s, const struct state_opts *o,
-    uint64_t now)
+fixture_start(struct fixture_run *r, uint64_t now)
 {
 	struct thr_error err;
 
-	memset(&err, 0, sizeof(err));
-	cr_assert_eq(state_init(s, o, now, &err), 0, "state_init: %s",
+	cr_assert_eq(fixture_try_start(r, now, &err), 0, "start: %s",
 	    err.msg);
+	cr_assert_not_null(r->t);
 }
 
 void
-fixture_check(struct thr_state *s, uint64_t now)
+fixture_stop(struct fixture_run *r)
+{
+	session_free(r->s);
+	r->s = NULL;
+	r->t = NULL;
+	storage_place_release(&r->place);
+	buf_release(&r->meta);
+}
+
+void
+fixture_check(struct torrent *t, uint64_t now)
 {
 	int guard = 0;
 
-	while (s->phase == STATE_CHECKING) {
-		state_check_step(s, now);
+	while (t->phase == TORRENT_CHECKING) {
+		torrent_check_step(t, now);
 		cr_assert_lt(++guard, 100, "check never ends");
 	}
-	cr_assert_eq(s->fatal, 0, "%s", s->fatal_msg);
+	cr_assert_eq(t->fatal, 0, "%s", t->fatal_msg);
 }
 
 struct thr_addr
@@ -202,13 +236,14 @@ fixture_addr4(uint8_t net, uint8_t last, uint16_t port)
 }
 
 struct peer *
-fixture_handshake(struct thr_state *s, const struct thr_addr *a,
+fixture_handshake(struct torrent *t, const struct thr_addr *a,
     const uint8_t ih[20], const uint8_t pid[20], uint64_t now)
 {
 	uint8_t hs[WIRE_HANDSHAKE_LEN];
 	struct peer *p;
 
-	cr_assert_not_null(p = state_peer_add(s, a, true, now));
+	cr_assert_not_null(p = torrent_peer_add(t, a, true, PEER_SRC_COUNT,
+	    PEER_TCP, now));
 	wire_handshake_build(hs, ih, pid, NULL);
 	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
 	return p;

@@ -1,7 +1,8 @@
 /*
  * fixture.h: a small multi-file torrent on disk, for the unit suites
- * that drive the session engine (state.h) without sockets:
- * test_state.c, test_choker.c and test_selection.c.
+ * that drive a session and its torrent (core/session.h, core/torrent.h)
+ * without sockets, over the disk store (net/storage.h) as a run has it:
+ * test_torrent.c, test_choker.c, test_selection.c and others.
  *
  * A suite describes its payload layout with a table of struct
  * fixture_file (each file's path inside the torrent directory "pay",
@@ -23,7 +24,9 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "core/state.h"
+#include "core/session.h"
+#include "core/torrent.h"
+#include "net/storage.h"
 
 #define FIXTURE_ROOT_LEN	64	/* size of the root buffer */
 #define FIXTURE_PATH_LEN	128	/* size of the dl and torrent buffers */
@@ -79,28 +82,54 @@ void	fixture_write_payload(const struct fixture *fx);
  * piece of the payload, keys in BEP 3 sorted order. */
 void	fixture_write_torrent(const struct fixture *fx);
 
-/* The options every suite starts from: our torrent and dl, a fixed rng
- * seed, errors-only logging, no TUI, 10 peers, seed ratio 0.  A suite
- * overrides what it needs afterwards. */
-void	fixture_opts(const struct fixture *fx, struct state_opts *o);
+/*
+ * A session with the fixture's torrent in it, as cmd/run.c builds one,
+ * minus the sockets.  fixture_opts fills so and to with what every suite
+ * starts from; a suite overrides fields, then fixture_start makes s and
+ * t.  The metainfo bytes, the store's place and the session are the
+ * run's; fixture_stop frees them (and is safe on a run never started).
+ */
+struct fixture_run {
+	struct session_opts	 so;
+	struct torrent_opts	 to;
+	const char		*torrent_path;	/* read by fixture_start */
+	const char		*state_dir;	/* resume records, DHT state;
+						 * NULL: none kept */
+	struct storage_place	 place;
+	struct buf		 meta;
+	struct session		*s;
+	struct torrent		*t;
+};
 
-/* state_init(s, o, now), which must succeed; s is the caller's. */
-void	fixture_state_init(struct thr_state *s, const struct state_opts *o,
-	    uint64_t now);
+/* Our torrent and dl, a fixed seed (12345), errors-only logging kept in
+ * the ring, 10 peers, seed ratio 0, no DHT, TCP only. */
+void	fixture_opts(const struct fixture *fx, struct fixture_run *r);
 
-/* Run state_check_step until the phase leaves STATE_CHECKING; the check
- * must end without a fatal error. */
-void	fixture_check(struct thr_state *s, uint64_t now);
+/* Read r->torrent_path and add it to a new session; must succeed. */
+void	fixture_start(struct fixture_run *r, uint64_t now);
+
+/* As fixture_start, but a failure is returned (0 or THR_E*, err says
+ * why) for the suites that test failures; nothing is left to free but
+ * what fixture_stop frees. */
+int	fixture_try_start(struct fixture_run *r, uint64_t now,
+	    struct thr_error *err);
+
+/* Free the session (and its torrent), the place's locks, the bytes. */
+void	fixture_stop(struct fixture_run *r);
+
+/* Run torrent_check_step until the phase leaves TORRENT_CHECKING; the
+ * check must end without a fatal error. */
+void	fixture_check(struct torrent *t, uint64_t now);
 
 /* net.0.0.last:port, IPv4. */
 struct thr_addr	fixture_addr4(uint8_t net, uint8_t last, uint16_t port);
 
 /*
  * An incoming peer at a whose handshake (info hash ih, peer id pid) is
- * waiting in p->in; the state owns the peer.  Nothing is read yet: the
- * caller appends more and calls state_peer_input.
+ * waiting in p->in; the torrent owns the peer.  Nothing is read yet: the
+ * caller appends more and calls torrent_peer_input.
  */
-struct peer	*fixture_handshake(struct thr_state *s,
+struct peer	*fixture_handshake(struct torrent *t,
 		    const struct thr_addr *a, const uint8_t ih[20],
 		    const uint8_t pid[20], uint64_t now);
 
