@@ -409,7 +409,7 @@ run_net(struct run *r)
 		fprintf(stderr, "thorrent: %s\n", _("cannot set up the loop"));
 		return CMD_EXIT_ERROR;
 	}
-	xnet_set_bind(r->xn, bind);
+	xnet_set_bind(r->xn, &o->bind);
 	if (bind != NULL)
 		;	/* one listener only */
 	else if (conn_listen6(port, &r->lfd6) != 0)
@@ -554,10 +554,17 @@ run_free(struct run *r)
 static int
 run_loop(struct run *r)
 {
-	loop_set_before_sleep(r->loop, before_sleep, r);
-	while (!r->loop->stop)
-		if (loop_run_once(r->loop, run_wait_ms(r, loop_now_ms())) != 0)
+	/*
+	 * The pass first, then the wait it leaves: a wait computed before
+	 * the pass would sleep through what the pass decided (a quit, a
+	 * sooner timer).
+	 */
+	for (;;) {
+		before_sleep(r->loop, r);
+		if (r->loop->stop || loop_run_once(r->loop,
+		    run_wait_ms(r, loop_now_ms())) != 0)
 			break;
+	}
 	if (r->exit_code == CMD_EXIT_OK && !torrent_complete(r->t)) {
 		r->exit_code = CMD_EXIT_ERROR;
 		snprintf(r->exit_msg, sizeof(r->exit_msg), "%s",

@@ -205,6 +205,8 @@ loop_run_once(struct loop *l, uint64_t max_wait_ms)
 	/* Like redis: flush and redraw before we may sleep. */
 	if (l->before_sleep != NULL)
 		l->before_sleep(l, l->before_sleep_ud);
+	if (l->stop)
+		return 0;	/* the hook ended the loop: no sleep */
 
 	wait = max_wait_ms;
 	earliest = loop_earliest(l);

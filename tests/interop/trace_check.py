@@ -57,6 +57,16 @@ SCHEMA = {
     "limit": {"dir": STR, "rate": INT},
     "ban": {"peer": INT, "addr": STR},
     "disk_error": {"index": INT},
+    "encryption": {"peer": INT, "method": STR},
+    "metadata": {"bytes": INT, "pieces": INT},
+    "pex_in": {"peer": INT, "added": INT, "dropped": INT},
+    "pex_out": {"peer": INT, "added": INT, "dropped": INT},
+    "phase": {"from": STR, "to": STR, "why": STR},
+    "peer_phase": {"peer": INT, "from": STR, "to": STR, "why": STR},
+    "tracker_phase": {"from": STR, "to": STR, "why": STR},
+    "pause": {"why": STR},
+    "resume": {"why": STR},
+    "trace_overflow": {"of": STR},
     # announce_result is checked by hand: its fields depend on "ok".
 }
 for _ev in PEER_ONLY:
@@ -66,7 +76,18 @@ for _ev in PEER_ONLY:
 # and hash_fail name the first contributor, which may have gone (or be
 # 0 when none is known).
 LIVE_PEER = set(SCHEMA) - {"hash_ok", "hash_fail", "strategy", "announce",
-                           "connect", "limit", "disk_error", "rate"}
+                           "connect", "limit", "disk_error", "rate",
+                           "phase", "tracker_phase", "pause", "resume",
+                           "trace_overflow"}
+
+
+# The three state machines that change state through one function each:
+# event -> the names a phase may have.
+PHASES = {
+    "phase": ("metadata", "checking", "downloading", "seeding", "done"),
+    "peer_phase": ("connecting", "crypto", "handshake", "active"),
+    "tracker_phase": ("idle", "busy", "none"),
+}
 
 
 class TraceError(Exception):
@@ -123,6 +144,18 @@ def check_event(obj, st):
     elif ev == "announce":
         if obj["event"] not in ("none", "started", "completed", "stopped"):
             raise TraceError("announce event %r" % obj["event"])
+    elif ev in PHASES:
+        # The phase doors: known names, and each change starts where
+        # the last one of its machine ended.
+        names = PHASES[ev]
+        for f in ("from", "to"):
+            if obj[f] not in names:
+                raise TraceError("%s %s %r" % (ev, f, obj[f]))
+        who = (ev, obj.get("peer"))
+        if who in st["phase"] and st["phase"][who] != obj["from"]:
+            raise TraceError("%s from %r, but the last change went to %r"
+                             % (ev, obj["from"], st["phase"][who]))
+        st["phase"][who] = obj["to"]
     elif ev in ("request", "piece") and obj["length"] == 0:
         raise TraceError("%s of length 0" % ev)
     if ev in LIVE_PEER and obj["peer"] not in st["live"]:
@@ -135,7 +168,7 @@ def check_event(obj, st):
 
 def check(path, pieces=None, require=(), forbid=()):
     st = {"seen": set(), "live": set(), "unknown": set(), "hash_ok": [],
-          "hash_fail": [], "count": {}}
+          "hash_fail": [], "count": {}, "phase": {}}
     last_t = -1
     n = 0
     with open(path, "rb") as f:
