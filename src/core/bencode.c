@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bencode.h"
+#include "core/bencode.h"
+#include "core/xalloc.h"
 
 /* One open list or dict on the decoder's stack. */
 struct bencode_frame {
@@ -89,7 +90,7 @@ bencode_new_tok(struct bencode_parser *ps, size_t pos, size_t *out)
 		if (ncap > SIZE_MAX / sizeof(*t))
 			return thr_error_set(ps->err, THR_ENOMEM, pos,
 			    "token array too large");
-		t = realloc(b->toks, ncap * sizeof(*t));
+		t = thr_realloc(b->toks, ncap * sizeof(*t));
 		if (t == NULL)
 			return thr_error_set(ps->err, THR_ENOMEM, pos,
 			    "out of memory for tokens");
@@ -254,7 +255,7 @@ bencode_dict_check(struct bencode_parser *ps, const struct bencode_frame *f)
 	size_t n = b->toks[f->tok].nchild, i = 0, k, v;
 	int rc = 0;
 
-	if ((keys = calloc(n, sizeof(*keys))) == NULL)
+	if ((keys = thr_calloc(n, sizeof(*keys))) == NULL)
 		return thr_error_set(ps->err, THR_ENOMEM, b->toks[f->tok].start,
 		    "out of memory checking dictionary keys");
 	for (k = f->tok + 1; i < n; k = b->toks[v].next) {

@@ -13,7 +13,8 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "memstore.h"
+#include "core/memstore.h"
+#include "core/xalloc.h"
 
 struct memstore {
 	uint8_t		*data;		/* owned, len bytes */
@@ -30,9 +31,9 @@ memstore_new(const uint8_t *data, size_t len, bool existed)
 {
 	struct memstore *m;
 
-	if (len > MEMSTORE_MAX || (m = calloc(1, sizeof(*m))) == NULL)
+	if (len > MEMSTORE_MAX || (m = thr_calloc(1, sizeof(*m))) == NULL)
 		return NULL;
-	if ((m->data = calloc(len ? len : 1, 1)) == NULL) {
+	if ((m->data = thr_calloc(len ? len : 1, 1)) == NULL) {
 		free(m);
 		return NULL;
 	}

@@ -12,9 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "hash.h"
-#include "metadata.h"
+#include "core/err.h"
+#include "core/hash.h"
+#include "core/metadata.h"
+#include "core/xalloc.h"
 
 uint32_t
 metadata_npieces(size_t size)
@@ -42,8 +43,8 @@ metadata_init(struct metadata *md, size_t size, const uint8_t info_hash[20])
 	if (size > METADATA_MAX_SIZE)
 		return THR_ELIMIT;
 	md->npieces = metadata_npieces(size);
-	md->data = malloc(size);
-	md->pieces = calloc(md->npieces, sizeof *md->pieces);
+	md->data = thr_malloc(size);
+	md->pieces = thr_calloc(md->npieces, sizeof *md->pieces);
 	if (md->data == NULL || md->pieces == NULL) {
 		metadata_release(md);
 		return THR_ENOMEM;

@@ -14,18 +14,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "bencode.h"
-#include "hash.h"
-#include "metainfo.h"
+#include "core/bencode.h"
+#include "core/hash.h"
+#include "core/metainfo.h"
+#include "core/xalloc.h"
 
 /* How much of a hostile string we quote in an error message. */
 #define METAINFO_QUOTE_MAX	40
@@ -113,7 +111,7 @@ metainfo_strdup(const uint8_t *p, size_t len)
 {
 	char *s;
 
-	if (len == SIZE_MAX || (s = malloc(len + 1)) == NULL)
+	if (len == SIZE_MAX || (s = thr_malloc(len + 1)) == NULL)
 		return NULL;
 	if (len > 0)
 		memcpy(s, p, len);
@@ -248,7 +246,7 @@ metainfo_parse_path(struct metainfo *m, const struct bencode *b, size_t ent,
 		total += n + 1;
 	}
 
-	if ((s = malloc(total + 1)) == NULL)
+	if ((s = thr_malloc(total + 1)) == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	memcpy(s, m->name, namelen);
 	at = namelen;
@@ -307,7 +305,7 @@ metainfo_parse_files(struct metainfo *m, const struct bencode *b, size_t info,
 			return thr_error_set(err, THR_EINVAL,
 			    b->toks[info].start,
 			    "info.length and info.files missing");
-		if ((m->files = calloc(1, sizeof(*m->files))) == NULL)
+		if ((m->files = thr_calloc(1, sizeof(*m->files))) == NULL)
 			return thr_error_set(err, THR_ENOMEM, 0,
 			    "out of memory");
 		if ((m->files[0].path = metainfo_strdup((const uint8_t *)
@@ -332,7 +330,7 @@ metainfo_parse_files(struct metainfo *m, const struct bencode *b, size_t info,
 	if (b->toks[fl].nchild == 0)
 		return thr_error_set(err, THR_EINVAL, b->toks[fl].start,
 		    "info.files is empty");
-	if ((m->files = calloc(b->toks[fl].nchild, sizeof(*m->files))) == NULL)
+	if ((m->files = thr_calloc(b->toks[fl].nchild, sizeof(*m->files))) == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 
 	fi = 0;
@@ -409,7 +407,7 @@ metainfo_parse_pieces(struct metainfo *m, const struct bencode *b,
 		    "info.pieces holds %zu hashes, expected %" PRIu64,
 		    n / HASH_SHA1_LEN, want);
 	m->npieces = (uint32_t)(n / HASH_SHA1_LEN);
-	if ((m->hashes = malloc(n)) == NULL)
+	if ((m->hashes = thr_malloc(n)) == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	memcpy(m->hashes, p, n);
 	return 0;
@@ -435,13 +433,13 @@ metainfo_add_tier(struct metainfo *m, const struct bencode *b,
 	const uint8_t *p;
 	size_t i, len;
 
-	nt = realloc(m->tiers, (m->ntiers + 1) * sizeof(*m->tiers));
+	nt = thr_realloc(m->tiers, (m->ntiers + 1) * sizeof(*m->tiers));
 	if (nt == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	m->tiers = nt;
 	tier = &m->tiers[m->ntiers++];
 	tier->nurls = 0;
-	if ((tier->urls = calloc(n, sizeof(*tier->urls))) == NULL)
+	if ((tier->urls = thr_calloc(n, sizeof(*tier->urls))) == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	for (i = 0; i < n; i++) {
 		(void)bencode_str(b, toks[i], &p, &len);
@@ -526,7 +524,7 @@ metainfo_add_webseed_url(struct metainfo *m, const char *url, size_t n)
 		    memcmp(m->webseeds[i], url, n) == 0)
 			return 0;
 	if (m->webseeds == NULL && (m->webseeds =
-	    calloc(METAINFO_MAX_WEBSEEDS, sizeof(*m->webseeds))) == NULL)
+	    thr_calloc(METAINFO_MAX_WEBSEEDS, sizeof(*m->webseeds))) == NULL)
 		return THR_ENOMEM;
 	if ((m->webseeds[m->nwebseeds] = metainfo_strdup(
 	    (const uint8_t *)url, n)) == NULL)
@@ -607,7 +605,7 @@ metainfo_parse_tree(struct metainfo *m, const struct bencode *b,
 	    m->info_hash)) != 0)
 		return thr_error_set(err, rc, 0, "cannot compute info-hash");
 	m->info_len = it->end - it->start;
-	if ((m->info = malloc(m->info_len)) == NULL)
+	if ((m->info = thr_malloc(m->info_len)) == NULL)
 		return thr_error_set(err, THR_ENOMEM, 0, "out of memory");
 	memcpy(m->info, b->buf + it->start, m->info_len);
 

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "core/err.h"
 #include "i18n.h"
-#include "picker.h"
+#include "core/picker.h"
+#include "core/xalloc.h"
 
 #define BLOCK	16384u	/* BEP 3: requests are conventionally 16 KiB */
 
@@ -22,9 +23,9 @@ picker_init(struct picker *pk, const struct metainfo *mi,
 	pk->npieces = mi->npieces;
 	pk->max_active = max_active ? max_active : 1;
 	pk->keep_data = true;
-	pk->state = calloc(mi->npieces ? mi->npieces : 1, 1);
-	pk->avail = calloc(mi->npieces ? mi->npieces : 1, sizeof(uint16_t));
-	pk->active = calloc(pk->max_active, sizeof(*pk->active));
+	pk->state = thr_calloc(mi->npieces ? mi->npieces : 1, 1);
+	pk->avail = thr_calloc(mi->npieces ? mi->npieces : 1, sizeof(uint16_t));
+	pk->active = thr_calloc(pk->max_active, sizeof(*pk->active));
 	if (pk->state == NULL || pk->avail == NULL || pk->active == NULL) {
 		picker_release(pk);
 		return THR_ENOMEM;
@@ -70,7 +71,7 @@ picker_set_wanted(struct picker *pk, uint32_t index, bool want)
 	if (pk->wanted == NULL) {
 		if (want)
 			return 0;
-		if ((pk->wanted = malloc(pk->npieces)) == NULL)
+		if ((pk->wanted = thr_malloc(pk->npieces)) == NULL)
 			return THR_ENOMEM;
 		memset(pk->wanted, 1, pk->npieces);
 	}
@@ -233,8 +234,8 @@ activate(struct picker *pk, uint32_t index, uint32_t owner)
 	pp->owner = owner;
 	pp->size = metainfo_piece_size(pk->mi, index);
 	pp->nblocks = (pp->size + BLOCK - 1) / BLOCK;
-	pp->blk = calloc(pp->nblocks, 1);
-	pp->data = pk->keep_data ? malloc(pp->size) : NULL;
+	pp->blk = thr_calloc(pp->nblocks, 1);
+	pp->data = pk->keep_data ? thr_malloc(pp->size) : NULL;
 	if (pp->blk == NULL || (pk->keep_data && pp->data == NULL)) {
 		piece_free(pp);
 		return NULL;
