@@ -27,8 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/bencode.h"
-#include "core/xalloc.h"
+#include "bencode.h"
+#include "xalloc.h"
 
 /* One open list or dict on the decoder's stack. */
 struct bencode_frame {

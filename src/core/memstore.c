@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include "core/memstore.h"
-#include "core/xalloc.h"
+#include "memstore.h"
+#include "xalloc.h"
 
 struct memstore {
 	uint8_t		*data;		/* owned, len bytes */

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/err.h"
-#include "core/hash.h"
-#include "core/metadata.h"
-#include "core/xalloc.h"
+#include "err.h"
+#include "hash.h"
+#include "metadata.h"
+#include "xalloc.h"
 
 uint32_t
 metadata_npieces(size_t size)

@@ -20,10 +20,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/bencode.h"
-#include "core/hash.h"
-#include "core/metainfo.h"
-#include "core/xalloc.h"
+#include "bencode.h"
+#include "hash.h"
+#include "metainfo.h"
+#include "xalloc.h"
 
 /* How much of a hostile string we quote in an error message. */
 #define METAINFO_QUOTE_MAX	40

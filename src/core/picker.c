@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/err.h"
+#include "err.h"
 #include "i18n.h"
-#include "core/picker.h"
-#include "core/xalloc.h"
+#include "picker.h"
+#include "xalloc.h"
 
 #define BLOCK	16384u	/* BEP 3: requests are conventionally 16 KiB */
 

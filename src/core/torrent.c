@@ -20,6 +20,7 @@
 #include "resume.h"
 #include "tcheck.h"
 #include "tmeta.h"
+#include "tstats.h"
 #include "torrent.h"
 #include "xalloc.h"
 
@@ -673,40 +674,6 @@ torrent_choke_round(struct torrent *t, uint64_t now_ms)
 	}
 }
 
-/*
- * Rate samples for the trace: the torrent's rates (bytes/s over the
- * meter's window) and totals, then the same for each peer that moved
- * payload within that window, so that a sender's upload can be read
- * from its own trace.
- */
-static void
-torrent_trace_rates(struct torrent *t, uint64_t now_ms)
-{
-	size_t active = 0;
-
-	for (size_t i = 0; i < t->ps.npeers; i++)
-		active += t->ps.peers[i]->phase == PEER_ACTIVE;
-	trace_emit(t->trace, "rate", "\"down\":%llu,\"up\":%llu,"
-	    "\"downloaded\":%llu,\"uploaded\":%llu,\"peers\":%zu",
-	    (unsigned long long)rate_get(&t->down, now_ms),
-	    (unsigned long long)rate_get(&t->up, now_ms),
-	    (unsigned long long)t->downloaded,
-	    (unsigned long long)t->uploaded, active);
-	for (size_t i = 0; i < t->ps.npeers; i++) {
-		struct peer *p = t->ps.peers[i];
-		uint64_t d = rate_get(&p->down, now_ms);
-		uint64_t u = rate_get(&p->up, now_ms);
-
-		if (p->phase != PEER_ACTIVE || (d == 0 && u == 0))
-			continue;
-		trace_emit(t->trace, "peer_rate", "\"peer\":%u,"
-		    "\"down\":%llu,\"up\":%llu,\"downloaded\":%llu,"
-		    "\"uploaded\":%llu", p->id, (unsigned long long)d,
-		    (unsigned long long)u, (unsigned long long)p->downloaded,
-		    (unsigned long long)p->uploaded);
-	}
-}
-
 uint64_t
 torrent_tick(struct torrent *t, uint64_t now_ms)
 {
@@ -715,7 +682,7 @@ torrent_tick(struct torrent *t, uint64_t now_ms)
 		return now_ms;		/* checking goes on at once */
 	if (trace_on(t->trace) && now_ms >= t->next_sample_ms) {
 		t->next_sample_ms = now_ms + TORRENT_RATE_SAMPLE_MS;
-		torrent_trace_rates(t, now_ms);
+		tstats_trace_rates(t, now_ms);
 	}
 	pwp_ext_expire(t, now_ms);
 	for (size_t i = 0; i < t->ps.npeers; i++) {
@@ -900,15 +867,7 @@ torrent_announce_next(struct torrent *t, uint64_t now_ms,
 	session_clock(t->sess, now_ms);
 	if (t->phase == TORRENT_CHECKING)
 		return false;
-	st.info_hash = t->mi.info_hash;
-	st.peer_id = t->sess->peer_id;
-	st.port = t->sess->port;
-	st.key = t->sess->announce_key;
-	st.uploaded = t->uploaded;
-	st.downloaded = t->downloaded;
-	/* A magnet's size is unknown until its metadata arrives; any
-	 * non-zero value tells the tracker we are not a seed. */
-	st.left = t->have_meta ? t->sel.left : 1;
+	tstats_announce(t, &st);
 	return announcer_next(&t->ann, now_ms, &st, a, url);
 }
 
