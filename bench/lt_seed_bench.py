@@ -14,12 +14,16 @@ Subcommands:
   make-many DIR NFILES TOTAL_BYTES
       Write NFILES random files, TOTAL_BYTES in all, under DIR (in
       subdirectories of 100 files).
-  conn PORT TORRENT N SECONDS
+  conn PORT TORRENT N SECONDS [ACTIVE [MIBS]]
       Open N BitTorrent connections to 127.0.0.1:PORT at once: handshake,
       interested, and while unchoked keep requesting 16 KiB blocks of
       random pieces.  Print "established E" once E handshakes came back
       (or after 10 s), then run for SECONDS and print
-      "result handshaken E bytes B".
+      "result handshaken E bytes B".  With ACTIVE, only the first ACTIVE
+      connections do that; the others stay idle after the handshake (not
+      interested, a keep-alive every 30 s).  With MIBS, the active ones
+      ask for at most MIBS MiB/s together, so that two runs serve the
+      same amount whatever the seeder costs.
 """
 
 import os
@@ -111,7 +115,7 @@ class Peer:
         self.outstanding = 0
 
 
-def conn(port, torrent, n, seconds):
+def conn(port, torrent, n, seconds, active=None, mibs=0):
     ti = lt.torrent_info(torrent)
     ih = bytes.fromhex(str(ti.info_hashes().v1))
     npieces = ti.num_pieces()
@@ -119,6 +123,8 @@ def conn(port, torrent, n, seconds):
     total = ti.total_size()
     sel = selectors.DefaultSelector()
     peers = []
+    active = int(n) if active is None else int(active)
+    cap = float(mibs) * 1048576
     for i in range(int(n)):
         s = socket.socket()
         s.setblocking(False)
@@ -129,11 +135,17 @@ def conn(port, torrent, n, seconds):
         pid = b"-BN0001-" + b"%012d" % i
         hs = b"\x13BitTorrent protocol" + b"\0" * 8 + ih + pid
         p = Peer(s)
-        p.pending = bytearray(hs + struct.pack(">IB", 1, 2))  # interested
+        p.active = i < active
+        p.pending = bytearray(hs)
+        if p.active:
+            p.pending += struct.pack(">IB", 1, 2)  # interested
         peers.append(p)
         sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, p)
 
     def request(p):
+        # Under a cap, ask only for what the elapsed time allows.
+        if cap > 0 and asked > cap * (time.monotonic() - start):
+            return
         while p.outstanding < 4:
             idx = random.randrange(npieces)
             size = min(plen, total - idx * plen)
@@ -141,6 +153,7 @@ def conn(port, torrent, n, seconds):
             length = min(16384, size - begin)
             p.pending += struct.pack(">IBIII", 13, 6, idx, begin, length)
             p.outstanding += 1
+            add_asked(length)
 
     def parse(p):
         nonlocal nbytes
@@ -172,21 +185,50 @@ def conn(port, torrent, n, seconds):
             elif mid == 16:  # reject (fast extension)
                 p.outstanding = max(0, p.outstanding - 1)
 
+    def add_asked(k):
+        nonlocal asked
+        asked += k
+
     nbytes = 0
+    asked = 0
     start = time.monotonic()
     announced = False
     end = None
+    next_alive = start + 30
     while True:
         now = time.monotonic()
+        if cap > 0:
+            # A capped peer asks again as the budget grows.
+            for p in peers:
+                if p.active and p.handshaken and not p.choked:
+                    request(p)
+                    if p.pending:
+                        try:
+                            sel.modify(p.sock, selectors.EVENT_READ |
+                                       selectors.EVENT_WRITE, p)
+                        except (KeyError, ValueError):
+                            pass
+        if now >= next_alive:
+            next_alive = now + 30
+            for p in peers:
+                if not p.active and p.handshaken:
+                    p.pending += b"\0\0\0\0"
+                    try:
+                        sel.modify(p.sock, selectors.EVENT_READ |
+                                   selectors.EVENT_WRITE, p)
+                    except (KeyError, ValueError):
+                        pass
         hs = sum(1 for p in peers if p.handshaken)
         if not announced and (hs == len(peers) or now - start > 10):
             print("established %d" % hs, flush=True)
             announced = True
             end = now + float(seconds)
             nbytes = 0
+            asked = 0
+            start = now
         if end is not None and now >= end:
             break
-        for key, ev in sel.select(timeout=0.1):
+        for key, ev in sel.select(timeout=0.01 if cap > 0 else 0.1):
             p = key.data
             try:
                 if ev & selectors.EVENT_WRITE and p.pending:
@@ -228,8 +270,8 @@ def main(argv):
         loopback(argv[2])
     elif len(argv) == 5 and argv[1] == "make-many":
         make_many(argv[2], argv[3], argv[4])
-    elif len(argv) == 6 and argv[1] == "conn":
-        return conn(argv[2], argv[3], argv[4], argv[5])
+    elif len(argv) in (6, 7, 8) and argv[1] == "conn":
+        return conn(*argv[2:])
     else:
         sys.exit(__doc__)
     return 0
