@@ -24,7 +24,7 @@
 #include "peer.h"
 #include "session.h"
 
-#define PEERSET_MAX_PEERS	200	/* connections, both directions */
+#define PEERSET_MAX_PEERS	300	/* connections, both directions */
 #define PEERSET_MAX_KNOWN	2000	/* addresses remembered */
 #define PEERSET_MAX_BANNED	256
 #define PEERSET_RETRY_MS	15000	/* between tries of one address */

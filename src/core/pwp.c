@@ -305,8 +305,10 @@ pwp_on_request(struct torrent *t, struct peer *p, const struct wire_msg *m,
 			goto reject;
 		return;		/* BEP 3: requests while choked are dropped */
 	}
-	if (peer_queue_push(p, &b))
+	if (peer_queue_push(p, &b)) {
+		upsched_wake(&t->sess->upq, p->id);	/* into the round */
 		return;
+	}
 	if (!p->fast) {
 		peer_kill(p, "too many requests queued");
 		return;

@@ -607,6 +607,10 @@ torrent_peer_sent(struct torrent *t, struct peer *p, size_t n,
 {
 	session_clock(t->sess, now_ms);
 	pwp_sent(p, n, now_ms);
+	/* A buffer that drained may take the next block: back into the
+	 * upload's round (upsched.h). */
+	if (p->qlen > 0 && p->out.len < PEER_OUT_LOW)
+		upsched_wake(&t->sess->upq, p->id);
 }
 
 void

@@ -19,17 +19,23 @@
  *		upsched_charge(&u, id, bytes);
  *	upsched_remove(&u, id);			the connection closes
  *
- * Data model: the flows in the order they were added, a cursor on the
- * flow whose turn it is, and per flow a deficit in bytes.  When a turn
- * begins the flow is credited one quantum; it sends while its deficit
- * covers its next unit, then the turn passes on.  A flow with nothing to
- * send when its turn comes (cost 0: no request queued, or its output
- * buffer still full) loses its credit, so idle flows cannot hoard and
- * a flow that asks for less than its share gets all it asks for while
- * the rest is shared equally among the others (max-min fairness).  Over
- * any window every backlogged flow gets the same number of bytes within
- * one quantum plus one unit, whatever the rate limit, and with no limit
- * each flow gets as much as its own buffer takes per pass, in turn.
+ * Data model: a slot per flow (found by id through a small hash table),
+ * and the round: a ring of the flows that have asked to send, in the
+ * order they asked, whose head has the turn.  When a turn begins the
+ * flow is credited one quantum; it sends while its deficit covers its
+ * next unit, then it goes to the tail.  A flow with nothing to send when
+ * its turn comes (cost 0: no request queued, or its output buffer still
+ * full) leaves the round and loses its credit, so idle flows cannot
+ * hoard and a flow that asks for less than its share gets all it asks
+ * for while the rest is shared equally among the others (max-min
+ * fairness).  It comes back with upsched_wake, which the caller calls
+ * whenever the flow may have something to send again (a request came,
+ * its buffer drained); waking a flow that has nothing is harmless.  So a
+ * pass costs work for the flows in the round only, not for every idle
+ * connection.  Over any window every backlogged flow gets the same
+ * number of bytes within one quantum plus one unit, whatever the rate
+ * limit, and with no limit each flow gets as much as its own buffer
+ * takes per pass, in turn.
  *
  * Limits: at most UPSCHED_MAX_FLOWS flows; a unit counts as at most
  * UPSCHED_MAX_UNIT bytes when the deficit is compared (the full size is
@@ -49,16 +55,23 @@
 						 * piece message header */
 #define UPSCHED_MAX_UNIT	(1u << 20)
 
+#define UPSCHED_TABLE		(2 * UPSCHED_MAX_FLOWS)	/* a power of 2 */
+
 struct upsched_flow {
-	uint32_t	id;
+	uint32_t	id;		/* 0: a free slot */
 	int64_t		deficit;	/* bytes it may send this turn */
+	bool		active;		/* in the round */
 };
 
 struct upsched {
-	struct upsched_flow	flows[UPSCHED_MAX_FLOWS];	/* by age */
-	size_t			n;
-	size_t			cur;		/* whose turn it is */
-	bool			credited;	/* cur had its quantum */
+	struct upsched_flow	flows[UPSCHED_MAX_FLOWS];	/* slots */
+	uint16_t		table[UPSCHED_TABLE];	/* id -> slot + 1,
+							 * linear probing */
+	uint16_t		ring[UPSCHED_MAX_FLOWS];	/* slots in the
+								 * round */
+	size_t			head, nactive;
+	size_t			n;		/* flows */
+	bool			credited;	/* the head had its quantum */
 	uint32_t		quantum;
 };
 
@@ -71,9 +84,12 @@ typedef uint32_t	upsched_cost_fn(void *ctx, uint32_t id);
 
 /* An empty scheduler; quantum is the credit per turn (0 counts as 1). */
 void	upsched_init(struct upsched *u, uint32_t quantum);
-/* A new flow, which joins at the end of the round.  THR_EINVAL for id 0
+/* A new flow, which joins the round at the end.  THR_EINVAL for id 0
  * or an id already there, THR_ELIMIT when UPSCHED_MAX_FLOWS are. */
 int	upsched_add(struct upsched *u, uint32_t id);
+/* Flow id may have something to send: it joins the round at the end
+ * if it is not in it (unknown ids are ignored). */
+void	upsched_wake(struct upsched *u, uint32_t id);
 /* Forget flow id (nothing happens when it is unknown). */
 void	upsched_remove(struct upsched *u, uint32_t id);
 /*

@@ -6,8 +6,9 @@
  * unit only below ROOM bytes and drains DRAIN bytes per step (a socket
  * the peer reads from), and the scheduler is asked for units every step
  * of STEP_MS while the rate limit (core/bucket) has tokens, as
- * state_upload does.  No flow is ever favoured by its position: the
- * shares must come out equal.
+ * session_upload does.  As the transport does, a flow whose requests
+ * arrived or whose buffer drained is woken.  No flow is ever favoured by
+ * its position: the shares must come out equal.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -50,11 +51,14 @@ flow_of(struct world *w, uint32_t id)
 	return NULL;
 }
 
+static unsigned	cost_calls;	/* how often the scheduler asked */
+
 static uint32_t
 cost(void *ctx, uint32_t id)
 {
 	struct flow *f = flow_of(ctx, id);
 
+	cost_calls++;
 	if (f == NULL || f->buffered >= ROOM ||
 	    (!f->endless && f->demand < UNIT))
 		return 0;
@@ -96,6 +100,8 @@ run(struct world *w, struct bucket *b, uint64_t t0, uint64_t t1,
 			f->demand += f->demand_per_s * STEP_MS / 1000;
 			f->buffered = f->buffered > f->drain ?
 			    f->buffered - f->drain : 0;
+			if (!f->gone)
+				upsched_wake(&w->u, f->id);
 		}
 		while ((pass_cap == 0 || moved < pass_cap) &&
 		    bucket_ready(b, t) &&
@@ -331,4 +337,71 @@ Test(upsched, limits)
 	for (uint32_t i = 1; i <= UPSCHED_MAX_FLOWS; i++)
 		cr_assert_eq(upsched_add(&u, i), 0);
 	cr_assert_eq(upsched_add(&u, UPSCHED_MAX_FLOWS + 1), THR_ELIMIT);
+	/* Every id is still found after the table filled: remove them in
+	 * another order than they came, then the ids are free again. */
+	for (uint32_t i = UPSCHED_MAX_FLOWS; i >= 1; i -= 2)
+		upsched_remove(&u, i);
+	for (uint32_t i = 1; i <= UPSCHED_MAX_FLOWS; i += 2)
+		upsched_remove(&u, i);
+	cr_assert_eq(u.n, 0);
+	cr_assert_eq(u.nactive, 0);
+	cr_assert_eq(upsched_add(&u, 3), 0);
+}
+
+/* Ids far apart and colliding in the table (same low bits after the
+ * hash) are kept apart, and removing one leaves the others found. */
+Test(upsched, ids_that_collide)
+{
+	struct upsched u;
+
+	upsched_init(&u, UPSCHED_QUANTUM);
+	for (uint32_t i = 0; i < 64; i++)
+		cr_assert_eq(upsched_add(&u, 1 + i * UPSCHED_TABLE * 128), 0);
+	for (uint32_t i = 0; i < 64; i += 3)
+		upsched_remove(&u, 1 + i * UPSCHED_TABLE * 128);
+	for (uint32_t i = 0; i < 64; i++)
+		cr_assert_eq(upsched_add(&u, 1 + i * UPSCHED_TABLE * 128),
+		    i % 3 == 0 ? 0 : THR_EINVAL, "id %u", i);
+}
+
+/*
+ * The loop's cost: with two hundred connections that ask for nothing and
+ * one that is served, a pass asks about the busy one only; the idle ones
+ * were asked once, when they left the round, and never again until they
+ * are woken.
+ */
+Test(upsched, idle_flows_cost_nothing)
+{
+	struct world w;
+	uint32_t id, bytes;
+
+	memset(&w, 0, sizeof(w));
+	upsched_init(&w.u, UPSCHED_QUANTUM);
+	add_flow(&w, true, 0, 1u << 30);
+	for (uint32_t i = 0; i < 200; i++)
+		cr_assert_eq(upsched_add(&w.u, 1000 + i), 0);	/* no flow */
+	/* The first turns: each idle one is asked once and leaves. */
+	cost_calls = 0;
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(id = upsched_next(&w.u, cost, &w, &bytes), 100);
+		upsched_charge(&w.u, id, bytes);
+	}
+	cr_assert_leq(cost_calls, 203);
+	for (int k = 0; k < 1000; k++) {
+		cost_calls = 0;
+		id = upsched_next(&w.u, cost, &w, &bytes);
+		cr_assert_eq(id, 100);
+		upsched_charge(&w.u, id, bytes);
+		cr_assert_leq(cost_calls, 2, "pass %d asked %u flows", k,
+		    cost_calls);
+	}
+	cr_assert_eq(w.u.nactive, 1);
+	/* Woken, an idle one is asked again (and leaves once more). */
+	cost_calls = 0;
+	upsched_wake(&w.u, 1000);
+	upsched_wake(&w.u, 1000);	/* twice: one place in the round */
+	cr_assert_eq(w.u.nactive, 2);
+	(void)upsched_next(&w.u, cost, &w, &bytes);
+	(void)upsched_next(&w.u, cost, &w, &bytes);
+	cr_assert_eq(w.u.nactive, 1);
 }
