@@ -1,12 +1,15 @@
 /*
- * test_state_ext.c: the session's extension protocol (state_ext.c)
- * without sockets: a magnet link's metadata fetched over ut_metadata
- * (BEP 9), our info dict served, peers learned by pex (BEP 11).
+ * test_pwp_ext.c: the extension protocol of one peer (core/pwp_ext.h)
+ * in a session and its torrent (core/session.h, core/torrent.h), without
+ * sockets: a magnet link's metadata fetched over ut_metadata (BEP 9),
+ * checked, adopted and saved among the session's blobs (core/tmeta.h),
+ * our info dict served, peers learned by pex (BEP 11); and Message
+ * Stream Encryption (core/pwcrypt.h) between two sessions.
  *
  * The torrent is fixture.h's: "pay/a.bin" (50000 bytes) and
  * "pay/b.bin" (30000 bytes) in 16 KiB pieces; its info dict is a few
  * hundred bytes, one ut_metadata piece.  A peer is driven by appending
- * wire messages to p->in and reading p->out, as in test_state.c.
+ * wire messages to p->in and reading p->out, as in test_torrent.c.
  */
 #include "config.h"
 
@@ -21,8 +24,12 @@
 #include "core/ext.h"
 #include "core/hash.h"
 #include "core/metainfo.h"
-#include "core/state.h"
+#include "core/pwp_ext.h"
+#include "core/session.h"
+#include "core/torrent.h"
 #include "core/wire.h"
+#include "net/fileio.h"
+#include "net/storage.h"
 
 #include "fixture.h"
 
@@ -62,7 +69,8 @@ fx_init(void)
 
 	fixture_init(&fx, "/tmp/thr-ext-XXXXXX", 7);
 	fixture_write_torrent(&fx);
-	cr_assert_eq(metainfo_load(&mi, torrent, &err), 0, "%s", err.msg);
+	cr_assert_eq(fileio_load_metainfo(&mi, torrent, &err), 0, "%s",
+	    err.msg);
 	hash_hex(mi.info_hash, 20, hex);
 	snprintf(magnet, sizeof(magnet), "magnet:?xt=urn:btih:%s&dn=pay",
 	    hex);
@@ -76,24 +84,65 @@ fx_fini(void)
 	fixture_fini(&fx);
 }
 
-static void
-start_magnet(struct thr_state *s)
+/*
+ * As fixture_try_start, for a magnet link (uri) rather than a torrent
+ * file: a session over r's options, the state directory (r->state_dir,
+ * may be NULL) as its blob store, and the magnet's torrent in it.
+ */
+static int
+magnet_try_start(struct fixture_run *r, const char *uri,
+    struct thr_error *err)
 {
-	struct state_opts o;
+	memset(err, 0, sizeof(*err));
+	r->place.state_dir = r->state_dir;
+	if (r->state_dir != NULL)
+		r->so.blobs = fileio_blobs(r->state_dir);
+	if ((r->s = session_new(&r->so, NOW, err)) == NULL)
+		return err->code != 0 ? err->code : THR_ENOMEM;
+	r->to.magnet = uri;
+	r->to.store = storage_factory(&r->place);
+	return session_add(r->s, &r->to, NOW, &r->t, err);
+}
 
-	fixture_opts(&fx, &o);
-	o.torrent_path = magnet;
-	o.state_dir = statedir;
-	fixture_state_init(s, &o, NOW);
-	cr_assert_eq(s->phase, STATE_METADATA);
-	cr_assert_not(s->have_meta);
-	cr_assert_eq(memcmp(s->mi.info_hash, mi.info_hash, 20), 0);
-	cr_assert_str_eq(s->mi.name, "pay");
+/* Our magnet with the state directory; the torrent is r->t. */
+static struct torrent *
+magnet_start(struct fixture_run *r)
+{
+	struct thr_error err;
+
+	fixture_opts(&fx, r);
+	r->state_dir = statedir;
+	cr_assert_eq(magnet_try_start(r, magnet, &err), 0, "start: %s",
+	    err.msg);
+	return r->t;
+}
+
+static struct torrent *
+start_magnet(struct fixture_run *r)
+{
+	struct torrent *t = magnet_start(r);
+
+	cr_assert_eq(t->phase, TORRENT_METADATA);
+	cr_assert_not(t->have_meta);
+	cr_assert_eq(memcmp(t->mi.info_hash, mi.info_hash, 20), 0);
+	cr_assert_str_eq(t->mi.name, "pay");
+	return t;
+}
+
+/* The fixture's torrent with its payload on disk, checked. */
+static struct torrent *
+start_seed(struct fixture_run *r)
+{
+	fixture_write_payload(&fx);
+	fixture_opts(&fx, r);
+	fixture_start(r, NOW);
+	fixture_check(r->t, NOW);
+	return r->t;
 }
 
 /* An incoming peer whose handshake sets the BEP 10 and BEP 6 bits. */
 static struct peer *
-ext_peer(struct thr_state *s, uint8_t last)
+ext_peer(struct torrent *t, uint8_t last)
 {
 	static const uint8_t rsv[8] = { 0, 0, 0, 0, 0, 0x10, 0, 0x04 };
 	struct thr_addr a = fixture_addr4(127, last, 7000 + last);
@@ -102,8 +151,9 @@ ext_peer(struct thr_state *s, uint8_t last)
 
 	memcpy(pid, their_id, 20);
 	pid[19] = last;
-	cr_assert_not_null(p = state_peer_add(s, &a, true, NOW));
-	wire_handshake_build(hs, s->mi.info_hash, pid, rsv);
+	cr_assert_not_null(p = torrent_peer_add(t, &a, true, PEER_SRC_COUNT,
+	    PEER_TCP, NOW));
+	wire_handshake_build(hs, t->mi.info_hash, pid, rsv);
 	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
 	return p;
 }
@@ -133,7 +183,7 @@ put_their_handshake(struct buf *in, size_t metadata_size)
 /* Find the first extended message with extended id `id` in p->out
  * (after our handshake); returns its payload (after the id byte). */
 static const uint8_t *
-find_ext(const struct thr_state *s, const struct peer *p, uint8_t id,
+find_ext(const struct torrent *t, const struct peer *p, uint8_t id,
     size_t *len)
 {
 	size_t off = WIRE_HANDSHAKE_LEN, used;
@@ -141,7 +191,7 @@ find_ext(const struct thr_state *s, const struct peer *p, uint8_t id,
 
 	while (off < p->out.len) {
 		cr_assert_eq(wire_parse(p->out.data + off, p->out.len - off,
-		    s->mi.npieces, &m, &used), 1, "bad message at %zu", off);
+		    t->mi.npieces, &m, &used), 1, "bad message at %zu", off);
 		off += used;
 		if (m.id == WIRE_EXTENDED && m.payload_len >= 1 &&
 		    m.payload[0] == id) {
@@ -164,10 +214,11 @@ put_metadata(struct buf *in, const uint8_t *data, size_t len)
 	buf_release(&b);
 }
 
-Test(magnet, metadata_fetched_checked_saved, .init = fx_init,
+Test(pwp_ext, metadata_fetched_checked_saved, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct ext_metadata_msg m;
 	struct thr_error err;
 	const uint8_t *req;
@@ -177,64 +228,57 @@ Test(magnet, metadata_fetched_checked_saved, .init = fx_init,
 	size_t n;
 
 	cr_assert_lt(mi.info_len, EXT_METADATA_PIECE, "one piece");
-	start_magnet(&s);
-	p = ext_peer(&s, 2);
+	t = start_magnet(&r);
+	p = ext_peer(t, 2);
 	/* Its bitfield comes before we know the piece count: kept. */
 	fixture_put_bitfield(&p->in, NPIECES, true, 0);
 	put_their_handshake(&p->in, mi.info_len);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "killed: %s", p->why);
 	cr_assert(p->ext);
 	cr_assert_eq(p->exth.ut_metadata, THEIR_META_ID);
 	cr_assert_eq(p->listen_port, 7777, "from \"p\"");
-	cr_assert_eq(s.md.size, mi.info_len);
+	cr_assert_eq(t->md.size, mi.info_len);
 	/* We sent our extended handshake and asked for piece 0 with the
 	 * peer's id for ut_metadata. */
-	cr_assert_not_null(find_ext(&s, p, EXT_ID_HANDSHAKE, &n));
-	cr_assert_not_null(req = find_ext(&s, p, THEIR_META_ID, &n));
+	cr_assert_not_null(find_ext(t, p, EXT_ID_HANDSHAKE, &n));
+	cr_assert_not_null(req = find_ext(t, p, THEIR_META_ID, &n));
 	cr_assert_eq(ext_metadata_parse(req, n, &m, &err), 0, "%s", err.msg);
 	cr_assert_eq(m.type, EXT_METADATA_REQUEST);
 	cr_assert_eq(m.piece, 0);
 
 	put_metadata(&p->in, mi.info, mi.info_len);
-	state_peer_input(&s, p, NOW + 20);
+	torrent_peer_input(t, p, NOW + 20);
 	cr_assert_not(p->dead, "killed: %s", p->why);
-	cr_assert(s.have_meta);
-	cr_assert_eq(s.phase, STATE_CHECKING);
-	cr_assert_eq(s.mi.npieces, NPIECES);
-	cr_assert_eq(s.mi.nfiles, NFILES);
-	cr_assert_eq(memcmp(s.mi.info_hash, mi.info_hash, 20), 0);
+	cr_assert(t->have_meta);
+	cr_assert_eq(t->phase, TORRENT_CHECKING);
+	cr_assert_eq(t->mi.npieces, NPIECES);
+	cr_assert_eq(t->mi.nfiles, NFILES);
+	cr_assert_eq(memcmp(t->mi.info_hash, mi.info_hash, 20), 0);
 	/* The early bitfield became its have set. */
 	cr_assert_eq(p->have.count, NPIECES);
 	/* Saved for a restart without peers. */
 	hash_hex(mi.info_hash, 20, hex);
 	snprintf(saved, sizeof(saved), "%s/%s.torrent", statedir, hex);
 	cr_assert_eq(stat(saved, &st), 0, "%s", saved);
-	fixture_check(&s, NOW + 30);
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	cr_assert_eq(s.pk.avail[0], 1, "its pieces count as available");
+	fixture_check(t, NOW + 30);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	cr_assert_eq(t->pk.avail[0], 1, "its pieces count as available");
 	cr_assert(p->am_interested);
-	state_release(&s);
+	fixture_stop(&r);
 
 	/* A restart loads the saved torrent: no metadata phase. */
-	{
-		struct state_opts o;
-
-		fixture_opts(&fx, &o);
-		o.torrent_path = magnet;
-		o.state_dir = statedir;
-		fixture_state_init(&s, &o, NOW);
-		cr_assert(s.have_meta);
-		cr_assert_eq(s.phase, STATE_CHECKING);
-		cr_assert_eq(s.mi.npieces, NPIECES);
-		state_release(&s);
-	}
+	t = magnet_start(&r);
+	cr_assert(t->have_meta);
+	cr_assert_eq(t->phase, TORRENT_CHECKING);
+	cr_assert_eq(t->mi.npieces, NPIECES);
+	fixture_stop(&r);
 }
 
 /* The pieces of the ut_metadata requests in p->out from byte *off on
  * (advanced past them), in order; returns their count. */
 static size_t
-meta_requests(const struct thr_state *s, const struct peer *p, size_t *off,
+meta_requests(const struct torrent *t, const struct peer *p, size_t *off,
     uint32_t *pieces, size_t max)
 {
 	struct ext_metadata_msg m;
@@ -246,7 +290,7 @@ meta_requests(const struct thr_state *s, const struct peer *p, size_t *off,
 		*off = WIRE_HANDSHAKE_LEN;
 	while (*off < p->out.len) {
 		cr_assert_eq(wire_parse(p->out.data + *off, p->out.len - *off,
-		    s->mi.npieces, &w, &used), 1, "bad message at %zu", *off);
+		    t->mi.npieces, &w, &used), 1, "bad message at %zu", *off);
 		*off += used;
 		if (w.id != WIRE_EXTENDED || w.payload_len < 1 ||
 		    w.payload[0] != THEIR_META_ID)
@@ -277,7 +321,7 @@ put_meta_piece(struct buf *in, uint32_t piece, size_t total)
 	buf_release(&b);
 }
 
-Test(magnet, one_request_at_a_time_reasked_after_timeout, .init = fx_init,
+Test(pwp_ext, one_request_at_a_time_reasked_after_timeout, .init = fx_init,
     .fini = fx_fini)
 {
 	/* Four pieces, as an rTorrent seeder of a 50 KB info dict would
@@ -285,142 +329,146 @@ Test(magnet, one_request_at_a_time_reasked_after_timeout, .init = fx_init,
 	 * that arrives while it still sends its answer to the first, so
 	 * one is asked at a time; one left unanswered is asked again. */
 	const size_t total = 3 * EXT_METADATA_PIECE + 1000;
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	uint32_t got[8];
 	size_t off = 0;
 	struct peer *p;
-	uint64_t t = NOW + 10;
+	uint64_t at = NOW + 10;
 
-	start_magnet(&s);
-	p = ext_peer(&s, 8);
+	t = start_magnet(&r);
+	p = ext_peer(t, 8);
 	put_their_handshake(&p->in, total);
-	state_peer_input(&s, p, t);
+	torrent_peer_input(t, p, at);
 	cr_assert_not(p->dead, "killed: %s", p->why);
-	cr_assert_eq(s.md.npieces, 4);
-	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(t->md.npieces, 4);
+	cr_assert_eq(meta_requests(t, p, &off, got, 8), 1);
 	cr_assert_eq(got[0], 0);
 	/* Nothing more on the tick while it is pending. */
-	state_tick(&s, t + 1000);
-	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 0);
+	session_tick(r.s, at + 1000);
+	cr_assert_eq(meta_requests(t, p, &off, got, 8), 0);
 	/* Its answer brings the next request at once. */
 	put_meta_piece(&p->in, 0, total);
-	state_peer_input(&s, p, t + 1100);
+	torrent_peer_input(t, p, at + 1100);
 	cr_assert_not(p->dead, "killed: %s", p->why);
-	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(meta_requests(t, p, &off, got, 8), 1);
 	cr_assert_eq(got[0], 1);
-	t += 1100;
+	at += 1100;
 	/* Piece 1 goes unanswered: the same peer is asked again once the
 	 * timeout has passed, not before. */
-	state_tick(&s, t + METADATA_TIMEOUT_MS - 1);
-	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 0);
-	state_tick(&s, t + METADATA_TIMEOUT_MS);
+	session_tick(r.s, at + METADATA_TIMEOUT_MS - 1);
+	cr_assert_eq(meta_requests(t, p, &off, got, 8), 0);
+	session_tick(r.s, at + METADATA_TIMEOUT_MS);
 	cr_assert_not(p->dead, "killed: %s", p->why);
-	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(meta_requests(t, p, &off, got, 8), 1);
 	cr_assert_eq(got[0], 1);
 	cr_assert_eq(p->meta_timeouts, 1);
 	/* The answer to the first request still counts, late as it is,
 	 * and the run of timeouts starts over. */
 	put_meta_piece(&p->in, 1, total);
-	state_peer_input(&s, p, t + METADATA_TIMEOUT_MS + 5);
+	torrent_peer_input(t, p, at + METADATA_TIMEOUT_MS + 5);
 	cr_assert_not(p->dead, "killed: %s", p->why);
 	cr_assert_eq(p->meta_timeouts, 0);
-	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
+	cr_assert_eq(meta_requests(t, p, &off, got, 8), 1);
 	cr_assert_eq(got[0], 2);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(magnet, silent_peer_dropped_after_several_tries, .init = fx_init,
+Test(pwp_ext, silent_peer_dropped_after_several_tries, .init = fx_init,
     .fini = fx_fini)
 {
 	const size_t total = 2 * EXT_METADATA_PIECE;
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	uint32_t got[8];
 	size_t off = 0, i;
 	struct peer *p;
-	uint64_t t = NOW + 10;
+	uint64_t at = NOW + 10;
 	bool logged = false;
 	enum log_level lv;
 
-	start_magnet(&s);
-	s.log.level = LOG_INFO;
-	s.log.fp = NULL;
-	p = ext_peer(&s, 9);
+	t = start_magnet(&r);
+	r.s->log.level = LOG_INFO;
+	p = ext_peer(t, 9);
 	put_their_handshake(&p->in, total);
-	state_peer_input(&s, p, t);
-	cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1);
-	for (i = 1; i < STATE_META_TRIES; i++) {
-		state_tick(&s, t + i * METADATA_TIMEOUT_MS);
+	torrent_peer_input(t, p, at);
+	cr_assert_eq(meta_requests(t, p, &off, got, 8), 1);
+	for (i = 1; i < PWP_EXT_META_TRIES; i++) {
+		session_tick(r.s, at + i * METADATA_TIMEOUT_MS);
 		cr_assert_not(p->dead, "dropped after %zu tries: %s", i,
 		    p->why);
-		cr_assert_eq(meta_requests(&s, p, &off, got, 8), 1,
+		cr_assert_eq(meta_requests(t, p, &off, got, 8), 1,
 		    "asked again after try %zu", i);
 		cr_assert_eq(got[0], 0);
 	}
-	state_tick(&s, t + i * METADATA_TIMEOUT_MS);
+	session_tick(r.s, at + i * METADATA_TIMEOUT_MS);
 	cr_assert(p->dead);
 	cr_assert_str_eq(p->why, "did not answer metadata requests");
-	for (uint32_t k = 0; k < s.log.count; k++)
-		logged |= strstr(log_line(&s.log, k, &lv),
+	for (uint32_t k = 0; k < r.s->log.count; k++)
+		logged |= strstr(log_line(&r.s->log, k, &lv),
 		    "did not answer 3 metadata requests in a row") != NULL &&
 		    lv == LOG_INFO;
 	cr_assert(logged, "no info line about the silent peer");
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(magnet, bad_metadata_drops_the_sender, .init = fx_init,
+Test(pwp_ext, bad_metadata_drops_the_sender, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	uint8_t *junk;
 
-	start_magnet(&s);
-	p = ext_peer(&s, 3);
+	t = start_magnet(&r);
+	p = ext_peer(t, 3);
 	put_their_handshake(&p->in, mi.info_len);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "killed: %s", p->why);
 	junk = malloc(mi.info_len);
 	memcpy(junk, mi.info, mi.info_len);
 	junk[mi.info_len / 2] ^= 0x01;	/* right size, wrong hash */
 	put_metadata(&p->in, junk, mi.info_len);
-	state_peer_input(&s, p, NOW + 20);
+	torrent_peer_input(t, p, NOW + 20);
 	cr_assert(p->dead);
 	cr_assert_str_eq(p->why, "sent bad metadata");
-	cr_assert_not(s.have_meta);
-	cr_assert_eq(s.phase, STATE_METADATA);
+	cr_assert_not(t->have_meta);
+	cr_assert_eq(t->phase, TORRENT_METADATA);
 	free(junk);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(magnet, unrequested_or_wrong_size_metadata_kills, .init = fx_init,
+Test(pwp_ext, unrequested_or_wrong_size_metadata_kills, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 
-	start_magnet(&s);
-	p = ext_peer(&s, 4);
+	t = start_magnet(&r);
+	p = ext_peer(t, 4);
 	put_their_handshake(&p->in, mi.info_len);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	/* A total_size other than the one it announced. */
 	put_metadata(&p->in, mi.info, mi.info_len - 1);
-	state_peer_input(&s, p, NOW + 20);
+	torrent_peer_input(t, p, NOW + 20);
 	cr_assert(p->dead);
-	cr_assert_not(s.have_meta);
-	state_release(&s);
+	cr_assert_not(t->have_meta);
+	fixture_stop(&r);
 }
 
-Test(magnet, malformed_extension_messages_kill, .init = fx_init,
+Test(pwp_ext, malformed_extension_messages_kill, .init = fx_init,
     .fini = fx_fini)
 {
 	static const char *const bad[] = {
 		"not bencode", "li1ee", "d1:md11:ut_metadatai1ee",
 	};
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 
-	start_magnet(&s);
+	t = start_magnet(&r);
 	for (size_t i = 0; i < 3; i++) {
-		struct peer *p = ext_peer(&s, (uint8_t)(10 + i));
+		struct peer *p = ext_peer(t, (uint8_t)(10 + i));
 
 		if (i < 2)
 			put_ext(&p->in, EXT_ID_HANDSHAKE, bad[i],
@@ -431,17 +479,17 @@ Test(magnet, malformed_extension_messages_kill, .init = fx_init,
 			put_ext(&p->in, EXT_ID_UT_METADATA, "d8:msg_typei9ee",
 			    15);
 		}
-		state_peer_input(&s, p, NOW + 10);
+		torrent_peer_input(t, p, NOW + 10);
 		cr_assert(p->dead, "case %zu survived", i);
 	}
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(magnet, our_metadata_served_and_rejected, .init = fx_init,
+Test(pwp_ext, our_metadata_served_and_rejected, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct ext_metadata_msg m;
 	struct thr_error err;
 	const uint8_t *rep;
@@ -449,11 +497,8 @@ Test(magnet, our_metadata_served_and_rejected, .init = fx_init,
 	struct peer *p;
 	size_t n;
 
-	fixture_write_payload(&fx);
-	fixture_opts(&fx, &o);
-	fixture_state_init(&s, &o, NOW);
-	fixture_check(&s, NOW);
-	p = ext_peer(&s, 5);
+	t = start_seed(&r);
+	p = ext_peer(t, 5);
 	put_their_handshake(&p->in, 0);
 	buf_init(&b, 4096);
 	cr_assert_eq(ext_metadata_request(&b, 0), 0);
@@ -461,10 +506,10 @@ Test(magnet, our_metadata_served_and_rejected, .init = fx_init,
 	buf_reset(&b);
 	cr_assert_eq(ext_metadata_request(&b, 1), 0);	/* no such piece */
 	put_ext(&p->in, EXT_ID_UT_METADATA, b.data, b.len);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "killed: %s", p->why);
 	/* Our handshake announces the size; piece 0 is the info dict. */
-	cr_assert_not_null(rep = find_ext(&s, p, THEIR_META_ID, &n));
+	cr_assert_not_null(rep = find_ext(t, p, THEIR_META_ID, &n));
 	cr_assert_eq(ext_metadata_parse(rep, n, &m, &err), 0, "%s", err.msg);
 	cr_assert_eq(m.type, EXT_METADATA_DATA);
 	cr_assert_eq(m.total_size, mi.info_len);
@@ -476,7 +521,7 @@ Test(magnet, our_metadata_served_and_rejected, .init = fx_init,
 		struct wire_msg w;
 
 		cr_assert_eq(wire_parse(p->out.data + off, p->out.len - off,
-		    s.mi.npieces, &w, &used), 1);
+		    t->mi.npieces, &w, &used), 1);
 		cr_assert_eq(w.id, WIRE_EXTENDED);
 		cr_assert_eq(ext_metadata_parse(w.payload + 1,
 		    w.payload_len - 1, &m, &err), 0);
@@ -484,102 +529,98 @@ Test(magnet, our_metadata_served_and_rejected, .init = fx_init,
 		cr_assert_eq(m.piece, 1);
 	}
 	buf_release(&b);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(magnet, pex_adds_known_peers_once_a_minute, .init = fx_init,
+Test(pwp_ext, pex_adds_known_peers_once_a_minute, .init = fx_init,
     .fini = fx_fini)
 {
 	struct thr_addr added[2];
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	struct buf b;
 	size_t before;
 
-	fixture_write_payload(&fx);
-	fixture_opts(&fx, &o);
-	fixture_state_init(&s, &o, NOW);
-	fixture_check(&s, NOW);
-	p = ext_peer(&s, 6);
+	t = start_seed(&r);
+	p = ext_peer(t, 6);
 	put_their_handshake(&p->in, 0);
 	added[0] = fixture_addr4(10, 1, 6881);
 	added[1] = fixture_addr4(10, 2, 6882);
 	buf_init(&b, 4096);
 	cr_assert_eq(ext_pex_build(&b, added, NULL, 2, NULL, 0), 0);
-	before = s.nknown;
+	before = t->ps.nknown;
 	put_ext(&p->in, EXT_ID_UT_PEX, b.data, b.len);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "killed: %s", p->why);
-	cr_assert_eq(s.nknown, before + 2);
-	cr_assert_eq(s.known[before].source, PEER_SRC_PEX);
+	cr_assert_eq(t->ps.nknown, before + 2);
+	cr_assert_eq(t->ps.known[before].source, PEER_SRC_PEX);
 	/* Another one within the minute is ignored. */
 	buf_reset(&b);
 	added[0] = fixture_addr4(10, 3, 6883);
 	cr_assert_eq(ext_pex_build(&b, added, NULL, 1, NULL, 0), 0);
 	put_ext(&p->in, EXT_ID_UT_PEX, b.data, b.len);
-	state_peer_input(&s, p, NOW + 20);
-	cr_assert_eq(s.nknown, before + 2);
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert_eq(t->ps.nknown, before + 2);
 	buf_release(&b);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(magnet, private_torrent_ignores_pex, .init = fx_init, .fini = fx_fini)
+Test(pwp_ext, private_torrent_ignores_pex, .init = fx_init,
+    .fini = fx_fini)
 {
 	struct thr_addr added = fixture_addr4(10, 1, 6881);
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	struct buf b;
 	size_t before;
 
-	fixture_write_payload(&fx);
-	fixture_opts(&fx, &o);
-	fixture_state_init(&s, &o, NOW);
-	fixture_check(&s, NOW);
-	s.mi.is_private = true;
-	p = ext_peer(&s, 7);
+	t = start_seed(&r);
+	t->mi.is_private = true;
+	p = ext_peer(t, 7);
 	put_their_handshake(&p->in, 0);
 	buf_init(&b, 4096);
 	cr_assert_eq(ext_pex_build(&b, &added, NULL, 1, NULL, 0), 0);
-	before = s.nknown;
+	before = t->ps.nknown;
 	put_ext(&p->in, EXT_ID_UT_PEX, b.data, b.len);
-	state_peer_input(&s, p, NOW + 10);
-	cr_assert_eq(s.nknown, before);
+	torrent_peer_input(t, p, NOW + 10);
+	cr_assert_eq(t->ps.nknown, before);
 	buf_release(&b);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(magnet, bad_magnet_is_one_line_error, .init = fx_init, .fini = fx_fini)
+Test(pwp_ext, bad_magnet_is_one_line_error, .init = fx_init,
+    .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
 	struct thr_error err;
 
-	fixture_opts(&fx, &o);
-	o.torrent_path = "magnet:?xt=urn:btih:1234&dn=x";
-	memset(&err, 0, sizeof(err));
-	cr_assert_neq(state_init(&s, &o, NOW, &err), 0);
+	fixture_opts(&fx, &r);
+	cr_assert_neq(magnet_try_start(&r, "magnet:?xt=urn:btih:1234&dn=x",
+	    &err), 0);
+	cr_assert_null(r.t);
 	cr_assert_neq(err.msg[0], '\0');
 	cr_assert_null(strchr(err.msg, '\n'));
+	fixture_stop(&r);
 }
 
 /* --- Message Stream Encryption between two sessions ------------------- */
 
 /* Move what `from` has for the wire into `to`'s input, as a socket would. */
 static void
-shuttle(struct thr_state *a, struct peer *from, struct thr_state *b,
+shuttle(struct torrent *a, struct peer *from, struct torrent *b,
     struct peer *to, uint64_t now)
 {
 	size_t n;
 
-	state_peer_outgoing(a, from);
+	torrent_peer_outgoing(a, from);
 	n = from->out.len;
 	if (n > 0) {
 		cr_assert_eq(buf_append(&to->in, from->out.data, n), 0);
 		buf_consume(&from->out, n);
-		state_peer_sent(a, from, n, now);
-		state_peer_input(b, to, now);
+		torrent_peer_sent(a, from, n, now);
+		torrent_peer_input(b, to, now);
 	}
 }
 
@@ -589,38 +630,42 @@ static bool crypto_obfuscated;
 /* Two sessions on one torrent, A seeding and dialling B, which has
  * nothing; their connection goes through MSE as initiator and receiver. */
 static void
-crypto_pair(enum state_crypto ca, enum state_crypto cb, bool *a_ok,
+crypto_pair(enum session_crypto ca, enum session_crypto cb, bool *a_ok,
     bool *b_ok, bool *encrypted)
 {
-	struct thr_state a, b;
-	struct state_opts oa, ob;
+	struct fixture_run ra, rb;
+	struct torrent *a, *b;
 	struct thr_addr addr_b = fixture_addr4(127, 9, 9999);
 	struct thr_addr addr_a = fixture_addr4(127, 8, 8888);
 	char dir_b[FIXTURE_PATH_LEN + 8];
 	struct peer *pa, *pb;
 
-	fixture_opts(&fx, &oa);
-	oa.crypto = ca;
-	oa.seed_ratio = -1;
-	fixture_state_init(&a, &oa, NOW);
-	fixture_check(&a, NOW);
+	fixture_opts(&fx, &ra);
+	ra.so.crypto = ca;
+	ra.to.seed_ratio = -1;
+	fixture_start(&ra, NOW);
+	a = ra.t;
+	fixture_check(a, NOW);
 	snprintf(dir_b, sizeof(dir_b), "%s/dl2", root);
-	fixture_opts(&fx, &ob);
-	ob.dir = dir_b;
-	ob.crypto = cb;
-	ob.seed = 99;
-	fixture_state_init(&b, &ob, NOW);
-	fixture_check(&b, NOW);
-	cr_assert((a.mse_ok || ca == STATE_CRYPTO_OFF) &&
-	    (b.mse_ok || cb == STATE_CRYPTO_OFF),
+	fixture_opts(&fx, &rb);
+	rb.place.dir = dir_b;
+	rb.so.crypto = cb;
+	rb.so.seed = 99;
+	fixture_start(&rb, NOW);
+	b = rb.t;
+	fixture_check(b, NOW);
+	cr_assert((ra.s->mse_ok || ca == SESSION_CRYPTO_OFF) &&
+	    (rb.s->mse_ok || cb == SESSION_CRYPTO_OFF),
 	    "RC4 from OpenSSL's legacy provider");
 
-	cr_assert_not_null(pa = state_peer_add(&a, &addr_b, false, NOW));
-	cr_assert_not_null(pb = state_peer_add(&b, &addr_a, true, NOW));
-	state_peer_connected(&a, pa, NOW);
+	cr_assert_not_null(pa = torrent_peer_add(a, &addr_b, false,
+	    PEER_SRC_COUNT, PEER_TCP, NOW));
+	cr_assert_not_null(pb = torrent_peer_add(b, &addr_a, true,
+	    PEER_SRC_COUNT, PEER_TCP, NOW));
+	torrent_peer_connected(a, pa, NOW);
 	for (int i = 0; i < 20 && !pa->dead && !pb->dead; i++) {
-		shuttle(&a, pa, &b, pb, NOW + 1);
-		shuttle(&b, pb, &a, pa, NOW + 1);
+		shuttle(a, pa, b, pb, NOW + 1);
+		shuttle(b, pb, a, pa, NOW + 1);
 	}
 	*a_ok = !pa->dead && pa->phase == PEER_ACTIVE;
 	*b_ok = !pb->dead && pb->phase == PEER_ACTIVE;
@@ -635,79 +680,80 @@ crypto_pair(enum state_crypto ca, enum state_crypto cb, bool *a_ok,
 		cr_assert_eq(pb->have.count, NPIECES);
 		cr_assert(pb->am_interested);
 	}
-	state_release(&a);
-	state_release(&b);
+	fixture_stop(&ra);
+	fixture_stop(&rb);
 }
 
-Test(crypto, prefer_both_ways_is_obfuscated, .init = fx_init,
+Test(pwcrypt, prefer_both_ways_is_obfuscated, .init = fx_init,
     .fini = fx_fini)
 {
 	bool a_ok, b_ok, enc;
 
 	fixture_write_payload(&fx);
-	crypto_pair(STATE_CRYPTO_PREFER, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
-	    &enc);
+	crypto_pair(SESSION_CRYPTO_PREFER, SESSION_CRYPTO_PREFER, &a_ok,
+	    &b_ok, &enc);
 	cr_assert(a_ok && b_ok);
 	cr_assert_not(enc, "prefer keeps the payload plaintext");
 	cr_assert(crypto_obfuscated, "but the handshake went through MSE");
 }
 
-Test(crypto, full_receiver_selects_rc4, .init = fx_init, .fini = fx_fini)
+Test(pwcrypt, full_receiver_selects_rc4, .init = fx_init, .fini = fx_fini)
 {
 	bool a_ok, b_ok, enc;
 
 	fixture_write_payload(&fx);
 	/* The receiver selects: a full receiver takes RC4 from a prefer
 	 * initiator, a prefer receiver plaintext from a full one. */
-	crypto_pair(STATE_CRYPTO_PREFER, STATE_CRYPTO_FULL, &a_ok, &b_ok,
+	crypto_pair(SESSION_CRYPTO_PREFER, SESSION_CRYPTO_FULL, &a_ok, &b_ok,
 	    &enc);
 	cr_assert(a_ok && b_ok);
 	cr_assert(enc, "full picks RC4 when both offer it");
-	crypto_pair(STATE_CRYPTO_FULL, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
+	crypto_pair(SESSION_CRYPTO_FULL, SESSION_CRYPTO_PREFER, &a_ok, &b_ok,
 	    &enc);
 	cr_assert(a_ok && b_ok);
 	cr_assert_not(enc);
 	cr_assert(crypto_obfuscated);
-	crypto_pair(STATE_CRYPTO_FULL, STATE_CRYPTO_FULL, &a_ok, &b_ok,
+	crypto_pair(SESSION_CRYPTO_FULL, SESSION_CRYPTO_FULL, &a_ok, &b_ok,
 	    &enc);
 	cr_assert(a_ok && b_ok && enc);
 }
 
-Test(crypto, require_meets_prefer, .init = fx_init, .fini = fx_fini)
+Test(pwcrypt, require_meets_prefer, .init = fx_init, .fini = fx_fini)
 {
 	bool a_ok, b_ok, enc;
 
 	fixture_write_payload(&fx);
-	crypto_pair(STATE_CRYPTO_REQUIRE, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
-	    &enc);
+	crypto_pair(SESSION_CRYPTO_REQUIRE, SESSION_CRYPTO_PREFER, &a_ok,
+	    &b_ok, &enc);
 	cr_assert(a_ok && b_ok && enc);
-	crypto_pair(STATE_CRYPTO_PREFER, STATE_CRYPTO_REQUIRE, &a_ok, &b_ok,
-	    &enc);
+	crypto_pair(SESSION_CRYPTO_PREFER, SESSION_CRYPTO_REQUIRE, &a_ok,
+	    &b_ok, &enc);
 	cr_assert(a_ok && b_ok && enc);
 }
 
-Test(crypto, off_and_require_do_not_meet, .init = fx_init, .fini = fx_fini)
-{
-	bool a_ok, b_ok, enc;
-
-	fixture_write_payload(&fx);
-	/* A dials in plaintext; B refuses it. */
-	crypto_pair(STATE_CRYPTO_OFF, STATE_CRYPTO_REQUIRE, &a_ok, &b_ok,
-	    &enc);
-	cr_assert_not(b_ok, "a plaintext peer got through require");
-	/* A dials encrypted; B, off, refuses that. */
-	crypto_pair(STATE_CRYPTO_REQUIRE, STATE_CRYPTO_OFF, &a_ok, &b_ok,
-	    &enc);
-	cr_assert_not(b_ok, "an encrypted peer got through off");
-}
-
-Test(crypto, plaintext_peer_accepted_by_prefer, .init = fx_init,
+Test(pwcrypt, off_and_require_do_not_meet, .init = fx_init,
     .fini = fx_fini)
 {
 	bool a_ok, b_ok, enc;
 
 	fixture_write_payload(&fx);
-	crypto_pair(STATE_CRYPTO_OFF, STATE_CRYPTO_PREFER, &a_ok, &b_ok,
+	/* A dials in plaintext; B refuses it. */
+	crypto_pair(SESSION_CRYPTO_OFF, SESSION_CRYPTO_REQUIRE, &a_ok, &b_ok,
+	    &enc);
+	cr_assert_not(b_ok, "a plaintext peer got through require");
+	/* A dials encrypted; B, off, refuses that. */
+	crypto_pair(SESSION_CRYPTO_REQUIRE, SESSION_CRYPTO_OFF, &a_ok, &b_ok,
+	    &enc);
+	cr_assert_not(b_ok, "an encrypted peer got through off");
+}
+
+Test(pwcrypt, plaintext_peer_accepted_by_prefer, .init = fx_init,
+    .fini = fx_fini)
+{
+	bool a_ok, b_ok, enc;
+
+	fixture_write_payload(&fx);
+	crypto_pair(SESSION_CRYPTO_OFF, SESSION_CRYPTO_PREFER, &a_ok, &b_ok,
 	    &enc);
 	cr_assert(a_ok && b_ok);
 	cr_assert_not(enc);

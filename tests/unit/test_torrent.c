@@ -1,12 +1,16 @@
 /*
- * test_state.c: the session engine (state.h) without sockets.
+ * test_torrent.c: a session and its torrent (core/session.h,
+ * core/torrent.h) without sockets: the check of existing data, the wire
+ * protocol of one peer (core/pwp.h), the upload (session_upload), the
+ * peer set's dial decisions (core/peerset.h), the trackers
+ * (core/announcer.h), over the disk store (net/storage.h).
  *
  * Each test builds a three-file torrent in a fresh temporary directory
  * (fixture.h, with the bencode encoder and hash_sha1): "pay/a.bin"
  * (40000 bytes), "pay/empty" (0 bytes) and "pay/sub/c.bin" (70001
  * bytes), piece length 16384, so 7 pieces of which piece 2 spans a.bin
  * and c.bin and piece 6 is short (11697 bytes).  Peers are driven by
- * appending wire messages to p->in and reading what the engine put in
+ * appending wire messages to p->in and reading what the torrent put in
  * p->out.
  */
 #include "config.h"
@@ -24,8 +28,14 @@
 
 #include "core/bencode.h"
 #include "core/buf.h"
-#include "core/state.h"
+#include "core/peerset.h"
+#include "core/pwp.h"
+#include "core/session.h"
+#include "core/torrent.h"
+#include "core/tracker.h"
 #include "core/wire.h"
+#include "net/loop.h"
+#include "net/xport.h"
 
 #include "fixture.h"
 
@@ -56,7 +66,7 @@ static const struct fixture fx = FIXTURE_OVER(files, PLEN, payload, root, dl,
 static void
 fx_init(void)
 {
-	fixture_init(&fx, "/tmp/thr-state-XXXXXX", 0);
+	fixture_init(&fx, "/tmp/thr-torrent-XXXXXX", 0);
 }
 
 static void
@@ -132,29 +142,30 @@ write_torrent(void)
 }
 
 static void
-opts_default(struct state_opts *o)
+opts_default(struct fixture_run *r)
 {
-	fixture_opts(&fx, o);
+	fixture_opts(&fx, r);
 }
 
-/* state_init with o, then check until the phase leaves CHECKING. */
-static void
-start_with(struct thr_state *s, const struct state_opts *o)
+/* fixture_start with r's options, then check until the phase leaves
+ * CHECKING.  r must stay where it is until fixture_stop: the store
+ * borrows its place. */
+static struct torrent *
+start_with(struct fixture_run *r)
 {
-	fixture_state_init(s, o, NOW);
-	cr_assert_eq(s->phase, STATE_CHECKING);
-	cr_assert_eq(s->mi.npieces, NPIECES);
-	cr_assert_eq(s->mi.total_length, TOTAL);
-	fixture_check(s, NOW);
+	fixture_start(r, NOW);
+	cr_assert_eq(r->t->phase, TORRENT_CHECKING);
+	cr_assert_eq(r->t->mi.npieces, NPIECES);
+	cr_assert_eq(r->t->mi.total_length, TOTAL);
+	fixture_check(r->t, NOW);
+	return r->t;
 }
 
-static void
-start(struct thr_state *s)
+static struct torrent *
+start(struct fixture_run *r)
 {
-	struct state_opts o;
-
-	opts_default(&o);
-	start_with(s, &o);
+	opts_default(r);
+	return start_with(r);
 }
 
 static struct thr_addr
@@ -165,14 +176,21 @@ addr4(uint8_t last, uint16_t port)
 
 /* An incoming peer that has sent its handshake with info hash ih. */
 static struct peer *
-incoming(struct thr_state *s, const uint8_t ih[20])
+incoming(struct torrent *t, const uint8_t ih[20])
 {
 	struct thr_addr a = addr4(2, 6881);
 	struct peer *p;
 
-	p = fixture_handshake(s, &a, ih, their_id, NOW);
+	p = fixture_handshake(t, &a, ih, their_id, NOW);
 	cr_assert_eq(p->phase, PEER_HANDSHAKE);
 	return p;
+}
+
+/* A peer of t at a, over TCP, its source what the known list says. */
+static struct peer *
+peer_add(struct torrent *t, const struct thr_addr *a, bool in, uint64_t now)
+{
+	return torrent_peer_add(t, a, in, PEER_SRC_COUNT, PEER_TCP, now);
 }
 
 /* Append a bitfield message holding the listed pieces (or all). */
@@ -185,7 +203,7 @@ put_bitfield(struct buf *out, bool all, uint32_t only)
 /* The messages in p->out after our handshake, parsed back.  Returns
  * their count; the payload pointers borrow p->out. */
 static size_t
-parse_out(const struct thr_state *s, const struct peer *p,
+parse_out(const struct torrent *t, const struct peer *p,
     struct wire_msg *msgs, size_t max)
 {
 	size_t off = WIRE_HANDSHAKE_LEN, used, n = 0;
@@ -193,12 +211,12 @@ parse_out(const struct thr_state *s, const struct peer *p,
 
 	cr_assert_geq(p->out.len, WIRE_HANDSHAKE_LEN);
 	cr_assert_eq(wire_handshake_parse(p->out.data, ih, pid, NULL), 0);
-	cr_assert_eq(memcmp(ih, s->mi.info_hash, 20), 0);
-	cr_assert_eq(memcmp(pid, s->peer_id, 20), 0);
+	cr_assert_eq(memcmp(ih, t->mi.info_hash, 20), 0);
+	cr_assert_eq(memcmp(pid, t->sess->peer_id, 20), 0);
 	while (off < p->out.len) {
 		cr_assert_lt(n, max);
 		cr_assert_eq(wire_parse(p->out.data + off, p->out.len - off,
-		    s->mi.npieces, &msgs[n], &used), 1,
+		    t->mi.npieces, &msgs[n], &used), 1,
 		    "bad message at %zu", off);
 		off += used;
 		n++;
@@ -216,104 +234,125 @@ count_id(const struct wire_msg *m, size_t n, uint8_t id)
 	return c;
 }
 
-/* --- resume check ----------------------------------------------------- */
-
-Test(state, check_all_valid_seeds_and_finishes, .init = fx_init,
-    .fini = fx_fini)
+/*
+ * An address to dial now, as the net layer asks for one (net/xport.c,
+ * xnet_dial): nothing while checking, done, paused or finished (the run
+ * is about to end), else the peer set's choice, a seed dialling only
+ * the addresses the user gave.
+ */
+static bool
+next_dial(struct torrent *t, uint64_t now, struct thr_addr *out)
 {
-	struct thr_state s;
-
-	write_payload();
-	write_torrent();
-	start(&s);
-	cr_assert_eq(NPIECES, 7);
-	cr_assert_eq(s.check_valid, NPIECES);
-	cr_assert_eq(s.have.count, NPIECES);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	cr_assert_eq(s.left, 0);
-	cr_assert(state_complete(&s));
-	cr_assert(state_finished(&s), "seed ratio 0 finishes at once");
-	cr_assert_float_eq(state_percent(&s), 100.0, 1e-9);
-	cr_assert(picker_complete(&s.pk));
-	/* Checking again is a no-op outside CHECKING. */
-	state_check_step(&s, NOW);
-	cr_assert_eq(s.check_valid, NPIECES);
-	state_tick(&s, NOW + 1000);
-	cr_assert_eq(s.phase, STATE_DONE);
-	state_release(&s);
+	if (t->phase == TORRENT_CHECKING || t->phase == TORRENT_DONE ||
+	    t->paused || torrent_finished(t))
+		return false;
+	return peerset_next_dial(&t->ps, now, t->phase == TORRENT_SEEDING,
+	    out);
 }
 
-Test(state, check_seed_forever_is_not_finished, .init = fx_init,
+/* --- resume check ----------------------------------------------------- */
+
+Test(torrent, check_all_valid_seeds_and_finishes, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 
 	write_payload();
 	write_torrent();
-	opts_default(&o);
-	o.seed_ratio = -1;
-	start_with(&s, &o);
-	cr_assert(state_complete(&s));
-	cr_assert_not(state_finished(&s));
-	state_tick(&s, NOW + 1000);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	state_release(&s);
+	t = start(&r);
+	cr_assert_eq(NPIECES, 7);
+	cr_assert_eq(t->check_valid, NPIECES);
+	cr_assert_eq(t->have.count, NPIECES);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	cr_assert_eq(t->sel.left, 0);
+	cr_assert(torrent_complete(t));
+	cr_assert(torrent_finished(t), "seed ratio 0 finishes at once");
+	cr_assert_float_eq(torrent_percent(t), 100.0, 1e-9);
+	cr_assert(picker_complete(&t->pk));
+	/* Checking again is a no-op outside CHECKING. */
+	torrent_check_step(t, NOW);
+	cr_assert_eq(t->check_valid, NPIECES);
+	session_tick(r.s, NOW + 1000);
+	cr_assert_eq(t->phase, TORRENT_DONE);
+	fixture_stop(&r);
+}
+
+Test(torrent, check_seed_forever_is_not_finished, .init = fx_init,
+    .fini = fx_fini)
+{
+	struct fixture_run r;
+	struct torrent *t;
+
+	write_payload();
+	write_torrent();
+	opts_default(&r);
+	r.to.seed_ratio = -1;
+	t = start_with(&r);
+	cr_assert(torrent_complete(t));
+	cr_assert_not(torrent_finished(t));
+	session_tick(r.s, NOW + 1000);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	fixture_stop(&r);
 }
 
 static void
 check_one_corrupt(uint32_t piece, uint64_t off)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 
 	write_payload();
 	write_torrent();
 	flip_on_disk(off);
-	start(&s);
-	cr_assert_eq(s.check_valid, NPIECES - 1);
+	t = start(&r);
+	cr_assert_eq(t->check_valid, NPIECES - 1);
 	for (uint32_t i = 0; i < NPIECES; i++)
-		cr_assert_eq(bitfield_get(&s.have, i), i != piece,
+		cr_assert_eq(bitfield_get(&t->have, i), i != piece,
 		    "piece %u", i);
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	cr_assert_eq(s.left, metainfo_piece_size(&s.mi, piece));
-	cr_assert_not(state_complete(&s));
-	cr_assert_not(state_finished(&s));
-	cr_assert_eq(s.pk.state[piece], PICKER_MISSING);
-	cr_assert_eq(s.pk.nhave, NPIECES - 1);
-	state_release(&s);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	cr_assert_eq(t->sel.left, metainfo_piece_size(&t->mi, piece));
+	cr_assert_not(torrent_complete(t));
+	cr_assert_not(torrent_finished(t));
+	cr_assert_eq(t->pk.state[piece], PICKER_MISSING);
+	cr_assert_eq(t->pk.nhave, NPIECES - 1);
+	fixture_stop(&r);
 }
 
-Test(state, check_corrupt_piece_missing, .init = fx_init, .fini = fx_fini)
+Test(torrent, check_corrupt_piece_missing, .init = fx_init, .fini = fx_fini)
 {
 	check_one_corrupt(3, 3 * PLEN + 100);
 }
 
 /* Piece 2 spans a.bin and c.bin: a flip in the first file's tail. */
-Test(state, check_corrupt_spanning_piece, .init = fx_init, .fini = fx_fini)
+Test(torrent, check_corrupt_spanning_piece, .init = fx_init,
+    .fini = fx_fini)
 {
 	check_one_corrupt(2, 39999);
 }
 
-Test(state, check_corrupt_short_last_piece, .init = fx_init,
+Test(torrent, check_corrupt_short_last_piece, .init = fx_init,
     .fini = fx_fini)
 {
 	check_one_corrupt(NPIECES - 1, TOTAL - 1);
 	cr_assert_eq(TOTAL - (NPIECES - 1) * PLEN, 11697);
 }
 
-Test(state, check_empty_dir_creates_files, .init = fx_init, .fini = fx_fini)
+Test(torrent, check_empty_dir_creates_files, .init = fx_init,
+    .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct stat st;
 	char path[256];
 
 	write_torrent();
-	start(&s);
-	cr_assert_eq(s.check_valid, 0);
-	cr_assert_eq(s.have.count, 0);
-	cr_assert_eq(s.left, TOTAL);
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	cr_assert_float_eq(state_percent(&s), 0.0, 1e-9);
+	t = start(&r);
+	cr_assert_eq(t->check_valid, 0);
+	cr_assert_eq(t->have.count, 0);
+	cr_assert_eq(t->sel.left, TOTAL);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	cr_assert_float_eq(torrent_percent(t), 0.0, 1e-9);
 	for (size_t f = 0; f < NFILES; f++) {
 		file_path(f, path, sizeof(path));
 		cr_assert_eq(stat(path, &st), 0, "%s", path);
@@ -321,7 +360,7 @@ Test(state, check_empty_dir_creates_files, .init = fx_init, .fini = fx_fini)
 		cr_assert_eq((uint64_t)st.st_size, files[f].length, "%s",
 		    path);
 	}
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* --- bad torrents ----------------------------------------------------- */
@@ -335,8 +374,7 @@ dir_entries(const char *path)
 static void
 expect_init_fails(const void *bytes, size_t len)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
 	struct thr_error err;
 	char fresh[160];
 	struct stat st;
@@ -347,30 +385,32 @@ expect_init_fails(const void *bytes, size_t len)
 		cr_assert_eq(fwrite(bytes, 1, len, fp), len);
 		cr_assert_eq(fclose(fp), 0);
 	}
-	opts_default(&o);
-	memset(&err, 0, sizeof(err));
-	cr_assert_neq(state_init(&s, &o, NOW, &err), 0);
+	opts_default(&r);
+	cr_assert_neq(fixture_try_start(&r, NOW, &err), 0);
+	cr_assert_null(r.t);
 	cr_assert_neq(err.msg[0], '\0', "an error message");
 	cr_assert_lt(err.code, 0);
+	fixture_stop(&r);
 	cr_assert_eq(dir_entries(dl), 0, "nothing created in dir");
 	/* A directory that did not exist is not created either. */
 	snprintf(fresh, sizeof(fresh), "%s/never", root);
-	o.dir = fresh;
-	memset(&err, 0, sizeof(err));
-	cr_assert_neq(state_init(&s, &o, NOW, &err), 0);
+	opts_default(&r);
+	r.place.dir = fresh;
+	cr_assert_neq(fixture_try_start(&r, NOW, &err), 0);
 	cr_assert_neq(err.msg[0], '\0');
+	fixture_stop(&r);
 	cr_assert_eq(stat(fresh, &st), -1);
 	cr_assert_eq(errno, ENOENT);
 }
 
-Test(state, malformed_torrent_refused, .init = fx_init, .fini = fx_fini)
+Test(torrent, malformed_torrent_refused, .init = fx_init, .fini = fx_fini)
 {
 	static const char junk[] = "d8:announce3:abc4:infod4:name";
 
 	expect_init_fails(junk, sizeof(junk) - 1);
 }
 
-Test(state, torrent_without_pieces_refused, .init = fx_init,
+Test(torrent, torrent_without_pieces_refused, .init = fx_init,
     .fini = fx_fini)
 {
 	static const char nopieces[] =
@@ -379,7 +419,7 @@ Test(state, torrent_without_pieces_refused, .init = fx_init,
 	expect_init_fails(nopieces, sizeof(nopieces) - 1);
 }
 
-Test(state, unsafe_path_torrent_refused, .init = fx_init, .fini = fx_fini)
+Test(torrent, unsafe_path_torrent_refused, .init = fx_init, .fini = fx_fini)
 {
 	static const char dotdot[] =
 	    "d4:infod5:filesld6:lengthi5e4:pathl2:..1:xeee"
@@ -389,12 +429,13 @@ Test(state, unsafe_path_torrent_refused, .init = fx_init, .fini = fx_fini)
 	expect_init_fails(dotdot, sizeof(dotdot) - 1);
 }
 
-Test(state, missing_torrent_file_refused, .init = fx_init, .fini = fx_fini)
+Test(torrent, missing_torrent_file_refused, .init = fx_init,
+    .fini = fx_fini)
 {
 	expect_init_fails(NULL, 0);
 }
 
-Test(state, duplicate_info_key_refused, .init = fx_init, .fini = fx_fini)
+Test(torrent, duplicate_info_key_refused, .init = fx_init, .fini = fx_fini)
 {
 	/* "length" twice: one client would see 5 bytes, another 6. */
 	static const char dup[] =
@@ -441,43 +482,42 @@ write_torrent_trackers(unsigned n)
 	buf_release(&out);
 }
 
-Test(state, announce_list_capped_with_warning, .init = fx_init,
+Test(torrent, announce_list_capped_with_warning, .init = fx_init,
     .fini = fx_fini)
 {
-	struct state_opts o;
-	struct thr_state *s = calloc(1, sizeof(*s));
+	struct fixture_run r;
+	struct torrent *t;
 	bool warned = false;
 	enum log_level lv;
 	const char *line;
 
 	/* 100,000 tiers: the first METAINFO_MAX_TRACKERS are used, the
 	 * run goes on, and one warning says how many were left out. */
-	cr_assert_not_null(s);
 	write_torrent_trackers(100000);
-	opts_default(&o);
-	o.log_level = LOG_WARN;
-	fixture_state_init(s, &o, NOW);
-	s->log.fp = NULL;
-	cr_assert_eq(s->mi.ntiers, METAINFO_MAX_TRACKERS);
-	cr_assert_eq(s->mi.trackers_dropped, 100000 - METAINFO_MAX_TRACKERS);
-	for (uint32_t i = 0; i < s->log.count; i++) {
-		line = log_line(&s->log, i, &lv);
+	opts_default(&r);
+	r.so.log_level = LOG_WARN;
+	fixture_start(&r, NOW);
+	t = r.t;
+	cr_assert_eq(t->mi.ntiers, METAINFO_MAX_TRACKERS);
+	cr_assert_eq(t->mi.trackers_dropped, 100000 - METAINFO_MAX_TRACKERS);
+	for (uint32_t i = 0; i < r.s->log.count; i++) {
+		line = log_line(&r.s->log, i, &lv);
 		if (strstr(line, "99744 trackers past the first 256") != NULL) {
 			cr_assert_eq(lv, LOG_WARN);
 			warned = true;
 		}
 	}
 	cr_assert(warned, "no warning about the ignored trackers");
-	state_release(s);
-	free(s);
+	fixture_stop(&r);
 }
 
 /* --- handshake and messages ------------------------------------------- */
 
-Test(state, incoming_handshake_and_bitfield, .init = fx_init,
+Test(torrent, incoming_handshake_and_bitfield, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	struct wire_msg m[8];
 	size_t n;
@@ -485,36 +525,37 @@ Test(state, incoming_handshake_and_bitfield, .init = fx_init,
 	write_payload();
 	write_torrent();
 	flip_on_disk(5 * PLEN);		/* we lack piece 5 */
-	start(&s);
-	p = incoming(&s, s.mi.info_hash);
+	t = start(&r);
+	p = incoming(t, t->mi.info_hash);
 	put_bitfield(&p->in, false, 5);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "killed: %s", p->why);
 	cr_assert_eq(p->phase, PEER_ACTIVE);
 	cr_assert_eq(p->in.len, 0, "everything consumed");
 	cr_assert_eq(memcmp(p->peer_id, their_id, 20), 0);
 	cr_assert(bitfield_get(&p->have, 5));
 	cr_assert_eq(p->have.count, 1);
-	cr_assert_eq(s.pk.avail[5], 1);
+	cr_assert_eq(t->pk.avail[5], 1);
 	cr_assert(p->am_interested, "it has the piece we lack");
 	/* Our handshake, our bitfield, then INTERESTED. */
-	n = parse_out(&s, p, m, 8);
+	n = parse_out(t, p, m, 8);
 	cr_assert_eq(n, 2);
 	cr_assert_eq(m[0].id, WIRE_BITFIELD);
 	cr_assert_eq(m[0].payload_len, (NPIECES + 7) / 8);
-	cr_assert_eq(memcmp(m[0].payload, s.have.bits, m[0].payload_len), 0);
+	cr_assert_eq(memcmp(m[0].payload, t->have.bits, m[0].payload_len), 0);
 	cr_assert_eq(m[1].id, WIRE_INTERESTED);
 	/* Leaving gives the availability back. */
-	state_peer_remove(&s, p->id);
-	cr_assert_eq(s.npeers, 0);
-	cr_assert_eq(s.pk.avail[5], 0);
-	state_release(&s);
+	torrent_peer_remove(t, p, NOW + 20);
+	cr_assert_eq(t->ps.npeers, 0);
+	cr_assert_eq(t->pk.avail[5], 0);
+	fixture_stop(&r);
 }
 
 /* Messages split at awkward points are parsed once whole. */
-Test(state, input_in_pieces, .init = fx_init, .fini = fx_fini)
+Test(torrent, input_in_pieces, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr a = addr4(3, 7000);
 	struct peer *p;
 	uint8_t hs[WIRE_HANDSHAKE_LEN];
@@ -523,16 +564,16 @@ Test(state, input_in_pieces, .init = fx_init, .fini = fx_fini)
 	write_payload();
 	write_torrent();
 	flip_on_disk(0);
-	start(&s);
+	t = start(&r);
 	buf_init(&all, 4096);
-	wire_handshake_build(hs, s.mi.info_hash, their_id, NULL);
+	wire_handshake_build(hs, t->mi.info_hash, their_id, NULL);
 	buf_append(&all, hs, sizeof(hs));
 	put_bitfield(&all, false, 0);
 	wire_put_simple(&all, WIRE_UNCHOKE);
-	cr_assert_not_null(p = state_peer_add(&s, &a, true, NOW));
+	cr_assert_not_null(p = peer_add(t, &a, true, NOW));
 	for (size_t i = 0; i < all.len; i++) {
 		cr_assert_eq(buf_append(&p->in, all.data + i, 1), 0);
-		state_peer_input(&s, p, NOW + i);
+		torrent_peer_input(t, p, NOW + i);
 		cr_assert_not(p->dead, "byte %zu: %s", i, p->why);
 	}
 	cr_assert_eq(p->phase, PEER_ACTIVE);
@@ -540,89 +581,94 @@ Test(state, input_in_pieces, .init = fx_init, .fini = fx_fini)
 	cr_assert_eq(p->nreqs, 1, "piece 0 is one block");
 	cr_assert_eq(p->reqs[0].index, 0);
 	buf_release(&all);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, wrong_info_hash_killed, .init = fx_init, .fini = fx_fini)
+Test(torrent, wrong_info_hash_killed, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	uint8_t other[20];
 
 	write_payload();
 	write_torrent();
-	start(&s);
-	memcpy(other, s.mi.info_hash, 20);
+	t = start(&r);
+	memcpy(other, t->mi.info_hash, 20);
 	other[7] ^= 1;
-	p = incoming(&s, other);
-	state_peer_input(&s, p, NOW + 10);
+	p = incoming(t, other);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert(p->dead);
 	cr_assert_neq(p->phase, PEER_ACTIVE);
 	cr_assert_eq(p->out.len, 0, "we say nothing to a stranger");
 	cr_assert_neq(p->why[0], '\0');
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, our_own_peer_id_killed, .init = fx_init, .fini = fx_fini)
+Test(torrent, our_own_peer_id_killed, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr a = addr4(4, 6881);
 	struct peer *p;
 	uint8_t hs[WIRE_HANDSHAKE_LEN];
 
 	write_payload();
 	write_torrent();
-	start(&s);
-	cr_assert_not_null(p = state_peer_add(&s, &a, true, NOW));
-	wire_handshake_build(hs, s.mi.info_hash, s.peer_id, NULL);
+	t = start(&r);
+	cr_assert_not_null(p = peer_add(t, &a, true, NOW));
+	wire_handshake_build(hs, t->mi.info_hash, r.s->peer_id, NULL);
 	buf_append(&p->in, hs, sizeof(hs));
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert(p->dead, "connected to ourselves");
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, have_out_of_range_killed, .init = fx_init, .fini = fx_fini)
+Test(torrent, have_out_of_range_killed, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 
 	write_payload();
 	write_torrent();
-	start(&s);
-	p = incoming(&s, s.mi.info_hash);
+	t = start(&r);
+	p = incoming(t, t->mi.info_hash);
 	cr_assert_eq(wire_put_have(&p->in, NPIECES), 0);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert(p->dead);
 	cr_assert_eq(p->have.count, 0);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, bitfield_with_spare_bit_killed, .init = fx_init,
+Test(torrent, bitfield_with_spare_bit_killed, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	uint8_t bits[1] = { 0x01 };	/* bit 7 is past the 7 pieces */
 
 	write_payload();
 	write_torrent();
-	start(&s);
-	p = incoming(&s, s.mi.info_hash);
+	t = start(&r);
+	p = incoming(t, t->mi.info_hash);
 	cr_assert_eq(wire_put_bitfield(&p->in, bits, sizeof(bits)), 0);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert(p->dead);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /*
  * A request from an unchoked peer is answered from disk.  The peer is
- * unchoked the way the session does it: it says INTERESTED while an
- * upload slot is free, and is unchoked at once.
+ * unchoked the way the torrent does it: it says INTERESTED while an
+ * upload slot is free, and is unchoked at once.  Blocks are read only
+ * by the session's upload, never by the input that asked for them.
  */
-Test(state, request_served_from_disk, .init = fx_init, .fini = fx_fini)
+Test(torrent, request_served_from_disk, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	struct wire_msg m[16];
 	size_t n, before;
@@ -630,32 +676,32 @@ Test(state, request_served_from_disk, .init = fx_init, .fini = fx_fini)
 
 	write_payload();
 	write_torrent();
-	opts_default(&o);
-	o.seed_ratio = -1;	/* keep seeding after the tick */
-	start_with(&s, &o);
-	p = incoming(&s, s.mi.info_hash);
+	opts_default(&r);
+	r.to.seed_ratio = -1;	/* keep seeding after the tick */
+	t = start_with(&r);
+	p = incoming(t, t->mi.info_hash);
 	/* A request while choked is dropped (BEP 3), not queued. */
 	wire_put_request(&p->in, WIRE_REQUEST, 3, 100, 1000);
 	wire_put_simple(&p->in, WIRE_INTERESTED);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_eq(p->qlen, 0);
 	cr_assert(p->peer_interested);
 	cr_assert_not(p->am_choking, "unchoked into a free slot");
-	state_tick(&s, NOW + 1000);
+	session_tick(r.s, NOW + 1000);
 	cr_assert_not(p->am_choking, "the choker kept it unchoked");
-	cr_assert_eq(s.phase, STATE_SEEDING);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
 	before = p->out.len;
 	/* Within one file, and across the a.bin / c.bin boundary. */
 	wire_put_request(&p->in, WIRE_REQUEST, 3, 100, 1000);
 	wire_put_request(&p->in, WIRE_REQUEST, 2, 7000, 2000);
-	state_peer_input(&s, p, NOW + 1100);
+	torrent_peer_input(t, p, NOW + 1100);
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_eq(p->qlen, 2);
-	cr_assert_eq(p->out.len, before, "nothing sent before fill");
-	state_upload(&s, NOW + 1200);
+	cr_assert_eq(p->out.len, before, "nothing sent before the upload");
+	session_upload(r.s, NOW + 1200);
 	cr_assert_eq(p->qlen, 0);
-	n = parse_out(&s, p, m, 16);
+	n = parse_out(t, p, m, 16);
 	cr_assert_eq(count_id(m, n, WIRE_UNCHOKE), 1);
 	cr_assert_eq(count_id(m, n, WIRE_PIECE), 2);
 	for (size_t i = 0; i < n; i++) {
@@ -678,57 +724,61 @@ Test(state, request_served_from_disk, .init = fx_init, .fini = fx_fini)
 		    m[i].payload_len), 0, "bytes of piece %u", m[i].index);
 	}
 	cr_assert(saw[0] && saw[1]);
-	cr_assert_eq(s.uploaded, 3000);
+	cr_assert_eq(t->uploaded, 3000);
 	cr_assert_eq(p->uploaded, 3000);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, request_out_of_range_killed, .init = fx_init, .fini = fx_fini)
+Test(torrent, request_out_of_range_killed, .init = fx_init,
+    .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 
 	write_payload();
 	write_torrent();
-	start(&s);
-	p = incoming(&s, s.mi.info_hash);
+	t = start(&r);
+	p = incoming(t, t->mi.info_hash);
 	p->am_choking = false;	/* set directly: only the range matters */
 	/* Past the end of the short last piece. */
 	wire_put_request(&p->in, WIRE_REQUEST, NPIECES - 1, 11000, 1000);
-	state_peer_input(&s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert(p->dead);
 	cr_assert_eq(p->qlen, 0);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* --- downloading ------------------------------------------------------ */
 
-/* A seed peer, unchoking us, while piece `piece` is bad on disk. */
+/* A seed peer, unchoking us, while piece `piece` is bad on disk; the
+ * torrent is r->t. */
 static struct peer *
-seed_peer(struct thr_state *s, uint32_t piece)
+seed_peer(struct fixture_run *r, uint32_t piece)
 {
+	struct torrent *t;
 	struct peer *p;
 
 	write_payload();
 	write_torrent();
 	flip_on_disk((uint64_t)piece * PLEN + 5);
-	start(s);
-	cr_assert_eq(s->phase, STATE_DOWNLOADING);
-	p = incoming(s, s->mi.info_hash);
+	t = start(r);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	p = incoming(t, t->mi.info_hash);
 	put_bitfield(&p->in, true, 0);
 	wire_put_simple(&p->in, WIRE_UNCHOKE);
-	state_peer_input(s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "%s", p->why);
 	return p;
 }
 
 /* The requests in p->out, which must all be for piece `piece`. */
 static size_t
-requests_for(const struct thr_state *s, const struct peer *p,
-    uint32_t piece, uint32_t *covered)
+requests_for(const struct torrent *t, const struct peer *p, uint32_t piece,
+    uint32_t *covered)
 {
 	struct wire_msg m[64];
-	size_t n = parse_out(s, p, m, 64), r = 0;
+	size_t n = parse_out(t, p, m, 64), r = 0;
 
 	*covered = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -751,138 +801,149 @@ feed_piece(struct peer *p, uint32_t index, const uint8_t *data, uint32_t len)
 static void
 download_one(uint32_t piece)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	uint32_t size, covered;
 	uint8_t back[PLEN];
 
-	p = seed_peer(&s, piece);
-	size = metainfo_piece_size(&s.mi, piece);
+	p = seed_peer(&r, piece);
+	t = r.t;
+	size = metainfo_piece_size(&t->mi, piece);
 	cr_assert(p->am_interested);
-	cr_assert_eq(requests_for(&s, p, piece, &covered), 1);
+	cr_assert_eq(requests_for(t, p, piece, &covered), 1);
 	cr_assert_eq(covered, size);
 	cr_assert_eq(p->nreqs, 1);
 	feed_piece(p, piece, payload + (uint64_t)piece * PLEN, size);
-	state_peer_input(&s, p, NOW + 20);
-	cr_assert_eq(s.hash_fails, 0);
-	cr_assert(bitfield_get(&s.have, piece));
-	cr_assert_eq(s.pk.state[piece], PICKER_HAVE);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	cr_assert(state_complete(&s));
-	cr_assert_eq(s.left, 0);
-	cr_assert_eq(s.downloaded, size);
-	cr_assert_eq(s.wasted, 0);
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert_eq(t->hash_fails, 0);
+	cr_assert(bitfield_get(&t->have, piece));
+	cr_assert_eq(t->pk.state[piece], PICKER_HAVE);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	cr_assert(torrent_complete(t));
+	cr_assert_eq(t->sel.left, 0);
+	cr_assert_eq(t->downloaded, size);
+	cr_assert_eq(t->wasted, 0);
 	cr_assert_eq(p->nreqs, 0);
 	/* Two seeds have nothing to trade. */
 	cr_assert(p->dead);
 	read_on_disk((uint64_t)piece * PLEN + 5, back, 1);
 	cr_assert_eq(back[0], payload[(uint64_t)piece * PLEN + 5],
 	    "written to disk");
-	state_release(&s);
+	fixture_stop(&r);
 
 	/* A fresh check agrees. */
-	start(&s);
-	cr_assert_eq(s.check_valid, NPIECES);
-	state_release(&s);
+	t = start(&r);
+	cr_assert_eq(t->check_valid, NPIECES);
+	fixture_stop(&r);
 }
 
-Test(state, download_fixes_corrupt_piece, .init = fx_init, .fini = fx_fini)
+Test(torrent, download_fixes_corrupt_piece, .init = fx_init,
+    .fini = fx_fini)
 {
 	download_one(3);
 }
 
-Test(state, download_short_last_piece, .init = fx_init, .fini = fx_fini)
+Test(torrent, download_short_last_piece, .init = fx_init, .fini = fx_fini)
 {
 	download_one(NPIECES - 1);
 }
 
 /*
- * A finished run (complete, seed ratio 0) ends on the next loop turn
- * once the tracker has had its "completed" announce, not at the next
- * tick; with the announce failing it ends STATE_FINISH_WAIT_MS later.
+ * A finished torrent (complete, seed ratio 0) ends on the next loop
+ * turn once the tracker has had its "completed" announce, not at the
+ * next tick; with the announce failing it ends TORRENT_FINISH_WAIT_MS
+ * later.
  */
 static void
-finish_one(struct thr_state *s)
+finish_one(struct fixture_run *r)
 {
-	struct peer *p = seed_peer(s, 2);
+	struct peer *p = seed_peer(r, 2);
+	struct torrent *t = r->t;
 	uint32_t covered;
 
-	cr_assert_eq(requests_for(s, p, 2, &covered), 1);
+	cr_assert_eq(requests_for(t, p, 2, &covered), 1);
 	feed_piece(p, 2, payload + 2 * PLEN, PLEN);
-	state_peer_input(s, p, NOW + 20);
-	cr_assert(state_complete(s));
-	cr_assert(state_finished(s));
-	cr_assert_eq(s->phase, STATE_SEEDING, "not done before settling");
-	cr_assert_eq(s->tracker_event, TRACKER_EVENT_COMPLETED);
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert(torrent_complete(t));
+	cr_assert(torrent_finished(t));
+	cr_assert_eq(t->phase, TORRENT_SEEDING, "not done before settling");
+	cr_assert_eq(t->ann.event, TRACKER_EVENT_COMPLETED);
 }
 
-Test(state, finished_run_ends_after_completed_announce, .init = fx_init,
+Test(torrent, finished_run_ends_after_completed_announce, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run run;
+	struct torrent *t;
 	struct tracker_announce a;
 	struct tracker_response r;
 	struct thr_error err;
 	const char *base;
 	static const char body[] = "d8:intervali1800e5:peers0:e";
 
-	finish_one(&s);
-	state_settle(&s, NOW + 30);
-	cr_assert_eq(s.phase, STATE_SEEDING, "waits for the announce");
-	cr_assert(state_tracker_next(&s, NOW + 30, &a, &base));
+	finish_one(&run);
+	t = run.t;
+	torrent_settle(t, NOW + 30);
+	cr_assert_eq(t->phase, TORRENT_SEEDING, "waits for the announce");
+	cr_assert(torrent_announce_next(t, NOW + 30, &a, &base));
 	cr_assert_eq(a.event, TRACKER_EVENT_COMPLETED);
 	cr_assert_eq(a.left, 0);
-	state_settle(&s, NOW + 40);
-	cr_assert_eq(s.phase, STATE_SEEDING, "still in flight");
+	torrent_settle(t, NOW + 40);
+	cr_assert_eq(t->phase, TORRENT_SEEDING, "still in flight");
 	cr_assert_eq(tracker_parse_response((const uint8_t *)body,
 	    sizeof(body) - 1, &r, &err), 0, "%s", err.msg);
-	state_tracker_result(&s, 0, &r, NULL, NOW + 50);
-	state_settle(&s, NOW + 51);
-	cr_assert_eq(s.phase, STATE_DONE, "done right after the announce");
-	state_release(&s);
+	torrent_announce_result(t, 0, &r, NULL, NOW + 50);
+	torrent_settle(t, NOW + 51);
+	cr_assert_eq(t->phase, TORRENT_DONE, "done right after the announce");
+	fixture_stop(&run);
 }
 
-Test(state, finished_run_ends_without_tracker_answer, .init = fx_init,
+Test(torrent, finished_run_ends_without_tracker_answer, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct tracker_announce a;
 	const char *base;
 
-	finish_one(&s);
-	state_settle(&s, NOW + 30);
-	cr_assert(state_tracker_next(&s, NOW + 30, &a, &base));
-	state_tracker_result(&s, THR_EIO, NULL, "refused", NOW + 31);
-	state_settle(&s, NOW + 31 + STATE_FINISH_WAIT_MS - 2);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	state_settle(&s, NOW + 30 + STATE_FINISH_WAIT_MS);
-	cr_assert_eq(s.phase, STATE_DONE, "bounded wait");
-	state_release(&s);
+	finish_one(&r);
+	t = r.t;
+	torrent_settle(t, NOW + 30);
+	cr_assert(torrent_announce_next(t, NOW + 30, &a, &base));
+	torrent_announce_result(t, THR_EIO, NULL, "refused", NOW + 31);
+	torrent_settle(t, NOW + 31 + TORRENT_FINISH_WAIT_MS - 2);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	torrent_settle(t, NOW + 30 + TORRENT_FINISH_WAIT_MS);
+	cr_assert_eq(t->phase, TORRENT_DONE, "bounded wait");
+	fixture_stop(&r);
 }
 
-Test(state, download_wrong_data_fails_hash, .init = fx_init,
+Test(torrent, download_wrong_data_fails_hash, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	uint8_t bad[PLEN];
 	uint32_t covered;
 	size_t before;
 
-	p = seed_peer(&s, 4);
-	cr_assert_eq(requests_for(&s, p, 4, &covered), 1);
+	p = seed_peer(&r, 4);
+	t = r.t;
+	cr_assert_eq(requests_for(t, p, 4, &covered), 1);
 	memcpy(bad, payload + 4 * PLEN, PLEN);
 	bad[1234] ^= 0x40;
 	before = p->out.len;
 	feed_piece(p, 4, bad, PLEN);
-	state_peer_input(&s, p, NOW + 20);
-	cr_assert_eq(s.hash_fails, 1);
-	cr_assert_eq(s.wasted, PLEN);
-	cr_assert_not(bitfield_get(&s.have, 4));
-	cr_assert_eq(s.pk.state[4], PICKER_ACTIVE,
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert_eq(t->hash_fails, 1);
+	cr_assert_eq(t->wasted, PLEN);
+	cr_assert_not(bitfield_get(&t->have, 4));
+	cr_assert_eq(t->pk.state[4], PICKER_ACTIVE,
 	    "missing again and, being the only choice, re-requested");
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	cr_assert_eq(s.left, PLEN);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	cr_assert_eq(t->sel.left, PLEN);
 	cr_assert_eq(p->strikes, 1);
 	cr_assert_not(p->dead, "one strike is not enough");
 	cr_assert_gt(p->out.len, before, "asked again");
@@ -899,42 +960,45 @@ Test(state, download_wrong_data_fails_hash, .init = fx_init,
 	}
 	/* Now the right data. */
 	feed_piece(p, 4, payload + 4 * PLEN, PLEN);
-	state_peer_input(&s, p, NOW + 30);
-	cr_assert(bitfield_get(&s.have, 4));
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	state_release(&s);
+	torrent_peer_input(t, p, NOW + 30);
+	cr_assert(bitfield_get(&t->have, 4));
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	fixture_stop(&r);
 }
 
 /* Choke returns our requests to the picker; so does leaving. */
-Test(state, choke_and_leave_return_requests, .init = fx_init,
+Test(torrent, choke_and_leave_return_requests, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	uint32_t id;
 
-	p = seed_peer(&s, 1);
+	p = seed_peer(&r, 1);
+	t = r.t;
 	cr_assert_eq(p->nreqs, 1);
-	cr_assert_eq(s.pk.nactive, 1);
-	cr_assert_eq(s.pk.active[0].blk[0], 1);
+	cr_assert_eq(t->pk.nactive, 1);
+	cr_assert_eq(t->pk.active[0].blk[0], 1);
 	wire_put_simple(&p->in, WIRE_CHOKE);
-	state_peer_input(&s, p, NOW + 20);
+	torrent_peer_input(t, p, NOW + 20);
 	cr_assert(p->peer_choking);
 	cr_assert_eq(p->nreqs, 0);
 	/* Nothing of the piece came: it is missing again, not started. */
-	cr_assert_eq(s.pk.nactive, 0);
-	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
+	cr_assert_eq(t->pk.nactive, 0);
+	cr_assert_eq(t->pk.state[1], PICKER_MISSING);
 	wire_put_simple(&p->in, WIRE_UNCHOKE);
-	state_peer_input(&s, p, NOW + 30);
+	torrent_peer_input(t, p, NOW + 30);
 	cr_assert_eq(p->nreqs, 1);
-	cr_assert_eq(s.pk.active[0].blk[0], 1);
+	cr_assert_eq(t->pk.active[0].blk[0], 1);
 	id = p->id;
-	state_peer_remove(&s, id);
-	cr_assert_null(state_peer_find(&s, id));
-	cr_assert_eq(s.pk.nactive, 0);
-	cr_assert_eq(s.pk.state[1], PICKER_MISSING);
-	cr_assert_eq(s.pk.avail[1], 0);
-	state_release(&s);
+	torrent_peer_remove(t, p, NOW + 40);
+	cr_assert_null(peerset_find(&t->ps, id));
+	cr_assert_null(session_peer_find(r.s, id, NULL));
+	cr_assert_eq(t->pk.nactive, 0);
+	cr_assert_eq(t->pk.state[1], PICKER_MISSING);
+	cr_assert_eq(t->pk.avail[1], 0);
+	fixture_stop(&r);
 }
 
 /*
@@ -943,17 +1007,17 @@ Test(state, choke_and_leave_return_requests, .init = fx_init,
  * chooses at random, so the order is the picker's random stream.
  */
 static size_t
-first_requests(struct thr_state *s, uint32_t *idx, size_t max)
+first_requests(struct torrent *t, uint32_t *idx, size_t max)
 {
 	struct wire_msg m[32];
-	struct peer *p = incoming(s, s->mi.info_hash);
+	struct peer *p = incoming(t, t->mi.info_hash);
 	size_t n, k = 0;
 
 	put_bitfield(&p->in, true, 0);
 	wire_put_simple(&p->in, WIRE_UNCHOKE);
-	state_peer_input(s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "%s", p->why);
-	n = parse_out(s, p, m, 32);
+	n = parse_out(t, p, m, 32);
 	for (size_t i = 0; i < n && k < max; i++)
 		if (!m[i].keepalive && m[i].id == WIRE_REQUEST)
 			idx[k++] = m[i].index;
@@ -962,45 +1026,48 @@ first_requests(struct thr_state *s, uint32_t *idx, size_t max)
 
 /*
  * --seed replays the picks whatever the network did first: an MSE
- * handshake draws its keys and padding from its own stream, so a run
- * that dialled an encrypted peer first asks for the same pieces in the
- * same order as one that did not.
+ * handshake draws its keys and padding from streams of their own, so a
+ * run that dialled an encrypted peer first asks for the same pieces in
+ * the same order as one that did not.
  */
-Test(state, random_streams_are_independent, .init = fx_init,
+Test(torrent, random_streams_are_independent, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state a, b;
-	struct state_opts o;
+	struct fixture_run ra, rb;
+	struct torrent *a, *b;
 	struct thr_addr addr = addr4(3, 6881);
 	struct peer *q;
 	uint32_t ia[NPIECES], ib[NPIECES];
 	size_t na, nb;
 
 	write_torrent();
-	opts_default(&o);
-	o.strategy = PICKER_RANDOM;
-	start_with(&a, &o);
-	start_with(&b, &o);
-	cr_assert_eq(a.phase, STATE_DOWNLOADING);
-	cr_assert_eq(memcmp(a.peer_id, b.peer_id, 20), 0,
+	opts_default(&ra);
+	ra.to.strategy = PICKER_RANDOM;
+	a = start_with(&ra);
+	opts_default(&rb);
+	rb.to.strategy = PICKER_RANDOM;
+	b = start_with(&rb);
+	cr_assert_eq(a->phase, TORRENT_DOWNLOADING);
+	cr_assert_eq(memcmp(ra.s->peer_id, rb.s->peer_id, 20), 0,
 	    "one seed, one peer id");
-	q = state_peer_add(&b, &addr, false, NOW);
+	q = peer_add(b, &addr, false, NOW);
 	cr_assert_not_null(q);
-	state_peer_connected(&b, q, NOW);
-	if (b.mse_ok)
+	torrent_peer_connected(b, q, NOW);
+	if (rb.s->mse_ok)
 		cr_assert_eq(q->phase, PEER_CRYPTO, "dialled encrypted");
-	/* Draws of the MSE stream, and of the choker's. */
-	cr_assert(!b.mse_ok || b.rng_mse.s != a.rng_mse.s);
-	(void)rng_next(&b.rng_choker);
-	na = first_requests(&a, ia, NPIECES);
-	nb = first_requests(&b, ib, NPIECES);
+	/* Draws of the MSE streams, and of the choker's. */
+	cr_assert(!rb.s->mse_ok || rb.s->rng[SESSION_RNG_MSE].s !=
+	    ra.s->rng[SESSION_RNG_MSE].s);
+	(void)rng_next(&rb.s->rng[SESSION_RNG_CHOKER]);
+	na = first_requests(a, ia, NPIECES);
+	nb = first_requests(b, ib, NPIECES);
 	cr_assert_geq(na, PEER_START_REQS, "a first round of requests");
 	cr_assert_eq(nb, na);
 	for (size_t i = 0; i < na; i++)
 		cr_assert_eq(ia[i], ib[i], "request %zu: piece %u, not %u", i,
 		    ib[i], ia[i]);
-	state_release(&a);
-	state_release(&b);
+	fixture_stop(&ra);
+	fixture_stop(&rb);
 }
 
 /*
@@ -1010,30 +1077,31 @@ Test(state, random_streams_are_independent, .init = fx_init,
  * at least 32 requests sat at such a peer for half a minute, holding
  * their pieces from the other peers that unchoked us.
  */
-Test(state, few_requests_wait_at_a_slow_peer, .init = fx_init,
+Test(torrent, few_requests_wait_at_a_slow_peer, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	struct picker_block b;
-	uint64_t t = NOW + 10;
+	uint64_t at = NOW + 10;
 
 	write_torrent();
-	start(&s);
-	p = incoming(&s, s.mi.info_hash);
+	t = start(&r);
+	p = incoming(t, t->mi.info_hash);
 	put_bitfield(&p->in, true, 0);
 	wire_put_simple(&p->in, WIRE_UNCHOKE);
-	state_peer_input(&s, p, t);
+	torrent_peer_input(t, p, at);
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_eq(p->nreqs, PEER_START_REQS, "a first round of requests");
 	/* One block every two seconds: the rest of the first round drains
 	 * and the pipeline stays at PEER_MIN_REQS. */
 	for (int k = 0; k < 4; k++) {
-		t += 2000;
+		at += 2000;
 		b = p->reqs[0];
 		fixture_put_block(&p->in, b.index, b.begin,
 		    payload + (uint64_t)b.index * PLEN + b.begin, b.length);
-		state_peer_input(&s, p, t);
+		torrent_peer_input(t, p, at);
 		cr_assert_not(p->dead, "%s", p->why);
 		cr_assert_leq(p->nreqs, k < 2 ? (uint32_t)(PEER_START_REQS -
 		    k - 1) : (uint32_t)PEER_MIN_REQS, "block %d: %u requests "
@@ -1041,58 +1109,95 @@ Test(state, few_requests_wait_at_a_slow_peer, .init = fx_init,
 	}
 	cr_assert_eq(p->nreqs, PEER_MIN_REQS, "the pipeline is topped up");
 	cr_assert_eq(p->lat_min_ms, 2000, "its round trip is known");
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* --- tracker ---------------------------------------------------------- */
 
-Test(state, tracker_compact_peers_known, .init = fx_init, .fini = fx_fini)
+/*
+ * The net layer's side of an HTTP announce (net/announce.c), without the
+ * network: when t has an announce due, its URL into url; then the body
+ * parsed (or a transport failure) and reported back to t.
+ */
+static bool
+tracker_due(struct torrent *t, uint64_t now, struct buf *url)
+{
+	struct tracker_announce a;
+	const char *base;
+
+	if (!torrent_announce_next(t, now, &a, &base))
+		return false;
+	buf_reset(url);
+	cr_assert_eq(tracker_build_url(base, &a, url), 0);
+	return true;
+}
+
+static void
+tracker_done(struct torrent *t, int status, const uint8_t *body, size_t len,
+    const char *errmsg, uint64_t now)
+{
+	struct tracker_response r;
+	struct thr_error err;
+
+	memset(&r, 0, sizeof(r));
+	memset(&err, 0, sizeof(err));
+	if (status == 0 &&
+	    (status = tracker_parse_response(body, len, &r, &err)) != 0)
+		errmsg = err.msg;
+	torrent_announce_result(t, status, &r, errmsg, now);
+}
+
+Test(torrent, tracker_compact_peers_known, .init = fx_init,
+    .fini = fx_fini)
 {
 	static const uint8_t body[] =
 	    "d8:intervali900e5:peers12:"
 	    "\x0a\x00\x00\x01\x1a\xe1"	/* 10.0.0.1:6881 */
 	    "\x0a\x00\x00\x02\x1a\xe2"	/* 10.0.0.2:6882 */
 	    "e";
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct buf url;
 	struct thr_addr out;
 
 	write_torrent();
-	start(&s);
-	cr_assert_eq(s.tracker_phase, TRACKER_IDLE);
+	t = start(&r);
+	cr_assert_eq(t->ann.phase, ANNOUNCER_IDLE);
 	buf_init(&url, 4096);
-	cr_assert(state_tracker_due(&s, NOW + 10, &url));
-	cr_assert_eq(s.tracker_phase, TRACKER_BUSY);
+	cr_assert(tracker_due(t, NOW + 10, &url));
+	cr_assert_eq(t->ann.phase, ANNOUNCER_BUSY);
 	cr_assert_not_null(strstr((const char *)url.data,
 	    "http://127.0.0.1:9/announce?"));
 	cr_assert_not_null(strstr((const char *)url.data, "event=started"));
-	cr_assert_not(state_tracker_due(&s, NOW + 10, &url), "busy");
-	state_tracker_done(&s, 0, body, sizeof(body) - 1, NULL, NOW + 20);
-	cr_assert_eq(s.tracker_phase, TRACKER_IDLE);
-	cr_assert_eq(s.nknown, 2);
-	cr_assert_eq(s.known[0].addr.family, 4);
-	cr_assert_eq(memcmp(s.known[0].addr.ip, "\x0a\x00\x00\x01", 4), 0);
-	cr_assert_eq(s.known[0].addr.port, 6881);
-	cr_assert_eq(memcmp(s.known[1].addr.ip, "\x0a\x00\x00\x02", 4), 0);
-	cr_assert_eq(s.known[1].addr.port, 6882);
-	cr_assert_not(s.known[0].given);
-	cr_assert_eq(strncmp(s.tracker_status, "ok", 2), 0, "%s",
-	    s.tracker_status);
-	cr_assert_eq(s.tracker_interval, 900);
-	cr_assert_eq(s.tracker_next_ms, NOW + 20 + 900000);
-	cr_assert_eq(s.tracker_event, TRACKER_EVENT_NONE);
+	cr_assert_not(tracker_due(t, NOW + 10, &url), "busy");
+	tracker_done(t, 0, body, sizeof(body) - 1, NULL, NOW + 20);
+	cr_assert_eq(t->ann.phase, ANNOUNCER_IDLE);
+	cr_assert_eq(t->ps.nknown, 2);
+	cr_assert_eq(t->ps.known[0].addr.family, 4);
+	cr_assert_eq(memcmp(t->ps.known[0].addr.ip, "\x0a\x00\x00\x01", 4),
+	    0);
+	cr_assert_eq(t->ps.known[0].addr.port, 6881);
+	cr_assert_eq(memcmp(t->ps.known[1].addr.ip, "\x0a\x00\x00\x02", 4),
+	    0);
+	cr_assert_eq(t->ps.known[1].addr.port, 6882);
+	cr_assert_not(t->ps.known[0].given);
+	cr_assert_eq(strncmp(t->ann.status, "ok", 2), 0, "%s",
+	    t->ann.status);
+	cr_assert_eq(t->ann.interval, 900);
+	cr_assert_eq(t->ann.next_ms, NOW + 20 + 900000);
+	cr_assert_eq(t->ann.event, TRACKER_EVENT_NONE);
 	/* The same peers again are not duplicated. */
-	state_tracker_done(&s, 0, body, sizeof(body) - 1, NULL, NOW + 30);
-	cr_assert_eq(s.nknown, 2);
+	tracker_done(t, 0, body, sizeof(body) - 1, NULL, NOW + 30);
+	cr_assert_eq(t->ps.nknown, 2);
 	/* And they are offered for connecting while downloading. */
-	cr_assert(state_next_connect(&s, NOW + 40, &out));
-	cr_assert(addr_equal(&out, &s.known[0].addr));
+	cr_assert(next_dial(t, NOW + 40, &out));
+	cr_assert(addr_equal(&out, &t->ps.known[0].addr));
 	buf_release(&url);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* The swarm's size as the tracker counts it goes to the header. */
-Test(state, tracker_seeders_and_leechers_shown, .init = fx_init,
+Test(torrent, tracker_seeders_and_leechers_shown, .init = fx_init,
     .fini = fx_fini)
 {
 	static const uint8_t counts[] =
@@ -1102,158 +1207,162 @@ Test(state, tracker_seeders_and_leechers_shown, .init = fx_init,
 	    "d8:completei7e8:intervali900e5:peers0:e";
 	static const uint8_t none[] = "d8:intervali900e5:peers6:"
 	    "\x0a\x00\x00\x01\x1a\xe1" "e";
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct buf url;
 
 	write_torrent();
-	start(&s);
-	cr_expect_eq(s.tracker_seeders, -1);
-	cr_expect_eq(s.tracker_leechers, -1);
+	t = start(&r);
+	cr_expect_eq(t->ann.seeders, -1);
+	cr_expect_eq(t->ann.leechers, -1);
 	buf_init(&url, 4096);
-	cr_assert(state_tracker_due(&s, NOW, &url));
-	state_tracker_done(&s, 0, counts, sizeof(counts) - 1, NULL, NOW + 5);
-	cr_expect_str_eq(s.tracker_status, "seeders 5, leechers 3");
-	cr_expect_eq(s.tracker_seeders, 5);
-	cr_expect_eq(s.tracker_leechers, 3);
-	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
-	state_tracker_done(&s, 0, seeders_only, sizeof(seeders_only) - 1,
-	    NULL, s.tracker_next_ms);
-	cr_expect_str_eq(s.tracker_status, "seeders 7, leechers ?");
-	cr_expect_eq(s.tracker_leechers, -1);
+	cr_assert(tracker_due(t, NOW, &url));
+	tracker_done(t, 0, counts, sizeof(counts) - 1, NULL, NOW + 5);
+	cr_expect_str_eq(t->ann.status, "seeders 5, leechers 3");
+	cr_expect_eq(t->ann.seeders, 5);
+	cr_expect_eq(t->ann.leechers, 3);
+	cr_assert(tracker_due(t, t->ann.next_ms, &url));
+	tracker_done(t, 0, seeders_only, sizeof(seeders_only) - 1, NULL,
+	    t->ann.next_ms);
+	cr_expect_str_eq(t->ann.status, "seeders 7, leechers ?");
+	cr_expect_eq(t->ann.leechers, -1);
 	/* No counts: how many addresses, in the right number. */
-	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
-	state_tracker_done(&s, 0, none, sizeof(none) - 1, NULL,
-	    s.tracker_next_ms);
-	cr_expect_str_eq(s.tracker_status, "ok: 1 peer");
+	cr_assert(tracker_due(t, t->ann.next_ms, &url));
+	tracker_done(t, 0, none, sizeof(none) - 1, NULL, t->ann.next_ms);
+	cr_expect_str_eq(t->ann.status, "ok: 1 peer");
 	buf_release(&url);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, tracker_failure_reason_is_error, .init = fx_init,
+Test(torrent, tracker_failure_reason_is_error, .init = fx_init,
     .fini = fx_fini)
 {
 	static const uint8_t body[] = "d14:failure reason12:unregisterede";
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct buf url;
 
 	write_torrent();
-	start(&s);
+	t = start(&r);
 	buf_init(&url, 4096);
-	cr_assert(state_tracker_due(&s, NOW, &url));
-	state_tracker_done(&s, 0, body, sizeof(body) - 1, NULL, NOW + 5);
-	cr_assert_eq(strncmp(s.tracker_status, "error", 5), 0, "%s",
-	    s.tracker_status);
-	cr_assert_not_null(strstr(s.tracker_status, "unregistered"));
-	cr_assert_eq(s.nknown, 0);
-	cr_assert_eq(s.tracker_phase, TRACKER_IDLE);
-	cr_assert_gt(s.tracker_next_ms, NOW + 5, "backs off");
-	cr_assert_eq(s.tracker_event, TRACKER_EVENT_STARTED,
+	cr_assert(tracker_due(t, NOW, &url));
+	tracker_done(t, 0, body, sizeof(body) - 1, NULL, NOW + 5);
+	cr_assert_eq(strncmp(t->ann.status, "error", 5), 0, "%s",
+	    t->ann.status);
+	cr_assert_not_null(strstr(t->ann.status, "unregistered"));
+	cr_assert_eq(t->ps.nknown, 0);
+	cr_assert_eq(t->ann.phase, ANNOUNCER_IDLE);
+	cr_assert_gt(t->ann.next_ms, NOW + 5, "backs off");
+	cr_assert_eq(t->ann.event, TRACKER_EVENT_STARTED,
 	    "started is sent again");
 	/* A transport failure reads the same way. */
-	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
-	state_tracker_done(&s, THR_EIO, NULL, 0, "connection refused",
-	    s.tracker_next_ms);
-	cr_assert_eq(strncmp(s.tracker_status, "error", 5), 0);
-	cr_assert_not_null(strstr(s.tracker_status, "connection refused"));
+	cr_assert(tracker_due(t, t->ann.next_ms, &url));
+	tracker_done(t, THR_EIO, NULL, 0, "connection refused",
+	    t->ann.next_ms);
+	cr_assert_eq(strncmp(t->ann.status, "error", 5), 0);
+	cr_assert_not_null(strstr(t->ann.status, "connection refused"));
 	/* Garbage is an error too. */
-	cr_assert(state_tracker_due(&s, s.tracker_next_ms, &url));
-	state_tracker_done(&s, 0, (const uint8_t *)"<html>", 6, NULL,
-	    s.tracker_next_ms);
-	cr_assert_eq(strncmp(s.tracker_status, "error", 5), 0);
+	cr_assert(tracker_due(t, t->ann.next_ms, &url));
+	tracker_done(t, 0, (const uint8_t *)"<html>", 6, NULL,
+	    t->ann.next_ms);
+	cr_assert_eq(strncmp(t->ann.status, "error", 5), 0);
 	buf_release(&url);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* Three hash failures with a peer's data and it is dropped. */
-Test(state, three_strikes_kill, .init = fx_init, .fini = fx_fini)
+Test(torrent, three_strikes_kill, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	uint8_t bad[PLEN];
 
-	p = seed_peer(&s, 2);
+	p = seed_peer(&r, 2);
+	t = r.t;
 	memset(bad, 0xee, sizeof(bad));
 	for (int k = 1; k <= 3; k++) {
 		cr_assert_not(p->dead, "dead after %d strikes", k - 1);
 		cr_assert_eq(p->nreqs, 1, "re-requested from the only peer");
 		feed_piece(p, 2, bad, PLEN);
-		state_peer_input(&s, p, NOW + 20 + (uint64_t)k);
-		cr_assert_eq(s.hash_fails, (uint32_t)k);
+		torrent_peer_input(t, p, NOW + 20 + (uint64_t)k);
+		cr_assert_eq(t->hash_fails, (uint32_t)k);
 		cr_assert_eq(p->strikes, (uint32_t)k);
 	}
 	cr_assert(p->dead);
 	cr_assert_not_null(strstr(p->why, "corrupt"), "%s", p->why);
-	cr_assert_not(bitfield_get(&s.have, 2));
-	cr_assert_eq(s.wasted, 3 * PLEN);
-	state_release(&s);
+	cr_assert_not(bitfield_get(&t->have, 2));
+	cr_assert_eq(t->wasted, 3 * PLEN);
+	fixture_stop(&r);
 }
 
-Test(state, peer_cap_and_lookup, .init = fx_init, .fini = fx_fini)
+Test(torrent, peer_cap_and_lookup, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p[10];
 	struct thr_addr a;
 
 	write_torrent();
-	start(&s);
+	t = start(&r);
 	for (int i = 0; i < 10; i++) {
 		a = addr4((uint8_t)(10 + i), 6881);
-		cr_assert_not_null(p[i] = state_peer_add(&s, &a, i % 2 == 0,
-		    NOW));
-		cr_assert(state_peer_connected_to(&s, &a));
+		cr_assert_not_null(p[i] = peer_add(t, &a, i % 2 == 0, NOW));
+		cr_assert(peerset_connected_to(&t->ps, &a));
 	}
 	a = addr4(99, 6881);
-	cr_assert_null(state_peer_add(&s, &a, true, NOW), "max_peers 10");
-	cr_assert_eq(s.npeers, 10);
-	cr_assert_eq(state_peer_find(&s, p[4]->id), p[4]);
+	cr_assert_null(peer_add(t, &a, true, NOW), "max_peers 10");
+	cr_assert_eq(t->ps.npeers, 10);
+	cr_assert_eq(peerset_find(&t->ps, p[4]->id), p[4]);
+	cr_assert_eq(session_peer_find(r.s, p[4]->id, NULL), p[4]);
 	cr_assert_neq(p[3]->id, p[4]->id, "ids are unique");
-	state_peer_remove(&s, p[4]->id);
-	cr_assert_eq(s.npeers, 9);
-	cr_assert_not_null(state_peer_add(&s, &a, true, NOW));
+	torrent_peer_remove(t, p[4], NOW);
+	cr_assert_eq(t->ps.npeers, 9);
+	cr_assert_not_null(peer_add(t, &a, true, NOW));
 	/* An outgoing peer sends its handshake once connected (in
 	 * plaintext with --encryption off). */
 	cr_assert_eq(p[1]->phase, PEER_CONNECTING);
-	s.opts.crypto = STATE_CRYPTO_OFF;
-	state_peer_connected(&s, p[1], NOW + 5);
+	r.s->opts.crypto = SESSION_CRYPTO_OFF;
+	torrent_peer_connected(t, p[1], NOW + 5);
 	cr_assert_eq(p[1]->phase, PEER_HANDSHAKE);
 	cr_assert_eq(p[1]->out.len, WIRE_HANDSHAKE_LEN,
 	    "no bitfield when we have nothing");
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* --- addresses not to dial: seeds while we seed, ourselves ------------- */
 
-/* Dial whatever state_next_connect offers at now as a peer that answers
- * with its handshake (BEP 6 bit set) and have-all, and forget it once it
- * is closed.  Returns the number of dials (0 or 1); *why gets the reason
+/* Dial whatever next_dial offers at now as a peer that answers with its
+ * handshake (BEP 6 bit set) and have-all, and forget it once it is
+ * closed.  Returns the number of dials (0 or 1); *why gets the reason
  * it was closed. */
 static int
-dial_seed_once(struct thr_state *s, uint64_t now, char *why, size_t whylen)
+dial_seed_once(struct torrent *t, uint64_t now, char *why, size_t whylen)
 {
 	static const uint8_t rsv[8] = { 0, 0, 0, 0, 0, 0, 0, 0x04 };
 	uint8_t hs[WIRE_HANDSHAKE_LEN];
 	struct thr_addr out;
 	struct peer *p;
 
-	if (!state_next_connect(s, now, &out))
+	if (!next_dial(t, now, &out))
 		return 0;
-	cr_assert_not_null(p = state_peer_add(s, &out, false, now));
-	state_peer_connected(s, p, now);
-	wire_handshake_build(hs, s->mi.info_hash, their_id, rsv);
+	cr_assert_not_null(p = peer_add(t, &out, false, now));
+	torrent_peer_connected(t, p, now);
+	wire_handshake_build(hs, t->mi.info_hash, their_id, rsv);
 	cr_assert_eq(buf_append(&p->in, hs, sizeof(hs)), 0);
 	cr_assert_eq(wire_put_simple(&p->in, WIRE_HAVE_ALL), 0);
-	state_peer_input(s, p, now);
+	torrent_peer_input(t, p, now);
 	cr_assert(p->dead, "a seed stayed connected to a seed");
 	snprintf(why, whylen, "%s", p->why);
-	state_peer_remove(s, p->id);
+	torrent_peer_remove(t, p, now);
 	return 1;
 }
 
-Test(state, seed_dials_a_seed_a_few_times_an_hour, .init = fx_init,
+Test(torrent, seed_dials_a_seed_a_few_times_an_hour, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr a = addr4(50, 7000);
 	char why[96];
 	int dials = 0;
@@ -1262,30 +1371,30 @@ Test(state, seed_dials_a_seed_a_few_times_an_hour, .init = fx_init,
 	 * was dialled every 2 s ("both are seeds", 23 times in 45 s). */
 	write_payload();
 	write_torrent();
-	opts_default(&o);
-	o.seed_ratio = -1;
-	o.crypto = STATE_CRYPTO_OFF;
-	o.given[0] = a;
-	o.ngiven = 1;
-	start_with(&s, &o);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	for (uint64_t t = 0; t < 3600; t++) {
-		int n = dial_seed_once(&s, NOW + t * 1000, why, sizeof(why));
+	opts_default(&r);
+	r.to.seed_ratio = -1;
+	r.so.crypto = SESSION_CRYPTO_OFF;
+	r.to.given[0] = a;
+	r.to.ngiven = 1;
+	t = start_with(&r);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	for (uint64_t sec = 0; sec < 3600; sec++) {
+		int n = dial_seed_once(t, NOW + sec * 1000, why, sizeof(why));
 
 		if (n > 0)
 			cr_assert_str_eq(why, "both are seeds");
 		dials += n;
 	}
 	cr_assert_eq(dials, 3, "%d dials in an hour", dials);
-	cr_assert(s.known[0].seed);
-	state_release(&s);
+	cr_assert(t->ps.known[0].seed);
+	fixture_stop(&r);
 }
 
-Test(state, seed_hold_ends_when_we_download_again, .init = fx_init,
+Test(torrent, seed_hold_ends_when_we_download_again, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr out;
 	char why[96];
 
@@ -1293,141 +1402,158 @@ Test(state, seed_hold_ends_when_we_download_again, .init = fx_init,
 	write_payload();
 	write_torrent();
 	flip_on_disk(TOTAL - 5);
-	opts_default(&o);
-	o.seed_ratio = -1;
-	o.crypto = STATE_CRYPTO_OFF;
-	o.files = "1";
-	o.given[0] = addr4(51, 7000);
-	o.ngiven = 1;
-	start_with(&s, &o);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	cr_assert_eq(dial_seed_once(&s, NOW, why, sizeof(why)), 1);
-	cr_assert_not(state_next_connect(&s, NOW + 60000, &out));
+	opts_default(&r);
+	r.to.seed_ratio = -1;
+	r.so.crypto = SESSION_CRYPTO_OFF;
+	r.to.files = "1";
+	r.to.given[0] = addr4(51, 7000);
+	r.to.ngiven = 1;
+	t = start_with(&r);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	cr_assert_eq(dial_seed_once(t, NOW, why, sizeof(why)), 1);
+	cr_assert_not(next_dial(t, NOW + 60000, &out));
 	/* Selecting c.bin makes the seed worth a connection at once. */
-	cr_assert_eq(state_set_file_wanted(&s, 2, true), 0);
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	cr_assert(state_next_connect(&s, NOW + 61000, &out));
-	cr_assert(addr_equal(&out, &o.given[0]));
-	state_release(&s);
+	cr_assert_eq(torrent_set_file_wanted(t, 2, true), 0);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	cr_assert(next_dial(t, NOW + 61000, &out));
+	cr_assert(addr_equal(&out, &r.to.given[0]));
+	fixture_stop(&r);
 }
 
-Test(state, finished_run_dials_nobody, .init = fx_init, .fini = fx_fini)
+Test(torrent, finished_run_dials_nobody, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr out;
+	struct loop *l;
+	struct xnet *n;
 
 	/* --seed-ratio 0 and complete: the run ends now; it used to dial
-	 * its --peer once more on the way out. */
+	 * its --peer once more on the way out.  Whether a torrent dials at
+	 * all is the transport table's decision (net/xport.c): one pass of
+	 * it over the session, as the loop makes, must leave it alone. */
 	write_payload();
 	write_torrent();
-	opts_default(&o);
-	o.given[0] = addr4(52, 7000);
-	o.ngiven = 1;
-	start_with(&s, &o);
-	cr_assert(state_finished(&s));
-	cr_assert_not(state_next_connect(&s, NOW + 5000, &out));
-	state_release(&s);
+	opts_default(&r);
+	r.to.given[0] = addr4(52, 7000);
+	r.to.ngiven = 1;
+	t = start_with(&r);
+	cr_assert(torrent_finished(t));
+	cr_assert_not_null(l = calloc(1, sizeof(*l)));
+	loop_init(l);
+	cr_assert_not_null(n = xnet_new(r.s, l));
+	xnet_step(n, NOW + 5000, true);
+	cr_assert_eq(t->ps.npeers, 0, "dialled on the way out");
+	cr_assert_eq(xnet_count(n), 0);
+	cr_assert_not(next_dial(t, NOW + 5000, &out));
+	/* Not for want of an address: the peer set still offers it. */
+	cr_assert(peerset_next_dial(&t->ps, NOW + 5000, true, &out));
+	cr_assert(addr_equal(&out, &r.to.given[0]));
+	xnet_free(n);
+	free(l);
+	fixture_stop(&r);
 }
 
 /* We dial a (over transport tp) and the connection arrives at our own
  * listener from `from`: returns the outgoing peer, the incoming one in
  * *in, both after the accepting side read our handshake. */
 static struct peer *
-dial_ourselves(struct thr_state *s, const struct thr_addr *a,
+dial_ourselves(struct torrent *t, const struct thr_addr *a,
     enum peer_transport tp, const struct thr_addr *from, uint64_t now,
     struct peer **in)
 {
 	struct thr_addr out;
 	struct peer *q, *p;
 
-	cr_assert(state_next_connect(s, now, &out));
+	cr_assert(next_dial(t, now, &out));
 	cr_assert(addr_equal(&out, a));
-	cr_assert_not_null(q = state_peer_add_as(s, &out, false,
+	cr_assert_not_null(q = torrent_peer_add(t, &out, false,
 	    PEER_SRC_COUNT, tp, now));
 	if (tp == PEER_TCP)
 		q->local = *from;
-	state_peer_connected(s, q, now);
+	torrent_peer_connected(t, q, now);
 	cr_assert_eq(q->phase, PEER_HANDSHAKE);
-	cr_assert_not_null(p = state_peer_add(s, from, true, now));
+	cr_assert_not_null(p = peer_add(t, from, true, now));
 	cr_assert_eq(buf_append(&p->in, q->out.data, q->out.len), 0);
-	state_peer_input(s, p, now);
+	torrent_peer_input(t, p, now);
 	*in = p;
 	return q;
 }
 
-Test(state, connection_to_ourselves_held, .init = fx_init, .fini = fx_fini)
+Test(torrent, connection_to_ourselves_held, .init = fx_init,
+    .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr self = addr4(1, 6881), other = addr4(9, 6881);
 	struct thr_addr from = addr4(1, 41000), out;
-	struct peer *q, *p, *r;
-	uint64_t t = NOW;
+	struct peer *q, *p, *o;
+	uint64_t at = NOW;
 
 	/* The tracker lists our own address (and another peer's). */
 	write_torrent();
-	opts_default(&o);
-	o.crypto = STATE_CRYPTO_OFF;
-	o.seed_ratio = -1;
-	start_with(&s, &o);
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	state_known_add(&s, &self, PEER_SRC_TRACKER);
+	opts_default(&r);
+	r.so.crypto = SESSION_CRYPTO_OFF;
+	r.so.transport = SESSION_TRANSPORT_BOTH;	/* the default */
+	r.to.seed_ratio = -1;
+	t = start_with(&r);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	peerset_known_add(&t->ps, &self, PEER_SRC_TRACKER);
 	/* Another outgoing connection in its handshake is left alone. */
-	cr_assert_not_null(r = state_peer_add(&s, &other, false, t));
-	r->local = addr4(1, 41001);
-	state_peer_connected(&s, r, t);
-	q = dial_ourselves(&s, &self, PEER_TCP, &from, t, &p);
+	cr_assert_not_null(o = peer_add(t, &other, false, at));
+	o->local = addr4(1, 41001);
+	torrent_peer_connected(t, o, at);
+	q = dial_ourselves(t, &self, PEER_TCP, &from, at, &p);
 	cr_assert(p->dead);
 	cr_assert_str_eq(p->why, "connected to ourselves");
 	cr_assert(q->dead, "the dialling end is closed too");
 	cr_assert_str_eq(q->why, "connected to ourselves");
-	cr_assert_not(r->dead, "killed: %s", r->why);
-	state_peer_remove(&s, p->id);
-	state_peer_remove(&s, q->id);
-	cr_assert(s.known[0].self);
-	/* Not again for STATE_HOLD_MS, though TCP failing on loopback
+	cr_assert_not(o->dead, "killed: %s", o->why);
+	torrent_peer_remove(t, p, at);
+	torrent_peer_remove(t, q, at);
+	cr_assert(t->ps.known[0].self);
+	/* Not again for PEERSET_HOLD_MS, though TCP failing on loopback
 	 * would otherwise bring uTP at once, and the tracker retry 15 s. */
-	for (uint64_t d = 1000; d < STATE_HOLD_MS; d += 15000)
-		cr_assert_not(state_next_connect(&s, t + d, &out) &&
+	for (uint64_t d = 1000; d < PEERSET_HOLD_MS; d += 15000)
+		cr_assert_not(next_dial(t, at + d, &out) &&
 		    addr_equal(&out, &self), "redialled after %llu ms",
 		    (unsigned long long)d);
-	cr_assert(state_next_connect(&s, t + 1000 + STATE_HOLD_MS, &out));
+	cr_assert(next_dial(t, at + 1000 + PEERSET_HOLD_MS, &out));
 	cr_assert(addr_equal(&out, &self));
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, utp_connection_to_ourselves_held, .init = fx_init,
+Test(torrent, utp_connection_to_ourselves_held, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr self = addr4(1, 6881), out;
 	struct peer *q, *p;
 
 	/* Over uTP both ends use our one UDP port: the accepted
 	 * connection comes from the very address we dialled. */
 	write_torrent();
-	opts_default(&o);
-	o.crypto = STATE_CRYPTO_OFF;
-	o.seed_ratio = -1;
-	o.transport = STATE_TRANSPORT_UTP;
-	start_with(&s, &o);
-	state_known_add(&s, &self, PEER_SRC_TRACKER);
-	q = dial_ourselves(&s, &self, PEER_UTP, &self, NOW, &p);
+	opts_default(&r);
+	r.so.crypto = SESSION_CRYPTO_OFF;
+	r.to.seed_ratio = -1;
+	r.so.transport = SESSION_TRANSPORT_UTP;
+	t = start_with(&r);
+	peerset_known_add(&t->ps, &self, PEER_SRC_TRACKER);
+	q = dial_ourselves(t, &self, PEER_UTP, &self, NOW, &p);
 	cr_assert(p->dead);
 	cr_assert(q->dead);
-	state_peer_remove(&s, p->id);
-	state_peer_remove(&s, q->id);
-	cr_assert_not(state_next_connect(&s, NOW + 60000, &out));
-	state_release(&s);
+	torrent_peer_remove(t, p, NOW);
+	torrent_peer_remove(t, q, NOW);
+	cr_assert_not(next_dial(t, NOW + 60000, &out));
+	fixture_stop(&r);
 }
 
-Test(state, require_refused_by_plaintext_peer_backs_off, .init = fx_init,
+Test(torrent, require_refused_by_plaintext_peer_backs_off, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct thr_addr out;
 	enum log_level lv;
 	int dials = 0, lines = 0;
@@ -1436,31 +1562,31 @@ Test(state, require_refused_by_plaintext_peer_backs_off, .init = fx_init,
 	 * hangs up on our MSE handshake.  It was dialled every 2 s, over
 	 * TCP and uTP, and nothing at info said why. */
 	write_torrent();
-	opts_default(&o);
-	o.crypto = STATE_CRYPTO_REQUIRE;
-	o.log_level = LOG_INFO;
-	o.given[0] = addr4(53, 7000);
-	o.ngiven = 1;
-	start_with(&s, &o);
-	s.log.fp = NULL;
-	cr_assert(s.mse_ok, "RC4 is needed for this test");
-	for (uint64_t t = NOW; t < NOW + 60000; t += 500) {
+	opts_default(&r);
+	r.so.crypto = SESSION_CRYPTO_REQUIRE;
+	r.so.transport = SESSION_TRANSPORT_BOTH;	/* the default */
+	r.so.log_level = LOG_INFO;
+	r.to.given[0] = addr4(53, 7000);
+	r.to.ngiven = 1;
+	t = start_with(&r);
+	cr_assert(r.s->mse_ok, "RC4 is needed for this test");
+	for (uint64_t at = NOW; at < NOW + 60000; at += 500) {
 		struct peer *p;
 
-		s.now_ms = t;
-		if (!state_next_connect(&s, t, &out))
+		session_clock(r.s, at);
+		if (!next_dial(t, at, &out))
 			continue;
 		dials++;
-		cr_assert_not(state_dial_utp(&s, &out),
-		    "uTP right after TCP was refused");
-		cr_assert_not_null(p = state_peer_add(&s, &out, false, t));
-		state_peer_connected(&s, p, t);
+		cr_assert_not(peerset_dial_utp(&t->ps, r.s->opts.transport,
+		    &out), "uTP right after TCP was refused");
+		cr_assert_not_null(p = peer_add(t, &out, false, at));
+		torrent_peer_connected(t, p, at);
 		cr_assert_eq(p->phase, PEER_CRYPTO);
 		peer_kill(p, "connection closed by peer");
-		state_peer_remove(&s, p->id);
+		torrent_peer_remove(t, p, at);
 	}
-	for (uint32_t i = 0; i < s.log.count; i++) {
-		const char *l = log_line(&s.log, i, &lv);
+	for (uint32_t i = 0; i < r.s->log.count; i++) {
+		const char *l = log_line(&r.s->log, i, &lv);
 
 		if (strstr(l, "refused the encrypted handshake") != NULL &&
 		    strstr(l, "--encryption require") != NULL) {
@@ -1471,23 +1597,24 @@ Test(state, require_refused_by_plaintext_peer_backs_off, .init = fx_init,
 	cr_assert_eq(lines, 1, "%d info lines about the refusal", lines);
 	cr_assert_geq(dials, 2);
 	cr_assert_leq(dials, 5, "%d dials in a minute", dials);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* --- what reaches a peer that reads a packet only in part -------------- */
 
 /* The transport wrote everything in p->out. */
 static void
-all_sent(struct thr_state *s, struct peer *p, uint64_t now)
+all_sent(struct torrent *t, struct peer *p, uint64_t now)
 {
-	state_peer_outgoing(s, p);
-	state_peer_sent(s, p, p->out.len, now);
+	torrent_peer_outgoing(t, p);
+	torrent_peer_sent(t, p, p->out.len, now);
 	buf_reset(&p->out);
 }
 
-Test(state, handshake_ends_its_packet, .init = fx_init, .fini = fx_fini)
+Test(torrent, handshake_ends_its_packet, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 
 	/* Transmission 3.00 over uTP reads our handshake and leaves the
@@ -1495,56 +1622,57 @@ Test(state, handshake_ends_its_packet, .init = fx_init, .fini = fx_fini)
 	 * the handshake ends. */
 	write_payload();
 	write_torrent();
-	start(&s);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	p = incoming(&s, s.mi.info_hash);
-	state_peer_input(&s, p, NOW + 10);
+	t = start(&r);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	p = incoming(t, t->mi.info_hash);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_eq(p->phase, PEER_ACTIVE);
 	cr_assert_eq(p->out_push, WIRE_HANDSHAKE_LEN);
 	cr_assert_gt(p->out.len, WIRE_HANDSHAKE_LEN, "a bitfield follows");
 	/* It follows what is taken from the front of out. */
-	state_peer_sent(&s, p, 10, NOW + 11);
+	torrent_peer_sent(t, p, 10, NOW + 11);
 	buf_consume(&p->out, 10);
 	cr_assert_eq(p->out_push, WIRE_HANDSHAKE_LEN - 10);
-	all_sent(&s, p, NOW + 12);
+	all_sent(t, p, NOW + 12);
 	cr_assert_eq(p->out_push, 0);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
-Test(state, quiet_connection_gets_one_keepalive, .init = fx_init,
+Test(torrent, quiet_connection_gets_one_keepalive, .init = fx_init,
     .fini = fx_fini)
 {
 	static const uint8_t ka[4] = { 0, 0, 0, 0 };
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
-	uint64_t t = NOW + 10;
+	uint64_t at = NOW + 10;
 
 	write_payload();
 	write_torrent();
-	start(&s);
-	p = incoming(&s, s.mi.info_hash);
-	state_peer_input(&s, p, t);
-	all_sent(&s, p, t);
-	/* Quiet both ways: after STATE_NUDGE_MS, one keep-alive, in case
+	t = start(&r);
+	p = incoming(t, t->mi.info_hash);
+	torrent_peer_input(t, p, at);
+	all_sent(t, p, at);
+	/* Quiet both ways: after PWP_NUDGE_MS, one keep-alive, in case
 	 * the peer left our bytes unread; not 90 s later. */
-	state_tick(&s, t + STATE_NUDGE_MS - 1);
+	session_tick(r.s, at + PWP_NUDGE_MS - 1);
 	cr_assert_eq(p->out.len, 0);
-	state_tick(&s, t + STATE_NUDGE_MS);
+	session_tick(r.s, at + PWP_NUDGE_MS);
 	cr_assert_eq(p->out.len, 4);
 	cr_assert_eq(memcmp(p->out.data, ka, 4), 0);
-	all_sent(&s, p, t + STATE_NUDGE_MS);
-	state_tick(&s, t + 5 * STATE_NUDGE_MS);
+	all_sent(t, p, at + PWP_NUDGE_MS);
+	session_tick(r.s, at + 5 * PWP_NUDGE_MS);
 	cr_assert_eq(p->out.len, 0, "one per quiet spell");
 	/* Its keep-alive does not allow another (no ping-pong between
 	 * two of us); a real message does. */
 	cr_assert_eq(buf_append(&p->in, ka, 4), 0);
-	state_peer_input(&s, p, t + 6 * STATE_NUDGE_MS);
-	state_tick(&s, t + 8 * STATE_NUDGE_MS);
+	torrent_peer_input(t, p, at + 6 * PWP_NUDGE_MS);
+	session_tick(r.s, at + 8 * PWP_NUDGE_MS);
 	cr_assert_eq(p->out.len, 0);
 	cr_assert_eq(wire_put_simple(&p->in, WIRE_NOT_INTERESTED), 0);
-	state_peer_input(&s, p, t + 9 * STATE_NUDGE_MS);
-	state_tick(&s, t + 10 * STATE_NUDGE_MS);
+	torrent_peer_input(t, p, at + 9 * PWP_NUDGE_MS);
+	session_tick(r.s, at + 10 * PWP_NUDGE_MS);
 	cr_assert_eq(p->out.len, 4);
 	cr_assert_not(p->dead, "%s", p->why);
-	state_release(&s);
+	fixture_stop(&r);
 }
