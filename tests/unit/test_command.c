@@ -24,7 +24,7 @@
 #define CMD_PLEN	16384u
 #define CMD_SIZE	(2 * CMD_PLEN)
 
-struct command_run {
+struct cmd_run {
 	struct buf	 meta;
 	struct memstore	*m;
 	struct session	*s;
@@ -34,7 +34,7 @@ struct command_run {
 
 /* A session logging at LOG_DEBUG with one torrent in it. */
 static void
-command_start(struct command_run *r)
+cmd_start(struct cmd_run *r)
 {
 	struct session_opts so;
 	struct torrent_opts to;
@@ -79,9 +79,9 @@ command_start(struct command_run *r)
 	r->s->changes = 0;
 }
 
-/* Line i (0: the first) logged since command_start. */
+/* Line i (0: the first) logged since cmd_start. */
 static const char *
-command_line(const struct command_run *r, uint32_t i, enum log_level *lv)
+cmd_line(const struct cmd_run *r, uint32_t i, enum log_level *lv)
 {
 	const char *line = log_line(&r->s->log, r->log0 + i, lv);
 
@@ -90,7 +90,7 @@ command_line(const struct command_run *r, uint32_t i, enum log_level *lv)
 }
 
 static void
-command_stop(struct command_run *r)
+cmd_stop(struct cmd_run *r)
 {
 	session_free(r->s);
 	memstore_free(r->m);
@@ -121,40 +121,40 @@ Test(command, names_are_distinct_and_known)
 
 Test(command, exec_quit_sets_quit_requested)
 {
-	struct command_run r;
+	struct cmd_run r;
 
-	command_start(&r);
+	cmd_start(&r);
 	cr_assert_eq(command_exec(r.s, r.t, COMMAND_QUIT, 0, 1000), 0);
 	cr_expect(r.s->quit_requested);
 	cr_expect_gt(r.s->changes, 0);
 	cr_expect_eq(r.s->log.count - r.log0, 1);
-	cr_expect_str_eq(command_line(&r, 0, NULL), "quit requested");
+	cr_expect_str_eq(cmd_line(&r, 0, NULL), "quit requested");
 	/* Quit is the session's: it needs no torrent. */
 	r.s->quit_requested = false;
 	cr_assert_eq(command_exec(r.s, NULL, COMMAND_QUIT, 0, 1000), 0);
 	cr_expect(r.s->quit_requested);
-	command_stop(&r);
+	cmd_stop(&r);
 }
 
 Test(command, exec_pause_toggles)
 {
-	struct command_run r;
+	struct cmd_run r;
 
-	command_start(&r);
+	cmd_start(&r);
 	cr_assert_eq(command_exec(r.s, r.t, COMMAND_PAUSE, 0, 1000), 0);
 	cr_expect(r.t->paused);
 	cr_assert_eq(command_exec(r.s, r.t, COMMAND_PAUSE, 0, 2000), 0);
 	cr_expect_not(r.t->paused);
 	cr_expect_eq(r.s->changes, 2);
 	cr_expect_not(r.s->quit_requested);
-	command_stop(&r);
+	cmd_stop(&r);
 }
 
 Test(command, exec_rejects_view_only_and_unknown)
 {
-	struct command_run r;
+	struct cmd_run r;
 
-	command_start(&r);
+	cmd_start(&r);
 	cr_expect_eq(command_exec(r.s, r.t, COMMAND_NONE, 0, 0), THR_EINVAL);
 	cr_expect_eq(command_exec(r.s, r.t, COMMAND_PANE_NEXT, 0, 0),
 	    THR_EINVAL);
@@ -167,29 +167,29 @@ Test(command, exec_rejects_view_only_and_unknown)
 	cr_expect_eq(r.s->changes, 0);
 	cr_expect_not(r.t->paused);
 	cr_expect_not(r.s->quit_requested);
-	command_stop(&r);
+	cmd_stop(&r);
 }
 
 /* A limit the user changes is logged at LOG_NOTE: the default level,
  * so the log pane and the line mode show it. */
 Test(command, limit_changes_reach_the_default_log_level)
 {
-	struct command_run r;
+	struct cmd_run r;
 	enum log_level lv;
 
-	command_start(&r);
+	cmd_start(&r);
 	r.s->log.level = LOG_NOTE;
 	cr_assert_eq(command_exec(r.s, r.t, COMMAND_DOWN_LESS, 0, 1000), 0);
 	cr_expect_eq(r.s->down_limit.rate, COMMAND_LIMIT_START);
 	cr_assert_eq(r.s->log.count - r.log0, 1);
-	cr_expect_str_eq(command_line(&r, 0, &lv),
+	cr_expect_str_eq(cmd_line(&r, 0, &lv),
 	    "download limit set to 1.0 MiB/s");
 	cr_expect_eq(lv, LOG_NOTE);
 	cr_assert_eq(command_exec(r.s, r.t, COMMAND_DOWN_LESS, 0, 1000), 0);
-	cr_expect_str_eq(command_line(&r, 1, NULL),
+	cr_expect_str_eq(cmd_line(&r, 1, NULL),
 	    "download limit set to 512.0 KiB/s");
 	cr_assert_eq(command_exec(r.s, r.t, COMMAND_UP_LESS, 0, 1000), 0);
-	cr_expect_str_eq(command_line(&r, 2, NULL),
+	cr_expect_str_eq(cmd_line(&r, 2, NULL),
 	    "upload limit set to 1.0 MiB/s");
 	cr_expect_eq(r.s->up_limit.rate, COMMAND_LIMIT_START);
 	while (r.s->up_limit.rate != 0)
@@ -198,7 +198,7 @@ Test(command, limit_changes_reach_the_default_log_level)
 	cr_expect_str_eq(log_line(&r.s->log, r.s->log.count - 1, &lv),
 	    "upload limit lifted: unlimited");
 	cr_expect_eq(lv, LOG_NOTE);
-	command_stop(&r);
+	cmd_stop(&r);
 }
 
 Test(command, log_levels_parse_with_note_between_warn_and_info)
