@@ -1,13 +1,14 @@
 /*
- * test_choker.c: choking (state.c run_choker via state_tick) without
- * sockets.
+ * test_choker.c: choking without sockets: the decision of core/choker.c
+ * (choker_round, choker_fill) as a torrent applies it
+ * (core/torrent.c, driven by session_tick).
  *
  * A three-file torrent (40000, 0 and 70001 bytes, piece length 16384) is
- * built in a fresh temporary directory by fixture.h, as in test_state.c.
- * With no payload on disk the state downloads; with the payload it
- * seeds.  Peers are added as incoming connections and driven by
- * appending wire messages to p->in; their download rates are set with
- * rate_add, so the choker's choice is known in advance.
+ * built in a fresh temporary directory by fixture.h, as in
+ * test_torrent.c.  With no payload on disk the torrent downloads; with
+ * the payload it seeds.  Peers are added as incoming connections and
+ * driven by appending wire messages to p->in; their download rates are
+ * set with rate_add, so the choker's choice is known in advance.
  */
 #include "config.h"
 
@@ -22,8 +23,11 @@
 #include <unistd.h>
 
 #include "core/buf.h"
-#include "core/state.h"
+#include "core/choker.h"
+#include "core/session.h"
+#include "core/torrent.h"
 #include "core/wire.h"
+#include "net/fileio.h"
 
 #include "fixture.h"
 
@@ -74,29 +78,30 @@ write_payload(void)
 }
 
 static void
-opts_default(struct state_opts *o)
+opts_default(struct fixture_run *r)
 {
-	fixture_opts(&fx, o);
-	o->max_peers = 20;
-	o->seed_ratio = -1;	/* never DONE: the choker keeps running */
+	fixture_opts(&fx, r);
+	r->so.max_peers = 20;
+	r->to.seed_ratio = -1;	/* never DONE: the choker keeps running */
 }
 
-static void
-start_with(struct thr_state *s, const struct state_opts *o,
-    enum state_phase want)
+/* Start the session of r (its options set) and check to the end. */
+static struct torrent *
+start_with(struct fixture_run *r, enum torrent_phase want)
 {
-	fixture_state_init(s, o, NOW);
-	fixture_check(s, NOW);
-	cr_assert_eq(s->phase, want);
+	fixture_start(r, NOW);
+	fixture_check(r->t, NOW);
+	cr_assert_eq(r->t->phase, want);
+	return r->t;
 }
 
 /*
  * Peer number k (distinct address and peer id) completes its handshake;
- * a downloading state sees it holding every piece.  It says INTERESTED
+ * a downloading torrent sees it holding every piece.  It says INTERESTED
  * when asked.
  */
 static struct peer *
-add_peer(struct thr_state *s, int k, bool interested)
+add_peer(struct torrent *t, int k, bool interested)
 {
 	struct thr_addr a = fixture_addr4(127, (uint8_t)(10 + k), 6881);
 	uint8_t pid[20];
@@ -105,12 +110,12 @@ add_peer(struct thr_state *s, int k, bool interested)
 	memcpy(pid, "-XX0001-abcdefghij00", 20);
 	pid[18] = (uint8_t)('a' + k / 26);
 	pid[19] = (uint8_t)('a' + k % 26);
-	p = fixture_handshake(s, &a, s->mi.info_hash, pid, NOW);
-	if (s->phase == STATE_DOWNLOADING)
+	p = fixture_handshake(t, &a, t->mi.info_hash, pid, NOW);
+	if (t->phase == TORRENT_DOWNLOADING)
 		fixture_put_bitfield(&p->in, NPIECES, true, 0);
 	if (interested)
 		cr_assert_eq(wire_put_simple(&p->in, WIRE_INTERESTED), 0);
-	state_peer_input(s, p, NOW);
+	torrent_peer_input(t, p, NOW);
 	cr_assert_not(p->dead, "peer %d killed: %s", k, p->why);
 	cr_assert_eq(p->phase, PEER_ACTIVE);
 	cr_assert_eq(p->peer_interested, interested);
@@ -123,33 +128,32 @@ add_peer(struct thr_state *s, int k, bool interested)
  * round, since the meter only looks back a few seconds), and stays
  * alive. */
 static void
-feed_rates(struct thr_state *s, struct peer **p, int n, uint64_t now)
+feed_rates(struct peer **p, int n, uint64_t now)
 {
 	for (int k = 0; k < n; k++) {
 		rate_add(&p[k]->down, now, (uint64_t)(k + 1) * 100000u);
 		p[k]->last_recv_ms = now;
 	}
-	(void)s;
 }
 
 static size_t
-count_unchoked(const struct thr_state *s)
+count_unchoked(const struct torrent *t)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < s->npeers; i++)
-		n += !s->peers[i]->am_choking;
+	for (size_t i = 0; i < t->ps.npeers; i++)
+		n += !t->ps.peers[i]->am_choking;
 	return n;
 }
 
 /*
  * With peers 0..n-1 at rising rates: the `slots` fastest (the last ones)
  * are unchoked, and besides them at most one peer: right after a round
- * (at_round) that is the optimistic one; between rounds state_tick may
+ * (at_round) that is the optimistic one; between rounds the tick may
  * also fill a slot the optimistic peer left free by being fast anyway.
  */
 static void
-expect_top(const struct thr_state *s, struct peer **p, int n, int slots,
+expect_top(const struct torrent *t, struct peer **p, int n, int slots,
     bool at_round)
 {
 	int extra = 0;
@@ -162,160 +166,161 @@ expect_top(const struct thr_state *s, struct peer **p, int n, int slots,
 			continue;
 		extra++;
 		if (at_round)
-			cr_assert_eq(p[k]->id, s->optimistic_id,
+			cr_assert_eq(p[k]->id, t->ch.optimistic,
 			    "peer %d unchoked but neither fast nor "
 			    "optimistic", k);
 	}
 	cr_assert_leq(extra, 1);
-	cr_assert_neq(s->optimistic_id, 0, "an optimistic peer is chosen");
-	cr_assert_leq(count_unchoked(s), (size_t)slots + 1);
+	cr_assert_neq(t->ch.optimistic, 0, "an optimistic peer is chosen");
+	cr_assert_leq(count_unchoked(t), (size_t)slots + 1);
 }
 
-/* A downloading state with NPEERS interested peers, first round done. */
-static void
-download_round(struct thr_state *s, struct peer **p, int slots)
+/* A downloading torrent with NPEERS interested peers, first round done. */
+static struct torrent *
+download_round(struct fixture_run *r, struct peer **p, int slots)
 {
-	struct state_opts o;
+	struct torrent *t;
 
-	opts_default(&o);
-	o.upload_slots = slots;
-	start_with(s, &o, STATE_DOWNLOADING);
+	opts_default(r);
+	r->to.upload_slots = slots;
+	t = start_with(r, TORRENT_DOWNLOADING);
 	for (int k = 0; k < NPEERS; k++)
-		p[k] = add_peer(s, k, true);
-	cr_assert_geq(NOW, s->next_choke_ms, "a round is due at once");
-	feed_rates(s, p, NPEERS, NOW);
-	state_tick(s, NOW);
-	cr_assert_eq(s->next_choke_ms, NOW + STATE_CHOKE_PERIOD_MS);
+		p[k] = add_peer(t, k, true);
+	cr_assert(choker_due(&t->ch, NOW), "a round is due at once");
+	feed_rates(p, NPEERS, NOW);
+	session_tick(r->s, NOW);
+	cr_assert_eq(t->ch.next_round_ms, NOW + CHOKER_PERIOD_MS);
+	return t;
 }
 
 /* --- tit-for-tat while downloading ------------------------------------ */
 
 Test(choker, top_four_by_download_rate, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
 	struct peer *p[NPEERS];
+	struct torrent *t = download_round(&r, p, 0);
 
-	download_round(&s, p, 0);
-	expect_top(&s, p, NPEERS, STATE_UPLOAD_SLOTS, true);
-	state_release(&s);
+	expect_top(t, p, NPEERS, CHOKER_UPLOAD_SLOTS, true);
+	fixture_stop(&r);
 }
 
 Test(choker, upload_slots_one, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
 	struct peer *p[NPEERS];
+	struct torrent *t = download_round(&r, p, 1);
 
-	download_round(&s, p, 1);
-	expect_top(&s, p, NPEERS, 1, true);
-	cr_assert_geq(count_unchoked(&s), 1);
-	state_release(&s);
+	expect_top(t, p, NPEERS, 1, true);
+	cr_assert_geq(count_unchoked(t), 1);
+	fixture_stop(&r);
 }
 
 Test(choker, upload_slots_six, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
 	struct peer *p[NPEERS];
+	struct torrent *t = download_round(&r, p, 6);
 
-	download_round(&s, p, 6);
-	expect_top(&s, p, NPEERS, 6, true);
-	cr_assert_geq(count_unchoked(&s), 6);
-	state_release(&s);
+	expect_top(t, p, NPEERS, 6, true);
+	cr_assert_geq(count_unchoked(t), 6);
+	fixture_stop(&r);
 }
 
 /* Peers that do not want anything are never unchoked, however fast. */
 Test(choker, uninterested_stay_choked, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p[NPEERS], *lazy[2];
 	uint64_t now = NOW;
 
-	opts_default(&o);
-	start_with(&s, &o, STATE_DOWNLOADING);
+	opts_default(&r);
+	t = start_with(&r, TORRENT_DOWNLOADING);
 	for (int k = 0; k < NPEERS; k++)
-		p[k] = add_peer(&s, k, true);
-	lazy[0] = add_peer(&s, NPEERS, false);
-	lazy[1] = add_peer(&s, NPEERS + 1, false);
-	for (int r = 0; r < 2 * ROUNDS; r++) {
-		feed_rates(&s, p, NPEERS, now);
+		p[k] = add_peer(t, k, true);
+	lazy[0] = add_peer(t, NPEERS, false);
+	lazy[1] = add_peer(t, NPEERS + 1, false);
+	for (int rd = 0; rd < 2 * ROUNDS; rd++) {
+		feed_rates(p, NPEERS, now);
 		for (int k = 0; k < 2; k++) {
 			rate_add(&lazy[k]->down, now, 10000000u);
 			lazy[k]->last_recv_ms = now;
 		}
-		state_tick(&s, now);
-		cr_assert(lazy[0]->am_choking, "round %d", r);
-		cr_assert(lazy[1]->am_choking, "round %d", r);
-		cr_assert_neq(s.optimistic_id, lazy[0]->id);
-		cr_assert_neq(s.optimistic_id, lazy[1]->id);
-		expect_top(&s, p, NPEERS, STATE_UPLOAD_SLOTS, true);
-		now += STATE_CHOKE_PERIOD_MS;
+		session_tick(r.s, now);
+		cr_assert(lazy[0]->am_choking, "round %d", rd);
+		cr_assert(lazy[1]->am_choking, "round %d", rd);
+		cr_assert_neq(t->ch.optimistic, lazy[0]->id);
+		cr_assert_neq(t->ch.optimistic, lazy[1]->id);
+		expect_top(t, p, NPEERS, CHOKER_UPLOAD_SLOTS, true);
+		now += CHOKER_PERIOD_MS;
 	}
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* The regular slots follow the rates, but only at a round. */
 Test(choker, rates_change_at_next_round, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
 	struct peer *p[NPEERS], *rev[NPEERS];
-	uint64_t t = NOW + STATE_CHOKE_PERIOD_MS;
+	uint64_t at = NOW + CHOKER_PERIOD_MS;
+	struct torrent *t = download_round(&r, p, 0);
 
-	download_round(&s, p, 0);
 	for (int k = 0; k < NPEERS; k++)
 		rev[k] = p[NPEERS - 1 - k];
 	/* Now the slow ones are fast. */
-	feed_rates(&s, rev, NPEERS, t - 1);
-	state_tick(&s, t - 1);
-	expect_top(&s, p, NPEERS, STATE_UPLOAD_SLOTS, false);
-	feed_rates(&s, rev, NPEERS, t);
-	state_tick(&s, t);
-	expect_top(&s, rev, NPEERS, STATE_UPLOAD_SLOTS, true);
-	state_release(&s);
+	feed_rates(rev, NPEERS, at - 1);
+	session_tick(r.s, at - 1);
+	expect_top(t, p, NPEERS, CHOKER_UPLOAD_SLOTS, false);
+	feed_rates(rev, NPEERS, at);
+	session_tick(r.s, at);
+	expect_top(t, rev, NPEERS, CHOKER_UPLOAD_SLOTS, true);
+	fixture_stop(&r);
 }
 
 /* --- the optimistic slot ---------------------------------------------- */
 
 /*
- * The optimistic peer of each STATE_OPTIMISTIC_MS period, over ROUNDS
- * periods, with rounds every STATE_CHOKE_PERIOD_MS in between.  The
+ * The optimistic peer of each CHOKER_OPTIMISTIC_MS period, over ROUNDS
+ * periods, with rounds every CHOKER_PERIOD_MS in between.  The
  * optimistic peer stays the same within a period.
  */
 static void
 optimistic_sequence(uint64_t seed, uint32_t *seq)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p[NPEERS];
 	uint64_t now = NOW;
 
-	opts_default(&o);
-	o.seed = seed;
-	start_with(&s, &o, STATE_DOWNLOADING);
+	opts_default(&r);
+	r.so.seed = seed;
+	t = start_with(&r, TORRENT_DOWNLOADING);
 	for (int k = 0; k < NPEERS; k++)
-		p[k] = add_peer(&s, k, true);
-	for (int r = 0; r < ROUNDS; r++) {
-		for (uint64_t d = 0; d < STATE_OPTIMISTIC_MS;
-		    d += STATE_CHOKE_PERIOD_MS) {
-			feed_rates(&s, p, NPEERS, now + d);
-			state_tick(&s, now + d);
-			expect_top(&s, p, NPEERS, STATE_UPLOAD_SLOTS, true);
+		p[k] = add_peer(t, k, true);
+	for (int rd = 0; rd < ROUNDS; rd++) {
+		for (uint64_t d = 0; d < CHOKER_OPTIMISTIC_MS;
+		    d += CHOKER_PERIOD_MS) {
+			feed_rates(p, NPEERS, now + d);
+			session_tick(r.s, now + d);
+			expect_top(t, p, NPEERS, CHOKER_UPLOAD_SLOTS, true);
 			if (d == 0)
-				seq[r] = s.optimistic_id;
+				seq[rd] = t->ch.optimistic;
 			else
-				cr_assert_eq(s.optimistic_id, seq[r],
+				cr_assert_eq(t->ch.optimistic, seq[rd],
 				    "optimistic changed within a period");
 			/* After the first draw (see
 			 * optimistic_not_a_regular_peer) it is one of the
 			 * slow four. */
-			if (r == 0)
+			if (rd == 0)
 				continue;
-			cr_assert_geq(s.optimistic_id, p[0]->id);
-			cr_assert_leq(s.optimistic_id,
-			    p[NPEERS - STATE_UPLOAD_SLOTS - 1]->id);
+			cr_assert_geq(t->ch.optimistic, p[0]->id);
+			cr_assert_leq(t->ch.optimistic,
+			    p[NPEERS - CHOKER_UPLOAD_SLOTS - 1]->id);
 		}
-		now += STATE_OPTIMISTIC_MS;
+		now += CHOKER_OPTIMISTIC_MS;
 	}
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 Test(choker, optimistic_rotates, .init = fx_init, .fini = fx_fini)
@@ -357,33 +362,33 @@ Test(choker, optimistic_deterministic_by_seed, .init = fx_init,
 }
 
 /*
- * BUG (disabled): the optimistic peer is drawn among the peers choked
- * before the round, which at the first round (or when rates shift)
- * includes peers that win a regular slot in the same round.  The
- * optimistic slot is then wasted for a whole STATE_OPTIMISTIC_MS period:
- * the round unchokes only `slots` peers.  Regression test for the fix:
- * run_choker now chooses the regular slots first and draws the
- * optimistic peer among the interested peers that did not get one.
+ * Regression test: the optimistic peer used to be drawn among the peers
+ * choked before the round, which at the first round (or when rates
+ * shift) includes peers that win a regular slot in the same round.  The
+ * optimistic slot was then wasted for a whole CHOKER_OPTIMISTIC_MS
+ * period: the round unchoked only `slots` peers.  choker_round chooses
+ * the regular slots first and draws the optimistic peer among the
+ * interested peers that did not get one.
  */
 Test(choker, optimistic_not_a_regular_peer, .init = fx_init,
     .fini = fx_fini)
 {
 	for (uint64_t seed = 1; seed <= 8; seed++) {
-		struct thr_state s;
-		struct state_opts o;
+		struct fixture_run r;
+		struct torrent *t;
 		struct peer *p[NPEERS];
 
-		opts_default(&o);
-		o.seed = seed;
-		start_with(&s, &o, STATE_DOWNLOADING);
+		opts_default(&r);
+		r.so.seed = seed;
+		t = start_with(&r, TORRENT_DOWNLOADING);
 		for (int k = 0; k < NPEERS; k++)
-			p[k] = add_peer(&s, k, true);
-		feed_rates(&s, p, NPEERS, NOW);
-		state_tick(&s, NOW);
-		cr_assert_eq(count_unchoked(&s), STATE_UPLOAD_SLOTS + 1,
+			p[k] = add_peer(t, k, true);
+		feed_rates(p, NPEERS, NOW);
+		session_tick(r.s, NOW);
+		cr_assert_eq(count_unchoked(t), CHOKER_UPLOAD_SLOTS + 1,
 		    "seed %llu: optimistic slot wasted on a regular peer",
 		    (unsigned long long)seed);
-		state_release(&s);
+		fixture_stop(&r);
 	}
 }
 
@@ -392,19 +397,19 @@ Test(choker, optimistic_not_a_regular_peer, .init = fx_init,
 Test(choker, seeding_serves_everyone_in_turn, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p[NPEERS];
 	uint64_t now = NOW, since[NPEERS];
 	bool served[NPEERS] = { false };
-	int nserved = 0, r;
+	int nserved = 0, rd;
 
 	write_payload();
-	opts_default(&o);
-	start_with(&s, &o, STATE_SEEDING);
+	opts_default(&r);
+	t = start_with(&r, TORRENT_SEEDING);
 	for (int k = 0; k < NPEERS; k++)
-		p[k] = add_peer(&s, k, true);
-	for (r = 0; r < 12 && nserved < NPEERS; r++) {
+		p[k] = add_peer(t, k, true);
+	for (rd = 0; rd < 12 && nserved < NPEERS; rd++) {
 		bool was_choked[NPEERS], left_waiting = false;
 
 		for (int k = 0; k < NPEERS; k++) {
@@ -412,10 +417,10 @@ Test(choker, seeding_serves_everyone_in_turn, .init = fx_init,
 			was_choked[k] = p[k]->am_choking;
 			since[k] = p[k]->am_choking ? 0 : p[k]->unchoked_ms;
 		}
-		state_tick(&s, now);
-		cr_assert_eq(s.phase, STATE_SEEDING);
-		cr_assert_leq(count_unchoked(&s), STATE_UPLOAD_SLOTS + 1);
-		cr_assert_geq(count_unchoked(&s), STATE_UPLOAD_SLOTS);
+		session_tick(r.s, now);
+		cr_assert_eq(t->phase, TORRENT_SEEDING);
+		cr_assert_leq(count_unchoked(t), CHOKER_UPLOAD_SLOTS + 1);
+		cr_assert_geq(count_unchoked(t), CHOKER_UPLOAD_SLOTS);
 		for (int k = 0; k < NPEERS; k++) {
 			left_waiting |= was_choked[k] && p[k]->am_choking;
 			if (!p[k]->am_choking && !served[k]) {
@@ -424,71 +429,71 @@ Test(choker, seeding_serves_everyone_in_turn, .init = fx_init,
 			}
 			/* A turn is not cut short. */
 			if (since[k] != 0 &&
-			    now - since[k] < STATE_SEED_TURN_MS)
+			    now - since[k] < CHOKER_SEED_TURN_MS)
 				cr_assert_not(p[k]->am_choking,
 				    "round %d: peer %d lost its slot early",
-				    r, k);
+				    rd, k);
 		}
 		/* A turn that has lasted gives way to anyone left waiting
 		 * (the optimistic peer aside). */
 		for (int k = 0; left_waiting && k < NPEERS; k++)
 			if (since[k] != 0 &&
-			    now - since[k] >= STATE_SEED_TURN_MS &&
-			    p[k]->id != s.optimistic_id)
+			    now - since[k] >= CHOKER_SEED_TURN_MS &&
+			    p[k]->id != t->ch.optimistic)
 				cr_assert(p[k]->am_choking, "round %d: peer %d "
-				    "kept its slot past its turn", r, k);
-		now += STATE_CHOKE_PERIOD_MS;
+				    "kept its slot past its turn", rd, k);
+		now += CHOKER_PERIOD_MS;
 	}
 	cr_assert_eq(nserved, NPEERS, "only %d of %d peers served in %d "
-	    "rounds", nserved, NPEERS, r);
-	state_release(&s);
+	    "rounds", nserved, NPEERS, rd);
+	fixture_stop(&r);
 }
 
 /*
- * Peers that connect to a seed between rounds: the first STATE_UPLOAD_SLOTS
- * get regular slots at once, the next one the optimistic slot, and the
- * rounds that follow keep all five until the turns end.  The fifth used
- * to be taken for a regular peer and choked at the first round, ten
- * seconds in, so the requests it made right after connecting waited for
- * a later turn.
+ * Peers that connect to a seed between rounds: the first
+ * CHOKER_UPLOAD_SLOTS get regular slots at once, the next one the
+ * optimistic slot, and the rounds that follow keep all five until the
+ * turns end.  The fifth used to be taken for a regular peer and choked
+ * at the first round, ten seconds in, so the requests it made right
+ * after connecting waited for a later turn.
  */
 Test(choker, slots_filled_at_connect_keep_their_turn, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p[NPEERS];
 	uint64_t now = NOW;
 
 	write_payload();
-	opts_default(&o);
-	start_with(&s, &o, STATE_SEEDING);
-	state_tick(&s, now);		/* a seed that has run a while */
+	opts_default(&r);
+	t = start_with(&r, TORRENT_SEEDING);
+	session_tick(r.s, now);		/* a seed that has run a while */
 	for (int k = 0; k < NPEERS; k++)
-		p[k] = add_peer(&s, k, true);
+		p[k] = add_peer(t, k, true);
 	for (int k = 0; k < NPEERS; k++)
-		cr_assert_eq(p[k]->am_choking, k > STATE_UPLOAD_SLOTS,
+		cr_assert_eq(p[k]->am_choking, k > CHOKER_UPLOAD_SLOTS,
 		    "peer %d", k);
-	cr_assert_eq(s.optimistic_id, p[STATE_UPLOAD_SLOTS]->id,
+	cr_assert_eq(t->ch.optimistic, p[CHOKER_UPLOAD_SLOTS]->id,
 	    "the fifth peer holds the optimistic slot");
-	for (int r = 1; r < STATE_SEED_TURN_MS / STATE_CHOKE_PERIOD_MS; r++) {
-		now = NOW + (uint64_t)r * STATE_CHOKE_PERIOD_MS;
+	for (int rd = 1; rd < CHOKER_SEED_TURN_MS / CHOKER_PERIOD_MS; rd++) {
+		now = NOW + (uint64_t)rd * CHOKER_PERIOD_MS;
 		for (int k = 0; k < NPEERS; k++)
 			p[k]->last_recv_ms = now;
-		state_tick(&s, now);
-		for (int k = 0; k <= STATE_UPLOAD_SLOTS; k++)
+		session_tick(r.s, now);
+		for (int k = 0; k <= CHOKER_UPLOAD_SLOTS; k++)
 			cr_assert_not(p[k]->am_choking, "round %d: peer %d "
-			    "lost its slot before its turn ended", r, k);
-		cr_assert_eq(s.optimistic_id, p[STATE_UPLOAD_SLOTS]->id);
+			    "lost its slot before its turn ended", rd, k);
+		cr_assert_eq(t->ch.optimistic, p[CHOKER_UPLOAD_SLOTS]->id);
 	}
 	/* The turns are over: those who waited get slots. */
-	now = NOW + STATE_SEED_TURN_MS;
+	now = NOW + CHOKER_SEED_TURN_MS;
 	for (int k = 0; k < NPEERS; k++)
 		p[k]->last_recv_ms = now;
-	state_tick(&s, now);
-	for (int k = STATE_UPLOAD_SLOTS + 1; k < NPEERS; k++)
+	session_tick(r.s, now);
+	for (int k = CHOKER_UPLOAD_SLOTS + 1; k < NPEERS; k++)
 		cr_assert_not(p[k]->am_choking, "peer %d still waits", k);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* --- trace ------------------------------------------------------------ */
@@ -630,7 +635,8 @@ json_line_ok(const char *line)
 Test(choker, json_checker_self_test)
 {
 	cr_assert(json_line_ok("{\"t\":12,\"ev\":\"choke\",\"peer\":3}"));
-	cr_assert(json_line_ok("{\"a\":[1,-2.5e3,true,null,{\"b\":\"\\u00e9\"}]}"));
+	cr_assert(json_line_ok("{\"a\":[1,-2.5e3,true,null,"
+	    "{\"b\":\"\\u00e9\"}]}"));
 	cr_assert_not(json_line_ok("{\"t\":12,}"));
 	cr_assert_not(json_line_ok("{\"t\":12"));
 	cr_assert_not(json_line_ok("{\"t\":01}"));
@@ -642,8 +648,10 @@ Test(choker, json_checker_self_test)
  * the trace agrees with the peers' final state. */
 Test(choker, trace_has_json_choke_lines, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
+	struct fileio_trace *ft;
+	struct thr_error err;
+	struct torrent *t;
 	struct peer *p[NPEERS];
 	uint32_t ids[NPEERS];
 	bool last_unchoked[NPEERS + 1] = { false }, final[NPEERS];
@@ -652,22 +660,26 @@ Test(choker, trace_has_json_choke_lines, .init = fx_init, .fini = fx_fini)
 	char line[1024];
 	FILE *fp;
 
-	opts_default(&o);
-	o.trace_path = tracefile;
-	start_with(&s, &o, STATE_DOWNLOADING);
+	opts_default(&r);
+	memset(&err, 0, sizeof(err));
+	cr_assert_not_null(ft = fileio_trace_open(tracefile, &err), "%s",
+	    err.msg);
+	r.so.trace = fileio_trace_sink(ft);
+	t = start_with(&r, TORRENT_DOWNLOADING);
 	for (int k = 0; k < NPEERS; k++) {
-		p[k] = add_peer(&s, k, true);
+		p[k] = add_peer(t, k, true);
 		ids[k] = p[k]->id;
 		cr_assert_leq(ids[k], NPEERS);
 	}
-	for (int r = 0; r < 10; r++) {
-		feed_rates(&s, p, NPEERS, now);
-		state_tick(&s, now);
-		now += STATE_CHOKE_PERIOD_MS;
+	for (int rd = 0; rd < 10; rd++) {
+		feed_rates(p, NPEERS, now);
+		session_tick(r.s, now);
+		now += CHOKER_PERIOD_MS;
 	}
 	for (int k = 0; k < NPEERS; k++)
 		final[k] = !p[k]->am_choking;
-	state_release(&s);
+	fixture_stop(&r);
+	fileio_trace_close(ft);
 
 	cr_assert_not_null(fp = fopen(tracefile, "r"));
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -695,7 +707,7 @@ Test(choker, trace_has_json_choke_lines, .init = fx_init, .fini = fx_fini)
 		last_unchoked[peer] = unchoke;
 	}
 	fclose(fp);
-	cr_assert_geq(nunchoke, STATE_UPLOAD_SLOTS + 1);
+	cr_assert_geq(nunchoke, CHOKER_UPLOAD_SLOTS + 1);
 	cr_assert_geq(nchoke, 1, "the optimistic slot moved: a choke");
 	for (int k = 0; k < NPEERS; k++)
 		cr_assert_eq(last_unchoked[ids[k]], final[k], "peer %d", k);

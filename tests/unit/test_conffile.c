@@ -1,7 +1,8 @@
 /*
- * test_conffile.c: the configuration file parser.  Values come out in
- * file order with their line numbers; every malformed line is refused
- * with the number of that line, never skipped.
+ * test_conffile.c: the configuration file parser (core/conffile.h) and
+ * its reading from disk (net/fileio.h: fileio_load_conffile).  Values
+ * come out in file order with their line numbers; every malformed line
+ * is refused with the number of that line, never skipped.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include "core/conffile.h"
 #include "core/err.h"
+#include "net/fileio.h"
 
 static const struct conffile_opt opts[] = {
 	{ "max-peers", true },
@@ -192,17 +194,20 @@ Test(conffile, load_missing_and_present)
 
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/config", dir);
-	cr_assert_eq(conffile_load(&cf, path, opts, NOPTS, &err), THR_ENOENT);
+	cr_assert_eq(fileio_load_conffile(&cf, path, opts, NOPTS, &err),
+	    THR_ENOENT);
 	conffile_release(&cf);
 	fp = fopen(path, "w");
 	cr_assert_not_null(fp);
 	fputs("max-peers = 5\n", fp);
 	fclose(fp);
-	cr_assert_eq(conffile_load(&cf, path, opts, NOPTS, &err), 0);
+	cr_assert_eq(fileio_load_conffile(&cf, path, opts, NOPTS, &err),
+	    0);
 	cr_assert_eq(cf.n, 1);
 	cr_assert_str_eq(cf.items[0].value, "5");
 	conffile_release(&cf);
-	cr_assert_eq(conffile_load(&cf, dir, opts, NOPTS, &err), THR_EIO);
+	cr_assert_eq(fileio_load_conffile(&cf, dir, opts, NOPTS, &err),
+	    THR_EIO);
 	conffile_release(&cf);
 	unlink(path);
 	rmdir(dir);

@@ -1,8 +1,10 @@
 /*
- * test_metainfo.c: .torrent validation.  Torrents are built in-test with
- * the bencode encoder so each case shows exactly what it varies; the
- * fixtures in tests/data/ pin info-hashes computed independently with
- * python3 hashlib over the raw info bytes.
+ * test_metainfo.c: .torrent validation (core/metainfo.h: metainfo_parse)
+ * and the reading of a .torrent file (net/fileio.h:
+ * fileio_load_metainfo).  Torrents are built in-test with the bencode
+ * encoder so each case shows exactly what it varies; the fixtures in
+ * tests/data/ pin info-hashes computed independently with python3
+ * hashlib over the raw info bytes.
  */
 #include "config.h"
 
@@ -15,6 +17,7 @@
 #include "core/bencode.h"
 #include "core/hash.h"
 #include "core/metainfo.h"
+#include "net/fileio.h"
 
 #define T_MAX	(4u << 20)
 
@@ -337,7 +340,7 @@ Test(metainfo, fixture_valid_single)
 	char path[4096], hex[41];
 
 	data_path(path, sizeof(path), "valid_single.torrent");
-	cr_assert_eq(metainfo_load(&m, path, &e), 0, "%s", e.msg);
+	cr_assert_eq(fileio_load_metainfo(&m, path, &e), 0, "%s", e.msg);
 	hex_of(&m, hex);
 	cr_assert_str_eq(hex, "cd6577e5bd59a246d72f25749a5160df8fdbd1b3");
 	cr_assert_str_eq(m.name, "hello.txt");
@@ -356,7 +359,7 @@ Test(metainfo, fixture_valid_multi)
 	char path[4096], hex[41];
 
 	data_path(path, sizeof(path), "valid_multi.torrent");
-	cr_assert_eq(metainfo_load(&m, path, &e), 0, "%s", e.msg);
+	cr_assert_eq(fileio_load_metainfo(&m, path, &e), 0, "%s", e.msg);
 	hex_of(&m, hex);
 	cr_assert_str_eq(hex, "8256b31bc3ca9e850f118874e090a51fb7837b2a");
 	cr_assert_eq(m.nfiles, 3);
@@ -382,8 +385,8 @@ expect_load_fail(const char *name, int code, const char *what)
 	char path[4096];
 
 	data_path(path, sizeof(path), name);
-	cr_assert_eq(metainfo_load(&m, path, &e), code, "%s: %s", name,
-	    e.msg);
+	cr_assert_eq(fileio_load_metainfo(&m, path, &e), code, "%s: %s",
+	    name, e.msg);
 	cr_assert(strstr(e.msg, what) != NULL, "%s: \"%s\"", name, e.msg);
 	metainfo_release(&m);
 }
@@ -409,8 +412,8 @@ Test(metainfo, load_missing_file)
 	struct metainfo m;
 	struct thr_error e;
 
-	cr_assert_eq(metainfo_load(&m, "/nonexistent/thorrent.torrent", &e),
-	    THR_ENOENT);
+	cr_assert_eq(fileio_load_metainfo(&m,
+	    "/nonexistent/thorrent.torrent", &e), THR_ENOENT);
 	cr_assert(strstr(e.msg, "No such file") != NULL, "%s", e.msg);
 	metainfo_release(&m);
 }
@@ -420,7 +423,7 @@ Test(metainfo, load_directory)
 	struct metainfo m;
 	struct thr_error e;
 
-	cr_assert_eq(metainfo_load(&m, "/", &e), THR_EIO);
+	cr_assert_eq(fileio_load_metainfo(&m, "/", &e), THR_EIO);
 	cr_assert(strstr(e.msg, "not a regular file") != NULL, "%s", e.msg);
 	metainfo_release(&m);
 }

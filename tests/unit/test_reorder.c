@@ -1,18 +1,25 @@
 /*
- * test_reorder.c: the reorder store (reorder.h) on its own, and how the
- * session stores blocks: early blocks hashed from memory, adjacent
- * blocks written together (storage_writev), a full store falling back to
- * reading back from disk, and a failed write giving the piece up.
+ * test_reorder.c: the reorder store (core/reorder.h) on its own, and how
+ * a torrent's intake (core/intake.h, driven through core/torrent.h over
+ * the disk store of net/storage.h) stores blocks: early blocks hashed
+ * from memory, adjacent blocks written together (one writev per run), a
+ * full store falling back to reading back from disk, and a failed write
+ * giving the piece up.
  */
 #include "config.h"
 
+#include <sys/uio.h>
+
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/reorder.h"
-#include "core/state.h"
+#include "core/session.h"
+#include "core/store.h"
+#include "core/torrent.h"
 #include "core/wire.h"
 #include "fixture.h"
 
@@ -142,23 +149,24 @@ fx_fini(void)
 	fixture_fini(&fx);
 }
 
-/* A downloading session and one seed peer that unchoked us; the peer's
+/* A downloading torrent and one seed peer that unchoked us; the peer's
  * first requests are in p->reqs. */
 static struct peer *
-session(struct thr_state *s)
+session(struct fixture_run *r)
 {
-	struct state_opts o;
 	struct thr_addr a = fixture_addr4(127, 2, 6881);
+	struct torrent *t;
 	struct peer *p;
 
-	fixture_opts(&fx, &o);
-	fixture_state_init(s, &o, NOW);
-	fixture_check(s, NOW);
-	cr_assert_eq(s->phase, STATE_DOWNLOADING);
-	p = fixture_handshake(s, &a, s->mi.info_hash, their_id, NOW);
+	fixture_opts(&fx, r);
+	fixture_start(r, NOW);
+	t = r->t;
+	fixture_check(t, NOW);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	p = fixture_handshake(t, &a, t->mi.info_hash, their_id, NOW);
 	fixture_put_bitfield(&p->in, NPIECES, true, 0);
 	cr_assert_eq(wire_put_simple(&p->in, WIRE_UNCHOKE), 0);
-	state_peer_input(s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_geq(p->nreqs, 4, "a whole piece asked for");
 	return p;
@@ -215,82 +223,114 @@ assert_on_disk(uint32_t idx)
 	cr_assert_eq(memcmp(back, payload + off, PLEN), 0, "piece %u", idx);
 }
 
+/*
+ * Make the torrent's store fail every write as a full disk does
+ * (ENOSPC): its own operations copied into full, writev replaced.
+ * Returns the real operations, to be put back before the store closes.
+ */
+static int
+full_writev(void *ctx, uint64_t off, const struct iovec *iov, int iovcnt)
+{
+	(void)ctx;
+	(void)off;
+	(void)iov;
+	(void)iovcnt;
+	errno = ENOSPC;
+	return THR_EIO;
+}
+
+static const struct store_ops *
+make_disk_full(struct torrent *t, struct store_ops *full)
+{
+	const struct store_ops *real = t->st.ops;
+
+	cr_assert_not_null(real);
+	*full = *real;
+	full->writev = full_writev;
+	t->st.ops = full;
+	return real;
+}
+
 TestSuite(blockio, .init = fx_init, .fini = fx_fini);
 
 /* Blocks of one piece in the order 3, 1, 2, 0 in one read: the three
  * early ones are kept and hashed from memory, the piece verifies. */
 Test(blockio, early_blocks_hashed_from_memory)
 {
-	struct thr_state s;
-	struct peer *p = session(&s);
+	struct fixture_run r;
+	struct peer *p = session(&r);
+	struct torrent *t = r.t;
 	uint32_t idx = first_piece(p);
 	static const uint32_t order[] = { 3, 1, 2, 0 };
 
 	for (size_t k = 0; k < 4; k++)
 		put_blk(p, idx, order[k], payload);
-	state_peer_input(&s, p, NOW + 20);
+	torrent_peer_input(t, p, NOW + 20);
 	cr_assert_not(p->dead, "%s", p->why);
-	cr_assert(bitfield_get(&s.have, idx));
-	cr_assert_eq(s.hash_fails, 0);
-	cr_assert_eq(s.ro.kept, 3);
-	cr_assert_eq(s.ro.missed, 0);
-	cr_assert_eq(s.ro.used, 0, "every kept block was used and freed");
-	cr_assert_eq(s.wb.n, 0, "nothing left unwritten");
+	cr_assert(bitfield_get(&t->have, idx));
+	cr_assert_eq(t->hash_fails, 0);
+	cr_assert_eq(t->in.ro.kept, 3);
+	cr_assert_eq(t->in.ro.missed, 0);
+	cr_assert_eq(t->in.ro.used, 0, "every kept block was used and freed");
+	cr_assert_eq(t->in.wb.n, 0, "nothing left unwritten");
 	assert_on_disk(idx);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* The same across reads: the early block waits in memory between them. */
 Test(blockio, early_block_waits_across_reads)
 {
-	struct thr_state s;
-	struct peer *p = session(&s);
+	struct fixture_run r;
+	struct peer *p = session(&r);
+	struct torrent *t = r.t;
 	uint32_t idx = first_piece(p);
 
 	put_blk(p, idx, 2, payload);
-	state_peer_input(&s, p, NOW + 20);
-	cr_assert_eq(s.ro.used, 1);
-	cr_assert_eq(s.wb.n, 0, "written at the end of the read");
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert_eq(t->in.ro.used, 1);
+	cr_assert_eq(t->in.wb.n, 0, "written at the end of the read");
 	put_blk(p, idx, 0, payload);
 	put_blk(p, idx, 1, payload);
-	state_peer_input(&s, p, NOW + 30);
-	cr_assert_not(bitfield_get(&s.have, idx));
+	torrent_peer_input(t, p, NOW + 30);
+	cr_assert_not(bitfield_get(&t->have, idx));
 	put_blk(p, idx, 3, payload);
-	state_peer_input(&s, p, NOW + 40);
-	cr_assert(bitfield_get(&s.have, idx));
-	cr_assert_eq(s.ro.used, 0);
+	torrent_peer_input(t, p, NOW + 40);
+	cr_assert(bitfield_get(&t->have, idx));
+	cr_assert_eq(t->in.ro.used, 0);
 	assert_on_disk(idx);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* With the store full, early blocks are read back from disk instead:
  * slower, same result. */
 Test(blockio, full_store_reads_back)
 {
-	struct thr_state s;
-	struct peer *p = session(&s);
+	struct fixture_run r;
+	struct peer *p = session(&r);
+	struct torrent *t = r.t;
 	uint32_t idx = first_piece(p);
 	uint8_t junk[16] = { 0 };
 
 	for (uint32_t i = 0; i < REORDER_SLOTS; i++)
-		cr_assert(reorder_put(&s.ro, 100000 + i, 0, junk, 16));
+		cr_assert(reorder_put(&t->in.ro, 100000 + i, 0, junk, 16));
 	put_blk(p, idx, 1, payload);
 	put_blk(p, idx, 3, payload);
 	put_blk(p, idx, 2, payload);
 	put_blk(p, idx, 0, payload);
-	state_peer_input(&s, p, NOW + 20);
-	cr_assert(bitfield_get(&s.have, idx));
-	cr_assert_eq(s.hash_fails, 0);
-	cr_assert_eq(s.ro.missed, 3);
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert(bitfield_get(&t->have, idx));
+	cr_assert_eq(t->hash_fails, 0);
+	cr_assert_eq(t->in.ro.missed, 3);
 	assert_on_disk(idx);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* Bad data in an early block is caught like any other. */
 Test(blockio, early_bad_block_fails_the_piece)
 {
-	struct thr_state s;
-	struct peer *p = session(&s);
+	struct fixture_run r;
+	struct peer *p = session(&r);
+	struct torrent *t = r.t;
 	uint32_t idx = first_piece(p);
 	static uint8_t bad[TOTAL];
 
@@ -300,34 +340,32 @@ Test(blockio, early_bad_block_fails_the_piece)
 	put_blk(p, idx, 0, bad);
 	put_blk(p, idx, 1, bad);
 	put_blk(p, idx, 2, bad);
-	state_peer_input(&s, p, NOW + 20);
-	cr_assert_not(bitfield_get(&s.have, idx));
-	cr_assert_eq(s.hash_fails, 1);
-	cr_assert_eq(s.ro.used, 0, "the failed piece's blocks are dropped");
-	state_release(&s);
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert_not(bitfield_get(&t->have, idx));
+	cr_assert_eq(t->hash_fails, 1);
+	cr_assert_eq(t->in.ro.used, 0, "the failed piece's blocks are dropped");
+	fixture_stop(&r);
 }
 
-/* A write that fails (here every file is /dev/full) gives the piece up
- * and pauses; nothing is counted as had. */
+/* A write that fails (here the store's writev says the disk is full)
+ * gives the piece up and pauses; nothing is counted as had. */
 Test(blockio, failed_write_gives_the_piece_up)
 {
-	struct thr_state s;
-	struct peer *p = session(&s);
+	struct fixture_run r;
+	struct peer *p = session(&r);
+	struct torrent *t = r.t;
 	uint32_t idx = first_piece(p);
-	int full = open("/dev/full", O_WRONLY);
+	struct store_ops full;
+	const struct store_ops *real = make_disk_full(t, &full);
 
-	cr_assert_geq(full, 0);
-	for (size_t f = 0; f < 2; f++)
-		if (s.st.fds[f] >= 0)
-			cr_assert_geq(dup2(full, s.st.fds[f]), 0);
-	close(full);
 	for (uint32_t b = 0; b < 4; b++)
 		put_blk(p, idx, b, payload);
-	state_peer_input(&s, p, NOW + 20);
-	cr_assert_not(bitfield_get(&s.have, idx));
-	cr_assert_eq(s.pk.state[idx], PICKER_MISSING);
-	cr_assert(s.paused, "the download pauses on a write error");
-	cr_assert_eq(s.wb.n, 0);
-	cr_assert_eq(s.ro.used, 0);
-	state_release(&s);
+	torrent_peer_input(t, p, NOW + 20);
+	cr_assert_not(bitfield_get(&t->have, idx));
+	cr_assert_eq(t->pk.state[idx], PICKER_MISSING);
+	cr_assert(t->paused, "the download pauses on a write error");
+	cr_assert_eq(t->in.wb.n, 0);
+	cr_assert_eq(t->in.ro.used, 0);
+	t->st.ops = real;
+	fixture_stop(&r);
 }

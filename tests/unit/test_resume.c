@@ -1,23 +1,43 @@
 /*
- * test_resume.c: the fast-resume record: trusted only while every file
- * is exactly as it was at the save.
+ * test_resume.c: the fast-resume record (core/resume.h encodes and
+ * decodes it) as the disk store keeps it (net/storage.h: the record
+ * beside its lock in the state directory, net/fileio.h: its path, the
+ * atomic write, the lock): trusted only while every file is exactly as
+ * it was at the save.
+ *
+ * Each test opens the disk store of a three-file torrent (one file
+ * empty) through storage_factory, with the download directory as its
+ * state directory too, and saves and loads the record the way the
+ * torrent does: resume_encode then the store's record_save; record_load
+ * then resume_decode; the factory's record (read before the store is
+ * open) then resume_decode_sel for the files the user skipped.
  */
-#include <criterion/criterion.h>
+#include "config.h"
 
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include <criterion/criterion.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/resume.h"
+#include "core/store.h"
+#include "net/fileio.h"
+#include "net/storage.h"
 
 static char dir[64];
-static char rec[4200];
+static char rec[PATH_MAX];
 static struct metainfo mi;
-static struct storage st;
+static struct storage_place place;
+static struct store_factory fac;
+static struct store st;
 
 static void
 setup(void)
@@ -42,8 +62,15 @@ setup(void)
 	mi.total_length = off;
 	mi.piece_length = 16384;
 	mi.npieces = (uint32_t)((off + 16383) / 16384);
-	cr_assert_eq(storage_open(&st, &mi, dir, &err), 0, "%s", err.msg);
-	cr_assert_eq(resume_path(dir, &mi, dir, rec, sizeof(rec)), 0);
+	memset(&place, 0, sizeof(place));
+	place.dir = dir;
+	place.state_dir = dir;
+	fac = storage_factory(&place);
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(fac.open(fac.ctx, &mi, NULL, &st, &err), 0, "%s",
+	    err.msg);
+	cr_assert_eq(fileio_resume_path(dir, mi.info_hash, dir, ".resume",
+	    rec, sizeof(rec)), 0);
 }
 
 static void
@@ -51,7 +78,8 @@ teardown(void)
 {
 	char cmd[128];
 
-	storage_close(&st);
+	store_close(&st);
+	storage_place_release(&place);
 	for (size_t k = 0; k < mi.nfiles; k++)
 		free(mi.files[k].path);
 	free(mi.files);
@@ -61,6 +89,71 @@ teardown(void)
 
 TestSuite(resume, .init = setup, .fini = teardown);
 
+/* Save the record of have, with the files whose wanted[i] is zero as
+ * skipped (NULL: all wanted), as the torrent does. */
+static int
+save(const struct bitfield *have, const uint8_t *wanted,
+    struct thr_error *err)
+{
+	struct buf b;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	buf_init(&b, RESUME_MAX_SIZE);
+	if ((rc = resume_encode(&mi, &st, have, wanted, &b)) == 0)
+		rc = st.ops->record_save(st.ctx, b.data, b.len, err);
+	buf_release(&b);
+	return rc;
+}
+
+/* Load the record into have, as the check does. */
+static int
+load(struct bitfield *have, struct thr_error *err)
+{
+	struct buf b;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	buf_init(&b, RESUME_MAX_SIZE);
+	if ((rc = st.ops->record_load(st.ctx, RESUME_MAX_SIZE, &b, err)) == 0)
+		rc = resume_decode(b.data, b.len, &mi, &st, have, err);
+	buf_release(&b);
+	return rc;
+}
+
+/* The record's bytes as the torrent reads them before opening its
+ * store (for the selection), appended to b. */
+static int
+load_early(struct buf *b, struct thr_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	buf_init(b, RESUME_MAX_SIZE);
+	return fac.record(fac.ctx, &mi, RESUME_MAX_SIZE, b, err);
+}
+
+/* The selection kept in the record, into wanted. */
+static int
+load_sel(uint8_t *wanted, size_t *nskipped, struct thr_error *err)
+{
+	struct buf b;
+	int rc;
+
+	if ((rc = load_early(&b, err)) == 0)
+		rc = resume_decode_sel(b.data, b.len, &mi, wanted, nskipped,
+		    err);
+	buf_release(&b);
+	return rc;
+}
+
+/* Write one byte at torrent offset off through the store. */
+static void
+write_byte(uint64_t off, uint8_t x)
+{
+	struct iovec iov = { &x, 1 };
+
+	cr_assert_eq(st.ops->writev(st.ctx, off, &iov, 1), 0);
+}
+
 static void
 save_some(struct bitfield *have)
 {
@@ -69,22 +162,21 @@ save_some(struct bitfield *have)
 	cr_assert_eq(bitfield_init(have, mi.npieces), 0);
 	bitfield_set(have, 0);
 	bitfield_set(have, 3);
-	cr_assert_eq(resume_save(rec, &mi, &st, have, &err), 0, "%s",
-	    err.msg);
+	cr_assert_eq(save(have, NULL, &err), 0, "%s", err.msg);
 }
 
 Test(resume, round_trip)
 {
 	struct bitfield have, back;
 	struct thr_error err;
-	char tmp[4300];
+	char tmp[PATH_MAX + 8];
 
 	save_some(&have);
+	cr_assert_eq(access(rec, F_OK), 0, "the record is at its path");
 	snprintf(tmp, sizeof(tmp), "%s.tmp", rec);
 	cr_assert_neq(access(tmp, F_OK), 0, "no temporary file left");
 	cr_assert_eq(bitfield_init(&back, mi.npieces), 0);
-	cr_assert_eq(resume_load(rec, &mi, &st, &back, &err), 0, "%s",
-	    err.msg);
+	cr_assert_eq(load(&back, &err), 0, "%s", err.msg);
 	cr_assert_eq(back.count, 2);
 	cr_assert(bitfield_get(&back, 0) && bitfield_get(&back, 3));
 	bitfield_release(&have);
@@ -95,9 +187,12 @@ Test(resume, missing_record)
 {
 	struct bitfield back;
 	struct thr_error err;
+	struct buf b;
 
 	cr_assert_eq(bitfield_init(&back, mi.npieces), 0);
-	cr_assert_eq(resume_load(rec, &mi, &st, &back, &err), THR_ENOENT);
+	cr_assert_eq(load(&back, &err), THR_ENOENT);
+	cr_assert_eq(load_early(&b, &err), THR_ENOENT);
+	buf_release(&b);
 	bitfield_release(&back);
 }
 
@@ -105,13 +200,12 @@ Test(resume, changed_file_is_not_trusted)
 {
 	struct bitfield have, back;
 	struct thr_error err;
-	uint8_t x = 7;
 
 	save_some(&have);
 	usleep(20000);	/* a distinct modification time */
-	cr_assert_eq(storage_write(&st, 69999, &x, 1), 0);
+	write_byte(69999, 7);
 	cr_assert_eq(bitfield_init(&back, mi.npieces), 0);
-	cr_assert_eq(resume_load(rec, &mi, &st, &back, &err), THR_EINVAL);
+	cr_assert_eq(load(&back, &err), THR_EINVAL);
 	cr_assert_eq(back.count, 0, "nothing loaded from a stale record");
 	cr_assert(strstr(err.msg, "changed") != NULL, "%s", err.msg);
 	bitfield_release(&have);
@@ -126,7 +220,7 @@ Test(resume, other_torrent_is_refused)
 	save_some(&have);
 	mi.info_hash[0] ^= 1;
 	cr_assert_eq(bitfield_init(&back, mi.npieces), 0);
-	cr_assert_eq(resume_load(rec, &mi, &st, &back, &err), THR_EINVAL);
+	cr_assert_eq(load(&back, &err), THR_EINVAL);
 	cr_assert_eq(back.count, 0);
 	mi.info_hash[0] ^= 1;
 	bitfield_release(&have);
@@ -143,16 +237,17 @@ Test(resume, garbage_record_is_refused)
 	cr_assert_eq(write(fd, "d7:versioni1e6:pieces1:\xff", 24), 24);
 	close(fd);
 	cr_assert_eq(bitfield_init(&back, mi.npieces), 0);
-	cr_assert_eq(resume_load(rec, &mi, &st, &back, &err), THR_EINVAL);
+	cr_assert_eq(load(&back, &err), THR_EINVAL);
 	cr_assert_eq(back.count, 0);
 	bitfield_release(&back);
 }
 
 Test(resume, path_depends_on_directory)
 {
-	char other[4200];
+	char other[PATH_MAX];
 
-	cr_assert_eq(resume_path(dir, &mi, "/tmp", other, sizeof(other)), 0);
+	cr_assert_eq(fileio_resume_path(dir, mi.info_hash, "/tmp", ".resume",
+	    other, sizeof(other)), 0);
 	cr_assert_str_neq(other, rec);
 	cr_assert(strstr(rec, ".resume") != NULL);
 }
@@ -166,20 +261,17 @@ Test(resume, selection_round_trip)
 	struct thr_error err;
 	uint8_t back[3] = { 9, 9, 9 };
 	size_t n = 99;
-	uint8_t x = 7;
 
 	cr_assert_eq(bitfield_init(&have, mi.npieces), 0);
-	cr_assert_eq(resume_save_sel(rec, &mi, &st, &have, sel, &err), 0,
-	    "%s", err.msg);
+	cr_assert_eq(save(&have, sel, &err), 0, "%s", err.msg);
 	usleep(20000);
-	cr_assert_eq(storage_write(&st, 69999, &x, 1), 0);
-	cr_assert_eq(resume_load_sel(rec, &mi, back, &n, &err), 0, "%s",
-	    err.msg);
+	write_byte(69999, 7);
+	cr_assert_eq(load_sel(back, &n, &err), 0, "%s", err.msg);
 	cr_expect_eq(n, 1);
 	cr_expect(back[0] == 1 && back[1] == 0 && back[2] == 1);
 	/* All wanted: an empty list. */
-	cr_assert_eq(resume_save(rec, &mi, &st, &have, &err), 0);
-	cr_assert_eq(resume_load_sel(rec, &mi, back, &n, &err), 0);
+	cr_assert_eq(save(&have, NULL, &err), 0);
+	cr_assert_eq(load_sel(back, &n, &err), 0);
 	cr_expect_eq(n, 0);
 	cr_expect(back[0] == 1 && back[1] == 1 && back[2] == 1);
 	bitfield_release(&have);
@@ -197,10 +289,9 @@ Test(resume, selection_absent_in_old_record)
 	cr_assert_eq(buf_puts(&b, "d5:filesle9:info hash20:"), 0);
 	cr_assert_eq(buf_append(&b, mi.info_hash, 20), 0);
 	cr_assert_eq(buf_puts(&b, "6:pieces1:\x80" "7:versioni1ee"), 0);
-	cr_assert_eq(resume_write_file(rec, b.data, b.len, &err), 0);
+	cr_assert_eq(fileio_write_atomic(rec, b.data, b.len, &err), 0);
 	buf_release(&b);
-	cr_assert_eq(resume_load_sel(rec, &mi, back, &n, &err), 0, "%s",
-	    err.msg);
+	cr_assert_eq(load_sel(back, &n, &err), 0, "%s", err.msg);
 	cr_expect_eq(n, 0);
 	cr_expect(back[0] == 1 && back[1] == 1 && back[2] == 1);
 }
@@ -224,22 +315,25 @@ Test(resume, selection_out_of_range_refused)
 		cr_assert_eq(buf_puts(&b, "6:pieces1:\x80"), 0);
 		cr_assert_eq(buf_puts(&b, bad[k]), 0);
 		cr_assert_eq(buf_puts(&b, "7:versioni1ee"), 0);
-		cr_assert_eq(resume_write_file(rec, b.data, b.len, &err), 0);
+		cr_assert_eq(fileio_write_atomic(rec, b.data, b.len, &err), 0);
 		buf_release(&b);
-		cr_expect_eq(resume_load_sel(rec, &mi, back, NULL, &err),
-		    THR_EINVAL, "%s", bad[k]);
+		cr_expect_eq(load_sel(back, NULL, &err), THR_EINVAL, "%s",
+		    bad[k]);
 		cr_expect(back[0] == 7 && back[1] == 7 && back[2] == 7,
 		    "%s", bad[k]);
 	}
-	/* And one for another torrent. */
+	/* And one for another torrent (the record found by its path, then
+	 * read for a torrent whose info-hash differs). */
+	cr_assert_eq(load_early(&b, &err), 0, "%s", err.msg);
 	mi.info_hash[0] ^= 1;
 	{
 		uint8_t back[3] = { 7, 7, 7 };
 
-		cr_expect_eq(resume_load_sel(rec, &mi, back, NULL, &err),
-		    THR_EINVAL);
+		cr_expect_eq(resume_decode_sel(b.data, b.len, &mi, back, NULL,
+		    &err), THR_EINVAL);
 	}
 	mi.info_hash[0] ^= 1;
+	buf_release(&b);
 }
 
 /* The lock: a second process is refused and told the first one's PID;
@@ -249,29 +343,39 @@ Test(resume, lock_names_the_owner)
 	struct thr_error err;
 	int go[2], done[2], fd;
 	long owner = 0;
-	char c;
+	char c, lock[PATH_MAX], pidstr[32];
 	pid_t pid;
 
+	cr_assert_eq(fileio_resume_path(dir, mi.info_hash, dir, ".lock",
+	    lock, sizeof(lock)), 0);
 	cr_assert_eq(pipe(go), 0);
 	cr_assert_eq(pipe(done), 0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		if (resume_lock(rec, &fd, &owner, &err) != 0)
+		if (fileio_lock(lock, &fd, &owner, &err) != 0)
 			_exit(1);
 		(void)!write(go[1], "x", 1);
 		(void)!read(done[0], &c, 1);
 		_exit(0);	/* no unlock: the kernel drops it */
 	}
 	cr_assert_eq(read(go[0], &c, 1), 1);
-	cr_expect_eq(resume_lock(rec, &fd, &owner, &err), THR_EBUSY);
+	cr_expect_eq(fileio_lock(lock, &fd, &owner, &err), THR_EBUSY);
 	cr_expect_eq(fd, -1);
 	cr_expect_eq(owner, (long)pid);
+	/* The store's lock (the one a run takes) says who holds it. */
+	memset(&err, 0, sizeof(err));
+	cr_expect_eq(fac.lock(fac.ctx, mi.info_hash, &err), THR_EBUSY);
+	snprintf(pidstr, sizeof(pidstr), "pid %ld", (long)pid);
+	cr_expect(strstr(err.msg, pidstr) != NULL, "%s", err.msg);
 	cr_assert_eq(write(done[1], "x", 1), 1);
 	cr_assert_eq(waitpid(pid, NULL, 0), pid);
-	cr_assert_eq(resume_lock(rec, &fd, &owner, &err), 0, "%s", err.msg);
+	cr_assert_eq(fileio_lock(lock, &fd, &owner, &err), 0, "%s", err.msg);
 	cr_expect_geq(fd, 0);
 	close(fd);
-	cr_expect_eq(resume_lock("/tmp/no-suffix", &fd, &owner, &err),
+	/* A path without a directory is refused, and nothing is made. */
+	cr_expect_eq(fileio_lock("no-directory.lock", &fd, &owner, &err),
 	    THR_EINVAL);
+	cr_expect_eq(fd, -1);
+	cr_expect_neq(access("no-directory.lock", F_OK), 0);
 }

@@ -1,15 +1,17 @@
 /*
- * test_selection.c: file selection (--files, state_set_file_wanted and
- * COMMAND_FILE_TOGGLE), the other live commands (strategy, limits), the
- * ban after repeated bad data, and the picker rules they rest on
- * (wanted pieces, strategies, determinism, endgame).
+ * test_selection.c: file selection (core/selection.h: --files,
+ * torrent_set_file_wanted and COMMAND_FILE_TOGGLE), the other live
+ * commands (core/command.h: strategy, limits), the ban after repeated
+ * bad data (core/peerset.h), and the picker rules they rest on
+ * (core/picker.h: wanted pieces, strategies, determinism, endgame).
  *
- * The state tests build a four-file torrent in a fresh temporary
+ * The torrent tests build a four-file torrent in a fresh temporary
  * directory: "pay/a.bin" (40000 bytes), "pay/empty" (0), "pay/sub/c.bin"
  * (70001) and "pay/d.bin" (30000), piece length 16384, so 9 pieces:
  * piece 2 spans a.bin and c.bin, piece 6 spans c.bin and d.bin and the
  * last piece is 8929 bytes.  Files are numbered from 1 on the command
- * line and from 0 in the state.
+ * line and from 0 in the torrent.  A session with that torrent over the
+ * disk store (net/storage.h) is made by fixture.h.
  */
 #include "config.h"
 
@@ -25,8 +27,11 @@
 
 #include "core/buf.h"
 #include "core/command.h"
+#include "core/peerset.h"
 #include "core/picker.h"
-#include "core/state.h"
+#include "core/selection.h"
+#include "core/session.h"
+#include "core/torrent.h"
 #include "core/wire.h"
 
 #include "fixture.h"
@@ -50,6 +55,7 @@ static const uint8_t their_id[20] = "-XX0001-abcdefghijkl";
 static char	 root[FIXTURE_ROOT_LEN];
 static char	 dl[FIXTURE_PATH_LEN];
 static char	 torrent[FIXTURE_PATH_LEN];
+static char	 state_dir[FIXTURE_PATH_LEN + 8];
 static uint8_t	 payload[TOTAL];
 
 static const struct fixture fx = FIXTURE_OVER(files, PLEN, payload, root, dl,
@@ -62,6 +68,7 @@ fx_init(void)
 {
 	fixture_init(&fx, "/tmp/thr-select-XXXXXX", 0x5a);
 	fixture_write_torrent(&fx);
+	snprintf(state_dir, sizeof(state_dir), "%s/state", root);
 }
 
 static void
@@ -153,24 +160,24 @@ dir_entries(const char *path)
 }
 
 static void
-opts_default(struct state_opts *o)
+opts_default(struct fixture_run *r)
 {
-	fixture_opts(&fx, o);
-	o->seed_ratio = -1;	/* keep the state out of DONE */
+	fixture_opts(&fx, r);
+	r->to.seed_ratio = -1;	/* keep the torrent out of DONE */
 }
 
-/* state_init with --files spec (NULL: all), then check to the end. */
-static void
-start_sel(struct thr_state *s, const char *spec)
+/* A session with the torrent, --files spec (NULL: all), then check to
+ * the end. */
+static struct torrent *
+start_sel(struct fixture_run *r, const char *spec)
 {
-	struct state_opts o;
-
-	opts_default(&o);
-	o.files = spec;
-	fixture_state_init(s, &o, NOW);
-	cr_assert_eq(s->mi.npieces, NPIECES);
-	cr_assert_eq(s->mi.nfiles, NFILES);
-	fixture_check(s, NOW);
+	opts_default(r);
+	r->to.files = spec;
+	fixture_start(r, NOW);
+	cr_assert_eq(r->t->mi.npieces, NPIECES);
+	cr_assert_eq(r->t->mi.nfiles, NFILES);
+	fixture_check(r->t, NOW);
+	return r->t;
 }
 
 /* Peers live in 10.0.0.0/8 unless a test asks for loopback, where bans
@@ -183,17 +190,17 @@ addr4(uint8_t last, uint16_t port)
 	return fixture_addr4(addr_net, last, port);
 }
 
-/* A seed at 127.0.0.<last> that has unchoked us. */
+/* A seed at <net>.0.0.<last> that has unchoked us. */
 static struct peer *
-seed_peer(struct thr_state *s, uint8_t last)
+seed_peer(struct torrent *t, uint8_t last)
 {
 	struct thr_addr a = addr4(last, 6881);
 	struct peer *p;
 
-	p = fixture_handshake(s, &a, s->mi.info_hash, their_id, NOW);
+	p = fixture_handshake(t, &a, t->mi.info_hash, their_id, NOW);
 	fixture_put_bitfield(&p->in, NPIECES, true, 0);
 	cr_assert_eq(wire_put_simple(&p->in, WIRE_UNCHOKE), 0);
-	state_peer_input(s, p, NOW + 10);
+	torrent_peer_input(t, p, NOW + 10);
 	cr_assert_not(p->dead, "%s", p->why);
 	return p;
 }
@@ -201,11 +208,11 @@ seed_peer(struct thr_state *s, uint8_t last)
 /* Answer every request p has from us with the right data (or, when bad,
  * with garbage), until it has none left.  Returns the pieces asked. */
 static unsigned
-serve(struct thr_state *s, struct peer *p, bool *asked, bool bad)
+serve(struct torrent *t, struct peer *p, bool *asked, bool bad)
 {
 	static uint8_t junk[PLEN];
 	unsigned n = 0;
-	uint64_t t = NOW + 100;
+	uint64_t now = NOW + 100;
 
 	memset(junk, 0xee, sizeof(junk));
 	while (p->nreqs > 0 && !p->dead) {
@@ -216,7 +223,7 @@ serve(struct thr_state *s, struct peer *p, bool *asked, bool bad)
 			asked[b.index] = true;
 		fixture_put_block(&p->in, b.index, b.begin, bad ? junk :
 		    payload + (uint64_t)b.index * PLEN + b.begin, b.length);
-		state_peer_input(s, p, t++);
+		torrent_peer_input(t, p, now++);
 		if (bad)
 			break;
 	}
@@ -228,64 +235,66 @@ serve(struct thr_state *s, struct peer *p, bool *asked, bool bad)
 Test(selection, files_1_3_want_their_pieces, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 
 	cr_assert_eq(NPIECES, 9);
 	cr_assert_eq(LASTLEN, 8929);
-	start_sel(&s, "1,3");
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	cr_assert_eq(s.file_wanted[0], 1);
-	cr_assert_eq(s.file_wanted[1], 0);
-	cr_assert_eq(s.file_wanted[2], 1);
-	cr_assert_eq(s.file_wanted[3], 0);
+	t = start_sel(&r, "1,3");
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	cr_assert_eq(t->sel.wanted[0], 1);
+	cr_assert_eq(t->sel.wanted[1], 0);
+	cr_assert_eq(t->sel.wanted[2], 1);
+	cr_assert_eq(t->sel.wanted[3], 0);
 	/* a.bin: pieces 0-2, c.bin: 2-6 (6 shared with d.bin). */
 	for (uint32_t i = 0; i < NPIECES; i++)
-		cr_assert_eq(picker_wanted(&s.pk, i), i <= 6, "piece %u", i);
-	cr_assert_eq(s.wanted_total, 7 * PLEN);
-	cr_assert_eq(s.left, 7 * PLEN);
-	cr_assert_eq(s.pk.nfree_missing, 7);
-	cr_assert_float_eq(state_percent(&s), 0.0, 1e-9);
-	cr_assert_not(state_complete(&s));
-	state_release(&s);
+		cr_assert_eq(picker_wanted(&t->pk, i), i <= 6, "piece %u", i);
+	cr_assert_eq(t->sel.wanted_total, 7 * PLEN);
+	cr_assert_eq(t->sel.left, 7 * PLEN);
+	cr_assert_eq(t->pk.nfree_missing, 7);
+	cr_assert_float_eq(torrent_percent(t), 0.0, 1e-9);
+	cr_assert_not(torrent_complete(t));
+	fixture_stop(&r);
 }
 
 Test(selection, range_and_last_file, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 
-	start_sel(&s, "4");
+	t = start_sel(&r, "4");
 	for (uint32_t i = 0; i < NPIECES; i++)
-		cr_assert_eq(picker_wanted(&s.pk, i), i >= 6, "piece %u", i);
-	cr_assert_eq(s.wanted_total, 2 * PLEN + LASTLEN);
-	cr_assert_eq(s.left, 2 * PLEN + LASTLEN);
+		cr_assert_eq(picker_wanted(&t->pk, i), i >= 6, "piece %u", i);
+	cr_assert_eq(t->sel.wanted_total, 2 * PLEN + LASTLEN);
+	cr_assert_eq(t->sel.left, 2 * PLEN + LASTLEN);
 	cr_assert_not(file_exists(2), "c.bin only shares a piece");
 	cr_assert(file_exists(3));
-	state_release(&s);
+	fixture_stop(&r);
 
 	/* A range, the empty file included, is all of them. */
-	start_sel(&s, "1-4");
+	t = start_sel(&r, "1-4");
 	for (uint32_t i = 0; i < NPIECES; i++)
-		cr_assert(picker_wanted(&s.pk, i));
-	cr_assert_eq(s.wanted_total, TOTAL);
+		cr_assert(picker_wanted(&t->pk, i));
+	cr_assert_eq(t->sel.wanted_total, TOTAL);
 	cr_assert(file_exists(1), "a selected empty file is created");
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 Test(selection, unselected_files_not_created, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
 	char path[256];
 	struct stat st;
 
-	start_sel(&s, "1,3");
+	start_sel(&r, "1,3");
 	for (size_t f = 0; f < NFILES; f++)
 		cr_assert_eq(file_exists(f), f == 0 || f == 2, "file %zu", f);
 	file_path(2, path, sizeof(path));
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq((uint64_t)st.st_size, files[2].length,
 	    "selected files are created at full length");
-	state_release(&s);
+	fixture_stop(&r);
 	cr_assert_not(file_exists(3), "nor by closing");
 }
 
@@ -294,31 +303,33 @@ Test(selection, unselected_files_not_created, .init = fx_init,
 Test(selection, download_selected_then_complete, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	bool asked[NPIECES] = { false }, good[NPIECES];
 
-	start_sel(&s, "1,3");
-	p = seed_peer(&s, 2);
+	t = start_sel(&r, "1,3");
+	p = seed_peer(t, 2);
 	cr_assert(p->am_interested);
 	cr_assert_not(file_exists(3));
-	serve(&s, p, asked, false);
-	cr_assert_eq(s.hash_fails, 0);
-	cr_assert(state_complete(&s));
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	cr_assert_eq(s.left, 0);
-	cr_assert_float_eq(state_percent(&s), 100.0, 1e-9);
+	serve(t, p, asked, false);
+	cr_assert_eq(t->hash_fails, 0);
+	cr_assert(torrent_complete(t));
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	cr_assert_eq(t->sel.left, 0);
+	cr_assert_float_eq(torrent_percent(t), 100.0, 1e-9);
 	cr_assert_not(p->dead, "we are not a seed of the whole torrent");
 	cr_assert_not(p->am_interested, "nothing more wanted from it");
 	for (uint32_t i = 0; i < NPIECES; i++) {
 		good[i] = i <= 6;
 		cr_assert_eq(asked[i], good[i], "piece %u asked", i);
-		cr_assert_eq(bitfield_get(&s.have, i), good[i], "piece %u", i);
+		cr_assert_eq(bitfield_get(&t->have, i), good[i], "piece %u",
+		    i);
 	}
-	cr_assert_eq(s.downloaded, 7 * PLEN);
+	cr_assert_eq(t->downloaded, 7 * PLEN);
 	cr_assert(file_exists(3), "the shared piece created d.bin");
 	cr_assert_not(file_exists(1));
-	state_release(&s);
+	fixture_stop(&r);
 	expect_file(0, good);
 	expect_file(2, good);
 	expect_file(3, good);
@@ -327,19 +338,18 @@ Test(selection, download_selected_then_complete, .init = fx_init,
 static void
 expect_bad_spec(const char *spec)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
 	struct thr_error err;
 
-	opts_default(&o);
-	o.files = spec;
-	memset(&err, 0, sizeof(err));
-	cr_assert_neq(state_init(&s, &o, NOW, &err), 0, "'%s' accepted",
+	opts_default(&r);
+	r.to.files = spec;
+	cr_assert_neq(fixture_try_start(&r, NOW, &err), 0, "'%s' accepted",
 	    spec);
 	cr_assert_not_null(strstr(err.msg, "--files"), "'%s': %s", spec,
 	    err.msg);
 	cr_assert_null(strchr(err.msg, '\n'), "one line: %s", err.msg);
 	cr_assert_eq(dir_entries(dl), 0, "'%s' created files", spec);
+	fixture_stop(&r);
 }
 
 Test(selection, bad_specs_refused, .init = fx_init, .fini = fx_fini)
@@ -358,69 +368,78 @@ Test(selection, bad_specs_refused, .init = fx_init, .fini = fx_fini)
 /* Files 1 and 3 and the shared part of d.bin are on disk: complete. */
 Test(selection, file_toggle_replans, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 
 	write_payload(1u << 0 | 1u << 2, 114688 - 110001);
-	start_sel(&s, "1,3");
-	cr_assert_eq(s.have.count, 7);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	cr_assert(state_complete(&s));
+	t = start_sel(&r, "1,3");
+	cr_assert_eq(t->have.count, 7);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	cr_assert(torrent_complete(t));
 	/* Selecting d.bin (0-based 3) leaves two pieces to fetch. */
-	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, 3, NOW + 1), 0);
-	cr_assert_eq(s.file_wanted[3], 1);
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
-	cr_assert_not(state_complete(&s));
-	cr_assert_eq(s.left, PLEN + LASTLEN);
-	cr_assert_eq(s.wanted_total, 8 * PLEN + LASTLEN);
-	cr_assert(picker_wanted(&s.pk, 8));
+	cr_assert_eq(command_exec(r.s, t, COMMAND_FILE_TOGGLE, 3, NOW + 1),
+	    0);
+	cr_assert_eq(t->sel.wanted[3], 1);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
+	cr_assert_not(torrent_complete(t));
+	cr_assert_eq(t->sel.left, PLEN + LASTLEN);
+	cr_assert_eq(t->sel.wanted_total, 8 * PLEN + LASTLEN);
+	cr_assert(picker_wanted(&t->pk, 8));
 	/* And deselecting it again completes us. */
-	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, 3, NOW + 2), 0);
-	cr_assert_eq(s.file_wanted[3], 0);
-	cr_assert_eq(s.phase, STATE_SEEDING);
-	cr_assert_eq(s.left, 0);
-	cr_assert_eq(s.wanted_total, 7 * PLEN);
+	cr_assert_eq(command_exec(r.s, t, COMMAND_FILE_TOGGLE, 3, NOW + 2),
+	    0);
+	cr_assert_eq(t->sel.wanted[3], 0);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
+	cr_assert_eq(t->sel.left, 0);
+	cr_assert_eq(t->sel.wanted_total, 7 * PLEN);
 	/* Deselecting a.bin keeps piece 2, shared with c.bin. */
-	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, 0, NOW + 3), 0);
-	cr_assert_not(picker_wanted(&s.pk, 0));
-	cr_assert_not(picker_wanted(&s.pk, 1));
-	cr_assert(picker_wanted(&s.pk, 2));
-	cr_assert_eq(s.wanted_total, 5 * PLEN);
-	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, NFILES, NOW + 4),
-	    THR_EINVAL);
-	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, UINT32_MAX,
+	cr_assert_eq(command_exec(r.s, t, COMMAND_FILE_TOGGLE, 0, NOW + 3),
+	    0);
+	cr_assert_not(picker_wanted(&t->pk, 0));
+	cr_assert_not(picker_wanted(&t->pk, 1));
+	cr_assert(picker_wanted(&t->pk, 2));
+	cr_assert_eq(t->sel.wanted_total, 5 * PLEN);
+	cr_assert_eq(command_exec(r.s, t, COMMAND_FILE_TOGGLE, NFILES,
 	    NOW + 4), THR_EINVAL);
-	state_release(&s);
+	cr_assert_eq(command_exec(r.s, t, COMMAND_FILE_TOGGLE, UINT32_MAX,
+	    NOW + 4), THR_EINVAL);
+	fixture_stop(&r);
 }
 
 /* A file skipped in the files pane stays skipped at the next start (the
  * resume record keeps it); --files on the command line overrides it. */
 Test(selection, skip_survives_restart, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
-	char state[FIXTURE_PATH_LEN + 8];
+	struct fixture_run r;
+	struct torrent *t;
 
-	snprintf(state, sizeof(state), "%s/state", root);
-	opts_default(&o);
-	o.state_dir = state;
-	fixture_state_init(&s, &o, NOW);
-	fixture_check(&s, NOW);
-	cr_assert_eq(state_skipped_files(&s), 0);
-	cr_assert_eq(command_exec(&s, COMMAND_FILE_TOGGLE, 2, NOW + 1), 0);
-	cr_assert_eq(state_skipped_files(&s), 1);
+	opts_default(&r);
+	r.state_dir = state_dir;
+	fixture_start(&r, NOW);
+	t = r.t;
+	fixture_check(t, NOW);
+	cr_assert_eq(selection_skipped(&t->sel), 0);
+	cr_assert_eq(command_exec(r.s, t, COMMAND_FILE_TOGGLE, 2, NOW + 1),
+	    0);
+	cr_assert_eq(selection_skipped(&t->sel), 1);
 	/* Kept at once: a crash now would not lose it. */
-	state_release(&s);
-	fixture_state_init(&s, &o, NOW);
-	cr_expect_eq(s.file_wanted[2], 0, "c.bin still skipped");
-	cr_expect_eq(state_skipped_files(&s), 1);
-	fixture_check(&s, NOW);
-	cr_expect_eq(s.wanted_total, 5 * PLEN + LASTLEN,
+	fixture_stop(&r);
+	opts_default(&r);
+	r.state_dir = state_dir;
+	fixture_start(&r, NOW);
+	t = r.t;
+	cr_expect_eq(t->sel.wanted[2], 0, "c.bin still skipped");
+	cr_expect_eq(selection_skipped(&t->sel), 1);
+	fixture_check(t, NOW);
+	cr_expect_eq(t->sel.wanted_total, 5 * PLEN + LASTLEN,
 	    "the pieces of a.bin and d.bin");
-	state_release(&s);
-	o.files = "1-4";
-	fixture_state_init(&s, &o, NOW);
-	cr_expect_eq(state_skipped_files(&s), 0, "--files wins");
-	state_release(&s);
+	fixture_stop(&r);
+	opts_default(&r);
+	r.state_dir = state_dir;
+	r.to.files = "1-4";
+	fixture_start(&r, NOW);
+	cr_expect_eq(selection_skipped(&r.t->sel), 0, "--files wins");
+	fixture_stop(&r);
 }
 
 /* A second run on the same torrent and directory is refused, naming the
@@ -428,26 +447,23 @@ Test(selection, skip_survives_restart, .init = fx_init, .fini = fx_fini)
 Test(selection, second_run_refused_untouched, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
-	struct state_opts o;
+	struct fixture_run r;
 	struct thr_error err;
-	char state[FIXTURE_PATH_LEN + 8], want[64];
+	char want[64];
 	int go[2], done[2];
 	pid_t pid;
 	char c;
 
-	snprintf(state, sizeof(state), "%s/state", root);
-	opts_default(&o);
-	o.state_dir = state;
 	cr_assert_eq(pipe(go), 0);
 	cr_assert_eq(pipe(done), 0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		struct thr_state first;
+		struct fixture_run first;
 
-		memset(&err, 0, sizeof(err));
-		if (state_init(&first, &o, NOW, &err) != 0)
+		opts_default(&first);
+		first.state_dir = state_dir;
+		if (fixture_try_start(&first, NOW, &err) != 0)
 			_exit(1);
 		(void)!write(go[1], "x", 1);
 		(void)!read(done[0], &c, 1);
@@ -462,16 +478,20 @@ Test(selection, second_run_refused_untouched, .init = fx_init,
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'/*", dl);
 		cr_assert_eq(system(cmd), 0);
 	}
-	memset(&err, 0, sizeof(err));
-	cr_expect_eq(state_init(&s, &o, NOW, &err), THR_EBUSY);
+	opts_default(&r);
+	r.state_dir = state_dir;
+	cr_expect_eq(fixture_try_start(&r, NOW, &err), THR_EBUSY);
 	snprintf(want, sizeof(want), "pid %ld", (long)pid);
 	cr_expect(strstr(err.msg, want) != NULL, "%s", err.msg);
 	cr_expect_eq(dir_entries(dl), 0, "nothing created in the folder");
+	fixture_stop(&r);
 	cr_assert_eq(write(done[1], "x", 1), 1);
 	cr_assert_eq(waitpid(pid, NULL, 0), pid);
 	/* Once the first has gone, the lock is free. */
-	fixture_state_init(&s, &o, NOW);
-	state_release(&s);
+	opts_default(&r);
+	r.state_dir = state_dir;
+	fixture_start(&r, NOW);
+	fixture_stop(&r);
 }
 
 /* Selecting a file while downloading makes a connected peer interesting
@@ -479,27 +499,28 @@ Test(selection, second_run_refused_untouched, .init = fx_init,
 Test(selection, select_while_downloading, .init = fx_init,
     .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	bool asked[NPIECES] = { false };
 
-	start_sel(&s, "1");
-	p = seed_peer(&s, 2);
-	serve(&s, p, asked, false);
-	cr_assert_eq(s.phase, STATE_SEEDING);
+	t = start_sel(&r, "1");
+	p = seed_peer(t, 2);
+	serve(t, p, asked, false);
+	cr_assert_eq(t->phase, TORRENT_SEEDING);
 	cr_assert_not(asked[3]);
 	cr_assert_not(p->am_interested);
-	cr_assert_eq(state_set_file_wanted(&s, 3, true), 0);
-	cr_assert_eq(s.phase, STATE_DOWNLOADING);
+	cr_assert_eq(torrent_set_file_wanted(t, 3, true), 0);
+	cr_assert_eq(t->phase, TORRENT_DOWNLOADING);
 	cr_assert(p->am_interested, "interest follows the selection");
-	state_tick(&s, NOW + 1000);
+	session_tick(r.s, NOW + 1000);
 	cr_assert_gt(p->nreqs, 0, "asked for d.bin's pieces");
-	serve(&s, p, asked, false);
-	cr_assert(state_complete(&s));
+	serve(t, p, asked, false);
+	cr_assert(torrent_complete(t));
 	for (uint32_t i = 0; i < NPIECES; i++)
-		cr_assert_eq(bitfield_get(&s.have, i), i <= 2 || i >= 6,
+		cr_assert_eq(bitfield_get(&t->have, i), i <= 2 || i >= 6,
 		    "piece %u", i);
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 Test(selection, strategy_next_cycles, .init = fx_init, .fini = fx_fini)
@@ -507,112 +528,126 @@ Test(selection, strategy_next_cycles, .init = fx_init, .fini = fx_fini)
 	static const char *const order[] = {
 		"random", "sequential", "rarest", "random"
 	};
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 
-	start_sel(&s, NULL);
-	cr_assert_str_eq(s.strategy, "rarest");
-	cr_assert_eq(s.pk.strategy, PICKER_RAREST);
+	t = start_sel(&r, NULL);
+	cr_assert_str_eq(picker_strategy_name(torrent_strategy(t)),
+	    "rarest");
+	cr_assert_eq(t->pk.strategy, PICKER_RAREST);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		enum picker_strategy st;
 
-		cr_assert_eq(command_exec(&s, COMMAND_STRATEGY_NEXT, 0, NOW),
-		    0);
-		cr_assert_str_eq(s.strategy, order[i]);
+		cr_assert_eq(command_exec(r.s, t, COMMAND_STRATEGY_NEXT, 0,
+		    NOW), 0);
+		cr_assert_str_eq(picker_strategy_name(torrent_strategy(t)),
+		    order[i]);
 		cr_assert_eq(picker_strategy_parse(order[i], &st), 0);
-		cr_assert_eq(s.pk.strategy, st);
-		cr_assert_eq(s.opts.strategy, st);
+		cr_assert_eq(t->pk.strategy, st);
+		cr_assert_eq(torrent_strategy(t), st);
 	}
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 Test(selection, limit_steps, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
+	struct session *s;
 	uint64_t want;
 
-	start_sel(&s, NULL);
-	cr_assert_eq(s.up_limit.rate, 0);
-	cr_assert_eq(command_exec(&s, COMMAND_UP_LESS, 0, NOW), 0);
-	cr_assert_eq(s.up_limit.rate, 1u << 20, "1 MiB/s from unlimited");
+	t = start_sel(&r, NULL);
+	s = r.s;
+	cr_assert_eq(s->up_limit.rate, 0);
+	cr_assert_eq(command_exec(s, t, COMMAND_UP_LESS, 0, NOW), 0);
+	cr_assert_eq(s->up_limit.rate, 1u << 20, "1 MiB/s from unlimited");
 	for (want = 2u << 20; want <= (1ull << 30); want *= 2) {
-		cr_assert_eq(command_exec(&s, COMMAND_UP_MORE, 0, NOW), 0);
-		cr_assert_eq(s.up_limit.rate, want);
+		cr_assert_eq(command_exec(s, t, COMMAND_UP_MORE, 0, NOW), 0);
+		cr_assert_eq(s->up_limit.rate, want);
 	}
-	cr_assert_eq(command_exec(&s, COMMAND_UP_MORE, 0, NOW), 0);
-	cr_assert_eq(s.up_limit.rate, 0, "past 1 GiB/s: no limit");
-	cr_assert_eq(command_exec(&s, COMMAND_UP_MORE, 0, NOW), 0);
-	cr_assert_eq(s.up_limit.rate, 0, "more than none is none");
+	cr_assert_eq(command_exec(s, t, COMMAND_UP_MORE, 0, NOW), 0);
+	cr_assert_eq(s->up_limit.rate, 0, "past 1 GiB/s: no limit");
+	cr_assert_eq(command_exec(s, t, COMMAND_UP_MORE, 0, NOW), 0);
+	cr_assert_eq(s->up_limit.rate, 0, "more than none is none");
 	/* Halving stops at 16 KiB/s; the download limit is separate. */
-	cr_assert_eq(command_exec(&s, COMMAND_DOWN_LESS, 0, NOW), 0);
-	cr_assert_eq(s.down_limit.rate, 1u << 20);
+	cr_assert_eq(command_exec(s, t, COMMAND_DOWN_LESS, 0, NOW), 0);
+	cr_assert_eq(s->down_limit.rate, 1u << 20);
 	for (int i = 0; i < 20; i++)
-		cr_assert_eq(command_exec(&s, COMMAND_DOWN_LESS, 0, NOW), 0);
-	cr_assert_eq(s.down_limit.rate, COMMAND_LIMIT_MIN);
-	cr_assert_eq(command_exec(&s, COMMAND_DOWN_MORE, 0, NOW), 0);
-	cr_assert_eq(s.down_limit.rate, 2 * COMMAND_LIMIT_MIN);
-	cr_assert_eq(s.up_limit.rate, 0);
-	cr_assert_eq(command_exec(&s, COMMAND_PANE_NEXT, 0, NOW), THR_EINVAL,
-	    "view-only commands are not executed");
-	state_release(&s);
+		cr_assert_eq(command_exec(s, t, COMMAND_DOWN_LESS, 0, NOW), 0);
+	cr_assert_eq(s->down_limit.rate, COMMAND_LIMIT_MIN);
+	cr_assert_eq(command_exec(s, t, COMMAND_DOWN_MORE, 0, NOW), 0);
+	cr_assert_eq(s->down_limit.rate, 2 * COMMAND_LIMIT_MIN);
+	cr_assert_eq(s->up_limit.rate, 0);
+	cr_assert_eq(command_exec(s, t, COMMAND_PANE_NEXT, 0, NOW),
+	    THR_EINVAL, "view-only commands are not executed");
+	fixture_stop(&r);
 }
 
 /* Three bad pieces and the IP is refused, whatever the port. */
 Test(selection, three_strikes_ban, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	struct thr_addr a = addr4(2, 6881), other = addr4(2, 51413),
 	    elsewhere = addr4(3, 6881);
 
-	start_sel(&s, NULL);
-	p = seed_peer(&s, 2);
-	for (uint32_t k = 1; k <= STATE_MAX_STRIKES; k++) {
-		cr_assert_not(state_banned(&s, &a), "banned after %u", k - 1);
+	t = start_sel(&r, NULL);
+	p = seed_peer(t, 2);
+	for (uint32_t k = 1; k <= TORRENT_MAX_STRIKES; k++) {
+		cr_assert_not(peerset_banned(&t->ps, &a), "banned after %u",
+		    k - 1);
 		cr_assert_not(p->dead, "dead after %u strikes", k - 1);
 		cr_assert_gt(p->nreqs, 0);
-		serve(&s, p, NULL, true);
+		serve(t, p, NULL, true);
 		cr_assert_eq(p->strikes, k);
 	}
 	cr_assert(p->dead);
-	cr_assert(state_banned(&s, &a));
-	cr_assert(state_banned(&s, &other), "any port");
-	cr_assert_not(state_banned(&s, &elsewhere));
-	cr_assert_eq(s.nbanned, 1);
-	state_peer_remove(&s, p->id);
-	cr_assert_null(state_peer_add(&s, &a, true, NOW + 50));
-	cr_assert_null(state_peer_add(&s, &other, false, NOW + 50));
-	cr_assert_not_null(state_peer_add(&s, &elsewhere, true, NOW + 50));
+	cr_assert(peerset_banned(&t->ps, &a));
+	cr_assert(peerset_banned(&t->ps, &other), "any port");
+	cr_assert_not(peerset_banned(&t->ps, &elsewhere));
+	cr_assert_eq(t->ps.nbanned, 1);
+	torrent_peer_remove(t, p, NOW + 40);
+	cr_assert_null(torrent_peer_add(t, &a, true, PEER_SRC_COUNT, PEER_TCP,
+	    NOW + 50));
+	cr_assert_null(torrent_peer_add(t, &other, false, PEER_SRC_COUNT,
+	    PEER_TCP, NOW + 50));
+	cr_assert_not_null(torrent_peer_add(t, &elsewhere, true,
+	    PEER_SRC_COUNT, PEER_TCP, NOW + 50));
 	/* Nor is it offered for connecting. */
-	state_known_add(&s, &other, PEER_SRC_TRACKER);
+	peerset_known_add(&t->ps, &other, PEER_SRC_TRACKER);
 	{
 		struct thr_addr out;
 
-		while (state_next_connect(&s, NOW + 60, &out))
-			cr_assert_not(state_banned(&s, &out));
+		while (peerset_next_dial(&t->ps, NOW + 60,
+		    t->phase == TORRENT_SEEDING, &out))
+			cr_assert_not(peerset_banned(&t->ps, &out));
 	}
-	state_release(&s);
+	fixture_stop(&r);
 }
 
 /* On loopback every local peer shares the IP: the ban keeps the port. */
 Test(selection, loopback_ban_is_per_port, .init = fx_init, .fini = fx_fini)
 {
-	struct thr_state s;
+	struct fixture_run r;
+	struct torrent *t;
 	struct peer *p;
 	struct thr_addr a, other;
 
 	addr_net = 127;
 	a = addr4(1, 6881);
 	other = addr4(1, 51413);
-	start_sel(&s, NULL);
-	p = seed_peer(&s, 1);
-	for (uint32_t k = 1; k <= STATE_MAX_STRIKES; k++)
-		serve(&s, p, NULL, true);
+	t = start_sel(&r, NULL);
+	p = seed_peer(t, 1);
+	for (uint32_t k = 1; k <= TORRENT_MAX_STRIKES; k++)
+		serve(t, p, NULL, true);
 	cr_assert(p->dead);
-	cr_assert(state_banned(&s, &a));
-	cr_assert_not(state_banned(&s, &other), "another local peer");
-	state_peer_remove(&s, p->id);
-	cr_assert_not_null(state_peer_add(&s, &other, true, NOW + 50));
-	state_release(&s);
+	cr_assert(peerset_banned(&t->ps, &a));
+	cr_assert_not(peerset_banned(&t->ps, &other), "another local peer");
+	torrent_peer_remove(t, p, NOW + 40);
+	cr_assert_not_null(torrent_peer_add(t, &other, true, PEER_SRC_COUNT,
+	    PEER_TCP, NOW + 50));
+	fixture_stop(&r);
 	addr_net = 10;
 }
 
