@@ -3,9 +3,10 @@
  * UTF-8 and ASCII, human sizes, rates and ETAs, the piece map's cells,
  * file and peer progress, and the peer flag column.
  *
- * The state is built by hand: a zeroed struct thr_state whose metainfo
- * fields are filled in, a have field and, where a test needs one, a
- * picker driven through its own API.  Nothing else in the state is read.
+ * The torrent is built by hand: a zeroed struct torrent (core/torrent.h)
+ * whose metainfo fields are filled in, a have field and, where a test
+ * needs one, a picker driven through its own API.  Nothing else in the
+ * torrent is read.
  */
 #include "config.h"
 
@@ -17,42 +18,42 @@
 
 #include "core/bitfield.h"
 #include "core/picker.h"
-#include "core/state.h"
+#include "core/torrent.h"
 #include "ui/bar.h"
 
 #define FULL	"\xe2\x96\x88"
 #define EMPTY	"\xe2\x96\x91"
 #define BLK	16384u
 
-/* A state with n pieces of plen bytes (the last one short when total
+/* A torrent with n pieces of plen bytes (the last one short when total
  * says so), nothing had and no picker. */
-static struct thr_state *
-st_make(uint32_t n, uint64_t plen, uint64_t total)
+static struct torrent *
+tr_make(uint32_t n, uint64_t plen, uint64_t total)
 {
-	struct thr_state *s = calloc(1, sizeof(*s));
+	struct torrent *t = calloc(1, sizeof(*t));
 
-	cr_assert_not_null(s);
-	s->mi.npieces = n;
-	s->mi.piece_length = plen;
-	s->mi.total_length = total;
-	cr_assert_eq(bitfield_init(&s->have, n), 0);
-	return s;
+	cr_assert_not_null(t);
+	t->mi.npieces = n;
+	t->mi.piece_length = plen;
+	t->mi.total_length = total;
+	cr_assert_eq(bitfield_init(&t->have, n), 0);
+	return t;
 }
 
 static void
-st_picker(struct thr_state *s, size_t max_active)
+tr_picker(struct torrent *t, size_t max_active)
 {
-	cr_assert_eq(picker_init(&s->pk, &s->mi, &s->have, max_active), 0);
+	cr_assert_eq(picker_init(&t->pk, &t->mi, &t->have, max_active), 0);
 }
 
 static void
-st_free(struct thr_state *s)
+tr_free(struct torrent *t)
 {
-	if (s->pk.state != NULL)
-		picker_release(&s->pk);
-	bitfield_release(&s->have);
-	free(s->mi.files);
-	free(s);
+	if (t->pk.state != NULL)
+		picker_release(&t->pk);
+	bitfield_release(&t->have);
+	free(t->mi.files);
+	free(t);
 }
 
 /* Build the expected UTF-8 bar: full cells, then an optional partial
@@ -316,22 +317,22 @@ Test(bar, human_eta)
 
 Test(bar, cells_no_pieces)
 {
-	struct thr_state *s = st_make(0, 16384, 0);
+	struct torrent *t = tr_make(0, 16384, 0);
 	struct cell c[4];
 
-	cr_assert_eq(bar_piece_cells(s, c, 4), 0);
-	st_free(s);
+	cr_assert_eq(bar_piece_cells(t, c, 4), 0);
+	tr_free(t);
 }
 
 Test(bar, cells_more_cells_than_pieces_map_one_to_one)
 {
-	struct thr_state *s = st_make(4, 16384, 4 * 16384);
+	struct torrent *t = tr_make(4, 16384, 4 * 16384);
 	struct cell c[10];
 	uint32_t i;
 
-	bitfield_set(&s->have, 1);
-	bitfield_set(&s->have, 3);
-	cr_assert_eq(bar_piece_cells(s, c, 10), 4);
+	bitfield_set(&t->have, 1);
+	bitfield_set(&t->have, 3);
+	cr_assert_eq(bar_piece_cells(t, c, 10), 4);
 	for (i = 0; i < 4; i++) {
 		cr_assert_eq(c[i].first, i);
 		cr_assert_eq(c[i].last, i);
@@ -340,24 +341,24 @@ Test(bar, cells_more_cells_than_pieces_map_one_to_one)
 		cr_assert_eq(c[i].avail, 0);	/* no picker yet */
 	}
 	/* As many cells as pieces is the same mapping. */
-	cr_assert_eq(bar_piece_cells(s, c, 4), 4);
+	cr_assert_eq(bar_piece_cells(t, c, 4), 4);
 	cr_assert_eq(c[3].first, 3);
 	cr_assert_eq(c[3].kind, CELL_HAVE);
-	st_free(s);
+	tr_free(t);
 }
 
 Test(bar, cells_aggregate_had_fraction)
 {
-	struct thr_state *s = st_make(10, 16384, 10 * 16384);
+	struct torrent *t = tr_make(10, 16384, 10 * 16384);
 	struct cell c[3];
 
 	/* Ranges: [0,2], [3,5], [6,9]. */
-	bitfield_set(&s->have, 0);
-	bitfield_set(&s->have, 1);
-	bitfield_set(&s->have, 2);
-	bitfield_set(&s->have, 3);
-	bitfield_set(&s->have, 9);
-	cr_assert_eq(bar_piece_cells(s, c, 3), 3);
+	bitfield_set(&t->have, 0);
+	bitfield_set(&t->have, 1);
+	bitfield_set(&t->have, 2);
+	bitfield_set(&t->have, 3);
+	bitfield_set(&t->have, 9);
+	cr_assert_eq(bar_piece_cells(t, c, 3), 3);
 	cr_assert_eq(c[0].first, 0);
 	cr_assert_eq(c[0].last, 2);
 	cr_assert_eq(c[1].first, 3);
@@ -372,11 +373,11 @@ Test(bar, cells_aggregate_had_fraction)
 	cr_assert_eq(c[2].kind, CELL_PARTIAL);
 	cr_assert_float_eq(c[2].frac, 0.25, 1e-12);
 	/* One cell for everything. */
-	cr_assert_eq(bar_piece_cells(s, c, 1), 1);
+	cr_assert_eq(bar_piece_cells(t, c, 1), 1);
 	cr_assert_eq(c[0].first, 0);
 	cr_assert_eq(c[0].last, 9);
 	cr_assert_float_eq(c[0].frac, 0.5, 1e-12);
-	st_free(s);
+	tr_free(t);
 }
 
 Test(bar, cells_cover_every_piece_once)
@@ -389,10 +390,10 @@ Test(bar, cells_cover_every_piece_once)
 
 	cr_assert_not_null(c);
 	for (a = 0; a < sizeof(ns) / sizeof(ns[0]); a++) {
-		struct thr_state *s = st_make(ns[a], 16384, 16384ULL * ns[a]);
+		struct torrent *t = tr_make(ns[a], 16384, 16384ULL * ns[a]);
 
 		for (b = 0; b < sizeof(cs) / sizeof(cs[0]); b++) {
-			got = bar_piece_cells(s, c, cs[b]);
+			got = bar_piece_cells(t, c, cs[b]);
 			cr_assert_eq(got, cs[b] < ns[a] ? cs[b] : ns[a]);
 			next = 0;
 			for (k = 0; k < got; k++) {
@@ -403,7 +404,7 @@ Test(bar, cells_cover_every_piece_once)
 			}
 			cr_assert_eq(next, ns[a]);
 		}
-		st_free(s);
+		tr_free(t);
 	}
 	free(c);
 }
@@ -412,24 +413,24 @@ Test(bar, cells_large_torrent_uses_64_bit_ranges)
 {
 	/* 2^24 pieces times 1000 cells overflows 32 bits. */
 	uint32_t n = 1u << 24, k;
-	struct thr_state *s = st_make(n, 16384, 16384ULL * n);
+	struct torrent *t = tr_make(n, 16384, 16384ULL * n);
 	struct cell *c = calloc(1000, sizeof(*c));
 
 	cr_assert_not_null(c);
-	cr_assert_eq(bar_piece_cells(s, c, 1000), 1000);
+	cr_assert_eq(bar_piece_cells(t, c, 1000), 1000);
 	for (k = 0; k < 1000; k++)
 		cr_assert_eq(c[k].first,
 		    (uint32_t)((uint64_t)k * n / 1000));
 	cr_assert_eq(c[999].last, n - 1);
 	free(c);
-	st_free(s);
+	tr_free(t);
 }
 
 Test(bar, cells_requested_then_partial)
 {
 	/* Two blocks per piece, so one received block leaves the piece
 	 * incomplete. */
-	struct thr_state *s = st_make(8, 2 * BLK, 8ULL * 2 * BLK);
+	struct torrent *t = tr_make(8, 2 * BLK, 8ULL * 2 * BLK);
 	struct bitfield peer;
 	struct picker_block b;
 	struct picker_piece *pp = NULL;
@@ -437,44 +438,44 @@ Test(bar, cells_requested_then_partial)
 	struct cell c[8];
 	uint8_t data[BLK];
 
-	bitfield_set(&s->have, 0);
-	st_picker(s, 4);
+	bitfield_set(&t->have, 0);
+	tr_picker(t, 4);
 	rng_seed(&rng, 1);
 	cr_assert_eq(bitfield_init(&peer, 8), 0);
 	bitfield_set(&peer, 5);
 
-	cr_assert_eq(bar_piece_cells(s, c, 8), 8);
+	cr_assert_eq(bar_piece_cells(t, c, 8), 8);
 	cr_assert_eq(c[0].kind, CELL_HAVE);
 	cr_assert_eq(c[5].kind, CELL_MISSING);
 
-	cr_assert(picker_pick(&s->pk, 1, &peer, &rng, NULL, NULL, &b));
+	cr_assert(picker_pick(&t->pk, 1, &peer, &rng, NULL, NULL, &b));
 	cr_assert_eq(b.index, 5);
-	cr_assert_eq(bar_piece_cells(s, c, 8), 8);
+	cr_assert_eq(bar_piece_cells(t, c, 8), 8);
 	cr_assert_eq(c[5].kind, CELL_REQUESTED);
 	cr_assert_float_eq(c[5].frac, 0.0, 1e-12);
 	cr_assert_eq(c[4].kind, CELL_MISSING);
 
 	memset(data, 0xab, sizeof(data));
-	cr_assert_eq(picker_received(&s->pk, 1, 5, 0, data, BLK, &pp),
+	cr_assert_eq(picker_received(&t->pk, 1, 5, 0, data, BLK, &pp),
 	    PICKER_RECV_STORED);
-	cr_assert_eq(bar_piece_cells(s, c, 8), 8);
+	cr_assert_eq(bar_piece_cells(t, c, 8), 8);
 	cr_assert_eq(c[5].kind, CELL_PARTIAL);
 	cr_assert_float_eq(c[5].frac, 0.0, 1e-12);
 
 	/* A request dropped before anything arrived: back to missing. */
 	bitfield_set(&peer, 6);
 	bitfield_clear(&peer, 5);
-	cr_assert(picker_pick(&s->pk, 1, &peer, &rng, NULL, NULL, &b));
+	cr_assert(picker_pick(&t->pk, 1, &peer, &rng, NULL, NULL, &b));
 	cr_assert_eq(b.index, 6);
-	cr_assert_eq(bar_piece_cells(s, c, 8), 8);
+	cr_assert_eq(bar_piece_cells(t, c, 8), 8);
 	cr_assert_eq(c[6].kind, CELL_REQUESTED);
-	picker_unrequest(&s->pk, &b);
-	cr_assert_eq(bar_piece_cells(s, c, 8), 8);
+	picker_unrequest(&t->pk, &b);
+	cr_assert_eq(bar_piece_cells(t, c, 8), 8);
 	cr_assert_eq(c[6].kind, CELL_MISSING);
 
 	/* Aggregated: [4,5] partial wins over missing, [6,7] missing, and
 	 * [0,1] with one had piece is partial. */
-	cr_assert_eq(bar_piece_cells(s, c, 4), 4);
+	cr_assert_eq(bar_piece_cells(t, c, 4), 4);
 	cr_assert_eq(c[0].kind, CELL_PARTIAL);
 	cr_assert_float_eq(c[0].frac, 0.5, 1e-12);
 	cr_assert_eq(c[2].kind, CELL_PARTIAL);
@@ -482,44 +483,44 @@ Test(bar, cells_requested_then_partial)
 	cr_assert_eq(c[3].kind, CELL_MISSING);
 
 	bitfield_release(&peer);
-	st_free(s);
+	tr_free(t);
 }
 
 Test(bar, cells_requested_wins_over_missing_and_loses_to_had)
 {
-	struct thr_state *s = st_make(4, BLK, 4ULL * BLK);
+	struct torrent *t = tr_make(4, BLK, 4ULL * BLK);
 	struct bitfield peer;
 	struct picker_block b;
 	struct rng rng;
 	struct cell c[2];
 
-	st_picker(s, 4);
+	tr_picker(t, 4);
 	rng_seed(&rng, 7);
 	cr_assert_eq(bitfield_init(&peer, 4), 0);
 	bitfield_set(&peer, 1);
 	bitfield_set(&peer, 3);
 	/* Both of the peer's pieces become requested (one block each). */
-	cr_assert(picker_pick(&s->pk, 1, &peer, &rng, NULL, NULL, &b));
-	cr_assert(picker_pick(&s->pk, 1, &peer, &rng, NULL, NULL, &b));
-	cr_assert_eq(bar_piece_cells(s, c, 2), 2);
+	cr_assert(picker_pick(&t->pk, 1, &peer, &rng, NULL, NULL, &b));
+	cr_assert(picker_pick(&t->pk, 1, &peer, &rng, NULL, NULL, &b));
+	cr_assert_eq(bar_piece_cells(t, c, 2), 2);
 	cr_assert_eq(c[0].kind, CELL_REQUESTED);
 	cr_assert_eq(c[1].kind, CELL_REQUESTED);
 	/* A had piece next to a requested one: the cell shows progress. */
-	bitfield_set(&s->have, 2);
-	cr_assert_eq(bar_piece_cells(s, c, 2), 2);
+	bitfield_set(&t->have, 2);
+	cr_assert_eq(bar_piece_cells(t, c, 2), 2);
 	cr_assert_eq(c[1].kind, CELL_PARTIAL);
 	cr_assert_float_eq(c[1].frac, 0.5, 1e-12);
 	bitfield_release(&peer);
-	st_free(s);
+	tr_free(t);
 }
 
 Test(bar, cells_avail_is_the_minimum)
 {
-	struct thr_state *s = st_make(6, BLK, 6ULL * BLK);
+	struct torrent *t = tr_make(6, BLK, 6ULL * BLK);
 	struct bitfield a, b;
 	struct cell c[6];
 
-	st_picker(s, 2);
+	tr_picker(t, 2);
 	cr_assert_eq(bitfield_init(&a, 6), 0);
 	cr_assert_eq(bitfield_init(&b, 6), 0);
 	bitfield_set_all(&a);
@@ -527,40 +528,40 @@ Test(bar, cells_avail_is_the_minimum)
 	bitfield_set(&b, 1);
 	bitfield_set(&b, 2);
 	bitfield_set(&b, 4);
-	picker_add_bitfield(&s->pk, &a);
-	picker_add_bitfield(&s->pk, &b);
-	picker_add_have(&s->pk, 0);
+	picker_add_bitfield(&t->pk, &a);
+	picker_add_bitfield(&t->pk, &b);
+	picker_add_have(&t->pk, 0);
 	/* avail: 3 2 2 1 2 1 */
-	cr_assert_eq(bar_piece_cells(s, c, 6), 6);
+	cr_assert_eq(bar_piece_cells(t, c, 6), 6);
 	cr_assert_eq(c[0].avail, 3);
 	cr_assert_eq(c[3].avail, 1);
 	cr_assert_eq(c[4].avail, 2);
-	cr_assert_eq(bar_piece_cells(s, c, 3), 3);
+	cr_assert_eq(bar_piece_cells(t, c, 3), 3);
 	cr_assert_eq(c[0].avail, 2);
 	cr_assert_eq(c[1].avail, 1);
 	cr_assert_eq(c[2].avail, 1);
-	cr_assert_eq(bar_piece_cells(s, c, 2), 2);
+	cr_assert_eq(bar_piece_cells(t, c, 2), 2);
 	cr_assert_eq(c[0].avail, 2);
 	cr_assert_eq(c[1].avail, 1);
 	bitfield_release(&a);
 	bitfield_release(&b);
-	st_free(s);
+	tr_free(t);
 }
 
 Test(bar, cells_without_picker_while_checking)
 {
-	struct thr_state *s = st_make(3, BLK, 3ULL * BLK);
+	struct torrent *t = tr_make(3, BLK, 3ULL * BLK);
 	struct cell c[3];
 
-	s->phase = STATE_CHECKING;
-	bitfield_set(&s->have, 2);
-	cr_assert_null(s->pk.state);
-	cr_assert_eq(bar_piece_cells(s, c, 3), 3);
+	t->phase = TORRENT_CHECKING;
+	bitfield_set(&t->have, 2);
+	cr_assert_null(t->pk.state);
+	cr_assert_eq(bar_piece_cells(t, c, 3), 3);
 	cr_assert_eq(c[0].kind, CELL_MISSING);
 	cr_assert_eq(c[1].kind, CELL_MISSING);
 	cr_assert_eq(c[2].kind, CELL_HAVE);
 	cr_assert_eq(c[2].avail, 0);
-	st_free(s);
+	tr_free(t);
 }
 
 /* --- bar_file_progress --- */
@@ -571,91 +572,91 @@ Test(bar, cells_without_picker_while_checking)
  *   b: empty at 40000
  *   c: [40000, 100000)   pieces 1-3, the last piece short
  */
-static struct thr_state *
-st_three_files(void)
+static struct torrent *
+tr_three_files(void)
 {
-	struct thr_state *s = st_make(4, 32768, 100000);
+	struct torrent *t = tr_make(4, 32768, 100000);
 
-	s->mi.files = calloc(3, sizeof(*s->mi.files));
-	cr_assert_not_null(s->mi.files);
-	s->mi.nfiles = 3;
-	s->mi.multi = true;
-	s->mi.files[0].length = 40000;
-	s->mi.files[0].offset = 0;
-	s->mi.files[1].length = 0;
-	s->mi.files[1].offset = 40000;
-	s->mi.files[2].length = 60000;
-	s->mi.files[2].offset = 40000;
-	return s;
+	t->mi.files = calloc(3, sizeof(*t->mi.files));
+	cr_assert_not_null(t->mi.files);
+	t->mi.nfiles = 3;
+	t->mi.multi = true;
+	t->mi.files[0].length = 40000;
+	t->mi.files[0].offset = 0;
+	t->mi.files[1].length = 0;
+	t->mi.files[1].offset = 40000;
+	t->mi.files[2].length = 60000;
+	t->mi.files[2].offset = 40000;
+	return t;
 }
 
 Test(bar, file_progress_nothing_had)
 {
-	struct thr_state *s = st_three_files();
+	struct torrent *t = tr_three_files();
 
-	cr_assert_float_eq(bar_file_progress(s, 0), 0.0, 1e-12);
-	cr_assert_float_eq(bar_file_progress(s, 1), 1.0, 1e-12);
-	cr_assert_float_eq(bar_file_progress(s, 2), 0.0, 1e-12);
+	cr_assert_float_eq(bar_file_progress(t, 0), 0.0, 1e-12);
+	cr_assert_float_eq(bar_file_progress(t, 1), 1.0, 1e-12);
+	cr_assert_float_eq(bar_file_progress(t, 2), 0.0, 1e-12);
 	/* Out of range. */
-	cr_assert_float_eq(bar_file_progress(s, 3), 0.0, 1e-12);
-	st_free(s);
+	cr_assert_float_eq(bar_file_progress(t, 3), 0.0, 1e-12);
+	tr_free(t);
 }
 
 Test(bar, file_progress_shared_piece_is_split)
 {
-	struct thr_state *s = st_three_files();
+	struct torrent *t = tr_three_files();
 
 	/* Piece 1 is [32768, 65536): 7232 bytes of a, 25536 of c. */
-	bitfield_set(&s->have, 1);
-	cr_assert_float_eq(bar_file_progress(s, 0), 7232.0 / 40000, 1e-12);
-	cr_assert_float_eq(bar_file_progress(s, 2), 25536.0 / 60000, 1e-12);
+	bitfield_set(&t->have, 1);
+	cr_assert_float_eq(bar_file_progress(t, 0), 7232.0 / 40000, 1e-12);
+	cr_assert_float_eq(bar_file_progress(t, 2), 25536.0 / 60000, 1e-12);
 	/* The short last piece [98304, 100000) is 1696 bytes of c. */
-	bitfield_set(&s->have, 3);
-	cr_assert_float_eq(bar_file_progress(s, 2),
+	bitfield_set(&t->have, 3);
+	cr_assert_float_eq(bar_file_progress(t, 2),
 	    (25536.0 + 1696) / 60000, 1e-12);
-	cr_assert_float_eq(bar_file_progress(s, 0), 7232.0 / 40000, 1e-12);
+	cr_assert_float_eq(bar_file_progress(t, 0), 7232.0 / 40000, 1e-12);
 	/* Piece 0 lies wholly in a. */
-	bitfield_set(&s->have, 0);
-	cr_assert_float_eq(bar_file_progress(s, 0), 1.0, 1e-12);
-	cr_assert_float_eq(bar_file_progress(s, 1), 1.0, 1e-12);
-	bitfield_set(&s->have, 2);
-	cr_assert_float_eq(bar_file_progress(s, 2), 1.0, 1e-12);
-	st_free(s);
+	bitfield_set(&t->have, 0);
+	cr_assert_float_eq(bar_file_progress(t, 0), 1.0, 1e-12);
+	cr_assert_float_eq(bar_file_progress(t, 1), 1.0, 1e-12);
+	bitfield_set(&t->have, 2);
+	cr_assert_float_eq(bar_file_progress(t, 2), 1.0, 1e-12);
+	tr_free(t);
 }
 
 Test(bar, file_progress_single_file)
 {
-	struct thr_state *s = st_make(3, 100, 250);
+	struct torrent *t = tr_make(3, 100, 250);
 
-	s->mi.files = calloc(1, sizeof(*s->mi.files));
-	cr_assert_not_null(s->mi.files);
-	s->mi.nfiles = 1;
-	s->mi.files[0].length = 250;
-	bitfield_set(&s->have, 2);
-	cr_assert_float_eq(bar_file_progress(s, 0), 50.0 / 250, 1e-12);
-	st_free(s);
+	t->mi.files = calloc(1, sizeof(*t->mi.files));
+	cr_assert_not_null(t->mi.files);
+	t->mi.nfiles = 1;
+	t->mi.files[0].length = 250;
+	bitfield_set(&t->have, 2);
+	cr_assert_float_eq(bar_file_progress(t, 0), 50.0 / 250, 1e-12);
+	tr_free(t);
 }
 
 /* --- peers --- */
 
 Test(bar, peer_progress)
 {
-	struct thr_state *s = st_make(4, BLK, 4ULL * BLK);
+	struct torrent *t = tr_make(4, BLK, 4ULL * BLK);
 	struct peer p;
 
 	memset(&p, 0, sizeof(p));
 	cr_assert_eq(bitfield_init(&p.have, 4), 0);
-	cr_assert_float_eq(bar_peer_progress(s, &p), 0.0, 1e-12);
+	cr_assert_float_eq(bar_peer_progress(t, &p), 0.0, 1e-12);
 	bitfield_set(&p.have, 0);
 	bitfield_set(&p.have, 1);
 	bitfield_set(&p.have, 3);
-	cr_assert_float_eq(bar_peer_progress(s, &p), 0.75, 1e-12);
+	cr_assert_float_eq(bar_peer_progress(t, &p), 0.75, 1e-12);
 	bitfield_set(&p.have, 2);
-	cr_assert_float_eq(bar_peer_progress(s, &p), 1.0, 1e-12);
-	s->mi.npieces = 0;
-	cr_assert_float_eq(bar_peer_progress(s, &p), 0.0, 1e-12);
+	cr_assert_float_eq(bar_peer_progress(t, &p), 1.0, 1e-12);
+	t->mi.npieces = 0;
+	cr_assert_float_eq(bar_peer_progress(t, &p), 0.0, 1e-12);
 	bitfield_release(&p.have);
-	st_free(s);
+	tr_free(t);
 }
 
 Test(bar, peer_flags)

@@ -1,6 +1,10 @@
 /*
- * test_storage.c: mapping, writing, reading and verifying torrent bytes
- * on disk, and refusing paths that would lead out of the directory.
+ * test_storage.c: the disk store (net/storage.h): mapping, writing,
+ * reading torrent bytes across files, refusing paths that would lead out
+ * of the directory, and the store interface it gives the core
+ * (core/store.h: storage_factory's operations, the resume record beside
+ * the data); with the piece checks every store shares (core/store.c:
+ * store_verify_span, store_piece_matches) run over data on disk.
  *
  * The metainfo here is built by hand (not parsed) so that these tests
  * depend only on storage; hashes come straight from OpenSSL EVP so they
@@ -26,7 +30,8 @@
 
 #include "core/err.h"
 #include "core/metainfo.h"
-#include "core/storage.h"
+#include "core/store.h"
+#include "net/storage.h"
 
 #define PLEN	30000u	/* does not divide any file size */
 
@@ -174,6 +179,34 @@ dir_is_empty(const char *path)
 
 	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", path);
 	return system(cmd) == 0;
+}
+
+/*
+ * The disk storage s read as the core reads a store: the piece checks
+ * live in core/store.c and need only the read operation, which is
+ * storage_read for the disk backend (as storage_factory's store has it).
+ */
+static int
+disk_read(void *ctx, uint64_t off, uint8_t *p, size_t len)
+{
+	return storage_read(ctx, off, p, len);
+}
+
+static const struct store_ops disk_read_ops = { .read = disk_read };
+
+static int
+verify_span(struct storage *s, uint32_t first, uint32_t n, uint8_t *buf,
+    bool *ok)
+{
+	struct store st = { &disk_read_ops, s };
+
+	return store_verify_span(&st, s->mi, first, n, buf, ok);
+}
+
+static int
+verify_piece(struct storage *s, uint32_t i, uint8_t *buf, bool *ok)
+{
+	return verify_span(s, i, 1, buf, ok);
 }
 
 /* storage_map */
@@ -389,7 +422,7 @@ Test(storage, open_dir_is_a_file_fails)
 	mi_free(&mi);
 }
 
-/* storage_write / storage_read / storage_verify_piece */
+/* storage_write / storage_read, checked with store_verify_span */
 
 Test(storage, write_out_of_order_read_back_verify)
 {
@@ -409,7 +442,7 @@ Test(storage, write_out_of_order_read_back_verify)
 
 	/* Nothing written yet: every piece is zeros and fails. */
 	for (i = 0; i < mi.npieces; i++) {
-		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert_eq(verify_piece(&s, i, scratch, &ok), 0);
 		cr_assert_not(ok);
 	}
 	for (k = 0; k < 6; k++) {
@@ -420,7 +453,7 @@ Test(storage, write_out_of_order_read_back_verify)
 		cr_assert_eq(storage_write(&s, off, data + off, sz), 0);
 	}
 	for (i = 0; i < mi.npieces; i++) {
-		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert_eq(verify_piece(&s, i, scratch, &ok), 0);
 		cr_assert(ok, "piece %u", i);
 	}
 	back = malloc(mi.total_length);
@@ -554,21 +587,21 @@ Test(storage, verify_span_matches_piece_by_piece)
 	cr_assert_eq(storage_write(&s, 0, data, mi.total_length), 0);
 	/* Spoil one byte of piece 3: only it may fail, in every span. */
 	cr_assert_eq(storage_write(&s, 3 * (uint64_t)PLEN + 7, &bad, 1), 0);
-	cr_assert_eq(storage_verify_span(&s, 0, 6, scratch, ok), 0);
+	cr_assert_eq(verify_span(&s, 0, 6, scratch, ok), 0);
 	for (i = 0; i < 6; i++) {
-		cr_assert_eq(storage_verify_piece(&s, i, scratch, &one), 0);
+		cr_assert_eq(verify_piece(&s, i, scratch, &one), 0);
 		cr_assert_eq(ok[i], one, "piece %u", i);
 		cr_assert_eq(ok[i], i != 3, "piece %u", i);
 	}
 	/* A span ending on the short last piece, and one of one piece. */
-	cr_assert_eq(storage_verify_span(&s, 4, 2, scratch, ok), 0);
+	cr_assert_eq(verify_span(&s, 4, 2, scratch, ok), 0);
 	cr_assert(ok[0] && ok[1]);
-	cr_assert_eq(storage_verify_span(&s, 3, 1, scratch, ok), 0);
+	cr_assert_eq(verify_span(&s, 3, 1, scratch, ok), 0);
 	cr_assert_not(ok[0]);
 	/* Spans that leave the torrent are refused. */
-	cr_assert_eq(storage_verify_span(&s, 5, 2, scratch, ok), THR_EINVAL);
-	cr_assert_eq(storage_verify_span(&s, 6, 1, scratch, ok), THR_EINVAL);
-	cr_assert_eq(storage_verify_span(&s, 0, 0, scratch, ok), THR_EINVAL);
+	cr_assert_eq(verify_span(&s, 5, 2, scratch, ok), THR_EINVAL);
+	cr_assert_eq(verify_span(&s, 6, 1, scratch, ok), THR_EINVAL);
+	cr_assert_eq(verify_span(&s, 0, 0, scratch, ok), THR_EINVAL);
 	storage_close(&s);
 	free(scratch);
 	free(data);
@@ -615,20 +648,19 @@ Test(storage, verify_detects_corruption)
 	bad = (uint8_t)~data[100000 + 30000];
 	cr_assert_eq(pwrite(fd, &bad, 1, 30000), 1);
 	close(fd);
-	cr_assert_eq(storage_verify_piece(&s, 3, scratch, &ok), 0);
+	cr_assert_eq(verify_piece(&s, 3, scratch, &ok), 0);
 	cr_assert(ok);
-	cr_assert_eq(storage_verify_piece(&s, 4, scratch, &ok), 0);
+	cr_assert_eq(verify_piece(&s, 4, scratch, &ok), 0);
 	cr_assert_not(ok);
-	cr_assert_eq(storage_verify_piece(&s, 5, scratch, &ok), 0);
+	cr_assert_eq(verify_piece(&s, 5, scratch, &ok), 0);
 	cr_assert(ok);
 	/* Through storage_write too. */
 	cr_assert_eq(storage_write(&s, 7, &bad, 1), 0);
-	cr_assert_eq(storage_verify_piece(&s, 0, scratch, &ok), 0);
+	cr_assert_eq(verify_piece(&s, 0, scratch, &ok), 0);
 	cr_assert_not(ok);
-	/* No such piece. */
-	ok = true;
-	cr_assert_eq(storage_verify_piece(&s, 6, scratch, &ok), THR_EINVAL);
-	cr_assert_not(ok);
+	/* No such piece: refused (a caller counts an error as a
+	 * mismatch, as the resume check does). */
+	cr_assert_eq(verify_piece(&s, 6, scratch, &ok), THR_EINVAL);
 	storage_close(&s);
 	free(scratch);
 	free(data);
@@ -641,15 +673,15 @@ Test(storage, piece_matches)
 	uint8_t *data;
 
 	std_build(&mi, &data);
-	cr_assert(storage_piece_matches(&mi, 0, data, PLEN));
-	cr_assert(storage_piece_matches(&mi, 5, data + 5 * PLEN,
+	cr_assert(store_piece_matches(&mi, 0, data, PLEN));
+	cr_assert(store_piece_matches(&mi, 5, data + 5 * PLEN,
 	    170001 - 5 * PLEN));
-	cr_assert_not(storage_piece_matches(&mi, 5, data + 5 * PLEN, PLEN),
+	cr_assert_not(store_piece_matches(&mi, 5, data + 5 * PLEN, PLEN),
 	    "wrong length");
-	cr_assert_not(storage_piece_matches(&mi, 1, data, PLEN));
-	cr_assert_not(storage_piece_matches(&mi, 6, data, PLEN));
+	cr_assert_not(store_piece_matches(&mi, 1, data, PLEN));
+	cr_assert_not(store_piece_matches(&mi, 6, data, PLEN));
 	data[PLEN + 1] ^= 1;
-	cr_assert_not(storage_piece_matches(&mi, 1, data + PLEN, PLEN));
+	cr_assert_not(store_piece_matches(&mi, 1, data + PLEN, PLEN));
 	free(data);
 	mi_free(&mi);
 }
@@ -712,7 +744,7 @@ Test(storage, reopen_keeps_data)
 	storage_close(&s);
 	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
 	for (i = 0; i < mi.npieces; i++) {
-		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert_eq(verify_piece(&s, i, scratch, &ok), 0);
 		cr_assert(ok, "piece %u lost on reopen", i);
 	}
 	storage_close(&s);
@@ -745,7 +777,7 @@ Test(storage, longer_file_truncated_to_length)
 	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
 	cr_assert_eq(size_of(under(tmpdir, "t/a.bin")), 100000);
 	cr_assert_eq(size_of(under(tmpdir, "t/empty")), 0);
-	cr_assert_eq(storage_verify_piece(&s, 0, scratch, &ok), 0);
+	cr_assert_eq(verify_piece(&s, 0, scratch, &ok), 0);
 	cr_assert(ok, "existing bytes kept");
 	storage_close(&s);
 	free(scratch);
@@ -917,7 +949,7 @@ Test(storage, more_files_than_open_cap)
 	cr_assert_eq(memcmp(back, data, mi.total_length), 0);
 	scratch = malloc(64);
 	for (i = 0; i < mi.npieces; i++) {
-		cr_assert_eq(storage_verify_piece(&s, i, scratch, &ok), 0);
+		cr_assert_eq(verify_piece(&s, i, scratch, &ok), 0);
 		cr_assert(ok, "piece %u", i);
 	}
 	storage_close(&s);
@@ -940,9 +972,9 @@ Test(storage, single_file_torrent)
 	mi_build(&mi, paths, lens, 1, 256, &data);
 	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), 0, "%s", err.msg);
 	cr_assert_eq(storage_write(&s, 768, data + 768, 232), 0);
-	cr_assert_eq(storage_verify_piece(&s, 3, scratch, &ok), 0);
+	cr_assert_eq(verify_piece(&s, 3, scratch, &ok), 0);
 	cr_assert(ok);
-	cr_assert_eq(storage_verify_piece(&s, 2, scratch, &ok), 0);
+	cr_assert_eq(verify_piece(&s, 2, scratch, &ok), 0);
 	cr_assert_not(ok);
 	storage_close(&s);
 	free(data);
@@ -993,5 +1025,217 @@ Test(storage, no_descriptor_leaks)
 	cr_assert_eq(storage_open(&s, &mi, tmpdir, &err), THR_EUNSAFE);
 	cr_assert_eq(fd_count(), before);
 	free(data);
+	mi_free(&mi);
+}
+
+/* The store the core gets: storage_factory (store.h) */
+
+/*
+ * Open a store through the disk factory over place, as the session does
+ * for a torrent; wanted as for storage_open_sel.
+ */
+static void
+factory_open(struct storage_place *pl, const struct metainfo *mi,
+    const uint8_t *wanted, struct store *st)
+{
+	struct store_factory f = storage_factory(pl);
+	struct thr_error err;
+
+	memset(&err, 0, sizeof(err));
+	memset(st, 0, sizeof(*st));
+	cr_assert_eq(f.open(f.ctx, mi, wanted, st, &err), 0, "%s", err.msg);
+	cr_assert(store_is_open(st));
+}
+
+Test(storage, factory_store_moves_and_checks_bytes)
+{
+	struct storage_place pl;
+	struct metainfo mi;
+	struct store st;
+	struct iovec v[2];
+	struct thr_error err;
+	struct buf b;
+	uint8_t *data, *back;
+	int64_t size, mtime;
+	bool ok[6];
+
+	memset(&pl, 0, sizeof(pl));
+	memset(&err, 0, sizeof(err));
+	buf_init(&b, 100);
+	pl.dir = under(tmpdir, "dl");
+	std_build(&mi, &data);
+	factory_open(&pl, &mi, NULL, &st);
+	cr_assert_eq(size_of(under(tmpdir, "dl/t/a.bin")), 100000);
+	cr_assert_eq(size_of(under(tmpdir, "dl/t/empty")), 0);
+	cr_assert_eq(size_of(under(tmpdir, "dl/t/sub/dir/c.bin")), 70001);
+	/* Made by this run: nothing there can hold a valid piece. */
+	cr_assert_not(st.ops->existed(st.ctx, 0, PLEN));
+	cr_assert_not(st.ops->existed(st.ctx, 5 * PLEN, 170001 - 5 * PLEN));
+	/* The whole torrent in two buffers, across the empty file. */
+	v[0].iov_base = data;
+	v[0].iov_len = 99000;
+	v[1].iov_base = data + 99000;
+	v[1].iov_len = mi.total_length - 99000;
+	cr_assert_eq(store_writev(&st, 0, v, 2), 0);
+	back = calloc(1, mi.total_length);
+	cr_assert_not_null(back);
+	cr_assert_eq(store_read(&st, 0, back, mi.total_length), 0);
+	cr_assert_eq(memcmp(back, data, mi.total_length), 0);
+	cr_assert_eq(store_verify_span(&st, &mi, 0, 6, back, ok), 0);
+	for (int i = 0; i < 6; i++)
+		cr_assert(ok[i], "piece %d", i);
+	cr_assert_eq(st.ops->stamp(st.ctx, 0, &size, &mtime), 0);
+	cr_assert_eq(size, 100000);
+	cr_assert_gt(mtime, 0);
+	cr_assert_eq(st.ops->stamp(st.ctx, 1, &size, &mtime), 0);
+	cr_assert_eq(size, 0);
+	/* No state directory: no record is kept, and saving one is not an
+	 * error. */
+	cr_assert_eq(st.ops->record_save(st.ctx, "x", 1, &err), 0);
+	cr_assert_eq(st.ops->record_load(st.ctx, 100, &b, &err), THR_ENOENT);
+	store_close(&st);
+	cr_assert_not(store_is_open(&st));
+	store_close(&st);	/* twice is harmless */
+
+	/* The next run finds the data from before it. */
+	factory_open(&pl, &mi, NULL, &st);
+	cr_assert(st.ops->existed(st.ctx, 0, mi.total_length));
+	store_close(&st);
+	storage_place_release(&pl);
+	buf_release(&b);
+	free(back);
+	free(data);
+	mi_free(&mi);
+}
+
+/* Files not wanted are not created; a write that touches one (a piece
+ * shared with a wanted file) creates it at its full length. */
+Test(storage, factory_creates_only_wanted_files)
+{
+	static const uint8_t wanted[] = { 1, 1, 0 };
+	struct storage_place pl;
+	struct metainfo mi;
+	struct store st;
+	struct iovec v;
+	uint8_t *data, got[64];
+	int64_t size, mtime;
+	size_t k;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.dir = tmpdir;
+	std_build(&mi, &data);
+	factory_open(&pl, &mi, wanted, &st);
+	cr_assert_eq(size_of(under(tmpdir, "t/a.bin")), 100000);
+	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), -1);
+	cr_assert_eq(st.ops->stamp(st.ctx, 2, &size, &mtime), 0);
+	cr_assert_eq(size, -1, "a stamp creates nothing");
+	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), -1);
+	/* Reading the missing file reads zeros, and creates nothing. */
+	memset(got, 0x55, sizeof(got));
+	cr_assert_eq(store_read(&st, 4 * PLEN, got, sizeof(got)), 0);
+	for (k = 0; k < sizeof(got); k++)
+		cr_assert_eq(got[k], 0, "byte %zu", k);
+	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), -1);
+	cr_assert_not(st.ops->existed(st.ctx, 4 * PLEN, PLEN));
+	/* Piece 3 is the tail of a.bin and the head of c.bin. */
+	v.iov_base = data + 3 * PLEN;
+	v.iov_len = PLEN;
+	cr_assert_eq(store_writev(&st, 3 * PLEN, &v, 1), 0);
+	cr_assert_eq(size_of(under(tmpdir, "t/sub/dir/c.bin")), 70001);
+	cr_assert_eq(store_read(&st, 100000, got, sizeof(got)), 0);
+	cr_assert_eq(memcmp(got, data + 100000, sizeof(got)), 0);
+	store_close(&st);
+	storage_place_release(&pl);
+	free(data);
+	mi_free(&mi);
+}
+
+/* The resume record lives in the state directory, keyed by the torrent
+ * and the download directory: readable before the store is open (the
+ * factory's record), and replaced by each save. */
+Test(storage, factory_keeps_the_record_per_torrent_and_place)
+{
+	struct storage_place pl, other;
+	struct store_factory f;
+	struct thr_error err;
+	struct metainfo mi;
+	struct store st;
+	struct buf b;
+	char state[600];
+
+	memset(&pl, 0, sizeof(pl));
+	memset(&other, 0, sizeof(other));
+	snprintf(state, sizeof(state), "%s", under(tmpdir, "state"));
+	pl.dir = under(tmpdir, "dl");
+	pl.state_dir = state;
+	other.dir = under(tmpdir, "dl2");
+	other.state_dir = state;
+	std_build(&mi, NULL);
+	memset(mi.info_hash, 0x42, sizeof(mi.info_hash));
+	buf_init(&b, 1u << 16);
+	memset(&err, 0, sizeof(err));
+	f = storage_factory(&pl);
+	/* The download directory does not exist yet: no record. */
+	cr_assert_eq(f.record(f.ctx, &mi, 1u << 16, &b, &err), THR_ENOENT);
+	factory_open(&pl, &mi, NULL, &st);
+	cr_assert_eq(st.ops->record_load(st.ctx, 1u << 16, &b, &err),
+	    THR_ENOENT);
+	cr_assert_eq(st.ops->record_save(st.ctx, "first", 5, &err), 0,
+	    "%s", err.msg);
+	cr_assert_eq(st.ops->record_save(st.ctx, "second", 6, &err), 0,
+	    "%s", err.msg);
+	cr_assert_eq(st.ops->record_load(st.ctx, 1u << 16, &b, &err), 0,
+	    "%s", err.msg);
+	cr_assert_eq(b.len, 6);
+	cr_assert_eq(memcmp(b.data, "second", 6), 0);
+	buf_reset(&b);
+	cr_assert_eq(st.ops->record_load(st.ctx, 3, &b, &err), THR_ELIMIT);
+	store_close(&st);
+	/* Before the next open, through the factory. */
+	buf_reset(&b);
+	cr_assert_eq(f.record(f.ctx, &mi, 1u << 16, &b, &err), 0, "%s",
+	    err.msg);
+	cr_assert_eq(b.len, 6);
+	cr_assert_eq(memcmp(b.data, "second", 6), 0);
+	/* The same torrent in another directory has a record of its own. */
+	factory_open(&other, &mi, NULL, &st);
+	buf_reset(&b);
+	cr_assert_eq(st.ops->record_load(st.ctx, 1u << 16, &b, &err),
+	    THR_ENOENT);
+	store_close(&st);
+	/* Another torrent in the same directory too. */
+	memset(mi.info_hash, 0x43, sizeof(mi.info_hash));
+	f = storage_factory(&pl);
+	buf_reset(&b);
+	cr_assert_eq(f.record(f.ctx, &mi, 1u << 16, &b, &err), THR_ENOENT);
+	storage_place_release(&pl);
+	storage_place_release(&other);
+	buf_release(&b);
+	mi_free(&mi);
+}
+
+/* The factory refuses what storage_open refuses, and leaves the store
+ * closed. */
+Test(storage, factory_open_refuses_symlink)
+{
+	struct storage_place pl;
+	struct store_factory f;
+	struct thr_error err;
+	struct metainfo mi;
+	struct store st;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.dir = tmpdir;
+	std_build(&mi, NULL);
+	cr_assert_eq(mkdir(under(tmpdir, "t"), 0755), 0);
+	cr_assert_eq(symlink(outside, under(tmpdir, "t/sub")), 0);
+	memset(&st, 0, sizeof(st));
+	memset(&err, 0, sizeof(err));
+	f = storage_factory(&pl);
+	cr_assert_eq(f.open(f.ctx, &mi, NULL, &st, &err), THR_EUNSAFE);
+	cr_assert_not_null(strstr(err.msg, "t/sub"), "%s", err.msg);
+	cr_assert_not(store_is_open(&st));
+	cr_assert(dir_is_empty(outside), "nothing may be written outside");
+	storage_place_release(&pl);
 	mi_free(&mi);
 }

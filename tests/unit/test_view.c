@@ -1,11 +1,16 @@
 /*
- * test_view.c: the terminal view drawn into a pseudo-terminal.
+ * test_view.c: the terminal view (ui/view.h) drawn into a
+ * pseudo-terminal from a torrent (core/torrent.h) and its session
+ * (core/session.h).
  *
  * Each test opens a pty, starts the view on its slave side, draws a
- * hand-built state and reads rows back with view_row_text.  The master
- * side is non-blocking and drained after every draw so that curses
- * never blocks writing; keys are written into the master side, as a
- * user would type them.  Every test ends curses with view_free.
+ * hand-built torrent and reads rows back with view_row_text.  The
+ * session is a real one (session_new: its log, limits and status
+ * lines); the torrent is filled in by hand, since the view only reads
+ * it.  The master side is non-blocking and drained after every draw so
+ * that curses never blocks writing; keys are written into the master
+ * side, as a user would type them.  Every test ends curses with
+ * view_free.
  */
 #include "config.h"
 
@@ -28,7 +33,8 @@
 #include "core/log.h"
 #include "core/peer.h"
 #include "core/picker.h"
-#include "core/state.h"
+#include "core/session.h"
+#include "core/torrent.h"
 #include "ui/keys.h"
 #include "ui/view.h"
 
@@ -38,7 +44,7 @@
 #define T_ROW_MAX	4096
 
 struct fix {
-	struct thr_state	*s;
+	struct torrent		*t;
 	int			 master;
 	FILE			*in, *out;
 	struct view		*v;
@@ -53,101 +59,124 @@ drain(struct fix *f)
 		;
 }
 
+/* A session as the program makes one, with the view's log level; the
+ * torrent built by hand below borrows it. */
+static struct session *
+make_session(void)
+{
+	struct session_opts so;
+	struct thr_error err;
+	struct session *s;
+
+	memset(&so, 0, sizeof(so));
+	so.seed = 7;
+	so.log_level = LOG_DEBUG;
+	so.crypto = SESSION_CRYPTO_PREFER;
+	so.transport = SESSION_TRANSPORT_TCP;
+	memset(&err, 0, sizeof(err));
+	s = session_new(&so, T_NOW, &err);
+	cr_assert_not_null(s, "%s", err.msg);
+	session_set_port(s, 6881);
+	return s;
+}
+
 static struct peer *
-add_peer(struct thr_state *s, const char *addr, const char *client,
+add_peer(struct torrent *t, const char *addr, const char *client,
     bool seed)
 {
 	struct thr_addr a;
 	struct peer *p;
 
 	cr_assert_eq(addr_parse(addr, &a), 0);
-	p = peer_new(++s->next_peer_id, &a, false, s->mi.npieces, T_NOW);
+	p = peer_new(++t->sess->next_peer_id, &a, false, t->mi.npieces,
+	    T_NOW);
 	cr_assert_not_null(p);
 	p->phase = PEER_ACTIVE;
 	snprintf(p->client, sizeof(p->client), "%s", client);
 	if (seed)
 		bitfield_set_all(&p->have);
 	else
-		for (uint32_t i = 0; i < s->mi.npieces; i += 2)
+		for (uint32_t i = 0; i < t->mi.npieces; i += 2)
 			bitfield_set(&p->have, i);
-	picker_add_bitfield(&s->pk, &p->have);
-	s->peers[s->npeers++] = p;
+	picker_add_bitfield(&t->pk, &p->have);
+	t->ps.peers[t->ps.npeers++] = p;
 	return p;
 }
 
-static struct thr_state *
-make_state(const char *name, uint32_t npieces)
+static struct torrent *
+make_torrent(const char *name, uint32_t npieces)
 {
 	const uint64_t total = (uint64_t)npieces * T_PLEN - 1000;
-	struct thr_state *s = calloc(1, sizeof(*s));
+	struct torrent *t = calloc(1, sizeof(*t));
 	struct picker_block b;
 	struct picker_piece *pp;
 	struct peer *p;
 	uint8_t block[16384];
 
-	cr_assert_not_null(s);
-	s->log.level = LOG_DEBUG;
-	rng_seed(&s->rng, 7);
-	s->mi.name = strdup(name);
-	s->mi.npieces = npieces;
-	s->mi.piece_length = T_PLEN;
-	s->mi.total_length = total;
-	s->mi.nfiles = 2;
-	s->mi.multi = true;
-	s->mi.files = calloc(2, sizeof(*s->mi.files));
-	cr_assert_not_null(s->mi.files);
-	s->mi.files[0].path = strdup("disc/first.bin");
-	s->mi.files[0].length = 30 * T_PLEN;
-	s->mi.files[0].offset = 0;
-	s->mi.files[1].path = strdup("disc/second.bin");
-	s->mi.files[1].length = total - 30 * T_PLEN;
-	s->mi.files[1].offset = 30 * T_PLEN;
-	cr_assert_eq(bitfield_init(&s->have, npieces), 0);
+	cr_assert_not_null(t);
+	t->sess = make_session();
+	t->log = &t->sess->log;
+	t->mi.name = strdup(name);
+	t->mi.npieces = npieces;
+	t->mi.piece_length = T_PLEN;
+	t->mi.total_length = total;
+	t->mi.nfiles = 2;
+	t->mi.multi = true;
+	t->mi.files = calloc(2, sizeof(*t->mi.files));
+	cr_assert_not_null(t->mi.files);
+	t->mi.files[0].path = strdup("disc/first.bin");
+	t->mi.files[0].length = 30 * T_PLEN;
+	t->mi.files[0].offset = 0;
+	t->mi.files[1].path = strdup("disc/second.bin");
+	t->mi.files[1].length = total - 30 * T_PLEN;
+	t->mi.files[1].offset = 30 * T_PLEN;
+	cr_assert_eq(bitfield_init(&t->have, npieces), 0);
 	for (uint32_t i = 0; i < 30; i++)
-		bitfield_set(&s->have, i);
-	s->left = total - 30 * (uint64_t)T_PLEN;
-	s->wanted_total = total;
-	cr_assert_eq(picker_init(&s->pk, &s->mi, &s->have, 4), 0);
-	s->phase = STATE_DOWNLOADING;
-	s->strategy = "rarest";
-	s->port = 6881;
-	s->uploaded = total / 4;
-	s->nknown = 9;
-	snprintf(s->tracker_status, sizeof(s->tracker_status), "ok, 50 peers");
-	s->tracker_phase = TRACKER_IDLE;
-	s->tracker_next_ms = T_NOW + 65000;
-	rate_init(&s->down, T_NOW);
-	rate_init(&s->up, T_NOW);
+		bitfield_set(&t->have, i);
+	t->sel.left = total - 30 * (uint64_t)T_PLEN;
+	t->sel.wanted_total = total;
+	cr_assert_eq(picker_init(&t->pk, &t->mi, &t->have, 4), 0);
+	t->pk.strategy = PICKER_RAREST;
+	t->phase = TORRENT_DOWNLOADING;
+	t->uploaded = total / 4;
+	t->ps.nknown = 9;
+	snprintf(t->ann.status, sizeof(t->ann.status), "ok, 50 peers");
+	t->ann.phase = ANNOUNCER_IDLE;
+	t->ann.next_ms = T_NOW + 65000;
+	rate_init(&t->down, T_NOW);
+	rate_init(&t->up, T_NOW);
 
-	p = add_peer(s, "10.0.0.1:6881", "Transmission 3.00", true);
+	p = add_peer(t, "10.0.0.1:6881", "Transmission 3.00", true);
 	rate_add(&p->down, T_NOW, 5000);
-	p = add_peer(s, "10.0.0.2:51413", "qBittorrent 4.5", false);
+	p = add_peer(t, "10.0.0.2:51413", "qBittorrent 4.5", false);
 	rate_add(&p->down, T_NOW, 900000);
 	rate_add(&p->up, T_NOW, 1000);
 
 	/* One piece in flight with a block received from the first peer. */
-	cr_assert(picker_pick(&s->pk, 1, &s->peers[0]->have, &s->rng, NULL,
-	    NULL, &b));
+	cr_assert(picker_pick(&t->pk, 1, &t->ps.peers[0]->have,
+	    &t->sess->rng[SESSION_RNG_PICKER], NULL, NULL, &b));
 	memset(block, 0, sizeof(block));
-	cr_assert_eq(picker_received(&s->pk, 1, b.index, b.begin, block,
+	cr_assert_eq(picker_received(&t->pk, 1, b.index, b.begin, block,
 	    b.length, &pp), PICKER_RECV_STORED);
-	s->peers[0]->nreqs = 3;
+	t->ps.peers[0]->nreqs = 3;
 
-	log_msg(&s->log, LOG_INFO, "first line");
-	log_msg(&s->log, LOG_WARN, "tracker said \x1b[2J hello");
-	log_msg(&s->log, LOG_ERROR, "newest line");
-	return s;
+	log_msg(t->log, LOG_INFO, "first line");
+	log_msg(t->log, LOG_WARN, "tracker said \x1b[2J hello");
+	log_msg(t->log, LOG_ERROR, "newest line");
+	return t;
 }
 
 static void
-free_state(struct thr_state *s)
+free_torrent(struct torrent *t)
 {
-	for (size_t i = 0; i < s->npeers; i++)
-		peer_free(s->peers[i]);
-	picker_release(&s->pk);
-	bitfield_release(&s->have);
-	metainfo_release(&s->mi);
-	free(s);
+	for (size_t i = 0; i < t->ps.npeers; i++)
+		peer_free(t->ps.peers[i]);
+	if (t->pk.state != NULL)
+		picker_release(&t->pk);
+	bitfield_release(&t->have);
+	metainfo_release(&t->mi);
+	session_free(t->sess);
+	free(t);
 }
 
 static void
@@ -170,7 +199,7 @@ fix_open_with(struct fix *f, const char *name, int cols, int rows,
 	cr_assert_not_null(f->v, "%s", err.msg);
 	drain(f);
 	view_set_size(f->v, cols, rows);
-	f->s = make_state(name, npieces);
+	f->t = make_torrent(name, npieces);
 }
 
 static void
@@ -187,7 +216,7 @@ fix_close(struct fix *f)
 	fclose(f->in);
 	fclose(f->out);
 	close(f->master);
-	free_state(f->s);
+	free_torrent(f->t);
 }
 
 static const char *row(struct fix *, int);
@@ -198,7 +227,7 @@ draw(struct fix *f)
 {
 	int cols, rows;
 
-	view_draw(f->v, f->s, T_NOW);
+	view_draw(f->v, f->t, T_NOW);
 	drain(f);
 	if (getenv("VIEW_DUMP") == NULL)
 		return;
@@ -265,10 +294,10 @@ Test(view, header_shows_name_percent_and_status)
 	cr_expect(strstr(row(&f, 2), "rarest") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "downloading") != NULL, "%s", rowbuf);
 	cr_expect(find_row(&f, 60, "PAUSED") < 0);
-	f.s->paused = true;
-	f.s->phase = STATE_CHECKING;
-	f.s->check_next = 12;
-	f.s->tracker_phase = TRACKER_BUSY;
+	f.t->paused = true;
+	f.t->phase = TORRENT_CHECKING;
+	f.t->check_next = 12;
+	f.t->ann.phase = ANNOUNCER_BUSY;
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "PAUSED") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "checking 12/100") != NULL, "%s",
@@ -398,7 +427,7 @@ Test(view, piece_map_utf8_and_availability)
 	fclose(f.in);
 	fclose(f.out);
 	close(f.master);
-	free_state(f.s);
+	free_torrent(f.t);
 }
 
 Test(view, help_lists_every_key_and_any_key_closes)
@@ -417,8 +446,9 @@ Test(view, help_lists_every_key_and_any_key_closes)
 	for (size_t i = 0; i < n; i++) {
 		cr_expect_geq(find_row(&f, 60, kb[i].name), 0, "%s",
 		    kb[i].name);
-		cr_expect_geq(find_row(&f, 60, kb[i].help), 0, "%s",
-		    kb[i].help);
+		/* The help text is the command table's, through keys_help. */
+		cr_expect_geq(find_row(&f, 60, keys_help(kb[i].cmd)), 0, "%s",
+		    keys_help(kb[i].cmd));
 	}
 	/* 'q' only closes the overlay here; it does not quit. */
 	cr_expect_eq(type(&f, "q"), COMMAND_NONE);
@@ -500,7 +530,7 @@ Test(view, large_and_minimal_layouts_do_not_overflow)
 	fclose(f.in);
 	fclose(f.out);
 	close(f.master);
-	free_state(f.s);
+	free_torrent(f.t);
 }
 
 Test(view, hostile_strings_are_escaped)
@@ -508,10 +538,10 @@ Test(view, hostile_strings_are_escaped)
 	struct fix f;
 
 	fix_open(&f, "\x1b[31mevil\x07name", 200, 60);
-	snprintf(f.s->peers[0]->client, sizeof(f.s->peers[0]->client),
+	snprintf(f.t->ps.peers[0]->client, sizeof(f.t->ps.peers[0]->client),
 	    "bad\x1b]0;title\x07");
-	free(f.s->mi.files[1].path);
-	f.s->mi.files[1].path = strdup("disc/\x1b[2Jwipe");
+	free(f.t->mi.files[1].path);
+	f.t->mi.files[1].path = strdup("disc/\x1b[2Jwipe");
 	for (int p = 0; p < VIEW_NPANES; p++) {
 		draw(&f);
 		for (int r = 0; r < 60; r++) {
@@ -544,7 +574,7 @@ Test(view, log_pane_newest_at_bottom_and_scrolls)
 	cr_expect(strstr(row(&f, last - 2), "first line") != NULL, "%s",
 	    rowbuf);
 	for (int i = 0; i < 50; i++)
-		log_msg(&f.s->log, LOG_DEBUG, "line %d", i);
+		log_msg(f.t->log, LOG_DEBUG, "line %d", i);
 	draw(&f);
 	cr_expect_str_eq(row(&f, last), "line 49");
 	/* Up goes back in time, Down forward again. */
@@ -620,7 +650,7 @@ Test(view, piece_map_aggregates_ranges_with_shades)
 	fclose(f.in);
 	fclose(f.out);
 	close(f.master);
-	free_state(f.s);
+	free_torrent(f.t);
 }
 
 Test(view, monochrome_terminal_draws)
@@ -644,8 +674,8 @@ Test(view, peers_table_shows_source_and_drops_it_when_narrow)
 	int a, b;
 
 	fix_open(&f, "t", 200, 60);
-	f.s->peers[0]->source = PEER_SRC_TRACKER;
-	f.s->peers[1]->source = PEER_SRC_DHT;
+	f.t->ps.peers[0]->source = PEER_SRC_TRACKER;
+	f.t->ps.peers[1]->source = PEER_SRC_DHT;
 	draw(&f);
 	cr_expect_geq(find_row(&f, 60, "source"), 0);
 	a = find_row(&f, 60, "10.0.0.1:6881");
@@ -657,7 +687,7 @@ Test(view, peers_table_shows_source_and_drops_it_when_narrow)
 	cr_expect(strstr(row(&f, b), "qBittorrent 4.5") != NULL, "%s",
 	    rowbuf);
 	cr_expect(strstr(row(&f, b), "..O.") != NULL, "%s", rowbuf);
-	f.s->peers[1]->source = PEER_SRC_INCOMING;
+	f.t->ps.peers[1]->source = PEER_SRC_INCOMING;
 	draw(&f);
 	cr_expect(strstr(row(&f, b), " incoming ") != NULL, "%s", rowbuf);
 	/* At 80 columns the optional column goes first. */
@@ -675,34 +705,35 @@ Test(view, peers_table_shows_source_and_drops_it_when_narrow)
 Test(view, header_shows_dht_nodes_or_off)
 {
 	struct fix f;
-	char dummy;
+	char dummy, *status;
 
 	fix_open(&f, "t", 200, 60);
+	status = f.t->sess->status[SESSION_STATUS_DHT];
 	draw(&f);
 	cr_expect(strstr(row(&f, 2), "DHT off") != NULL, "%s", rowbuf);
 	/* The view only tests the pointer; it never looks inside. */
-	f.s->dht = (struct dht *)(void *)&dummy;
-	snprintf(f.s->dht_status, sizeof(f.s->dht_status), "bootstrapping");
+	f.t->sess->dht = (struct dht *)(void *)&dummy;
+	session_set_status(f.t->sess, SESSION_STATUS_DHT, "bootstrapping");
 	draw(&f);
 	cr_expect(strstr(row(&f, 2), "DHT: bootstrapping") != NULL, "%s",
 	    rowbuf);
-	f.s->dht_nodes = 42;
-	snprintf(f.s->dht_status, sizeof(f.s->dht_status), "42 nodes");
+	f.t->sess->dht_nodes = 42;
+	session_set_status(f.t->sess, SESSION_STATUS_DHT, "42 nodes");
 	draw(&f);
 	cr_expect(strstr(row(&f, 2), "DHT: 42 nodes") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "ok, 50 peers") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 2), "downloading") != NULL, "%s", rowbuf);
 	cr_expect_lt(find_row(&f, 60, "DHT off"), 0);
 	/* No status text: the count alone. */
-	f.s->dht_status[0] = '\0';
-	f.s->dht_nodes = 7;
+	session_set_status(f.t->sess, SESSION_STATUS_DHT, "");
+	f.t->sess->dht_nodes = 7;
 	draw(&f);
 	cr_expect(strstr(row(&f, 2), "DHT: 7 nodes") != NULL, "%s", rowbuf);
 	/* A status that fills its array is still bounded. */
-	memset(f.s->dht_status, 'x', sizeof(f.s->dht_status));
+	memset(status, 'x', SESSION_STATUS_MAX);
 	draw(&f);
 	cr_expect(strstr(row(&f, 2), "DHT: xxxx") != NULL, "%s", rowbuf);
-	f.s->dht = NULL;
+	f.t->sess->dht = NULL;
 	fix_close(&f);
 }
 
@@ -714,7 +745,7 @@ Test(view, header_shows_limits_and_peers)
 	struct fix f;
 
 	fix_open(&f, "t", 200, 60);
-	bucket_init(&f.s->down_limit, 512u << 10, T_NOW);
+	session_set_limit(f.t->sess, false, 512u << 10);
 	draw(&f);
 	cr_expect(strstr(row(&f, 1), "(limit 512.0 KiB/s)") != NULL, "%s",
 	    rowbuf);
@@ -728,12 +759,12 @@ Test(view, header_shows_limits_and_peers)
 	cr_expect(strstr(row(&f, 1), "unlimited") == NULL, "%s", rowbuf);
 	/* Both set. */
 	view_set_size(f.v, 200, 60);
-	bucket_init(&f.s->up_limit, 2u << 20, T_NOW);
+	session_set_limit(f.t->sess, true, 2u << 20);
 	draw(&f);
 	cr_expect(strstr(row(&f, 1), "(limit 2.0 MiB/s)") != NULL, "%s",
 	    rowbuf);
 	/* No address known: peers connected only. */
-	f.s->nknown = 0;
+	f.t->ps.nknown = 0;
 	draw(&f);
 	cr_expect(strstr(row(&f, 1), "peers 2  seeds 1") != NULL, "%s",
 	    rowbuf);
@@ -748,28 +779,30 @@ Test(view, header_says_complete_with_files_skipped)
 	struct fix f;
 
 	fix_open(&f, "t", 200, 60);
-	f.s->have_meta = true;
-	f.s->file_wanted = wanted;
-	f.s->wanted_total = 30 * (uint64_t)T_PLEN;
-	f.s->left = 10 * (uint64_t)T_PLEN;
+	f.t->have_meta = true;
+	f.t->sel.wanted = wanted;
+	f.t->sel.nfiles = 2;
+	f.t->sel.wanted_total = 30 * (uint64_t)T_PLEN;
+	f.t->sel.left = 10 * (uint64_t)T_PLEN;
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "960.0 KiB of 3.1 MiB") != NULL, "%s",
 	    rowbuf);
 	cr_expect(strstr(row(&f, 0), "%") != NULL, "%s", rowbuf);
 	/* All of the selection here: a fresh picker that wants only the
 	 * first file's pieces, which we have. */
-	picker_release(&f.s->pk);
-	cr_assert_eq(picker_init(&f.s->pk, &f.s->mi, &f.s->have, 4), 0);
+	picker_release(&f.t->pk);
+	cr_assert_eq(picker_init(&f.t->pk, &f.t->mi, &f.t->have, 4), 0);
 	for (uint32_t i = 30; i < T_NPIECES; i++)
-		cr_assert_eq(picker_set_wanted(&f.s->pk, i, false), 0);
-	f.s->left = 0;
-	f.s->phase = STATE_SEEDING;
-	cr_assert(state_complete(f.s));
+		cr_assert_eq(picker_set_wanted(&f.t->pk, i, false), 0);
+	f.t->sel.left = 0;
+	f.t->phase = TORRENT_SEEDING;
+	cr_assert(torrent_complete(f.t));
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "960.0 KiB of 3.1 MiB  complete (1 file "
 	    "skipped)") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 0), "100.0%") == NULL, "%s", rowbuf);
-	f.s->file_wanted = NULL;
+	f.t->sel.wanted = NULL;
+	f.t->sel.nfiles = 0;
 	fix_close(&f);
 }
 
@@ -777,39 +810,38 @@ Test(view, header_says_complete_with_files_skipped)
  * A magnet link before its info dict: no pieces, no files, no size, no
  * picker, perhaps no name; peers have empty bitfields.
  */
-static struct thr_state *
-make_meta_state(void)
+static struct torrent *
+make_meta_torrent(void)
 {
-	struct thr_state *s = calloc(1, sizeof(*s));
+	struct torrent *t = calloc(1, sizeof(*t));
 	static const char *const addrs[] = { "10.0.0.7:6881", "10.0.0.8:6881" };
 
-	cr_assert_not_null(s);
-	s->log.level = LOG_DEBUG;
-	rng_seed(&s->rng, 7);
-	s->phase = STATE_METADATA;
-	s->have_meta = false;
+	cr_assert_not_null(t);
+	t->sess = make_session();
+	t->log = &t->sess->log;
+	t->phase = TORRENT_METADATA;
+	t->have_meta = false;
 	for (int i = 0; i < 20; i++)
-		s->mi.info_hash[i] = (uint8_t)(0x10 + i);
-	memcpy(s->md.info_hash, s->mi.info_hash, 20);
-	s->strategy = "rarest";
-	s->port = 6881;
-	s->nknown = 3;
-	s->tracker_phase = TRACKER_NONE;
-	rate_init(&s->down, T_NOW);
-	rate_init(&s->up, T_NOW);
+		t->mi.info_hash[i] = (uint8_t)(0x10 + i);
+	memcpy(t->md.info_hash, t->mi.info_hash, 20);
+	t->pk.strategy = PICKER_RAREST;
+	t->ps.nknown = 3;
+	t->ann.phase = ANNOUNCER_NONE;
+	rate_init(&t->down, T_NOW);
+	rate_init(&t->up, T_NOW);
 	for (size_t i = 0; i < 2; i++) {
 		struct thr_addr a;
 		struct peer *p;
 
 		cr_assert_eq(addr_parse(addrs[i], &a), 0);
-		p = peer_new(++s->next_peer_id, &a, false, 0, T_NOW);
+		p = peer_new(++t->sess->next_peer_id, &a, false, 0, T_NOW);
 		cr_assert_not_null(p);
 		p->phase = PEER_ACTIVE;
 		p->source = i == 0 ? PEER_SRC_DHT : PEER_SRC_MANUAL;
-		s->peers[s->npeers++] = p;
+		t->ps.peers[t->ps.npeers++] = p;
 	}
-	log_msg(&s->log, LOG_INFO, "fetching metadata");
-	return s;
+	log_msg(t->log, LOG_INFO, "fetching metadata");
+	return t;
 }
 
 /* Draw every pane (and the availability map and the help overlay) at
@@ -847,8 +879,8 @@ Test(view, metadata_phase_renders_every_pane)
 
 	setlocale(LC_ALL, "C.UTF-8");
 	fix_open(&f, "unused", 200, 60);
-	free_state(f.s);
-	f.s = make_meta_state();
+	free_torrent(f.t);
+	f.t = make_meta_torrent();
 
 	draw(&f);
 	cr_expect(strstr(row(&f, 0),
@@ -877,17 +909,17 @@ Test(view, metadata_phase_renders_every_pane)
 	draw_all_panes(&f, 40, 10);
 
 	/* A peer told the size: pieces of the info dict arrive. */
-	f.s->md.size = 40000;
-	f.s->md.npieces = 3;
-	f.s->md.nhave = 1;
-	f.s->mi.name = strdup("magnet-dn.iso");
+	f.t->md.size = 40000;
+	f.t->md.npieces = 3;
+	f.t->md.nhave = 1;
+	f.t->mi.name = strdup("magnet-dn.iso");
 	view_set_size(f.v, 200, 60);
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "magnet-dn.iso") != NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 0), "fetching metadata: 1/3 pieces") !=
 	    NULL, "%s", rowbuf);
 	cr_expect(strstr(row(&f, 0), "1011121314") == NULL, "%s", rowbuf);
-	f.s->paused = true;
+	f.t->paused = true;
 	draw_all_panes(&f, 200, 60);
 	draw_all_panes(&f, 40, 10);
 	view_set_size(f.v, 40, 10);
@@ -895,9 +927,9 @@ Test(view, metadata_phase_renders_every_pane)
 	cr_expect(strstr(row(&f, 0), "magnet-dn") != NULL, "%s", rowbuf);
 	/* Narrow: the short form of the progress. */
 	cr_expect(strstr(row(&f, 0), "metadata 1/3") != NULL, "%s", rowbuf);
-	f.s->md.size = 0;
-	f.s->md.npieces = 0;
-	f.s->md.nhave = 0;
+	f.t->md.size = 0;
+	f.t->md.npieces = 0;
+	f.t->md.nhave = 0;
 	draw(&f);
 	cr_expect(strstr(row(&f, 0), "metadata: waiting") != NULL, "%s",
 	    rowbuf);
@@ -909,7 +941,7 @@ Test(view, metadata_phase_renders_every_pane)
 	fclose(f.in);
 	fclose(f.out);
 	close(f.master);
-	free_state(f.s);
+	free_torrent(f.t);
 }
 
 /*
@@ -975,7 +1007,7 @@ Test(view, german_labels_keep_the_layout)
 	textdomain(PACKAGE);
 	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
 		fix_open(&f, "ubuntu-24.04.iso", cols[c], 24);
-		f.s->paused = true;
+		f.t->paused = true;
 		draw(&f);
 		r = row(&f, 0);
 		cr_expect(strstr(r, "ubuntu") != NULL, "%s", r);
@@ -1014,7 +1046,7 @@ Test(view, german_labels_keep_the_layout)
 		fclose(f.in);
 		fclose(f.out);
 		close(f.master);
-		free_state(f.s);
+		free_torrent(f.t);
 	}
 	setlocale(LC_ALL, "C");
 	unsetenv("LANGUAGE");

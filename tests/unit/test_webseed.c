@@ -5,20 +5,40 @@
  * into range fetches (coalesced, split at file boundaries, at most
  * WEBSEED_MAX_SPANS in flight), and failures (back-off, choke, reject).
  * The torrents are built by hand: the engine reads only the layout.
+ * Then the engine as a transport gives it to a torrent (core/torrent.h):
+ * a whole download, and a seed that sends bad data banned.  Last, the
+ * web seeds of a run (net/webnet.c): one pseudo-peer per url-list
+ * entry, back-off on a refused request, reopening, bans, and when seeds
+ * are used at all.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/bencode.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/metainfo.h"
+#include "core/peerset.h"
+#include "core/session.h"
+#include "core/torrent.h"
 #include "core/webseed.h"
-#include "core/state.h"
 #include "core/wire.h"
+#include "net/fileio.h"
+#include "net/http.h"
+#include "net/loop.h"
+#include "net/webnet.h"
+#include "net/xport.h"
 
 #include "fixture.h"
 
@@ -743,10 +763,14 @@ Test(webseed, read_respects_destination_cap)
 /* --- through the session ------------------------------------------------- */
 
 /*
- * The engine as run.c drives it, against the real session (state.h) on
- * a fixture torrent: "pay/a.bin" (40000 bytes), "pay/empty" and
- * "pay/sub/c.bin" (70001 bytes), pieces of 16 KiB, so piece 2 crosses
- * from a.bin to c.bin.  The HTTP side is answered from the payload.
+ * The engine as net/webnet.c drives it, against a real session and
+ * torrent (core/session.h, core/torrent.h) on a fixture torrent on disk:
+ * "pay/a.bin" (40000 bytes), "pay/empty" and "pay/sub/c.bin" (70001
+ * bytes), pieces of 16 KiB, so piece 2 crosses from a.bin to c.bin.
+ * The pump below is what the transport seam does for a web seed
+ * (net/xport.c's pump over webnet.c's operations), with the HTTP side
+ * answered at once from the payload instead of by libcurl; a real web
+ * server is tests/interop/webseed_nginx.sh.
  */
 #define SX_TOTAL	(40000u + 70001u)
 #define SX_NOW		1000000u
@@ -779,7 +803,7 @@ sx_fini(void)
 /* The body of a job: the payload bytes its URL and range name, with a
  * byte flipped in every 16 KiB when corrupt. */
 static void
-sx_answer(struct thr_state *s, struct webseed *w,
+sx_answer(const struct torrent *t, struct webseed *w,
     const struct webseed_fetch *job, bool corrupt, uint64_t now)
 {
 	struct buf u;
@@ -787,18 +811,18 @@ sx_answer(struct thr_state *s, struct webseed *w,
 	size_t f;
 
 	buf_init(&u, WEBSEED_URL_MAX);
-	for (f = 0; f < s->mi.nfiles; f++) {
-		cr_assert_eq(webseed_url(&s->mi, "http://h/", f, &u), 0);
+	for (f = 0; f < t->mi.nfiles; f++) {
+		cr_assert_eq(webseed_url(&t->mi, "http://h/", f, &u), 0);
 		if (strcmp((char *)u.data, job->url) == 0)
 			break;
 	}
 	buf_release(&u);
-	cr_assert_lt(f, s->mi.nfiles, "no file for %s", job->url);
-	cr_assert_neq(s->mi.files[f].length, 0, "an empty file asked for");
-	cr_assert_leq(job->offset + job->length, s->mi.files[f].length);
+	cr_assert_lt(f, t->mi.nfiles, "no file for %s", job->url);
+	cr_assert_neq(t->mi.files[f].length, 0, "an empty file asked for");
+	cr_assert_leq(job->offset + job->length, t->mi.files[f].length);
 	body = malloc(job->length);
 	cr_assert_not_null(body);
-	memcpy(body, sx_payload + s->mi.files[f].offset + job->offset,
+	memcpy(body, sx_payload + t->mi.files[f].offset + job->offset,
 	    job->length);
 	for (uint64_t k = 0; corrupt && k < job->length; k += 16384)
 		body[k] ^= 0xff;
@@ -806,49 +830,68 @@ sx_answer(struct thr_state *s, struct webseed *w,
 	free(body);
 }
 
-/* One pass of run.c's web_pump_one, with HTTP answered at once. */
+/* One pump of the web seed's connection: what the session wrote goes to
+ * the engine (the transport's write), the engine's range requests are
+ * answered, and what the engine says goes back to the session (the
+ * transport's read). */
 static void
-sx_pump(struct thr_state *s, struct peer *p, struct webseed *w, bool corrupt,
+sx_pump(struct torrent *t, struct peer *p, struct webseed *w, bool corrupt,
     uint64_t now)
 {
 	struct webseed_fetch job;
 	size_t used;
 
 	if (p->out.len > 0) {
-		state_peer_outgoing(s, p);
+		torrent_peer_outgoing(t, p);
 		cr_assert_eq(webseed_input(w, p->out.data, p->out.len, &used,
 		    now), 0);
 		buf_consume(&p->out, used);
-		state_peer_sent(s, p, used, now);
+		torrent_peer_sent(t, p, used, now);
 	}
 	webseed_tick(w, now);
 	while (webseed_next_fetch(w, now, &job))
-		sx_answer(s, w, &job, corrupt, now);
+		sx_answer(t, w, &job, corrupt, now);
 	while (!p->dead && webseed_read(w, &p->in, PEER_READ_CHUNK) > 0)
-		state_peer_input(s, p, now);
+		torrent_peer_input(t, p, now);
 }
 
-static struct peer *
-sx_start(struct thr_state *s, struct webseed **w)
+/* The session's tick, when the pump loop says so, and the peers it
+ * wrote to for another peer's sake, which the transport would flush
+ * (the web seed is pumped anyway). */
+static void
+sx_tick(struct fixture_run *r, uint64_t now)
 {
-	struct state_opts o;
+	uint32_t ids[64];
+
+	(void)session_tick(r->s, now);
+	while (torrent_take_dirty(r->t, ids, 64) > 0)
+		;
+}
+
+/* A session with --encryption require (which is about peers, not web
+ * seeds) and the web seed's pseudo-peer at 0.0.0.1:1, connected as
+ * webnet.c connects it. */
+static struct peer *
+sx_start(struct fixture_run *r, struct webseed **w)
+{
 	struct thr_addr a = fixture_addr4(0, 1, 1);
 	struct thr_error err;
 	struct peer *p;
 
-	fixture_opts(&sx, &o);
-	o.crypto = STATE_CRYPTO_REQUIRE;	/* not for web seeds */
-	fixture_state_init(s, &o, SX_NOW);
-	fixture_check(s, SX_NOW);
-	cr_assert_eq(s->phase, STATE_DOWNLOADING);
-	p = state_peer_add(s, &a, false, SX_NOW);
+	fixture_opts(&sx, r);
+	r->so.crypto = SESSION_CRYPTO_REQUIRE;
+	fixture_start(r, SX_NOW);
+	fixture_check(r->t, SX_NOW);
+	cr_assert_eq(r->t->phase, TORRENT_DOWNLOADING);
+	p = torrent_peer_add(r->t, &a, false, PEER_SRC_WEB, PEER_WEB, SX_NOW);
 	cr_assert_not_null(p);
-	*w = webseed_new(&s->mi, "http://h/", 0, SX_NOW, &err);
-	cr_assert_not_null(*w);
-	p->transport = PEER_WEB;
-	p->source = PEER_SRC_WEB;
-	p->tp = *w;
-	state_peer_connected(s, p, SX_NOW);
+	cr_assert_eq(p->transport, PEER_WEB);
+	cr_assert_eq(p->source, PEER_SRC_WEB);
+	memset(&err, 0, sizeof(err));
+	*w = webseed_new(&r->t->mi, "http://h/", 0, SX_NOW, &err);
+	cr_assert_not_null(*w, "%s", err.msg);
+	p->listen_port = 0;
+	torrent_peer_connected(r->t, p, SX_NOW);
 	cr_assert_not(p->dead, "%s", p->why);
 	cr_assert_eq(p->phase, PEER_HANDSHAKE, "no MSE for a web seed");
 	cr_assert_null(p->mse);
@@ -858,55 +901,353 @@ sx_start(struct thr_state *s, struct webseed **w)
 Test(webseed, session_downloads_everything, .init = sx_init,
     .fini = sx_fini)
 {
-	struct thr_state *s = calloc(1, sizeof(*s));
+	struct fixture_run r;
 	struct webseed *w;
 	struct peer *p;
 	uint64_t now = SX_NOW;
 
-	cr_assert_not_null(s);
-	p = sx_start(s, &w);
-	for (int i = 0; i < 200 && !state_complete(s); i++) {
-		sx_pump(s, p, w, false, now);
+	p = sx_start(&r, &w);
+	for (int i = 0; i < 200 && !torrent_complete(r.t); i++) {
+		sx_pump(r.t, p, w, false, now);
 		/* Once complete, the session drops it: both are seeds. */
-		cr_assert(!p->dead || state_complete(s), "%s", p->why);
+		cr_assert(!p->dead || torrent_complete(r.t), "%s", p->why);
 		if (i % 10 == 0)
-			state_tick(s, now);
+			sx_tick(&r, now);
 		now += 100;
 	}
-	cr_assert(state_complete(s));
+	cr_assert(torrent_complete(r.t));
 	cr_assert_eq(p->phase, PEER_ACTIVE);
 	cr_assert(p->fast);
-	cr_assert_eq(s->hash_fails, 0);
+	cr_assert_eq(r.t->hash_fails, 0);
 	cr_assert_eq(p->downloaded, SX_TOTAL);
-	state_release(s);
+	fixture_stop(&r);
 	webseed_free(w);
-	free(s);
 }
 
 Test(webseed, session_bans_corrupt_seed, .init = sx_init, .fini = sx_fini)
 {
-	struct thr_state *s = calloc(1, sizeof(*s));
+	struct fixture_run r;
 	struct webseed *w;
 	struct peer *p;
 	struct thr_addr a = fixture_addr4(0, 1, 1);
 	uint64_t now = SX_NOW;
 
-	cr_assert_not_null(s);
-	p = sx_start(s, &w);
+	p = sx_start(&r, &w);
 	for (int i = 0; i < 200 && !p->dead; i++) {
-		sx_pump(s, p, w, true, now);
+		sx_pump(r.t, p, w, true, now);
 		if (i % 10 == 0)
-			state_tick(s, now);
+			sx_tick(&r, now);
 		now += 100;
 	}
 	cr_assert(p->dead);
-	cr_assert_geq(p->strikes, STATE_MAX_STRIKES);
-	cr_assert(state_banned(s, &a));
+	cr_assert_geq(p->strikes, TORRENT_MAX_STRIKES);
+	cr_assert(peerset_banned(&r.t->ps, &a));
 	/* Another seed, at its own made-up address, is not banned. */
 	a = fixture_addr4(0, 2, 2);
-	cr_assert_not(state_banned(s, &a));
-	cr_assert_eq(s->have.count, 0);
-	state_release(s);
+	cr_assert_not(peerset_banned(&r.t->ps, &a));
+	cr_assert_eq(r.t->have.count, 0);
+	fixture_stop(&r);
 	webseed_free(w);
-	free(s);
+}
+
+/* --- net/webnet.c -------------------------------------------------------- */
+
+/*
+ * Web seeds as transports of a run: webnet opens one pseudo-peer per
+ * url-list entry of a downloading torrent, carries the session's bytes
+ * to the engine and its range requests to libcurl over a real loop.
+ * The seeds' URLs name a port on 127.0.0.1 held by a socket that is
+ * bound but not listening, so every request is refused at once and
+ * nothing leaves the machine; the download itself, against a real web
+ * server, is tests/interop/webseed_nginx.sh.
+ */
+#define WN_SEEDS	2
+
+static int	 wn_sock = -1;
+static uint16_t	 wn_port;
+
+/* Append a url-list of WN_SEEDS entries to the fixture's torrent file
+ * (the key sorts after "info", the last one the fixture writes). */
+static void
+wn_add_urllist(const char *path)
+{
+	struct thr_error err;
+	char url[64];
+	struct buf b;
+	FILE *fp;
+
+	buf_init(&b, 1u << 20);
+	memset(&err, 0, sizeof(err));
+	cr_assert_eq(fileio_read(path, 1u << 20, &b, &err), 0, "%s", err.msg);
+	cr_assert_eq(b.data[b.len - 1], 'e');
+	b.len--;	/* reopen the top dictionary */
+	bencode_put_cstr(&b, "url-list");
+	bencode_put_list(&b);
+	for (int i = 0; i < WN_SEEDS; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/s%d/",
+		    (unsigned)wn_port, i);
+		bencode_put_cstr(&b, url);
+	}
+	bencode_put_end(&b);
+	cr_assert_eq(bencode_put_end(&b), 0);
+	cr_assert_not_null(fp = fopen(path, "wb"));
+	cr_assert_eq(fwrite(b.data, 1, b.len, fp), b.len);
+	cr_assert_eq(fclose(fp), 0);
+	buf_release(&b);
+}
+
+static void
+wn_init(void)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	/* Only loopback traffic: never route through a configured proxy. */
+	unsetenv("http_proxy");
+	unsetenv("HTTP_PROXY");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
+	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
+	cr_assert_geq(wn_sock = socket(AF_INET, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(wn_sock, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(wn_sock, (struct sockaddr *)&sin, &sl), 0);
+	wn_port = ntohs(sin.sin_port);
+	sx_init();
+	wn_add_urllist(sx_torrent);
+}
+
+static void
+wn_fini(void)
+{
+	sx_fini();
+	if (wn_sock >= 0)
+		close(wn_sock);
+	wn_sock = -1;
+	curl_global_cleanup();
+}
+
+/* A run's network side over r's session: loop, HTTP, transports (no
+ * dialling: the torrent's tracker is nobody), web seeds. */
+struct wn_net {
+	struct loop	*l;
+	struct http	*h;
+	struct xnet	*xn;
+	struct webnet	*w;
+};
+
+static void
+wn_net_new(struct wn_net *n, struct fixture_run *r)
+{
+	cr_assert_not_null(n->l = calloc(1, sizeof(*n->l)));
+	loop_init(n->l);
+	cr_assert_not_null(n->h = http_new(n->l));
+	cr_assert_not_null(n->xn = xnet_new(r->s, n->l));
+	xnet_stop_dialling(n->xn);
+	cr_assert_not_null(n->w = webnet_new(r->s, n->xn, n->h));
+}
+
+/* As run.c ends: the transports first (each web seed's close cancels
+ * its requests), then the web seeds, HTTP and the loop. */
+static void
+wn_net_free(struct wn_net *n)
+{
+	xnet_free(n->xn);
+	webnet_free(n->w);
+	http_free(n->h);
+	free(n->l);
+}
+
+/* The peer of torrent t at 0.0.0.(i+1):(i+1), or NULL. */
+static struct peer *
+wn_seed(const struct torrent *t, int i)
+{
+	struct thr_addr a = fixture_addr4(0, (uint8_t)(i + 1),
+	    (uint16_t)(i + 1));
+
+	for (size_t k = 0; k < t->ps.npeers; k++)
+		if (addr_equal(&t->ps.peers[k]->addr, &a))
+			return t->ps.peers[k];
+	return NULL;
+}
+
+/* Every seed has choked us, or one is gone (which the caller checks). */
+static bool
+wn_all_choked(const struct torrent *t)
+{
+	for (int i = 0; i < WN_SEEDS; i++) {
+		const struct peer *p = wn_seed(t, i);
+
+		if (p != NULL && !p->peer_choking)
+			return false;
+	}
+	return true;
+}
+
+/* The newest log line holding needle, or NULL. */
+static const char *
+wn_logged(const struct session *s, const char *needle)
+{
+	for (uint32_t i = s->log.count; i-- > 0; ) {
+		enum log_level lv;
+		const char *line = log_line(&s->log, i, &lv);
+
+		if (line != NULL && strstr(line, needle) != NULL)
+			return line;
+	}
+	return NULL;
+}
+
+/*
+ * Each seed becomes a peer at its own made-up address that nobody can
+ * dial, greets as a seed through the engine, and is asked for blocks;
+ * a refused request chokes it and backs off (logged), without closing
+ * it.
+ */
+Test(webseed, webnet_opens_each_seed_and_backs_off, .init = wn_init,
+    .fini = wn_fini)
+{
+	struct fixture_run r;
+	struct wn_net n;
+	struct peer *p;
+	char host[32];
+	uint64_t now = loop_now_ms(), start;
+
+	fixture_opts(&sx, &r);
+	r.so.log_level = LOG_INFO;
+	fixture_start(&r, now);
+	fixture_check(r.t, now);
+	cr_assert_eq(r.t->mi.nwebseeds, WN_SEEDS);
+	wn_net_new(&n, &r);
+	webnet_pump(n.w, now);
+	cr_assert_eq(r.t->ps.npeers, WN_SEEDS);
+	cr_assert_eq(xnet_count(n.xn), WN_SEEDS);
+	snprintf(host, sizeof(host), "127.0.0.1:%u", (unsigned)wn_port);
+	for (int i = 0; i < WN_SEEDS; i++) {
+		cr_assert_not_null(p = wn_seed(r.t, i), "seed %d", i);
+		cr_assert_eq(p->transport, PEER_WEB);
+		cr_assert_eq(p->source, PEER_SRC_WEB);
+		cr_assert_eq(p->listen_port, 0, "kept out of pex");
+		cr_assert_str_eq(p->host, host);
+	}
+	cr_assert_not_null(wn_logged(r.s, "using HTTP range requests"));
+	/* Opened seeds are not opened twice. */
+	webnet_pump(n.w, now);
+	cr_assert_eq(r.t->ps.npeers, WN_SEEDS);
+
+	/* One pump: the handshakes both ways, have-all, unchoke, and our
+	 * requests, which become range requests. */
+	xnet_step(n.xn, now, false);
+	for (int i = 0; i < WN_SEEDS; i++) {
+		p = wn_seed(r.t, i);
+		cr_assert_not(p->dead, "%s", p->why);
+		cr_assert_eq(p->phase, PEER_ACTIVE);
+		cr_assert_str_eq(p->client, "web seed");
+		cr_assert(bitfield_full(&p->have));
+		cr_assert(p->am_interested);
+		cr_assert_not(p->peer_choking);
+		cr_assert_gt(p->nreqs, 0);
+	}
+
+	/* The server refuses: each seed chokes us and backs off. */
+	start = loop_now_ms();
+	while (loop_now_ms() - start < 20000 && !wn_all_choked(r.t)) {
+		cr_assert_eq(loop_run_once(n.l, 50), 0);
+		xnet_step(n.xn, loop_now_ms(), false);
+	}
+	for (int i = 0; i < WN_SEEDS; i++) {
+		p = wn_seed(r.t, i);
+		cr_assert_not_null(p, "seed %d closed", i);
+		cr_assert(p->peer_choking, "seed %d", i);
+		cr_assert_eq(p->nreqs, 0, "rejected, not left waiting");
+		cr_assert_not(p->dead, "%s", p->why);
+	}
+	cr_assert_not_null(wn_logged(r.s, "; retrying in 30 s"));
+	cr_assert_eq(r.t->downloaded, 0);
+	wn_net_free(&n);
+	fixture_stop(&r);
+}
+
+/* A seed that closed comes back after WEBNET_RETRY_MS; one banned for
+ * bad data never does. */
+Test(webseed, webnet_reopens_closed_seeds_but_not_banned, .init = wn_init,
+    .fini = wn_fini)
+{
+	struct fixture_run r;
+	struct wn_net n;
+	struct thr_addr a = fixture_addr4(0, 1, 1);
+	struct peer *p;
+	uint64_t now = loop_now_ms();
+
+	fixture_opts(&sx, &r);
+	r.so.log_level = LOG_INFO;
+	fixture_start(&r, now);
+	fixture_check(r.t, now);
+	wn_net_new(&n, &r);
+	webnet_pump(n.w, now);
+	xnet_step(n.xn, now, false);
+	cr_assert_eq(r.t->ps.npeers, WN_SEEDS);
+	/* The first is banned (as after its strikes), the second just
+	 * closes; the transports see it on the next pass. */
+	peerset_ban(&r.t->ps, &a);
+	peer_kill(wn_seed(r.t, 0), "bad data");
+	peer_kill(wn_seed(r.t, 1), "closed");
+	xnet_step(n.xn, loop_now_ms(), true);
+	cr_assert_eq(r.t->ps.npeers, 0);
+	cr_assert_eq(xnet_count(n.xn), 0);
+	cr_assert_not_null(wn_logged(r.s, "dropped: it sent bad data"));
+	now = loop_now_ms();
+	webnet_pump(n.w, now);
+	cr_assert_eq(r.t->ps.npeers, 0, "not before the retry time");
+	webnet_pump(n.w, now + WEBNET_RETRY_MS);
+	cr_assert_eq(r.t->ps.npeers, 1);
+	cr_assert_null(wn_seed(r.t, 0), "banned: never again");
+	cr_assert_not_null(p = wn_seed(r.t, 1));
+	cr_assert_eq(p->transport, PEER_WEB);
+	webnet_pump(n.w, now + 10 * WEBNET_RETRY_MS);
+	cr_assert_eq(r.t->ps.npeers, 1);
+	wn_net_free(&n);
+	fixture_stop(&r);
+}
+
+/* Web seeds serve a running download: none while it is paused. */
+Test(webseed, webnet_waits_while_paused, .init = wn_init, .fini = wn_fini)
+{
+	struct fixture_run r;
+	struct wn_net n;
+	uint64_t now = loop_now_ms();
+
+	fixture_opts(&sx, &r);
+	fixture_start(&r, now);
+	fixture_check(r.t, now);
+	wn_net_new(&n, &r);
+	torrent_set_paused(r.t, true, "test");
+	webnet_pump(n.w, now);
+	cr_assert_eq(r.t->ps.npeers, 0);
+	torrent_set_paused(r.t, false, "test");
+	webnet_pump(n.w, now);
+	cr_assert_eq(r.t->ps.npeers, WN_SEEDS);
+	wn_net_free(&n);
+	fixture_stop(&r);
+}
+
+/* The same torrent with all its data: seeding, no web seeds. */
+Test(webseed, webnet_not_for_a_seed, .init = wn_init, .fini = wn_fini)
+{
+	struct fixture_run r;
+	struct wn_net n;
+	uint64_t now = loop_now_ms();
+
+	fixture_write_payload(&sx);
+	fixture_opts(&sx, &r);
+	fixture_start(&r, now);
+	fixture_check(r.t, now);
+	cr_assert_eq(r.t->phase, TORRENT_SEEDING);
+	wn_net_new(&n, &r);
+	webnet_pump(n.w, now);
+	cr_assert_eq(r.t->ps.npeers, 0);
+	wn_net_free(&n);
+	fixture_stop(&r);
 }
