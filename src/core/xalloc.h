@@ -29,6 +29,9 @@ char	*thr_strndup(const char *s, size_t n);
 void	thr_alloc_fail_at(uint64_t n);
 uint64_t	thr_alloc_count(void);
 int	thr_alloc_failed(void);
+/* The code address that called the allocation that failed (NULL when
+ * none has), so that a run can count distinct allocation sites. */
+const void	*thr_alloc_failed_site(void);
 #endif
 
 #endif

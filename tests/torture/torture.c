@@ -36,6 +36,25 @@
 #endif
 #endif
 
+/* The distinct call sites whose allocation was failed (code addresses,
+ * as xalloc saw them); a site met again in a later scenario counts in
+ * the first. */
+#define TORTURE_MAX_SITES	1024
+static const void	*sites_seen[TORTURE_MAX_SITES];
+static size_t		 nsites;
+
+static void
+torture_site(const void *site)
+{
+	if (site == NULL)
+		return;
+	for (size_t i = 0; i < nsites; i++)
+		if (sites_seen[i] == site)
+			return;
+	if (nsites < TORTURE_MAX_SITES)
+		sites_seen[nsites++] = site;
+}
+
 /* A multi-file torrent with an announce-list and a web seed, for the
  * parsers; made once, before any allocation fails. */
 static struct buf torture_torrent;
@@ -198,6 +217,7 @@ main(void)
 	for (size_t k = 0; k < sizeof(scenarios) / sizeof(scenarios[0]); k++) {
 		const struct scenario *sc = &scenarios[k];
 		uint64_t n, failed = 0;
+		size_t before = nsites;
 		int leaks = 0;
 
 		thr_alloc_fail_at(0);
@@ -208,6 +228,7 @@ main(void)
 			thr_alloc_fail_at(i);
 			sc->run();
 			failed += thr_alloc_failed() != 0;
+			torture_site(thr_alloc_failed_site());
 			if (torture_leaks() != 0) {
 				fprintf(stderr, "torture: %s: a leak after "
 				    "allocation %llu failed\n", sc->name,
@@ -216,14 +237,16 @@ main(void)
 			}
 		}
 		thr_alloc_fail_at(0);
-		printf("torture: %s: %llu allocations, each failed in turn "
-		    "(%llu runs), 0 crashes, %d leaks\n", sc->name,
-		    (unsigned long long)n, (unsigned long long)failed, leaks);
+		printf("torture: %s: %llu allocations at %zu sites, each "
+		    "failed in turn (%llu runs), 0 crashes, %d leaks\n",
+		    sc->name, (unsigned long long)n, nsites - before,
+		    (unsigned long long)failed, leaks);
 		sites += failed;
 		bad += leaks;
 	}
-	printf("torture: %llu allocations failed in all, %s\n",
-	    (unsigned long long)sites, bad ? "LEAKS" : "no leak");
+	printf("torture: %llu allocations failed in all, at %zu distinct "
+	    "sites of the core, %s\n", (unsigned long long)sites, nsites,
+	    bad ? "LEAKS" : "no leak");
 	buf_release(&torture_torrent);
 	return bad ? 1 : 0;
 }
