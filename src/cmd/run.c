@@ -587,8 +587,8 @@ run_loop(struct run *r)
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
 	else {
-		/* The exact counts, for logs that are read by programs
-		 * (thorrent swarm sums the seeders' uploads from them). */
+		/* The exact counts, for the user; programs find them in
+		 * the trace's "stop" event. */
 		log_msg(&r->s->log, LOG_INFO, _("done: downloaded %llu bytes, "
 		    "uploaded %llu bytes"),
 		    (unsigned long long)r->t->downloaded,
