@@ -626,6 +626,48 @@ create_tracker_ok(const char *u)
 	return true;
 }
 
+/* -t and -w: a tracker or a web seed.  -1 to go on, or the exit
+ * status after one line. */
+static int
+create_add_url(struct create_opts *o, int ch, const char *arg)
+{
+	char safe[128];
+
+	if (ch == 'w') {
+		/* What metainfo would drop, we refuse to write. */
+		if (!create_webseed_ok(arg)) {
+			fprintf(stderr, "%s\n", _("thorrent: create: "
+			    "a web seed is an http:// or https:// URL"));
+			return CMD_EXIT_USAGE;
+		}
+		if (o->nwebseeds >= METAINFO_MAX_WEBSEEDS) {
+			fprintf(stderr, _("thorrent: create: at most "
+			    "%u web seeds\n"), METAINFO_MAX_WEBSEEDS);
+			return CMD_EXIT_USAGE;
+		}
+		o->webseeds[o->nwebseeds++] = arg;
+		return -1;
+	}
+	if (*arg == '\0') {
+		fprintf(stderr, "%s\n",
+		    _("thorrent: create: empty tracker URL"));
+		return CMD_EXIT_USAGE;
+	}
+	if (!create_tracker_ok(arg)) {
+		escape_str(arg, strnlen(arg, 64), safe, sizeof(safe));
+		fprintf(stderr, _("thorrent: create: a tracker is an http://, "
+		    "https:// or udp:// URL, not '%s'\n"), safe);
+		return CMD_EXIT_USAGE;
+	}
+	if (o->ntrackers >= CREATE_MAX_TRACKERS) {
+		fprintf(stderr, "%s\n",
+		    _("thorrent: create: too many trackers"));
+		return CMD_EXIT_USAGE;
+	}
+	o->trackers[o->ntrackers++] = arg;
+	return -1;
+}
+
 static int
 create_parse_args(int argc, char **argv, struct create_opts *o)
 {
@@ -639,53 +681,22 @@ create_parse_args(int argc, char **argv, struct create_opts *o)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	int ch;
+	int ch, rc;
 
 	/* 0 makes glibc start afresh and permute, so options may follow
 	 * PATH; opterr off because getopt would call us "create". */
 	optind = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:t:w:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":o:t:w:h", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			o->out = optarg;
 			break;
 		case 't':
-			if (*optarg == '\0') {
-				fprintf(stderr, "%s\n",
-				    _("thorrent: create: empty tracker URL"));
-				return CMD_EXIT_USAGE;
-			}
-			if (!create_tracker_ok(optarg)) {
-				char safe[128];
-
-				escape_str(optarg, strnlen(optarg, 64), safe,
-				    sizeof(safe));
-				fprintf(stderr, _("thorrent: create: a tracker "
-				    "is an http://, https:// or udp:// URL, "
-				    "not '%s'\n"), safe);
-				return CMD_EXIT_USAGE;
-			}
-			if (o->ntrackers >= CREATE_MAX_TRACKERS) {
-				fprintf(stderr, "%s\n",
-				    _("thorrent: create: too many trackers"));
-				return CMD_EXIT_USAGE;
-			}
-			o->trackers[o->ntrackers++] = optarg;
-			break;
 		case 'w':
-			/* What metainfo would drop, we refuse to write. */
-			if (!create_webseed_ok(optarg)) {
-				fprintf(stderr, "%s\n", _("thorrent: create: "
-				    "a web seed is an http:// or https:// URL"));
-				return CMD_EXIT_USAGE;
-			}
-			if (o->nwebseeds >= METAINFO_MAX_WEBSEEDS) {
-				fprintf(stderr, _("thorrent: create: at most "
-				    "%u web seeds\n"), METAINFO_MAX_WEBSEEDS);
-				return CMD_EXIT_USAGE;
-			}
-			o->webseeds[o->nwebseeds++] = optarg;
+			if ((rc = create_add_url(o, ch, optarg)) >= 0)
+				return rc;
 			break;
 		case 'p':
 			if (!create_parse_size(optarg, &o->piece) ||
@@ -732,126 +743,143 @@ create_parse_args(int argc, char **argv, struct create_opts *o)
 	return -1;
 }
 
+/*
+ * What PATH holds: its name in the torrent (*name, owned by the caller),
+ * whether it is a directory (then *rootfd is open on it) and its files
+ * in l, sorted.  0, or -1 after one line.
+ */
+static int
+create_gather(const char *path, char **name, bool *multi, int *rootfd,
+    struct create_list *l)
+{
+	char rel[METAINFO_MAX_PATH + 1];
+	struct stat st;
+	int fd;
+
+	/* The named PATH itself may be a symlink: the user chose it. */
+	if (stat(path, &st) != 0) {
+		create_msg(false, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		create_msg(false, path, _("not a regular file or a directory"));
+		return -1;
+	}
+	*multi = S_ISDIR(st.st_mode);
+	if ((*name = create_name(path)) == NULL) {
+		create_msg(false, path, strerror(errno));
+		return -1;
+	}
+	if (!metainfo_component_ok((const uint8_t *)*name, strlen(*name))) {
+		create_msg(false, path, _("name not allowed in a torrent"));
+		return -1;
+	}
+	if (*multi) {
+		*rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* create_walk owns (and closes) the descriptor it is
+		 * given. */
+		if (*rootfd < 0 || (fd = dup(*rootfd)) < 0) {
+			create_msg(false, path, strerror(errno));
+			return -1;
+		}
+		rel[0] = '\0';
+		if (create_walk(fd, rel, strlen(*name), path, 0, l) != 0)
+			return -1;
+		qsort(l->files, l->n, sizeof(*l->files), create_cmp);
+	} else if (create_list_add(l, *name, (uint64_t)st.st_size) != 0) {
+		create_msg(false, path, _("file too large"));
+		return -1;
+	}
+	if (l->total == 0) {
+		create_msg(false, path, *multi ?
+		    _("nothing to share: no data in the directory") :
+		    _("nothing to share: the file is empty"));
+		return -1;
+	}
+	return 0;
+}
+
+/* Hash the files of l, encode the torrent, write it and say so.  0, or
+ * -1 after one line. */
+static int
+create_make(struct create_opts *o, const char *name,
+    const struct create_list *l, bool multi, int rootfd)
+{
+	char hex[2 * HASH_SHA1_LEN + 1], *outpath = NULL;
+	uint8_t info_hash[HASH_SHA1_LEN];
+	struct buf hashes, out;
+	uint64_t plen, npieces;
+	int rc, status = -1;
+
+	buf_init(&hashes, (size_t)METAINFO_MAX_PIECES * HASH_SHA1_LEN);
+	buf_init(&out, METAINFO_MAX_FILE_SIZE);
+	plen = o->piece != 0 ? o->piece : create_default_piece(l->total);
+	npieces = l->total / plen + (l->total % plen != 0);
+	if (npieces > METAINFO_MAX_PIECES) {
+		create_msg(false, o->path,
+		    _("too many pieces: choose a larger --piece-size"));
+		goto done;
+	}
+	if (create_hash(l, rootfd, o->path, plen, &hashes) != 0)
+		goto done;
+	rc = create_encode(o, name, l, multi, plen, &hashes, &out,
+	    info_hash);
+	if (rc != 0) {
+		create_msg(false, o->path, rc == THR_ELIMIT ?
+		    _("the torrent would be too large") : thr_strerror(rc));
+		goto done;
+	}
+	if (o->out == NULL) {
+		if (asprintf(&outpath, "%s.torrent", name) < 0) {
+			outpath = NULL;
+			create_msg(false, o->path, thr_strerror(THR_ENOMEM));
+			goto done;
+		}
+		o->out = outpath;
+	}
+	if (create_write(o->out, &out) != 0)
+		goto done;
+	hash_hex(info_hash, sizeof(info_hash), hex);
+	buf_reset(&out);
+	if (escape_buf(&out, o->out) == 0)
+		printf(_("created %s (info hash %s)\n"),
+		    (const char *)out.data, hex);
+	status = 0;
+done:
+	if (o->out == outpath)
+		o->out = NULL;
+	free(outpath);
+	buf_release(&hashes);
+	buf_release(&out);
+	return status;
+}
+
 int
 cmd_create(int argc, char **argv)
 {
-	char rel[METAINFO_MAX_PATH + 1], hex[2 * HASH_SHA1_LEN + 1];
-	uint8_t info_hash[HASH_SHA1_LEN];
 	struct create_opts o;
 	struct create_list l;
-	struct buf hashes, out;
-	struct stat st;
-	char *name = NULL, *outpath = NULL;
-	uint64_t plen, npieces;
-	bool multi;
+	char *name = NULL;
+	bool multi = false;
 	int rootfd = -1, status = CMD_EXIT_ERROR, rc;
 
 	memset(&o, 0, sizeof(o));
 	memset(&l, 0, sizeof(l));
-	buf_init(&hashes, (size_t)METAINFO_MAX_PIECES * HASH_SHA1_LEN);
-	buf_init(&out, METAINFO_MAX_FILE_SIZE);
 	/* Trackers point into argv, so argc of them always fit. */
 	o.trackers = calloc((size_t)argc + 1, sizeof(*o.trackers));
 	if (o.trackers == NULL) {
 		fprintf(stderr, "thorrent: %s\n", thr_strerror(THR_ENOMEM));
 		return CMD_EXIT_ERROR;
 	}
-	if ((rc = create_parse_args(argc, argv, &o)) >= 0) {
+	if ((rc = create_parse_args(argc, argv, &o)) >= 0)
 		status = rc;
-		goto done;
-	}
-
-	/* The named PATH itself may be a symlink: the user chose it. */
-	if (stat(o.path, &st) != 0) {
-		create_msg(false, o.path, strerror(errno));
-		goto done;
-	}
-	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
-		create_msg(false, o.path,
-		    _("not a regular file or a directory"));
-		goto done;
-	}
-	multi = S_ISDIR(st.st_mode);
-	if ((name = create_name(o.path)) == NULL) {
-		create_msg(false, o.path, strerror(errno));
-		goto done;
-	}
-	if (!metainfo_component_ok((const uint8_t *)name, strlen(name))) {
-		create_msg(false, o.path,
-		    _("name not allowed in a torrent"));
-		goto done;
-	}
-
-	if (multi) {
-		rootfd = open(o.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (rootfd < 0) {
-			create_msg(false, o.path, strerror(errno));
-			goto done;
-		}
-		rel[0] = '\0';
-		/* create_walk owns (and closes) the descriptor it is given. */
-		rc = dup(rootfd);
-		if (rc < 0) {
-			create_msg(false, o.path, strerror(errno));
-			goto done;
-		}
-		if (create_walk(rc, rel, strlen(name), o.path, 0, &l) != 0)
-			goto done;
-		qsort(l.files, l.n, sizeof(*l.files), create_cmp);
-	} else if (create_list_add(&l, name, (uint64_t)st.st_size) != 0) {
-		create_msg(false, o.path, _("file too large"));
-		goto done;
-	}
-	if (l.total == 0) {
-		create_msg(false, o.path, multi ?
-		    _("nothing to share: no data in the directory") :
-		    _("nothing to share: the file is empty"));
-		goto done;
-	}
-
-	plen = o.piece != 0 ? o.piece : create_default_piece(l.total);
-	npieces = l.total / plen + (l.total % plen != 0);
-	if (npieces > METAINFO_MAX_PIECES) {
-		create_msg(false, o.path,
-		    _("too many pieces: choose a larger --piece-size"));
-		goto done;
-	}
-	if (create_hash(&l, rootfd, o.path, plen, &hashes) != 0)
-		goto done;
-
-	rc = create_encode(&o, name, &l, multi, plen, &hashes, &out,
-	    info_hash);
-	if (rc != 0) {
-		create_msg(false, o.path, rc == THR_ELIMIT ?
-		    _("the torrent would be too large") : thr_strerror(rc));
-		goto done;
-	}
-	if (o.out == NULL) {
-		if (asprintf(&outpath, "%s.torrent", name) < 0) {
-			outpath = NULL;
-			create_msg(false, o.path, thr_strerror(THR_ENOMEM));
-			goto done;
-		}
-		o.out = outpath;
-	}
-	if (create_write(o.out, &out) != 0)
-		goto done;
-
-	hash_hex(info_hash, sizeof(info_hash), hex);
-	buf_reset(&out);
-	if (escape_buf(&out, o.out) == 0)
-		printf(_("created %s (info hash %s)\n"),
-		    (const char *)out.data, hex);
-	status = CMD_EXIT_OK;
-
-done:
+	else if (create_gather(o.path, &name, &multi, &rootfd, &l) == 0 &&
+	    create_make(&o, name, &l, multi, rootfd) == 0)
+		status = CMD_EXIT_OK;
 	if (rootfd >= 0)
 		close(rootfd);
-	free(outpath);
 	free(name);
 	free(o.trackers);
 	create_list_free(&l);
-	buf_release(&hashes);
-	buf_release(&out);
 	return status;
 }

@@ -250,6 +250,9 @@ before_sleep(struct loop *l, void *ud)
 	} else if (r->lines)
 		line_update(&r->line, r->t, now);
 	run_settle(r, now);
+	/* What this pass traced reaches the file soon, for those who
+	 * follow it while we run (thorrent swarm, demo). */
+	fileio_trace_pump(r->trace, now);
 }
 
 /* How long the loop may sleep: until the next timer of anything. */
@@ -265,6 +268,8 @@ run_wait_ms(const struct run *r, uint64_t now)
 	if ((d = udpmux_wait_ms(r->udp, now)) < w)
 		w = d;
 	if (r->view != NULL && (d = view_wait_ms(r->view, now)) < w)
+		w = d;
+	if ((d = fileio_trace_wait_ms(r->trace, now)) < w)
 		w = d;
 	if (r->quitting && (d = r->quit_deadline > now ?
 	    r->quit_deadline - now : 0) < w)
@@ -582,8 +587,8 @@ run_loop(struct run *r)
 	if (r->exit_code != CMD_EXIT_OK)
 		fprintf(stderr, "thorrent: %s\n", r->exit_msg);
 	else {
-		/* The exact counts, for logs that are read by programs
-		 * (thorrent swarm sums the seeders' uploads from them). */
+		/* The exact counts, for the user; programs find them in
+		 * the trace's "stop" event. */
 		log_msg(&r->s->log, LOG_INFO, _("done: downloaded %llu bytes, "
 		    "uploaded %llu bytes"),
 		    (unsigned long long)r->t->downloaded,

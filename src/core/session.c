@@ -77,13 +77,24 @@ session_new(const struct session_opts *o, uint64_t now_ms,
 	return s;
 }
 
+/* A torrent of the session ends: its counts of the run go to the trace
+ * (the "stop" event), so that a reader needs no log text for them. */
+static void
+session_end_torrent(struct session *s, struct torrent *t)
+{
+	trace_emit(&s->trace, "stop", "\"downloaded\":%llu,\"uploaded\":%llu,"
+	    "\"verified\":%llu", (unsigned long long)t->downloaded,
+	    (unsigned long long)t->uploaded, (unsigned long long)t->verified);
+	torrent_free(t);
+}
+
 void
 session_free(struct session *s)
 {
 	if (s == NULL)
 		return;
 	while (s->ntorrents > 0)
-		torrent_free(s->torrents[--s->ntorrents]);
+		session_end_torrent(s, s->torrents[--s->ntorrents]);
 	dht_free(s->dht);
 	mse_lib_release(&s->mse_lib);
 	trace_stop(&s->trace);
@@ -123,7 +134,7 @@ session_remove(struct session *s, struct torrent *t)
 			s->ntorrents--;
 			break;
 		}
-	torrent_free(t);
+	session_end_torrent(s, t);
 	s->changes++;
 }
 
@@ -137,6 +148,7 @@ void
 session_set_port(struct session *s, uint16_t port)
 {
 	s->port = port;
+	trace_emit(&s->trace, "listen", "\"port\":%u", (unsigned)port);
 }
 
 void

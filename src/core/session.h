@@ -164,7 +164,8 @@ struct session {
  * no RC4 (THR_ENOENT). */
 struct session	*session_new(const struct session_opts *o, uint64_t now_ms,
 		    struct thr_error *err);
-/* Free every torrent (their stores are closed), the DHT, the session. */
+/* Free every torrent (their stores are closed; each one's counts of the
+ * run traced as a "stop" event), the DHT, the session. */
 void	session_free(struct session *s);
 
 /* Move the clock: every entry point that takes now_ms does this first.
@@ -191,7 +192,9 @@ session_secret(struct session *s, uint8_t *out, size_t n)
 /* Where finished log lines go (the view takes the terminal: none). */
 void	session_set_log_sink(struct session *s, const struct log_sink *sink);
 
-/* The listening port, once the net layer has one (announces, BEP 10). */
+/* The listening port, once the net layer has one (announces, BEP 10);
+ * traced as a "listen" event, which tells a process following the trace
+ * that it may dial us. */
 void	session_set_port(struct session *s, uint16_t port);
 
 /* A status line for the view (escaped by the view when drawn). */
@@ -220,7 +223,8 @@ void	session_dht_stop(struct session *s);
 struct torrent_opts;
 int	session_add(struct session *s, const struct torrent_opts *o,
 	    uint64_t now_ms, struct torrent **out, struct thr_error *err);
-/* Take t out of the session and free it (its peers must be closed). */
+/* Take t out of the session and free it (its peers must be closed);
+ * its counts are traced ("stop") as in session_free. */
 void	session_remove(struct session *s, struct torrent *t);
 
 /* The torrent of info_hash, or NULL. */

@@ -337,7 +337,9 @@ fileio_log_sink(FILE *fp)
 }
 
 struct fileio_trace {
-	FILE	*fp;
+	FILE		*fp;
+	bool		 waiting;	/* lines written since the flush */
+	uint64_t	 flushed_ms;	/* the last flush (0: none yet) */
 };
 
 struct fileio_trace *
@@ -368,6 +370,7 @@ fileio_trace_write(void *ctx, const char *line, size_t len)
 
 	if (fwrite(line, 1, len, ft->fp) != len || ferror(ft->fp))
 		return THR_EIO;
+	ft->waiting = true;
 	return 0;
 }
 
@@ -377,6 +380,30 @@ fileio_trace_sink(struct fileio_trace *ft)
 	struct trace_sink s = { fileio_trace_write, ft };
 
 	return s;
+}
+
+void
+fileio_trace_pump(struct fileio_trace *ft, uint64_t now_ms)
+{
+	if (ft == NULL || !ft->waiting ||
+	    now_ms - ft->flushed_ms < FILEIO_TRACE_FLUSH_MS)
+		return;
+	/* A failed flush leaves the error flag set: the next write
+	 * reports it and the trace stops. */
+	(void)fflush(ft->fp);
+	ft->waiting = false;
+	ft->flushed_ms = now_ms;
+}
+
+uint64_t
+fileio_trace_wait_ms(const struct fileio_trace *ft, uint64_t now_ms)
+{
+	uint64_t due;
+
+	if (ft == NULL || !ft->waiting)
+		return UINT64_MAX;
+	due = ft->flushed_ms + FILEIO_TRACE_FLUSH_MS;
+	return due > now_ms ? due - now_ms : 0;
 }
 
 void

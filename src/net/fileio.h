@@ -92,11 +92,25 @@ struct log_sink	fileio_log_sink(FILE *fp);
  * lines are buffered (64 KiB) so that tracing does not slow the loop, and
  * flushed by fileio_trace_close.  A failed write stops the trace (the
  * sink reports it; trace.h logs it once).
+ *
+ * A process that follows the trace while it is written (thorrent swarm
+ * and demo wait on their children's events) must not wait for 64 KiB:
+ * fileio_trace_pump, once per loop pass, flushes what waits once the
+ * last flush is FILEIO_TRACE_FLUSH_MS old, and fileio_trace_wait_ms
+ * tells the loop how long it may sleep before that.  So a line reaches
+ * the file within about FILEIO_TRACE_FLUSH_MS, at the cost of at most
+ * one write a period.  ft may be NULL (no trace) in all three.
  */
+#define FILEIO_TRACE_FLUSH_MS	100
 struct fileio_trace;
 struct fileio_trace	*fileio_trace_open(const char *path,
 			    struct thr_error *err);
 struct trace_sink	fileio_trace_sink(struct fileio_trace *ft);
+void	fileio_trace_pump(struct fileio_trace *ft, uint64_t now_ms);
+/* Milliseconds until lines waiting in the buffer are due to be flushed;
+ * UINT64_MAX when none wait. */
+uint64_t	fileio_trace_wait_ms(const struct fileio_trace *ft,
+		    uint64_t now_ms);
 void	fileio_trace_close(struct fileio_trace *ft);
 
 #endif

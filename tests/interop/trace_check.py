@@ -67,6 +67,8 @@ SCHEMA = {
     "pause": {"why": STR},
     "resume": {"why": STR},
     "trace_overflow": {"of": STR},
+    "listen": {"port": INT},
+    "stop": {"downloaded": INT, "uploaded": INT, "verified": INT},
     # announce_result is checked by hand: its fields depend on "ok".
 }
 for _ev in PEER_ONLY:
@@ -78,7 +80,7 @@ for _ev in PEER_ONLY:
 LIVE_PEER = set(SCHEMA) - {"hash_ok", "hash_fail", "strategy", "announce",
                            "connect", "limit", "disk_error", "rate",
                            "phase", "tracker_phase", "pause", "resume",
-                           "trace_overflow"}
+                           "trace_overflow", "listen", "stop"}
 
 
 # The three state machines that change state through one function each:
@@ -156,6 +158,8 @@ def check_event(obj, st):
             raise TraceError("%s from %r, but the last change went to %r"
                              % (ev, obj["from"], st["phase"][who]))
         st["phase"][who] = obj["to"]
+    elif ev == "listen" and not 0 < obj["port"] < 65536:
+        raise TraceError("listen port %d" % obj["port"])
     elif ev in ("request", "piece") and obj["length"] == 0:
         raise TraceError("%s of length 0" % ev)
     if ev in LIVE_PEER and obj["peer"] not in st["live"]:
